@@ -1,0 +1,1 @@
+//! Code generation from a twinwire manifest (being built).

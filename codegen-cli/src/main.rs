@@ -1,0 +1,2 @@
+//! The `twinwire` command line.
+fn main() {}

@@ -1,0 +1,440 @@
+//! `#[message]`, `#[rpc]` and `#[data]`: add the serde/schemars derives, translate field
+//! constraints, and implement `Validate` (and `Message` / `Rpc`).
+
+use proc_macro2::{Span, TokenStream};
+use quote::{format_ident, quote, quote_spanned};
+use syn::parse::{Parse, ParseStream};
+use syn::punctuated::Punctuated;
+use syn::spanned::Spanned;
+use syn::{Field, Fields, Item, LitStr, Result, Token, Type};
+
+use crate::case::{RenameRule, screaming_snake_from_type_name};
+use crate::constraint;
+use crate::docs::doc_string;
+use crate::serde_attrs::{self, ContainerAttrs};
+
+/// Which attribute is being expanded.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Message,
+    Rpc,
+    Data,
+}
+
+impl Kind {
+    fn attribute(self) -> &'static str {
+        match self {
+            Kind::Message => "#[twinwire::message]",
+            Kind::Rpc => "#[twinwire::rpc]",
+            Kind::Data => "#[twinwire::data]",
+        }
+    }
+}
+
+/// The attribute's arguments: `"TYPE"`, `response = T`, `allow_unknown_fields`.
+#[derive(Default)]
+pub struct Args {
+    wire: Option<LitStr>,
+    response: Option<Type>,
+    allow_unknown_fields: bool,
+}
+
+enum Arg {
+    Wire(LitStr),
+    Response(Type),
+    AllowUnknownFields,
+}
+
+impl Parse for Arg {
+    fn parse(input: ParseStream) -> Result<Self> {
+        if input.peek(LitStr) {
+            return Ok(Arg::Wire(input.parse()?));
+        }
+        let ident: syn::Ident = input.parse()?;
+        if ident == "response" {
+            input.parse::<Token![=]>()?;
+            Ok(Arg::Response(input.parse()?))
+        } else if ident == "allow_unknown_fields" {
+            Ok(Arg::AllowUnknownFields)
+        } else {
+            Err(syn::Error::new(
+                ident.span(),
+                "unknown argument; expected a wire type string, `response = Type` or `allow_unknown_fields`",
+            ))
+        }
+    }
+}
+
+impl Parse for Args {
+    fn parse(input: ParseStream) -> Result<Self> {
+        let mut args = Args::default();
+        for arg in Punctuated::<Arg, Token![,]>::parse_terminated(input)? {
+            match arg {
+                Arg::Wire(lit) if args.wire.is_some() => {
+                    return Err(syn::Error::new(lit.span(), "the wire type is given twice"));
+                }
+                Arg::Wire(lit) => args.wire = Some(lit),
+                Arg::Response(ty) => args.response = Some(ty),
+                Arg::AllowUnknownFields => args.allow_unknown_fields = true,
+            }
+        }
+        Ok(args)
+    }
+}
+
+/// Why a wire type is refused, mirroring `twinwire::envelope::check_type_name`.
+fn wire_type_problem(name: &str) -> Option<String> {
+    if name.is_empty() {
+        Some("a message type must not be empty".into())
+    } else if name.starts_with('$') {
+        Some(format!(
+            "message type `{name}` starts with `$`, which is reserved for the wire protocol's own frames (such as `$ws:rpc-progress`)"
+        ))
+    } else if name.starts_with("__") {
+        Some(format!(
+            "message type `{name}` starts with `__`, which is reserved for the wire protocol's own frames (such as `__heartbeat`)"
+        ))
+    } else if matches!(name, "ERROR" | "RPC_ERROR") {
+        Some(format!(
+            "message type `{name}` is reserved for the wire protocol's error frames"
+        ))
+    } else if name.chars().any(char::is_control) {
+        Some("a message type must not contain control characters".into())
+    } else {
+        None
+    }
+}
+
+pub fn expand(kind: Kind, args: TokenStream, input: TokenStream) -> Result<TokenStream> {
+    let args: Args = syn::parse2(args)?;
+    let mut item: Item = syn::parse2(input)?;
+
+    if kind == Kind::Data {
+        if let Some(wire) = &args.wire {
+            return Err(syn::Error::new(
+                wire.span(),
+                "`#[twinwire::data]` types have no wire type; use `#[twinwire::message(\"TYPE\")]` for a message",
+            ));
+        }
+    }
+    match (&args.response, kind) {
+        (None, Kind::Rpc) => {
+            return Err(syn::Error::new(
+                Span::call_site(),
+                "an RPC needs its response: `#[twinwire::rpc(\"TYPE\", response = Response)]`",
+            ));
+        }
+        (Some(ty), Kind::Message | Kind::Data) => {
+            return Err(syn::Error::new(
+                ty.span(),
+                "only `#[twinwire::rpc]` takes a `response`",
+            ));
+        }
+        _ => {}
+    }
+
+    let (ident, generics, attrs) = match &mut item {
+        Item::Struct(s) => (s.ident.clone(), s.generics.clone(), &s.attrs),
+        Item::Enum(e) => (e.ident.clone(), e.generics.clone(), &e.attrs),
+        other => {
+            return Err(syn::Error::new(
+                other.span(),
+                format!("{} applies to structs and enums", kind.attribute()),
+            ));
+        }
+    };
+    let container = serde_attrs::container(attrs)?;
+    let doc = doc_string(attrs);
+
+    let wire = match (&args.wire, kind) {
+        (_, Kind::Data) => None,
+        (Some(lit), _) => {
+            if let Some(problem) = wire_type_problem(&lit.value()) {
+                return Err(syn::Error::new(lit.span(), problem));
+            }
+            Some(lit.value())
+        }
+        (None, _) if !generics.params.is_empty() => {
+            return Err(syn::Error::new(
+                generics.span(),
+                format!(
+                    "generic message types need an explicit wire type, e.g. `{}(\"{}\")`: \
+                     every instantiation would otherwise share the name derived from `{ident}`",
+                    kind.attribute().trim_end_matches(']'),
+                    screaming_snake_from_type_name(&ident.to_string())
+                ),
+            ));
+        }
+        (None, _) => Some(screaming_snake_from_type_name(&ident.to_string())),
+    };
+
+    let mut extra_attrs = Vec::new();
+    let has_payload;
+    let validate_body;
+    match &mut item {
+        Item::Struct(s) => {
+            if kind != Kind::Data
+                && matches!(s.fields, Fields::Unnamed(_))
+                && !container.transparent
+            {
+                return Err(syn::Error::new(
+                    s.fields.span(),
+                    "a message payload is a JSON object: use named fields, or a unit struct for a message without payload",
+                ));
+            }
+            has_payload = !matches!(s.fields, Fields::Unit);
+            let named = matches!(s.fields, Fields::Named(_));
+            if named && !container.has_rename_all {
+                extra_attrs.push(quote!(#[serde(rename_all = "camelCase")]));
+            }
+            let rule = if container.has_rename_all {
+                container.rename_all
+            } else {
+                Some(RenameRule::Camel)
+            };
+            let flattens = s
+                .fields
+                .iter()
+                .map(|f| serde_attrs::member(&f.attrs).map(|m| m.flatten))
+                .collect::<Result<Vec<_>>>()?;
+            if named
+                && !args.allow_unknown_fields
+                && !container.deny_unknown_fields
+                && !container.transparent
+                && !flattens.contains(&true)
+            {
+                // Strict by default: a misspelt field is an error, not silently dropped.
+                extra_attrs.push(quote!(#[serde(deny_unknown_fields)]));
+            }
+            // A transparent struct is its single field on the wire: no path segment.
+            let (_, checks) = fields_validation(
+                &mut s.fields,
+                rule,
+                !container.transparent,
+                |i, f| match &f.ident {
+                    Some(id) => quote!(&self.#id),
+                    None => {
+                        let idx = syn::Index::from(i);
+                        quote!(&self.#idx)
+                    }
+                },
+            )?;
+            validate_body = checks;
+        }
+        Item::Enum(e) => {
+            if kind != Kind::Data {
+                let tagged_object = container.tag.is_some() && !container.untagged;
+                if !tagged_object {
+                    return Err(syn::Error::new(
+                        e.ident.span(),
+                        "a message payload is a JSON object, so a message enum must be tagged: \
+                         add `#[serde(tag = \"kind\")]` (or `tag` and `content`)",
+                    ));
+                }
+            }
+            has_payload = true;
+            if !container.has_rename_all_fields {
+                extra_attrs.push(quote!(#[serde(rename_all_fields = "camelCase")]));
+            }
+            validate_body = enum_validation(e, &container)?;
+        }
+        _ => unreachable!("checked above"),
+    }
+
+    let (impl_generics, ty_generics, where_clause) = generics.split_for_impl();
+    let mut validate_where = where_clause
+        .cloned()
+        .unwrap_or_else(|| syn::parse_quote!(where));
+    for param in generics.type_params() {
+        let id = &param.ident;
+        validate_where
+            .predicates
+            .push(syn::parse_quote!(#id: ::twinwire::Validate));
+    }
+
+    let derives = quote! {
+        #[derive(
+            ::twinwire::__private::serde::Serialize,
+            ::twinwire::__private::serde::Deserialize,
+            ::twinwire::__private::schemars::JsonSchema
+        )]
+        #[serde(crate = "::twinwire::__private::serde")]
+        #[schemars(crate = "::twinwire::__private::schemars")]
+        #(#extra_attrs)*
+    };
+
+    let validate_impl = quote! {
+        #[automatically_derived]
+        impl #impl_generics ::twinwire::Validate for #ident #ty_generics #validate_where {
+            #[allow(unused_variables)]
+            fn validate_into(&self, __v: &mut ::twinwire::Validator) {
+                #validate_body
+            }
+        }
+    };
+
+    let message_impl = wire.map(|wire| {
+        let mut message_where =
+            where_clause.cloned().unwrap_or_else(|| syn::parse_quote!(where));
+        if !generics.params.is_empty() {
+            message_where.predicates.push(syn::parse_quote!(
+                Self: ::twinwire::__private::serde::Serialize
+                    + ::twinwire::__private::serde::de::DeserializeOwned
+                    + ::twinwire::__private::schemars::JsonSchema
+                    + ::twinwire::Validate
+                    + ::core::marker::Send
+                    + ::core::marker::Sync
+                    + 'static
+            ));
+        }
+        let name = ident.to_string();
+        quote! {
+            #[automatically_derived]
+            impl #impl_generics ::twinwire::Message for #ident #ty_generics #message_where {
+                const TYPE: &'static str = #wire;
+                const HAS_PAYLOAD: bool = #has_payload;
+                const DOC: &'static str = #doc;
+                const RUST_NAME: &'static str = #name;
+                const RUST_PATH: &'static str = ::core::concat!(::core::module_path!(), "::", #name);
+            }
+        }
+    });
+
+    let rpc_impl = args.response.as_ref().map(|response| {
+        let assoc = quote_spanned!(response.span()=> type Response = #response;);
+        quote! {
+            #[automatically_derived]
+            impl #impl_generics ::twinwire::Rpc for #ident #ty_generics #where_clause {
+                #assoc
+            }
+        }
+    });
+
+    Ok(quote! {
+        #derives
+        #item
+        #validate_impl
+        #message_impl
+        #rpc_impl
+    })
+}
+
+/// Checks for a set of fields. `value_of` gives the expression for a field's reference.
+/// Returns the binding pattern (for enum variants) and the checks.
+fn fields_validation(
+    fields: &mut Fields,
+    rule: Option<RenameRule>,
+    name_segments: bool,
+    value_of: impl Fn(usize, &Field) -> TokenStream,
+) -> Result<(TokenStream, TokenStream)> {
+    let mut checks = Vec::new();
+    let mut bindings = Vec::new();
+    let named = matches!(fields, Fields::Named(_));
+    let count = fields.len();
+    for (i, field) in fields.iter_mut().enumerate() {
+        let constraints = constraint::take(&mut field.attrs)?;
+        let member = serde_attrs::member(&field.attrs)?;
+        let schemars_attrs = constraints.schemars_attrs();
+        if !schemars_attrs.is_empty() {
+            let parsed: Vec<syn::Attribute> =
+                syn::parse::Parser::parse2(syn::Attribute::parse_outer, schemars_attrs)?;
+            field.attrs.extend(parsed);
+        }
+        let value = value_of(i, field);
+        bindings.push(match &field.ident {
+            Some(id) => quote!(#id),
+            None => {
+                let b = format_ident!("__f{}", i);
+                quote!(#b)
+            }
+        });
+        if member.skip {
+            continue;
+        }
+        let ty = &field.ty;
+        let constraint_checks = constraints.checks(&value);
+        let recurse = (!constraints.skip)
+            .then(|| quote_spanned!(ty.span()=> ::twinwire::Validate::validate_into(#value, __v);));
+        let body = quote!(#constraint_checks #recurse);
+        let wrapped = if member.flatten || !name_segments {
+            body
+        } else if named {
+            let ident = field
+                .ident
+                .as_ref()
+                .map(|i| syn::ext::IdentExt::unraw(i).to_string());
+            let ident = ident.unwrap_or_default();
+            let wire = member
+                .rename
+                .clone()
+                .unwrap_or_else(|| rule.map_or(ident.clone(), |r| r.apply_to_field(&ident)));
+            quote!(__v.enter(#wire, |__v| { #body });)
+        } else if count == 1 {
+            // A newtype is its inner value on the wire.
+            body
+        } else {
+            quote!(__v.enter_index(#i, |__v| { #body });)
+        };
+        checks.push(wrapped);
+    }
+    let pattern = match fields {
+        Fields::Named(_) => quote!({ #(#bindings,)* .. }),
+        Fields::Unnamed(_) => quote!(( #(#bindings,)* )),
+        Fields::Unit => quote!(),
+    };
+    Ok((pattern, quote!(#(#checks)*)))
+}
+
+fn enum_validation(e: &mut syn::ItemEnum, container: &ContainerAttrs) -> Result<TokenStream> {
+    let field_rule_default = if container.has_rename_all_fields {
+        container.rename_all_fields
+    } else {
+        Some(RenameRule::Camel)
+    };
+    let mut arms = Vec::new();
+    for variant in &mut e.variants {
+        let member = serde_attrs::member(&variant.attrs)?;
+        let vident = &variant.ident;
+        let wire_name = member.rename.clone().unwrap_or_else(|| {
+            let name = vident.to_string();
+            container
+                .rename_all
+                .map_or(name.clone(), |r| r.apply_to_variant(&name))
+        });
+        let field_rule = member.rename_all.or(field_rule_default);
+        let (pattern, checks) =
+            fields_validation(&mut variant.fields, field_rule, true, |i, f| {
+                match &f.ident {
+                    Some(id) => quote!(#id),
+                    None => {
+                        let b = format_ident!("__f{}", i);
+                        quote!(#b)
+                    }
+                }
+            })?;
+        if member.skip {
+            arms.push(quote!(Self::#vident #pattern => {}));
+            continue;
+        }
+        let wrapped = if container.untagged || member.untagged {
+            checks
+        } else if let Some(content) = &container.content {
+            quote!(__v.enter(#content, |__v| { #checks });)
+        } else if container.tag.is_some() {
+            checks
+        } else if matches!(variant.fields, Fields::Unit) {
+            checks
+        } else {
+            quote!(__v.enter(#wire_name, |__v| { #checks });)
+        };
+        arms.push(quote!(Self::#vident #pattern => { #wrapped }));
+    }
+    if arms.is_empty() {
+        return Ok(quote!());
+    }
+    Ok(quote! {
+        match self {
+            #(#arms)*
+        }
+    })
+}

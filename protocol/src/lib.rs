@@ -1,0 +1,147 @@
+//! Declare a real-time protocol once, in Rust.
+//!
+//! An app's protocol crate marks its payload structs with [`message`] or [`rpc`], lists them
+//! with their direction in [`protocol!`], and depends on this crate alone: the macros reach
+//! serde and schemars through [`__private`], so the app never adds them to satisfy a macro.
+//!
+//! ```
+//! /// Ask to join a room.
+//! #[twinwire::message("JOIN_ROOM")]
+//! pub struct JoinRoom {
+//!     #[validate(length(min = 1, max = 64))]
+//!     pub room_id: String,
+//! }
+//!
+//! /// Someone joined a room.
+//! #[twinwire::message("USER_JOINED")]
+//! pub struct UserJoined {
+//!     pub room_id: String,
+//!     pub user_name: String,
+//! }
+//!
+//! twinwire::protocol! {
+//!     /// A tiny chat.
+//!     pub Chat {
+//!         client: [JoinRoom],
+//!         server: [UserJoined],
+//!     }
+//! }
+//!
+//! use twinwire::{Message, Protocol, Validate};
+//! assert_eq!(JoinRoom::TYPE, "JOIN_ROOM");
+//! let bad = JoinRoom { room_id: String::new() };
+//! assert_eq!(bad.validate().unwrap_err().issues()[0].path, "/roomId");
+//! let manifest = Chat::manifest().unwrap();
+//! assert_eq!(manifest.messages.len(), 2);
+//! ```
+
+pub mod constraints;
+pub mod envelope;
+pub mod error;
+pub mod manifest;
+mod message;
+pub mod validate;
+
+pub use envelope::{Envelope, Meta};
+pub use error::{ErrorCode, ErrorPayload};
+pub use manifest::{Direction, Manifest, ManifestError};
+pub use message::{Message, Protocol, Rpc};
+pub use validate::{Issue, Validate, ValidationError, Validator};
+
+/// Marks a struct (or an internally tagged enum) as a protocol message with its wire `type`.
+///
+/// `#[twinwire::message("SEND_MESSAGE")]` derives `Serialize`, `Deserialize`, `JsonSchema`,
+/// [`Validate`] and [`Message`]. Fields are camelCase on the wire unless the item carries its
+/// own `#[serde(rename_all = ...)]`; unknown fields are rejected unless a field is
+/// `#[serde(flatten)]`. Without a name, the wire `type` is the struct name in
+/// SCREAMING_SNAKE_CASE (`SendMessage` → `SEND_MESSAGE`); generic types must name it.
+///
+/// Field constraints, checked by the generated `validate()` and emitted as JSON Schema
+/// keywords: `#[validate(length(min = 1, max = 1000))]` (strings count Unicode scalar
+/// values, arrays their items), `range(min = 0, max = 10)`, `pattern = "^[a-z]+$"`, `email`,
+/// `url`, `uuid`, `non_empty`, and `skip` for a field whose type does not implement
+/// [`Validate`].
+pub use twinwire_macros::message;
+
+/// Marks a struct as an RPC request bound to its response:
+/// `#[twinwire::rpc("GET_MESSAGES", response = Messages)]`. The response must be a
+/// [`message`]. Everything [`message`] accepts applies here too.
+pub use twinwire_macros::rpc;
+
+/// Marks a type used inside payloads (not a message itself): derives serde, schemars and
+/// [`Validate`] with the same defaults and constraint attributes as [`message`].
+pub use twinwire_macros::data;
+
+/// Declares a protocol: its messages by direction and its RPCs.
+///
+/// ```ignore
+/// twinwire::protocol! {
+///     /// The chat protocol.
+///     pub Chat {
+///         client: [JoinRoom, SendMessage],
+///         server: [UserJoined, ChatMessage],
+///         rpc: [GetMessages],
+///     }
+/// }
+/// ```
+///
+/// Defines a unit struct `Chat` implementing [`Protocol`]. Two messages with the same wire
+/// `type`, or one message listed twice, are compile errors.
+pub use twinwire_macros::protocol;
+
+/// Items the macros' generated code refers to. Not a public API: it may change in any
+/// release.
+#[doc(hidden)]
+pub mod __private {
+    pub use regex::Regex;
+    pub use schemars;
+    pub use serde;
+    pub use serde_json;
+
+    pub use crate::constraints;
+    pub use crate::manifest::ManifestBuilder;
+
+    /// Compares two strings in a `const` context, for the duplicate-`type` checks that
+    /// `protocol!` evaluates at compile time.
+    pub const fn str_eq(a: &str, b: &str) -> bool {
+        let (a, b) = (a.as_bytes(), b.as_bytes());
+        if a.len() != b.len() {
+            return false;
+        }
+        let mut i = 0;
+        while i < a.len() {
+            if a[i] != b[i] {
+                return false;
+            }
+            i += 1;
+        }
+        true
+    }
+
+    /// Index of the first entry whose wire type repeats an earlier one, or `usize::MAX`.
+    pub const fn first_duplicate(types: &[&str]) -> usize {
+        let mut j = 0;
+        while j < types.len() {
+            let mut i = 0;
+            while i < j {
+                if str_eq(types[i], types[j]) {
+                    return j;
+                }
+                i += 1;
+            }
+            j += 1;
+        }
+        usize::MAX
+    }
+
+    /// A lazily compiled regex for `#[validate(pattern = ...)]`. The macro has already
+    /// checked the pattern's syntax, so compiling cannot fail for a pattern it accepted;
+    /// should it fail anyway, the constraint reports every value as invalid rather than
+    /// panicking in the server.
+    pub type LazyRegex = std::sync::LazyLock<Option<Regex>>;
+
+    /// Compiles a pattern for [`LazyRegex`].
+    pub fn compile_pattern(pattern: &str) -> Option<Regex> {
+        Regex::new(pattern).ok()
+    }
+}

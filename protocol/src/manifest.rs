@@ -1,0 +1,523 @@
+//! The manifest: the protocol as plain data, and the only input codegen reads.
+//!
+//! `Protocol::manifest()` builds it at run time from the types' serde and schemars impls,
+//! so renames, defaults, `flatten` and every enum representation come out exactly as serde
+//! puts them on the wire. Payload schemas are JSON Schema 2020-12 with one shared `defs`
+//! map; messages refer to it by `{"$ref": "#/$defs/Name"}`.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt;
+
+use schemars::generate::{SchemaGenerator, SchemaSettings};
+use schemars::transform::RecursiveTransform;
+use schemars::{JsonSchema, Schema};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::message::{Message, Rpc};
+use crate::validate::MAX_SAFE_INTEGER;
+
+/// The manifest format this crate writes and the newest it reads.
+pub const FORMAT_VERSION: u32 = 1;
+
+/// The JSON Schema dialect of every schema in a manifest.
+pub const JSON_SCHEMA_DIALECT: &str = "https://json-schema.org/draft/2020-12/schema";
+
+/// A protocol as data.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Manifest {
+    /// Format version of this document ([`FORMAT_VERSION`]); readers refuse newer ones.
+    pub format: u32,
+    /// What produced it, e.g. `"twinwire 0.1.0"`.
+    pub generator: String,
+    /// The protocol's name as declared in `protocol!`, e.g. `"Chat"`.
+    pub name: String,
+    /// The protocol's doc comment (empty when undocumented).
+    pub doc: String,
+    /// Absolute Rust path of the protocol type, e.g. `"chat_protocol::Chat"`.
+    pub rust_path: String,
+    /// Every message, in declaration order: client messages, server messages, then RPC
+    /// requests and responses not listed before.
+    pub messages: Vec<MessageSpec>,
+    /// RPCs: which request is answered by which response.
+    pub rpcs: Vec<RpcSpec>,
+    /// Shared JSON Schema definitions the payload schemas refer to, sorted by name.
+    pub defs: BTreeMap<String, Value>,
+}
+
+/// One message of the protocol.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct MessageSpec {
+    /// The wire `type`, e.g. `"SEND_MESSAGE"`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// The Rust type name, e.g. `"SendMessage"`.
+    pub rust_name: String,
+    /// The absolute Rust path, e.g. `"chat_protocol::SendMessage"`.
+    pub rust_path: String,
+    /// Who sends it.
+    pub direction: Direction,
+    /// The type's doc comment (empty when undocumented).
+    pub doc: String,
+    /// The payload's JSON Schema (usually a `$ref` into [`Manifest::defs`]), or `None` for a
+    /// message without payload.
+    pub payload: Option<Value>,
+}
+
+/// An RPC: a client request answered by exactly one response or error.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct RpcSpec {
+    /// Wire type of the request (a client message in [`Manifest::messages`]).
+    pub request: String,
+    /// Wire type of the response (a server message in [`Manifest::messages`]).
+    pub response: String,
+}
+
+/// Who sends a message.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Direction {
+    /// Client → server.
+    Client,
+    /// Server → client.
+    Server,
+}
+
+impl Direction {
+    /// `"client"` or `"server"`.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Client => "client",
+            Self::Server => "server",
+        }
+    }
+}
+
+impl Manifest {
+    /// The message with wire type `kind`.
+    pub fn message(&self, kind: &str) -> Option<&MessageSpec> {
+        self.messages.iter().find(|m| m.kind == kind)
+    }
+
+    /// The RPC whose request is `kind`.
+    pub fn rpc_for_request(&self, kind: &str) -> Option<&RpcSpec> {
+        self.rpcs.iter().find(|r| r.request == kind)
+    }
+
+    /// Pretty JSON with a trailing newline; byte-identical for the same protocol.
+    pub fn to_pretty_json(&self) -> String {
+        // Serializing plain data with string keys cannot fail.
+        let mut json = serde_json::to_string_pretty(self).unwrap_or_default();
+        json.push('\n');
+        json
+    }
+
+    /// Reads a manifest written by [`Manifest::to_pretty_json`], refusing newer formats
+    /// and checking that its references resolve.
+    ///
+    /// # Errors
+    /// [`ManifestError::Malformed`], [`ManifestError::UnsupportedFormat`] or
+    /// [`ManifestError::Inconsistent`].
+    pub fn from_json(json: &str) -> Result<Self, ManifestError> {
+        let value: Value =
+            serde_json::from_str(json).map_err(|e| ManifestError::Malformed(e.to_string()))?;
+        match value.get("format").and_then(Value::as_u64) {
+            Some(format) if format > u64::from(FORMAT_VERSION) => {
+                return Err(ManifestError::UnsupportedFormat { found: format });
+            }
+            Some(_) => {}
+            None => {
+                return Err(ManifestError::Malformed(
+                    "missing or non-integer `format` field; is this a twinwire manifest?".into(),
+                ));
+            }
+        }
+        let manifest: Self = serde_path_to_error_free(value)?;
+        manifest.check()?;
+        Ok(manifest)
+    }
+
+    /// Checks what the type system cannot: unique and allowed wire types, RPCs that refer to
+    /// messages of the right direction, and `$ref`s that resolve.
+    ///
+    /// # Errors
+    /// [`ManifestError::DuplicateType`], [`ManifestError::ReservedType`] or
+    /// [`ManifestError::Inconsistent`].
+    pub fn check(&self) -> Result<(), ManifestError> {
+        let mut seen = BTreeSet::new();
+        for m in &self.messages {
+            crate::envelope::check_type_name(&m.kind).map_err(|reason| {
+                ManifestError::ReservedType {
+                    kind: m.kind.clone(),
+                    reason,
+                }
+            })?;
+            if !seen.insert(m.kind.as_str()) {
+                return Err(ManifestError::DuplicateType {
+                    kind: m.kind.clone(),
+                    first: m.rust_path.clone(),
+                    second: m.rust_path.clone(),
+                });
+            }
+            if let Some(payload) = &m.payload {
+                self.check_refs(payload)?;
+            }
+        }
+        for def in self.defs.values() {
+            self.check_refs(def)?;
+        }
+        for rpc in &self.rpcs {
+            let dir = |kind: &str| self.message(kind).map(|m| m.direction);
+            if dir(&rpc.request) != Some(Direction::Client) {
+                return Err(ManifestError::Inconsistent(format!(
+                    "RPC request `{}` is not a client message of this manifest",
+                    rpc.request
+                )));
+            }
+            if dir(&rpc.response) != Some(Direction::Server) {
+                return Err(ManifestError::Inconsistent(format!(
+                    "RPC response `{}` is not a server message of this manifest",
+                    rpc.response
+                )));
+            }
+        }
+        Ok(())
+    }
+
+    fn check_refs(&self, schema: &Value) -> Result<(), ManifestError> {
+        match schema {
+            Value::Object(map) => {
+                if let Some(Value::String(r)) = map.get("$ref") {
+                    let name = r.strip_prefix("#/$defs/").map(decode_pointer_segment);
+                    if !name.is_some_and(|n| self.defs.contains_key(&n)) {
+                        return Err(ManifestError::Inconsistent(format!(
+                            "`$ref` {r:?} does not point into the manifest's `defs`"
+                        )));
+                    }
+                }
+                map.values().try_for_each(|v| self.check_refs(v))
+            }
+            Value::Array(items) => items.iter().try_for_each(|v| self.check_refs(v)),
+            _ => Ok(()),
+        }
+    }
+}
+
+fn serde_path_to_error_free(value: Value) -> Result<Manifest, ManifestError> {
+    serde_json::from_value(value).map_err(|e| ManifestError::Malformed(e.to_string()))
+}
+
+fn decode_pointer_segment(segment: &str) -> String {
+    segment.replace("~1", "/").replace("~0", "~")
+}
+
+/// Why a manifest could not be built or read.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ManifestError {
+    /// Two messages share a wire `type`.
+    DuplicateType {
+        /// The shared wire type.
+        kind: String,
+        /// Rust path of the first message.
+        first: String,
+        /// Rust path of the second message.
+        second: String,
+    },
+    /// A wire `type` is reserved or otherwise unusable.
+    ReservedType {
+        /// The refused wire type.
+        kind: String,
+        /// Why it is refused.
+        reason: &'static str,
+    },
+    /// Two different Rust types would get the same JSON Schema name.
+    SchemaNameCollision {
+        /// The name both want.
+        name: String,
+        /// The name schemars fell back to for the second one.
+        numbered: String,
+    },
+    /// A message is used in a way that contradicts its direction.
+    Inconsistent(String),
+    /// The JSON is not a manifest.
+    Malformed(String),
+    /// The manifest was written by a newer twinwire.
+    UnsupportedFormat {
+        /// The format version found.
+        found: u64,
+    },
+}
+
+impl fmt::Display for ManifestError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::DuplicateType {
+                kind,
+                first,
+                second,
+            } => write!(
+                f,
+                "wire type `{kind}` is declared by both `{first}` and `{second}`; each message needs its own type"
+            ),
+            Self::ReservedType { kind, reason } => write!(f, "wire type `{kind}`: {reason}"),
+            Self::SchemaNameCollision { name, numbered } => write!(
+                f,
+                "two different Rust types are both named `{name}` in the JSON Schema (schemars would call the second `{numbered}`); \
+                 give one a distinct name with `#[schemars(rename = \"...\")]` or rename the type"
+            ),
+            Self::Inconsistent(msg) => f.write_str(msg),
+            Self::Malformed(msg) => write!(f, "malformed manifest: {msg}"),
+            Self::UnsupportedFormat { found } => write!(
+                f,
+                "manifest format {found} is newer than this twinwire understands (format {FORMAT_VERSION}); upgrade twinwire"
+            ),
+        }
+    }
+}
+
+impl std::error::Error for ManifestError {}
+
+/// Builds a [`Manifest`]; what `protocol!` expands to. Not meant to be called by hand.
+pub struct ManifestBuilder {
+    name: &'static str,
+    doc: &'static str,
+    rust_path: &'static str,
+    // Client payloads are what the server deserializes, server payloads what it serializes:
+    // `#[serde(default)]`, `skip_serializing_if` and `Option` differ between the two, so
+    // each direction gets a generator with the matching schemars contract.
+    client_schemas: SchemaGenerator,
+    server_schemas: SchemaGenerator,
+    messages: Vec<MessageSpec>,
+    rpcs: Vec<RpcSpec>,
+    error: Option<ManifestError>,
+}
+
+fn settings(contract: fn(SchemaSettings) -> SchemaSettings) -> SchemaGenerator {
+    contract(SchemaSettings::draft2020_12())
+        .with_transform(RecursiveTransform(clamp_wide_integers))
+        .into_generator()
+}
+
+/// Wide integers get JavaScript's safe bounds, matching what `Validate` enforces.
+fn clamp_wide_integers(schema: &mut Schema) {
+    let wide = matches!(
+        schema.get("format").and_then(Value::as_str),
+        Some("int64" | "uint64" | "int128" | "uint128" | "int" | "uint")
+    );
+    if !wide {
+        return;
+    }
+    let safe = MAX_SAFE_INTEGER as f64;
+    let (min, max) = (
+        schema.get("minimum").and_then(Value::as_f64),
+        schema.get("maximum").and_then(Value::as_f64),
+    );
+    if min.is_none_or(|m| m < -safe) {
+        schema.insert("minimum".into(), Value::from(-MAX_SAFE_INTEGER as i64));
+    }
+    if max.is_none_or(|m| m > safe) {
+        schema.insert("maximum".into(), Value::from(MAX_SAFE_INTEGER as i64));
+    }
+}
+
+impl ManifestBuilder {
+    /// Starts a protocol.
+    pub fn new(name: &'static str, doc: &'static str, rust_path: &'static str) -> Self {
+        Self {
+            name,
+            doc,
+            rust_path,
+            client_schemas: settings(SchemaSettings::for_deserialize),
+            server_schemas: settings(SchemaSettings::for_serialize),
+            messages: Vec::new(),
+            rpcs: Vec::new(),
+            error: None,
+        }
+    }
+
+    /// Adds a client → server message.
+    pub fn client<M: Message>(&mut self) -> &mut Self {
+        self.add::<M>(Direction::Client);
+        self
+    }
+
+    /// Adds a server → client message.
+    pub fn server<M: Message>(&mut self) -> &mut Self {
+        self.add::<M>(Direction::Server);
+        self
+    }
+
+    /// Adds an RPC: its request as a client message and its response as a server message.
+    pub fn rpc<R: Rpc>(&mut self) -> &mut Self {
+        self.add::<R>(Direction::Client);
+        self.add::<R::Response>(Direction::Server);
+        self.rpcs.push(RpcSpec {
+            request: R::TYPE.to_owned(),
+            response: <R::Response as Message>::TYPE.to_owned(),
+        });
+        self
+    }
+
+    fn fail(&mut self, error: ManifestError) {
+        self.error.get_or_insert(error);
+    }
+
+    fn add<M: Message>(&mut self, direction: Direction) {
+        if let Some(existing) = self.messages.iter().find(|m| m.kind == M::TYPE) {
+            // An RPC response may also be listed as a server message, or answer several RPCs.
+            let same = existing.rust_path == M::RUST_PATH && existing.direction == direction;
+            if !same {
+                let error = if existing.rust_path == M::RUST_PATH {
+                    ManifestError::Inconsistent(format!(
+                        "`{}` is used both as a client and as a server message; a message has one direction",
+                        M::RUST_PATH
+                    ))
+                } else {
+                    ManifestError::DuplicateType {
+                        kind: M::TYPE.to_owned(),
+                        first: existing.rust_path.clone(),
+                        second: M::RUST_PATH.to_owned(),
+                    }
+                };
+                self.fail(error);
+            }
+            return;
+        }
+        if let Err(reason) = crate::envelope::check_type_name(M::TYPE) {
+            self.fail(ManifestError::ReservedType {
+                kind: M::TYPE.to_owned(),
+                reason,
+            });
+            return;
+        }
+        let payload = M::HAS_PAYLOAD.then(|| {
+            let generator = match direction {
+                Direction::Client => &mut self.client_schemas,
+                Direction::Server => &mut self.server_schemas,
+            };
+            schema_of::<M>(generator)
+        });
+        self.messages.push(MessageSpec {
+            kind: M::TYPE.to_owned(),
+            rust_name: M::RUST_NAME.to_owned(),
+            rust_path: M::RUST_PATH.to_owned(),
+            direction,
+            doc: M::DOC.to_owned(),
+            payload,
+        });
+    }
+
+    /// Finishes the manifest.
+    ///
+    /// # Errors
+    /// The first inconsistency met while adding messages, or a schema name collision.
+    pub fn finish(self) -> Result<Manifest, ManifestError> {
+        if let Some(error) = self.error {
+            return Err(error);
+        }
+        let client_defs = into_defs(self.client_schemas)?;
+        let server_defs = into_defs(self.server_schemas)?;
+        let (defs, renamed) = merge_defs(client_defs, server_defs)?;
+        let mut messages = self.messages;
+        for m in &mut messages {
+            if let (Direction::Client, Some(payload)) = (m.direction, &mut m.payload) {
+                rename_refs(payload, &renamed);
+            }
+        }
+        let manifest = Manifest {
+            format: FORMAT_VERSION,
+            generator: concat!("twinwire ", env!("CARGO_PKG_VERSION")).to_owned(),
+            name: self.name.to_owned(),
+            doc: self.doc.to_owned(),
+            rust_path: self.rust_path.to_owned(),
+            messages,
+            rpcs: self.rpcs,
+            defs,
+        };
+        manifest.check()?;
+        Ok(manifest)
+    }
+}
+
+fn schema_of<M: JsonSchema>(generator: &mut SchemaGenerator) -> Value {
+    generator.subschema_for::<M>().to_value()
+}
+
+fn into_defs(mut generator: SchemaGenerator) -> Result<BTreeMap<String, Value>, ManifestError> {
+    let defs: BTreeMap<String, Value> = generator.take_definitions(true).into_iter().collect();
+    // schemars resolves a name clash between two types by numbering the second (`Foo2`).
+    // A numbered name whose base is also defined is such a clash, and a silently renamed
+    // TypeScript type is worse than an error.
+    for name in defs.keys() {
+        let base = name.trim_end_matches(|c: char| c.is_ascii_digit());
+        let suffix = &name[base.len()..];
+        let numbered = suffix.parse::<u32>().is_ok_and(|n| n >= 2) && !suffix.starts_with('0');
+        if numbered && !base.is_empty() && defs.contains_key(base) {
+            return Err(ManifestError::SchemaNameCollision {
+                name: base.to_owned(),
+                numbered: name.clone(),
+            });
+        }
+    }
+    Ok(defs)
+}
+
+/// Suffix of a client-side definition that differs from the server-side one of the same name.
+const INPUT_SUFFIX: &str = "Input";
+
+/// Merges the two directions' definitions. A type used both ways usually has one schema;
+/// where the contracts make them differ (an `Option` field the server always sends but a
+/// client may omit), the client's version is renamed `NameInput`.
+fn merge_defs(
+    client: BTreeMap<String, Value>,
+    mut server: BTreeMap<String, Value>,
+) -> Result<(BTreeMap<String, Value>, BTreeMap<String, String>), ManifestError> {
+    let renamed: BTreeMap<String, String> = client
+        .iter()
+        .filter(|(name, schema)| server.get(*name).is_some_and(|s| s != *schema))
+        .map(|(name, _)| (name.clone(), format!("{name}{INPUT_SUFFIX}")))
+        .collect();
+    for (name, mut schema) in client {
+        rename_refs(&mut schema, &renamed);
+        let target = renamed.get(&name).cloned().unwrap_or(name);
+        match server.get(&target) {
+            Some(existing) if *existing == schema => {}
+            Some(_) => {
+                return Err(ManifestError::Inconsistent(format!(
+                    "the schema name `{target}` is needed for two different shapes (a type whose \
+                     client-side shape differs from its server-side one is named `…{INPUT_SUFFIX}`); \
+                     rename one of the types"
+                )));
+            }
+            None => {
+                server.insert(target, schema);
+            }
+        }
+    }
+    Ok((server, renamed))
+}
+
+fn rename_refs(schema: &mut Value, renamed: &BTreeMap<String, String>) {
+    if renamed.is_empty() {
+        return;
+    }
+    match schema {
+        Value::Object(map) => {
+            if let Some(Value::String(r)) = map.get_mut("$ref") {
+                if let Some(new) = r
+                    .strip_prefix("#/$defs/")
+                    .and_then(|name| renamed.get(&decode_pointer_segment(name)))
+                {
+                    *r = format!("#/$defs/{}", new.replace('~', "~0").replace('/', "~1"));
+                }
+            }
+            map.values_mut().for_each(|v| rename_refs(v, renamed));
+        }
+        Value::Array(items) => items.iter_mut().for_each(|v| rename_refs(v, renamed)),
+        _ => {}
+    }
+}

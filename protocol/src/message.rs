@@ -1,0 +1,53 @@
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use crate::manifest::{Manifest, ManifestError};
+use crate::validate::Validate;
+
+/// A protocol message: a payload type with its wire `type`.
+///
+/// Implemented by `#[twinwire::message]` and `#[twinwire::rpc]`; implementing it by hand is
+/// possible but the macros also check the name and derive the schema consistently.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a twinwire message",
+    label = "not a message",
+    note = "mark the type with `#[twinwire::message(\"TYPE\")]`"
+)]
+pub trait Message:
+    Serialize + DeserializeOwned + schemars::JsonSchema + Validate + Send + Sync + 'static
+{
+    /// The wire `type`, e.g. `"SEND_MESSAGE"`.
+    const TYPE: &'static str;
+    /// Whether frames of this message carry a `payload` key (a unit struct carries none).
+    const HAS_PAYLOAD: bool;
+    /// The doc comment of the type, verbatim (empty when undocumented).
+    const DOC: &'static str;
+    /// The Rust name of the type, as declared.
+    const RUST_NAME: &'static str;
+    /// The absolute path of the type (`crate_name::module::Type`), for generated Rust code.
+    const RUST_PATH: &'static str;
+}
+
+/// An RPC request bound to the message its handler answers with.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a twinwire RPC request",
+    label = "not an RPC",
+    note = "mark the type with `#[twinwire::rpc(\"TYPE\", response = Response)]`"
+)]
+pub trait Rpc: Message {
+    /// The message a successful call answers with.
+    type Response: Message;
+}
+
+/// A declared protocol: what `twinwire::protocol!` defines.
+pub trait Protocol {
+    /// The protocol's name, e.g. `"Chat"`.
+    const NAME: &'static str;
+
+    /// Builds the protocol's manifest: messages, RPCs and their JSON Schemas.
+    ///
+    /// # Errors
+    /// A [`ManifestError`] when two different Rust types would share one schema name, or
+    /// when the declaration is inconsistent in a way the compiler could not see.
+    fn manifest() -> Result<Manifest, ManifestError>;
+}

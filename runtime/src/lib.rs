@@ -1,0 +1,1 @@
+//! Serves a twinwire protocol over WebSocket (being built).
