@@ -207,7 +207,7 @@ impl FieldConstraints {
     /// Statements checking `value` (an expression of type `&FieldType`) into `__v`.
     /// Each check is spanned at its constraint, so a constraint on a type it cannot apply
     /// to is reported there.
-    pub fn checks(&self, value: &TokenStream) -> TokenStream {
+    pub fn checks(&self, value: &TokenStream, ty: &syn::Type) -> TokenStream {
         let c = quote!(::twinwire::__private::constraints);
         let checks = self
             .constraints
@@ -217,12 +217,12 @@ impl FieldConstraints {
                 Constraint::Length { span, min, max } => {
                     let min = opt(min.as_ref().map(|m| quote!(#m)));
                     let max = opt(max.as_ref().map(|m| quote!(#m)));
-                    quote_spanned!(*span=> #c::length(__v, #value, #min, #max);)
+                    quote_spanned!(*span=> #c::length::<#ty>(__v, #value, #min, #max);)
                 }
                 Constraint::Range { span, min, max } => {
                     let min = opt(min.as_ref().map(|m| quote!((#m) as f64)));
                     let max = opt(max.as_ref().map(|m| quote!((#m) as f64)));
-                    quote_spanned!(*span=> #c::range(__v, #value, #min, #max);)
+                    quote_spanned!(*span=> #c::range::<#ty>(__v, #value, #min, #max);)
                 }
                 Constraint::Pattern { span, pattern } => {
                     let name = format_ident!("__TWINWIRE_PATTERN_{}", i);
@@ -231,14 +231,27 @@ impl FieldConstraints {
                             ::twinwire::__private::LazyRegex::new(|| {
                                 ::twinwire::__private::compile_pattern(#pattern)
                             });
-                        #c::pattern(__v, #value, &#name, #pattern);
+                        #c::pattern::<#ty>(__v, #value, &#name, #pattern);
                     }
                 }
-                Constraint::Email(span) => quote_spanned!(*span=> #c::email(__v, #value);),
-                Constraint::Url(span) => quote_spanned!(*span=> #c::url(__v, #value);),
-                Constraint::Uuid(span) => quote_spanned!(*span=> #c::uuid(__v, #value);),
+                Constraint::Email(span) => quote_spanned!(*span=> #c::email::<#ty>(__v, #value);),
+                Constraint::Url(span) => quote_spanned!(*span=> #c::url::<#ty>(__v, #value);),
+                Constraint::Uuid(span) => quote_spanned!(*span=> #c::uuid::<#ty>(__v, #value);),
             });
         quote!(#(#checks)*)
+    }
+}
+
+impl Constraint {
+    fn span(&self) -> Span {
+        match self {
+            Constraint::Length { span, .. }
+            | Constraint::Range { span, .. }
+            | Constraint::Pattern { span, .. }
+            | Constraint::Email(span)
+            | Constraint::Url(span)
+            | Constraint::Uuid(span) => *span,
+        }
     }
 }
 

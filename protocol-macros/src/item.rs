@@ -331,8 +331,18 @@ fn fields_validation(
     let mut bindings = Vec::new();
     let named = matches!(fields, Fields::Named(_));
     let count = fields.len();
+    let mut errors: Option<syn::Error> = None;
     for (i, field) in fields.iter_mut().enumerate() {
-        let constraints = constraint::take(&mut field.attrs)?;
+        let constraints = match constraint::take(&mut field.attrs) {
+            Ok(c) => c,
+            Err(e) => {
+                match &mut errors {
+                    Some(all) => all.combine(e),
+                    None => errors = Some(e),
+                }
+                continue;
+            }
+        };
         let member = serde_attrs::member(&field.attrs)?;
         let schemars_attrs = constraints.schemars_attrs();
         if !schemars_attrs.is_empty() {
@@ -352,7 +362,7 @@ fn fields_validation(
             continue;
         }
         let ty = &field.ty;
-        let constraint_checks = constraints.checks(&value);
+        let constraint_checks = constraints.checks(&value, ty);
         let recurse = (!constraints.skip)
             .then(|| quote_spanned!(ty.span()=> ::twinwire::Validate::validate_into(#value, __v);));
         let body = quote!(#constraint_checks #recurse);
@@ -376,6 +386,9 @@ fn fields_validation(
             quote!(__v.enter_index(#i, |__v| { #body });)
         };
         checks.push(wrapped);
+    }
+    if let Some(e) = errors {
+        return Err(e);
     }
     let pattern = match fields {
         Fields::Named(_) => quote!({ #(#bindings,)* .. }),

@@ -146,6 +146,15 @@ pub fn expand(def: ProtocolDef) -> Result<TokenStream> {
     let type_exprs = entries
         .iter()
         .map(|(_, ty)| quote_spanned!(ty.span()=> <#ty as ::twinwire::Message>::TYPE));
+    let rpc_checks = entries
+        .iter()
+        .filter(|(section, _)| *section == Section::Rpc)
+        .map(|(_, ty)| {
+            quote_spanned!(ty.span()=>
+                const _: ::core::marker::PhantomData<<#ty as ::twinwire::Rpc>::Response> =
+                    ::core::marker::PhantomData;
+            )
+        });
     let count = entries.len();
     let asserts = entries.iter().enumerate().map(|(i, (_, ty))| {
         let message = format!(
@@ -178,6 +187,7 @@ pub fn expand(def: ProtocolDef) -> Result<TokenStream> {
             const __TYPES: [&str; #count] = [#(#type_exprs),*];
             const __DUPLICATE: usize = ::twinwire::__private::first_duplicate(&__TYPES);
             #(#asserts)*
+            #(#rpc_checks)*
         };
     })
 }

@@ -367,20 +367,20 @@ impl ManifestBuilder {
     }
 
     fn add<M: Message>(&mut self, direction: Direction) {
+        let rust_path = rust_path_of::<M>();
         if let Some(existing) = self.messages.iter().find(|m| m.kind == M::TYPE) {
             // An RPC response may also be listed as a server message, or answer several RPCs.
-            let same = existing.rust_path == M::RUST_PATH && existing.direction == direction;
+            let same = existing.rust_path == rust_path && existing.direction == direction;
             if !same {
-                let error = if existing.rust_path == M::RUST_PATH {
+                let error = if existing.rust_path == rust_path {
                     ManifestError::Inconsistent(format!(
-                        "`{}` is used both as a client and as a server message; a message has one direction",
-                        M::RUST_PATH
+                        "`{rust_path}` is used both as a client and as a server message; a message has one direction"
                     ))
                 } else {
                     ManifestError::DuplicateType {
                         kind: M::TYPE.to_owned(),
                         first: existing.rust_path.clone(),
-                        second: M::RUST_PATH.to_owned(),
+                        second: rust_path,
                     }
                 };
                 self.fail(error);
@@ -404,7 +404,7 @@ impl ManifestBuilder {
         self.messages.push(MessageSpec {
             kind: M::TYPE.to_owned(),
             rust_name: M::RUST_NAME.to_owned(),
-            rust_path: M::RUST_PATH.to_owned(),
+            rust_path,
             direction,
             doc: M::DOC.to_owned(),
             payload,
@@ -440,6 +440,16 @@ impl ManifestBuilder {
         };
         manifest.check()?;
         Ok(manifest)
+    }
+}
+
+/// The message's path with its generic arguments: `RUST_PATH` is written by the macro, which
+/// cannot know the arguments a protocol instantiates it with; `type_name` supplies them.
+fn rust_path_of<M: Message>() -> String {
+    let full = std::any::type_name::<M>();
+    match full.find('<') {
+        Some(i) => format!("{}{}", M::RUST_PATH, &full[i..]),
+        None => M::RUST_PATH.to_owned(),
     }
 }
 

@@ -1,0 +1,8 @@
+#[twinwire::message("PING")]
+pub struct Ping {}
+
+twinwire::protocol! {
+    pub P { client: [Ping], server: [Ping] }
+}
+
+fn main() {}

@@ -1,0 +1,7 @@
+pub struct Plain {}
+
+twinwire::protocol! {
+    pub P { client: [Plain] }
+}
+
+fn main() {}

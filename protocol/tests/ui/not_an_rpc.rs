@@ -1,0 +1,8 @@
+#[twinwire::message("PLAIN")]
+pub struct Plain {}
+
+twinwire::protocol! {
+    pub P { rpc: [Plain] }
+}
+
+fn main() {}

@@ -1,0 +1,4 @@
+#[twinwire::message("$ws:mine")]
+pub struct Mine {}
+
+fn main() {}

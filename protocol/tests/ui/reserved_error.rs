@@ -1,0 +1,4 @@
+#[twinwire::message("RPC_ERROR")]
+pub struct Mine {}
+
+fn main() {}

@@ -1,0 +1,4 @@
+#[twinwire::message("__private")]
+pub struct Mine {}
+
+fn main() {}

@@ -1,0 +1,8 @@
+pub struct NotAMessage {
+    pub x: u8,
+}
+
+#[twinwire::rpc("ASK", response = NotAMessage)]
+pub struct Ask {}
+
+fn main() {}

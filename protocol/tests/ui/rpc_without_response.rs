@@ -1,0 +1,4 @@
+#[twinwire::rpc("ASK")]
+pub struct Ask {}
+
+fn main() {}

@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# The one test command (README.md): installs what the tests need, then runs every check.
+# Safe to run on a fresh machine and in CI; exits non-zero on the first failure.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+step() { printf '\n== %s\n' "$*"; }
+
+step "npm tooling (typescript, ajv, ws) from package-lock.json"
+if [ ! -x node_modules/.bin/tsc ] || ! cmp -s package-lock.json node_modules/.package-lock.json.src 2>/dev/null; then
+  npm ci --no-audit --no-fund --loglevel=error
+  cp package-lock.json node_modules/.package-lock.json.src
+fi
+
+step "rustfmt"
+cargo fmt --all -- --check
+
+step "clippy (all targets, warnings are errors)"
+cargo clippy --workspace --all-targets --locked -- -D warnings
+
+step "cargo test (workspace)"
+cargo test --workspace --locked
+
+if [ -f codegen-cli/ts/run-tests.sh ]; then
+  step "TypeScript client tests (node --test)"
+  bash codegen-cli/ts/run-tests.sh
+fi
+
+step "all checks passed"
