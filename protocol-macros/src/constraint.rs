@@ -15,8 +15,8 @@ pub enum Constraint {
     },
     Range {
         span: Span,
-        min: Option<Expr>,
-        max: Option<Expr>,
+        min: Option<Box<Expr>>,
+        max: Option<Box<Expr>>,
     },
     Pattern {
         span: Span,
@@ -125,15 +125,15 @@ fn parse_one(attr: &Attribute, out: &mut FieldConstraints) -> Result<()> {
                         ));
                     }
                     if m.path.is_ident("min") {
-                        min = Some(expr);
+                        min = Some(Box::new(expr));
                     } else if m.path.is_ident("max") {
-                        max = Some(expr);
+                        max = Some(Box::new(expr));
                     } else {
                         return Err(m.error("expected `min` or `max`"));
                     }
                     Ok(())
                 })?;
-                check_order(span, &min, &max, numeric_literal)?;
+                check_order(span, &min, &max, |e| numeric_literal(e))?;
                 if min.is_none() && max.is_none() {
                     return Err(syn::Error::new(span, "`range` needs `min` or `max`"));
                 }
@@ -239,19 +239,6 @@ impl FieldConstraints {
                 Constraint::Uuid(span) => quote_spanned!(*span=> #c::uuid::<#ty>(__v, #value);),
             });
         quote!(#(#checks)*)
-    }
-}
-
-impl Constraint {
-    fn span(&self) -> Span {
-        match self {
-            Constraint::Length { span, .. }
-            | Constraint::Range { span, .. }
-            | Constraint::Pattern { span, .. }
-            | Constraint::Email(span)
-            | Constraint::Url(span)
-            | Constraint::Uuid(span) => *span,
-        }
     }
 }
 

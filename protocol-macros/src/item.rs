@@ -41,7 +41,7 @@ pub struct Args {
 
 enum Arg {
     Wire(LitStr),
-    Response(Type),
+    Response(Box<Type>),
     AllowUnknownFields,
 }
 
@@ -53,7 +53,7 @@ impl Parse for Arg {
         let ident: syn::Ident = input.parse()?;
         if ident == "response" {
             input.parse::<Token![=]>()?;
-            Ok(Arg::Response(input.parse()?))
+            Ok(Arg::Response(Box::new(input.parse()?)))
         } else if ident == "allow_unknown_fields" {
             Ok(Arg::AllowUnknownFields)
         } else {
@@ -74,7 +74,7 @@ impl Parse for Args {
                     return Err(syn::Error::new(lit.span(), "the wire type is given twice"));
                 }
                 Arg::Wire(lit) => args.wire = Some(lit),
-                Arg::Response(ty) => args.response = Some(ty),
+                Arg::Response(ty) => args.response = Some(*ty),
                 Arg::AllowUnknownFields => args.allow_unknown_fields = true,
             }
         }
@@ -429,14 +429,16 @@ fn enum_validation(e: &mut syn::ItemEnum, container: &ContainerAttrs) -> Result<
             arms.push(quote!(Self::#vident #pattern => {}));
             continue;
         }
-        let wrapped = if container.untagged || member.untagged {
+        // Untagged and internally tagged variants hold their fields at the enum's own
+        // path; adjacently tagged ones under `content`; external ones under their name.
+        let at_own_path = container.untagged
+            || member.untagged
+            || (container.tag.is_some() && container.content.is_none())
+            || matches!(variant.fields, Fields::Unit);
+        let wrapped = if at_own_path {
             checks
         } else if let Some(content) = &container.content {
             quote!(__v.enter(#content, |__v| { #checks });)
-        } else if container.tag.is_some() {
-            checks
-        } else if matches!(variant.fields, Fields::Unit) {
-            checks
         } else {
             quote!(__v.enter(#wire_name, |__v| { #checks });)
         };

@@ -476,16 +476,18 @@ fn into_defs(mut generator: SchemaGenerator) -> Result<BTreeMap<String, Value>, 
     Ok(defs)
 }
 
+/// Schema definitions by name.
+type Defs = BTreeMap<String, Value>;
+/// Old definition name → new name.
+type Renames = BTreeMap<String, String>;
+
 /// Suffix of a client-side definition that differs from the server-side one of the same name.
 const INPUT_SUFFIX: &str = "Input";
 
 /// Merges the two directions' definitions. A type used both ways usually has one schema;
 /// where the contracts make them differ (an `Option` field the server always sends but a
 /// client may omit), the client's version is renamed `NameInput`.
-fn merge_defs(
-    client: BTreeMap<String, Value>,
-    mut server: BTreeMap<String, Value>,
-) -> Result<(BTreeMap<String, Value>, BTreeMap<String, String>), ManifestError> {
+fn merge_defs(client: Defs, mut server: Defs) -> Result<(Defs, Renames), ManifestError> {
     let renamed: BTreeMap<String, String> = client
         .iter()
         .filter(|(name, schema)| server.get(*name).is_some_and(|s| s != *schema))

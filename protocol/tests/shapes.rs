@@ -1,6 +1,6 @@
 //! The macros across serde's shapes: validation paths use serde's wire names, and the
 //! manifest reflects what serde puts on the wire.
-
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 #![allow(missing_docs)]
 use serde_json::{Value, json};
 use twinwire::{Manifest, ManifestError, Message, Protocol, Validate};
@@ -206,7 +206,7 @@ twinwire::protocol! {
 #[test]
 fn unit_generic_and_default_named_messages() {
     assert_eq!(PingNow::TYPE, "PING_NOW");
-    assert!(!PingNow::HAS_PAYLOAD);
+    const { assert!(!PingNow::HAS_PAYLOAD) };
     assert_eq!(PingNow::DOC, "Keep-alive without payload.");
     assert_eq!(<Page<Inner>>::TYPE, "PAGE");
     let m = Shapes::manifest().unwrap();

@@ -1,4 +1,5 @@
 //! Serde round trips and validation of the chat messages.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use chat_protocol::*;
 use serde::Serialize;
@@ -227,7 +228,7 @@ fn constraint_violations_report_every_failing_path() {
 #[test]
 fn message_constants() {
     assert_eq!(SendMessage::TYPE, "SEND_MESSAGE");
-    assert!(SendMessage::HAS_PAYLOAD);
+    const { assert!(SendMessage::HAS_PAYLOAD) };
     assert_eq!(SendMessage::RUST_PATH, "chat_protocol::SendMessage");
     assert_eq!(<GetMessages as twinwire::Rpc>::Response::TYPE, "MESSAGES");
     assert_eq!(
