@@ -1,0 +1,755 @@
+//! A protocol covering every serde shape the code generator has to map, for
+//! `twinwire-codegen`'s round-trip tests: values serialized by serde must validate against
+//! the generated JSON Schema, type-check as the generated TypeScript, and pass the generated
+//! guards; values serde rejects must be rejected by all three where they can express it.
+//!
+//! Each family of shapes is one client message and one server message with the same fields
+//! (`…_UP` and `…_DOWN`), because client payloads are described as serde deserializes them
+//! and server payloads as it serializes them, and the two can differ: a shared `#[data]`
+//! type whose shapes differ gets a client-side `…Input` definition. (The types are written
+//! out rather than stamped by `macro_rules!`, because the twinwire macros' generated
+//! validation does not resolve inside a `macro_rules!` expansion.)
+//! [`hostile`] holds a second protocol whose names and docs try to break the generator.
+
+#![allow(missing_docs)] // The corpus is test data; each family is documented at its type.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use serde_json::Value;
+use twinwire::{Issue, Message, data, message, protocol, rpc};
+
+pub mod hostile;
+
+// ---------------------------------------------------------------------------------------
+// Renames: every `rename_all` style, field and variant renames.
+
+/// Two fields under `rename_all = "lowercase"`.
+#[data]
+#[derive(Clone, Debug, PartialEq)]
+#[serde(rename_all = "lowercase")]
+pub struct RenameLower {
+    /// A number.
+    pub first_field: u8,
+    /// A flag.
+    pub second_value: bool,
+}
+
+/// Two fields under `rename_all = "UPPERCASE"`.
+#[data]
+#[derive(Clone, Debug, PartialEq)]
+#[serde(rename_all = "UPPERCASE")]
+pub struct RenameUpper {
+    /// A number.
+    pub first_field: u8,
+    /// A flag.
+    pub second_value: bool,
+}
+
+/// Two fields under `rename_all = "PascalCase"`.
+#[data]
+#[derive(Clone, Debug, PartialEq)]
+#[serde(rename_all = "PascalCase")]
+pub struct RenamePascal {
+    /// A number.
+    pub first_field: u8,
+    /// A flag.
+    pub second_value: bool,
+}
+
+/// Two fields under `rename_all = "camelCase"`.
+#[data]
+#[derive(Clone, Debug, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct RenameCamel {
+    /// A number.
+    pub first_field: u8,
+    /// A flag.
+    pub second_value: bool,
+}
+
+/// Two fields under `rename_all = "snake_case"`.
+#[data]
+#[derive(Clone, Debug, PartialEq)]
+#[serde(rename_all = "snake_case")]
+pub struct RenameSnake {
+    /// A number.
+    pub first_field: u8,
+    /// A flag.
+    pub second_value: bool,
+}
+
+/// Two fields under `rename_all = "SCREAMING_SNAKE_CASE"`.
+#[data]
+#[derive(Clone, Debug, PartialEq)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub struct RenameScreamingSnake {
+    /// A number.
+    pub first_field: u8,
+    /// A flag.
+    pub second_value: bool,
+}
+
+/// Two fields under `rename_all = "kebab-case"`.
+#[data]
+#[derive(Clone, Debug, PartialEq)]
+#[serde(rename_all = "kebab-case")]
+pub struct RenameKebab {
+    /// A number.
+    pub first_field: u8,
+    /// A flag.
+    pub second_value: bool,
+}
+
+/// Two fields under `rename_all = "SCREAMING-KEBAB-CASE"`.
+#[data]
+#[derive(Clone, Debug, PartialEq)]
+#[serde(rename_all = "SCREAMING-KEBAB-CASE")]
+pub struct RenameScreamingKebab {
+    /// A number.
+    pub first_field: u8,
+    /// A flag.
+    pub second_value: bool,
+}
+
+/// Field renames, including names that are not identifiers anywhere.
+#[data]
+#[derive(Clone, Debug, PartialEq)]
+pub struct RenameFields {
+    /// Renamed to a kebab name.
+    #[serde(rename = "x-custom")]
+    pub custom: u8,
+    /// A keyword on the wire.
+    #[serde(rename = "class")]
+    pub klass: String,
+    /// A raw identifier: `type` on the wire.
+    pub r#type: String,
+    /// A space in the name.
+    #[serde(rename = "with space")]
+    pub spaced: bool,
+}
+
+/// Variant renames under `rename_all`, with one explicit override.
+#[data]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[serde(rename_all = "kebab-case")]
+pub enum Mode {
+    /// `fast-forward` on the wire.
+    FastForward,
+    /// `SLOW` on the wire.
+    #[serde(rename = "SLOW")]
+    Slow,
+}
+
+/// Every rename family at once. Sent to the server.
+#[message("RENAMES_UP")]
+#[derive(Clone, Debug, PartialEq)]
+pub struct RenamesUp {
+    pub lower: RenameLower,
+    pub upper: RenameUpper,
+    pub pascal: RenamePascal,
+    pub camel: RenameCamel,
+    pub snake: RenameSnake,
+    pub screaming_snake: RenameScreamingSnake,
+    pub kebab: RenameKebab,
+    pub screaming_kebab: RenameScreamingKebab,
+    pub fields: RenameFields,
+    pub mode: Mode,
+}
+
+/// Every rename family at once. Sent to the client.
+#[message("RENAMES_DOWN")]
+#[derive(Clone, Debug, PartialEq)]
+pub struct RenamesDown {
+    pub lower: RenameLower,
+    pub upper: RenameUpper,
+    pub pascal: RenamePascal,
+    pub camel: RenameCamel,
+    pub snake: RenameSnake,
+    pub screaming_snake: RenameScreamingSnake,
+    pub kebab: RenameKebab,
+    pub screaming_kebab: RenameScreamingKebab,
+    pub fields: RenameFields,
+    pub mode: Mode,
+}
+
+// ---------------------------------------------------------------------------------------
+// The four enum representations, with unit, newtype, tuple and struct variants.
+
+/// Externally tagged (serde's default).
+#[data]
+#[derive(Clone, Debug, PartialEq)]
+pub enum External {
+    /// `"Unit"`
+    Unit,
+    /// `{"Newtype": 1}`
+    Newtype(u32),
+    /// `{"Tuple": [1, "a"]}`
+    Tuple(u8, String),
+    /// `{"Struct": {"widthPx": 1, "label": null}}`
+    Struct {
+        width_px: u32,
+        label: Option<String>,
+    },
+}
+
+/// A struct carried by a newtype variant.
+#[data]
+#[derive(Clone, Debug, PartialEq)]
+pub struct Inner {
+    /// Free text.
+    #[validate(length(min = 1, max = 20))]
+    pub note: String,
+}
+
+/// Internally tagged by `kind`.
+#[data]
+#[derive(Clone, Debug, PartialEq)]
+#[serde(tag = "kind")]
+pub enum Internal {
+    /// Has a field.
+    Started { at_ms: u64 },
+    /// Only the tag.
+    Stopped,
+    /// The tag beside the inner struct's fields.
+    Wrapped(Inner),
+}
+
+/// Adjacently tagged by `t` with content `c`.
+#[data]
+#[derive(Clone, Debug, PartialEq)]
+#[serde(tag = "t", content = "c")]
+pub enum Adjacent {
+    Ping,
+    Echo(String),
+    Move { dx: i32, dy: i32 },
+    Pair(u8, u8),
+}
+
+/// Untagged: the first variant that fits wins.
+#[data]
+#[derive(Clone, Debug, PartialEq)]
+#[serde(untagged)]
+pub enum Untagged {
+    Flag(bool),
+    Num(f64),
+    Text(String),
+    Point { x: i32, y: i32 },
+    Empty,
+}
+
+/// A unit-only enum: a string union.
+#[data]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum Level {
+    Low,
+    MediumHigh,
+}
+
+/// Every enum representation at once. Sent to the server.
+#[message("ENUMS_UP")]
+#[derive(Clone, Debug, PartialEq)]
+pub struct EnumsUp {
+    pub external: Vec<External>,
+    pub internal: Internal,
+    pub adjacent: Vec<Adjacent>,
+    pub untagged: Vec<Untagged>,
+    pub level: Level,
+}
+
+/// Every enum representation at once. Sent to the client.
+#[message("ENUMS_DOWN")]
+#[derive(Clone, Debug, PartialEq)]
+pub struct EnumsDown {
+    pub external: Vec<External>,
+    pub internal: Internal,
+    pub adjacent: Vec<Adjacent>,
+    pub untagged: Vec<Untagged>,
+    pub level: Level,
+}
+
+/// A message that is itself an internally tagged enum.
+#[message("COMMAND")]
+#[derive(Clone, Debug, PartialEq)]
+#[serde(tag = "op", rename_all = "snake_case")]
+pub enum Command {
+    /// Start at a speed.
+    Start {
+        #[validate(range(min = 1, max = 10))]
+        speed: u8,
+    },
+    /// Stop.
+    Stop,
+}
+
+/// A message that is itself an adjacently tagged enum.
+#[message("NOTICE")]
+#[derive(Clone, Debug, PartialEq)]
+#[serde(tag = "kind", content = "data")]
+pub enum Notice {
+    /// Plain text.
+    Text(String),
+    /// A counter.
+    Count { total: u32 },
+}
+
+// ---------------------------------------------------------------------------------------
+// Options and defaults: the shapes that differ between directions.
+
+fn default_name() -> String {
+    "anonymous".to_owned()
+}
+
+/// `Option` with and without `skip_serializing_if` and `default`.
+#[data]
+#[derive(Clone, Debug, PartialEq)]
+pub struct Optionals {
+    /// Always sent (as `null` when absent); may be omitted by clients.
+    pub plain: Option<String>,
+    /// Omitted when absent.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub skipped: Option<u32>,
+    /// Defaulted on input, always sent.
+    #[serde(default)]
+    pub defaulted: Option<bool>,
+    /// Defaulted on input, omitted when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub both: Option<String>,
+    /// A defaulted non-option.
+    #[serde(default)]
+    pub count: u32,
+    /// A default from a function.
+    #[serde(default = "default_name")]
+    pub name: String,
+    /// An optional list.
+    pub tags: Option<Vec<String>>,
+}
+
+/// The family Sent to the server.
+#[message("OPTIONALS_UP")]
+#[derive(Clone, Debug, PartialEq)]
+pub struct OptionalsUp {
+    /// Shared by both directions, so the client side is `OptionalsInput`.
+    pub value: Optionals,
+}
+
+/// The family Sent to the client.
+#[message("OPTIONALS_DOWN")]
+#[derive(Clone, Debug, PartialEq)]
+pub struct OptionalsDown {
+    /// Shared by both directions, so the client side is `OptionalsInput`.
+    pub value: Optionals,
+}
+
+// ---------------------------------------------------------------------------------------
+// Flatten: a struct, a map and a tagged enum folded into their parent.
+
+/// Fields shared by flattening.
+#[data(allow_unknown_fields)]
+#[derive(Clone, Debug, PartialEq)]
+pub struct Base {
+    pub created_by: String,
+    pub version: u16,
+}
+
+/// A struct and a map flattened into one object.
+#[data]
+#[derive(Clone, Debug, PartialEq)]
+pub struct Flattened {
+    pub id: String,
+    #[serde(flatten)]
+    pub base: Base,
+    #[serde(flatten)]
+    pub extra: BTreeMap<String, u32>,
+}
+
+/// An internally tagged enum flattened beside a field.
+#[data]
+#[derive(Clone, Debug, PartialEq)]
+pub struct FlattenedEnum {
+    pub id: String,
+    #[serde(flatten)]
+    pub event: Internal,
+}
+
+/// Both flatten shapes. Sent to the server.
+#[message("FLATTEN_UP")]
+#[derive(Clone, Debug, PartialEq)]
+pub struct FlattenUp {
+    pub map_and_struct: Flattened,
+    pub tagged: FlattenedEnum,
+}
+
+/// Both flatten shapes. Sent to the client.
+#[message("FLATTEN_DOWN")]
+#[derive(Clone, Debug, PartialEq)]
+pub struct FlattenDown {
+    pub map_and_struct: Flattened,
+    pub tagged: FlattenedEnum,
+}
+
+// ---------------------------------------------------------------------------------------
+// Maps, sequences, tuples.
+
+/// Maps keyed by strings and by integers. Sent to the server.
+#[message("MAPS_UP")]
+#[derive(Clone, Debug, PartialEq)]
+pub struct MapsUp {
+    pub by_name: HashMap<String, u32>,
+    pub by_id: BTreeMap<u32, String>,
+    pub signed: BTreeMap<i64, bool>,
+    pub nested: BTreeMap<String, Vec<u8>>,
+}
+
+/// Maps keyed by strings and by integers. Sent to the client.
+#[message("MAPS_DOWN")]
+#[derive(Clone, Debug, PartialEq)]
+pub struct MapsDown {
+    pub by_name: HashMap<String, u32>,
+    pub by_id: BTreeMap<u32, String>,
+    pub signed: BTreeMap<i64, bool>,
+    pub nested: BTreeMap<String, Vec<u8>>,
+}
+
+/// Vectors, nested vectors, tuples, arrays and sets. Sent to the server.
+#[message("SEQUENCES_UP")]
+#[derive(Clone, Debug, PartialEq)]
+pub struct SequencesUp {
+    pub list: Vec<String>,
+    pub grid: Vec<Vec<u8>>,
+    pub pair: (u8, String),
+    pub triple: (bool, i32, Option<String>),
+    pub fixed: [u8; 3],
+    pub set: BTreeSet<u16>,
+}
+
+/// Vectors, nested vectors, tuples, arrays and sets. Sent to the client.
+#[message("SEQUENCES_DOWN")]
+#[derive(Clone, Debug, PartialEq)]
+pub struct SequencesDown {
+    pub list: Vec<String>,
+    pub grid: Vec<Vec<u8>>,
+    pub pair: (u8, String),
+    pub triple: (bool, i32, Option<String>),
+    pub fixed: [u8; 3],
+    pub set: BTreeSet<u16>,
+}
+
+// ---------------------------------------------------------------------------------------
+// Recursion and boxes.
+
+/// A tree: recursion through a `Vec`.
+#[data]
+#[derive(Clone, Debug, PartialEq)]
+pub struct Tree {
+    pub label: String,
+    pub children: Vec<Tree>,
+}
+
+/// A list: recursion through `Option<Box<_>>`.
+#[data]
+#[derive(Clone, Debug, PartialEq)]
+pub struct List {
+    pub value: i32,
+    pub next: Option<Box<List>>,
+}
+
+/// An expression: recursion through a tagged enum.
+#[data]
+#[derive(Clone, Debug, PartialEq)]
+#[serde(tag = "op", rename_all = "lowercase")]
+pub enum Expr {
+    Lit { value: f64 },
+    Add { left: Box<Expr>, right: Box<Expr> },
+    Neg { inner: Box<Expr> },
+}
+
+/// Every recursive shape. Sent to the server.
+#[message("RECURSIVE_UP")]
+#[derive(Clone, Debug, PartialEq)]
+pub struct RecursiveUp {
+    pub tree: Tree,
+    pub list: List,
+    pub expr: Expr,
+    pub boxed: Box<Inner>,
+}
+
+/// Every recursive shape. Sent to the client.
+#[message("RECURSIVE_DOWN")]
+#[derive(Clone, Debug, PartialEq)]
+pub struct RecursiveDown {
+    pub tree: Tree,
+    pub list: List,
+    pub expr: Expr,
+    pub boxed: Box<Inner>,
+}
+
+// ---------------------------------------------------------------------------------------
+// Unit structs, newtypes and other small shapes.
+
+/// A message without payload (client → server).
+#[message("PING")]
+#[derive(Clone, Debug, PartialEq)]
+pub struct Ping;
+
+/// A message without payload (server → client).
+#[message("PONG")]
+#[derive(Clone, Debug, PartialEq)]
+pub struct Pong;
+
+/// A unit struct used as a value: `null` on the wire.
+#[data]
+#[derive(Clone, Debug, PartialEq)]
+pub struct Marker;
+
+/// A newtype: its inner value on the wire.
+#[data]
+#[derive(Clone, Debug, PartialEq)]
+pub struct UserId(pub String);
+
+/// A transparent struct.
+#[data]
+#[derive(Clone, Debug, PartialEq)]
+#[serde(transparent)]
+pub struct Score {
+    pub points: i32,
+}
+
+/// Small shapes. Sent to the server.
+#[message("SMALLS_UP")]
+#[derive(Clone, Debug, PartialEq)]
+pub struct SmallsUp {
+    pub marker: Marker,
+    pub user: UserId,
+    pub score: Score,
+    pub initial: char,
+    pub anything: Value,
+    pub flag: bool,
+}
+
+/// Small shapes. Sent to the client.
+#[message("SMALLS_DOWN")]
+#[derive(Clone, Debug, PartialEq)]
+pub struct SmallsDown {
+    pub marker: Marker,
+    pub user: UserId,
+    pub score: Score,
+    pub initial: char,
+    pub anything: Value,
+    pub flag: bool,
+}
+
+// ---------------------------------------------------------------------------------------
+// Formats and integers.
+
+/// chrono, uuid and url types. Sent to the server.
+#[message("FORMATS_UP")]
+#[derive(Clone, Debug, PartialEq)]
+pub struct FormatsUp {
+    pub at: chrono::DateTime<chrono::Utc>,
+    pub day: chrono::NaiveDate,
+    pub id: uuid::Uuid,
+    pub link: url::Url,
+}
+
+/// chrono, uuid and url types. Sent to the client.
+#[message("FORMATS_DOWN")]
+#[derive(Clone, Debug, PartialEq)]
+pub struct FormatsDown {
+    pub at: chrono::DateTime<chrono::Utc>,
+    pub day: chrono::NaiveDate,
+    pub id: uuid::Uuid,
+    pub link: url::Url,
+}
+
+/// Every integer width and both floats. Sent to the server.
+#[message("INTEGERS_UP")]
+#[derive(Clone, Debug, PartialEq)]
+pub struct IntegersUp {
+    pub u8: u8,
+    pub i8: i8,
+    pub u16: u16,
+    pub i16: i16,
+    pub u32: u32,
+    pub i32: i32,
+    pub u64: u64,
+    pub i64: i64,
+    pub usize: usize,
+    pub isize: isize,
+    pub f32: f32,
+    pub f64: f64,
+}
+
+/// Every integer width and both floats. Sent to the client.
+#[message("INTEGERS_DOWN")]
+#[derive(Clone, Debug, PartialEq)]
+pub struct IntegersDown {
+    pub u8: u8,
+    pub i8: i8,
+    pub u16: u16,
+    pub i16: i16,
+    pub u32: u32,
+    pub i32: i32,
+    pub u64: u64,
+    pub i64: i64,
+    pub usize: usize,
+    pub isize: isize,
+    pub f32: f32,
+    pub f64: f64,
+}
+
+// ---------------------------------------------------------------------------------------
+// Constraints: every `#[validate]` check, at nested paths.
+
+/// An entry with its own constraint, checked inside a list.
+#[data]
+#[derive(Clone, Debug, PartialEq)]
+pub struct Entry {
+    #[validate(length(min = 1))]
+    pub note: String,
+}
+
+/// Every constraint. Sent to the server.
+#[message("CONSTRAINED_UP")]
+#[derive(Clone, Debug, PartialEq)]
+pub struct ConstrainedUp {
+    #[validate(length(min = 2, max = 5))]
+    pub name: String,
+    #[validate(range(min = -10, max = 10))]
+    pub delta: i32,
+    #[validate(range(min = 0.5, max = 2.5))]
+    pub ratio: f64,
+    #[validate(pattern = "^[a-z]+$")]
+    pub slug: String,
+    #[validate(email)]
+    pub email: String,
+    #[validate(url)]
+    pub site: String,
+    #[validate(uuid)]
+    pub token: String,
+    #[validate(non_empty)]
+    pub tags: Vec<String>,
+    #[validate(length(max = 2))]
+    pub scores: BTreeMap<String, u8>,
+    #[validate(range(max = 1000))]
+    pub big: u64,
+    pub entries: Vec<Entry>,
+    #[validate(length(equal = 3))]
+    pub code: Option<String>,
+}
+
+/// Every constraint. Sent to the client.
+#[message("CONSTRAINED_DOWN")]
+#[derive(Clone, Debug, PartialEq)]
+pub struct ConstrainedDown {
+    #[validate(length(min = 2, max = 5))]
+    pub name: String,
+    #[validate(range(min = -10, max = 10))]
+    pub delta: i32,
+    #[validate(range(min = 0.5, max = 2.5))]
+    pub ratio: f64,
+    #[validate(pattern = "^[a-z]+$")]
+    pub slug: String,
+    #[validate(email)]
+    pub email: String,
+    #[validate(url)]
+    pub site: String,
+    #[validate(uuid)]
+    pub token: String,
+    #[validate(non_empty)]
+    pub tags: Vec<String>,
+    #[validate(length(max = 2))]
+    pub scores: BTreeMap<String, u8>,
+    #[validate(range(max = 1000))]
+    pub big: u64,
+    pub entries: Vec<Entry>,
+    #[validate(length(equal = 3))]
+    pub code: Option<String>,
+}
+
+// ---------------------------------------------------------------------------------------
+// Generics and RPCs.
+
+/// A generic message, instantiated in the protocol.
+#[message("WRAPPED")]
+#[derive(Clone, Debug, PartialEq)]
+pub struct Wrapper<T> {
+    pub inner: T,
+}
+
+/// An RPC request.
+#[rpc("LOOKUP", response = LookupResult)]
+#[derive(Clone, Debug, PartialEq)]
+pub struct Lookup {
+    #[validate(length(min = 1))]
+    pub key: String,
+}
+
+/// The RPC's response.
+#[message("LOOKUP_RESULT")]
+#[derive(Clone, Debug, PartialEq)]
+pub struct LookupResult {
+    pub value: Option<String>,
+}
+
+protocol! {
+    /// Every serde shape, in both directions.
+    pub Corpus {
+        client: [
+            RenamesUp, EnumsUp, Command, OptionalsUp, FlattenUp, MapsUp, SequencesUp,
+            RecursiveUp, Ping, SmallsUp, FormatsUp, IntegersUp, ConstrainedUp, Wrapper<Inner>,
+        ],
+        server: [
+            RenamesDown, EnumsDown, Notice, OptionalsDown, FlattenDown, MapsDown,
+            SequencesDown, RecursiveDown, Pong, SmallsDown, FormatsDown, IntegersDown,
+            ConstrainedDown,
+        ],
+        rpc: [Lookup],
+    }
+}
+
+/// What the server makes of a payload: serde's verdict, then `Validate`'s.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Verdict {
+    /// Deserialized and valid.
+    Valid,
+    /// Deserialized, but `validate()` reported these issues.
+    Invalid(Vec<Issue>),
+    /// serde refused it, with this message.
+    Rejected(String),
+}
+
+fn judge<M: Message>(payload: Option<&Value>) -> Verdict {
+    let value = match (M::HAS_PAYLOAD, payload) {
+        (true, Some(json)) => serde_json::from_value::<M>(json.clone()),
+        (true, None) => return Verdict::Rejected("missing payload".into()),
+        (false, None) => serde_json::from_value::<M>(Value::Null),
+        (false, Some(_)) => return Verdict::Rejected("unexpected payload".into()),
+    };
+    match value {
+        Err(e) => Verdict::Rejected(e.to_string()),
+        Ok(m) => match m.validate() {
+            Ok(()) => Verdict::Valid,
+            Err(e) => Verdict::Invalid(e.into_issues()),
+        },
+    }
+}
+
+macro_rules! dispatch {
+    ($kind:expr, $payload:expr; $($ty:ty),* $(,)?) => {
+        $( if $kind == <$ty as Message>::TYPE { return Some(judge::<$ty>($payload)); } )*
+    };
+}
+
+/// Decodes and validates `payload` as the message of wire type `kind`, as a server would;
+/// `None` for a type outside the corpus.
+pub fn verdict(kind: &str, payload: Option<&Value>) -> Option<Verdict> {
+    dispatch!(kind, payload;
+        RenamesUp, RenamesDown, EnumsUp, EnumsDown, Command, Notice, OptionalsUp,
+        OptionalsDown, FlattenUp, FlattenDown, MapsUp, MapsDown, SequencesUp, SequencesDown,
+        RecursiveUp, RecursiveDown, Ping, Pong, SmallsUp, SmallsDown, FormatsUp, FormatsDown,
+        IntegersUp, IntegersDown, ConstrainedUp, ConstrainedDown, Wrapper<Inner>, Lookup,
+        LookupResult,
+    );
+    None
+}
