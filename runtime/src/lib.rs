@@ -1,1 +1,97 @@
-//! Serves a twinwire protocol over WebSocket (being built).
+//! Serves a twinwire protocol over WebSocket, speaking the wire format of DESIGN.md §5
+//! (compatible with WS-Kit 0.10), and a Rust client for it.
+//!
+//! ```no_run
+//! use chat_protocol::{Calculate, CalculateResult, Operation};
+//! use twinwire_runtime::{Router, RpcContext, serve};
+//!
+//! # async fn demo() -> Result<(), twinwire_runtime::ServeError> {
+//! let router = Router::<()>::new().rpc(|_ctx: RpcContext<(), Calculate>, req: Calculate| async move {
+//!     let result = match req.operation {
+//!         Operation::Add => req.a + req.b,
+//!         Operation::Multiply => req.a * req.b,
+//!     };
+//!     Ok(CalculateResult { result })
+//! });
+//! serve(router, "127.0.0.1:3000").await
+//! # }
+//! ```
+//!
+//! # Dispatch
+//!
+//! Each frame is parsed (envelope only; the payload stays raw text), its reserved meta
+//! keys (`clientId`, `receivedAt`) are stripped, its route is found by `type`, the payload
+//! is deserialized straight into the handler's type and validated, then middleware and the
+//! handler run. Every failure is answered, never dropped:
+//!
+//! | input | answer |
+//! |---|---|
+//! | not JSON, not an object, missing / non-string `type`, malformed `meta` | `INVALID_ARGUMENT`, `details.target = "frame"` |
+//! | a reserved type (`$…`, `__…`, `ERROR`, `RPC_ERROR`) | `INVALID_ARGUMENT` at `/type` |
+//! | `{"type":"__heartbeat"}` | `{"type":"__heartbeat_ack"}` |
+//! | a type without a handler | `UNIMPLEMENTED`, `details.type` |
+//! | a payload on a payload-less message, or none on one that needs it | `INVALID_ARGUMENT` at `/payload` |
+//! | wrong field types, unknown fields (strict by default) | `INVALID_ARGUMENT`, `details.target = "payload"`, the failing path |
+//! | constraint violations | `INVALID_ARGUMENT` listing **every** failing path |
+//! | an RPC request without `meta.correlationId` | `INVALID_ARGUMENT` at `/meta/correlationId` |
+//! | a correlation id still in flight on this connection | uncorrelated `ERROR` `ALREADY_EXISTS`, `details.correlationId`; the first request is untouched |
+//! | a handler or middleware `Err` | that error |
+//! | a panicking handler | `INTERNAL`; the connection keeps serving |
+//! | a handler past its route's [deadline](Router::deadline) | `DEADLINE_EXCEEDED` (the handler is cancelled) |
+//!
+//! Answers are `RPC_ERROR` with the correlation id whenever the frame had one (except the
+//! duplicate case), `ERROR` otherwise; `details.issues` holds `{path, code, message}`
+//! entries. Serde stops at the first decoding error, so a type error reports one path;
+//! constraint violations report all. Only WebSocket-level violations close the
+//! connection: invalid UTF-8 in a text or binary frame (1007), a message over
+//! [`ServerConfig::max_frame_size`] (1009), other protocol errors (1002). Binary frames
+//! holding UTF-8 JSON are handled like text frames; the server always sends text.
+//!
+//! # Slow readers
+//!
+//! Each connection has a bounded outbound queue ([`ServerConfig::outbound_queue`] frames).
+//! Sending and publishing never wait: a frame is queued or, if the queue is full, the
+//! connection is closed with 1008 and its backlog dropped. Writing to a socket that stops
+//! draining is bounded by [`ServerConfig::write_timeout`], after which the connection is
+//! dropped. So a client that does not read costs at most one queue of shared frames, and
+//! publishers and other connections never wait for it. A client that floods requests is
+//! throttled instead: its frames are not read while half its queue is full or
+//! [`ServerConfig::max_in_flight`] of its handlers run.
+//!
+//! # Pub/sub
+//!
+//! [`Context::subscribe`] / [`Context::publish`] go through the [`PubSub`] trait; the
+//! default is [`MemoryPubSub`]. A published message is encoded once and the same frame is
+//! queued for every subscriber. Subscriptions end when the connection closes.
+//!
+//! # Correlation ids
+//!
+//! A correlation id is "in flight" from the frame's arrival until its terminal frame is
+//! sent. A second frame with that id meanwhile is refused with an `ERROR` (not
+//! `RPC_ERROR`, which the client would match to the first request) of code
+//! `ALREADY_EXISTS`; once the first is answered the id may be reused.
+
+mod client;
+mod config;
+mod connection;
+mod context;
+mod error;
+mod frame;
+mod outbox;
+pub mod pubsub;
+mod route;
+mod router;
+mod server;
+mod upgrade;
+
+pub use client::{Client, ClientBuilder, ClientError, RequestError};
+pub use config::ServerConfig;
+pub use connection::{CloseInfo, ConnectionId};
+pub use context::{Context, PublishOptions, RpcContext};
+pub use error::{ErrorEvent, ErrorKind, ErrorSink, PublishError, RouterError, SendError};
+pub use frame::Frame;
+pub use pubsub::{MemoryPubSub, PubSub, PubSubError};
+pub use route::Next;
+pub use router::Router;
+pub use server::{ServeError, Server, ServerBuilder, ServerHandle, serve};
+pub use upgrade::{ACCESS_TOKEN_PARAM, BEARER_PROTOCOL_PREFIX, Rejection, UpgradeRequest};

@@ -1,0 +1,597 @@
+//! A Rust client for a twinwire server: typed `send`, `request` with a timeout, and `on`
+//! handlers for server messages.
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
+//! use std::time::Duration;
+//! use chat_protocol::{Calculate, ChatMessage, JoinRoom, Operation};
+//! use twinwire_runtime::Client;
+//!
+//! let client = Client::builder("ws://127.0.0.1:3000/").bearer_token("secret").connect().await?;
+//! client.on(|msg: ChatMessage, _meta| println!("{}: {}", msg.user_name, msg.text));
+//! client.send(&JoinRoom { room_id: "general".into() }).await?;
+//! let sum = client
+//!     .request(&Calculate { operation: Operation::Add, a: 1.0, b: 2.0 }, Duration::from_secs(5))
+//!     .await?;
+//! assert_eq!(sum.result, 3.0);
+//! # Ok(()) }
+//! ```
+
+use std::collections::HashMap;
+use std::fmt;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock};
+use std::time::Duration;
+
+use futures_util::{SinkExt, StreamExt};
+use serde::de::DeserializeOwned;
+use serde_json::value::RawValue;
+use tokio::io::{AsyncRead, AsyncWrite};
+use tokio::sync::{mpsc, oneshot, watch};
+use tokio_tungstenite::WebSocketStream;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::http::header::{self, HeaderName, HeaderValue};
+use tokio_tungstenite::tungstenite::protocol::{CloseFrame, WebSocketConfig};
+use tokio_tungstenite::tungstenite::{Bytes, Error as WsError, Message as WsMessage};
+use twinwire::envelope::{ERROR_TYPE, RPC_ERROR_TYPE, RPC_PROGRESS_TYPE};
+use twinwire::{ErrorPayload, Message, Meta, Rpc};
+
+use crate::connection::CloseInfo;
+use crate::frame;
+
+/// Why connecting or sending failed.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum ClientError {
+    /// The server answered the upgrade with an HTTP error (e.g. 401, 403, 503).
+    Rejected {
+        /// The HTTP status.
+        status: u16,
+        /// The response body, if any.
+        body: Option<String>,
+    },
+    /// The connection could not be made.
+    Connect(Box<dyn std::error::Error + Send + Sync>),
+    /// A header given to the builder is invalid.
+    InvalidHeader(String),
+    /// The message could not be encoded.
+    Encode(serde_json::Error),
+    /// The connection is closed.
+    Closed,
+}
+
+impl fmt::Display for ClientError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Rejected { status, body } => {
+                write!(f, "the server refused the upgrade with HTTP {status}")?;
+                match body {
+                    Some(body) => write!(f, ": {body}"),
+                    None => Ok(()),
+                }
+            }
+            Self::Connect(err) => write!(f, "could not connect: {err}"),
+            Self::InvalidHeader(name) => write!(f, "invalid header `{name}`"),
+            Self::Encode(err) => write!(f, "the message could not be encoded: {err}"),
+            Self::Closed => f.write_str("the connection is closed"),
+        }
+    }
+}
+
+impl std::error::Error for ClientError {}
+
+/// Why a request got no response.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum RequestError {
+    /// The server answered with an `RPC_ERROR`.
+    Rpc(ErrorPayload),
+    /// No answer within the timeout.
+    Timeout,
+    /// The connection closed first.
+    Closed,
+    /// The request could not be encoded.
+    Encode(serde_json::Error),
+    /// The answer was not the RPC's response message.
+    UnexpectedResponse {
+        /// The response type expected.
+        expected: &'static str,
+        /// The type received.
+        received: String,
+    },
+    /// The response's payload could not be decoded.
+    Decode(serde_json::Error),
+}
+
+impl fmt::Display for RequestError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Rpc(err) => write!(f, "{}: {}", err.code, err.message),
+            Self::Timeout => f.write_str("the request timed out"),
+            Self::Closed => f.write_str("the connection closed before the response"),
+            Self::Encode(err) => write!(f, "the request could not be encoded: {err}"),
+            Self::UnexpectedResponse { expected, received } => {
+                write!(f, "expected a `{expected}` response, got `{received}`")
+            }
+            Self::Decode(err) => write!(f, "the response could not be decoded: {err}"),
+        }
+    }
+}
+
+impl std::error::Error for RequestError {}
+
+impl From<ClientError> for RequestError {
+    fn from(err: ClientError) -> Self {
+        match err {
+            ClientError::Encode(err) => Self::Encode(err),
+            _ => Self::Closed,
+        }
+    }
+}
+
+/// Configures and opens a [`Client`].
+#[derive(Debug)]
+pub struct ClientBuilder {
+    url: String,
+    headers: Vec<(String, String)>,
+    subprotocols: Vec<String>,
+    config: WebSocketConfig,
+}
+
+impl ClientBuilder {
+    /// Adds an HTTP header to the upgrade request.
+    #[must_use]
+    pub fn header(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
+        self.headers.push((name.into(), value.into()));
+        self
+    }
+
+    /// Sends `Authorization: Bearer <token>`.
+    #[must_use]
+    pub fn bearer_token(self, token: impl fmt::Display) -> Self {
+        self.header(header::AUTHORIZATION.as_str(), format!("Bearer {token}"))
+    }
+
+    /// Sends an `Origin` header, as a browser would.
+    #[must_use]
+    pub fn origin(self, origin: impl Into<String>) -> Self {
+        self.header(header::ORIGIN.as_str(), origin)
+    }
+
+    /// Offers a subprotocol (repeat for several, in order of preference).
+    #[must_use]
+    pub fn subprotocol(mut self, protocol: impl Into<String>) -> Self {
+        self.subprotocols.push(protocol.into());
+        self
+    }
+
+    /// The largest message accepted from the server (default 16 MiB).
+    #[must_use]
+    pub fn max_message_size(mut self, bytes: usize) -> Self {
+        self.config = self
+            .config
+            .max_message_size(Some(bytes))
+            .max_frame_size(Some(bytes));
+        self
+    }
+
+    /// Connects and performs the upgrade.
+    ///
+    /// # Errors
+    /// [`ClientError::Rejected`] when the server refuses the upgrade, or another
+    /// [`ClientError`] when the connection fails.
+    pub async fn connect(self) -> Result<Client, ClientError> {
+        let mut request = self
+            .url
+            .as_str()
+            .into_client_request()
+            .map_err(|err| ClientError::Connect(Box::new(err)))?;
+        for (name, value) in &self.headers {
+            let invalid = || ClientError::InvalidHeader(name.clone());
+            let name = HeaderName::from_bytes(name.as_bytes()).map_err(|_| invalid())?;
+            let value = HeaderValue::from_str(value).map_err(|_| invalid())?;
+            request.headers_mut().append(name, value);
+        }
+        if !self.subprotocols.is_empty() {
+            let value = HeaderValue::from_str(&self.subprotocols.join(", "))
+                .map_err(|_| ClientError::InvalidHeader("Sec-WebSocket-Protocol".into()))?;
+            request
+                .headers_mut()
+                .insert(header::SEC_WEBSOCKET_PROTOCOL, value);
+        }
+        let (socket, response) =
+            tokio_tungstenite::connect_async_with_config(request, Some(self.config), true)
+                .await
+                .map_err(|err| match err {
+                    WsError::Http(response) => ClientError::Rejected {
+                        status: response.status().as_u16(),
+                        body: response
+                            .body()
+                            .as_ref()
+                            .map(|b| String::from_utf8_lossy(b).into_owned()),
+                    },
+                    err => ClientError::Connect(Box::new(err)),
+                })?;
+        let protocol = response
+            .headers()
+            .get(header::SEC_WEBSOCKET_PROTOCOL)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
+        Ok(Client::start(socket, protocol))
+    }
+}
+
+type Handler = Arc<dyn Fn(&Meta, Option<&RawValue>) + Send + Sync>;
+type Progress = Box<dyn Fn(&RawValue) + Send + Sync>;
+type Answer = Result<(String, Option<String>), ErrorPayload>;
+
+struct PendingRequest {
+    answer: oneshot::Sender<Answer>,
+    progress: Option<Progress>,
+}
+
+struct Shared {
+    pending: Mutex<HashMap<String, PendingRequest>>,
+    handlers: RwLock<HashMap<String, Vec<Handler>>>,
+    closed: watch::Sender<Option<CloseInfo>>,
+    next_id: AtomicU64,
+    protocol: Option<String>,
+}
+
+impl Shared {
+    fn pending(&self) -> MutexGuard<'_, HashMap<String, PendingRequest>> {
+        self.pending.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn handle(&self, text: &str) {
+        let Ok(inbound) = frame::parse(text) else {
+            return;
+        };
+        if let Some(id) = inbound.meta.correlation_id.as_deref() {
+            if inbound.kind == RPC_PROGRESS_TYPE {
+                if let (Some(request), Some(value)) = (self.pending().get(id), inbound.payload)
+                    && let Some(progress) = &request.progress
+                {
+                    progress(value);
+                }
+                return;
+            }
+            let request = self.pending().remove(id);
+            if let Some(request) = request {
+                let answer = if inbound.kind == RPC_ERROR_TYPE {
+                    Err(decode_error(inbound.payload))
+                } else {
+                    Ok((
+                        inbound.kind.into_owned(),
+                        inbound.payload.map(|p| p.get().to_owned()),
+                    ))
+                };
+                let _ = request.answer.send(answer);
+                return;
+            }
+        }
+        let handlers = self
+            .handlers
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(&*inbound.kind)
+            .cloned();
+        for handler in handlers.into_iter().flatten() {
+            handler(&inbound.meta, inbound.payload);
+        }
+    }
+
+    fn finish(&self, info: CloseInfo) {
+        self.closed.send_if_modified(|closed| {
+            if closed.is_none() {
+                *closed = Some(info);
+                true
+            } else {
+                false
+            }
+        });
+        // Dropping the senders settles every waiting request with `Closed`.
+        self.pending().clear();
+    }
+}
+
+fn decode_error(payload: Option<&RawValue>) -> ErrorPayload {
+    payload
+        .and_then(|p| serde_json::from_str(p.get()).ok())
+        .unwrap_or_else(|| {
+            ErrorPayload::new(
+                twinwire::ErrorCode::Internal,
+                "the server sent an error without a readable payload",
+            )
+        })
+}
+
+fn decode<M: Message>(payload: Option<&str>) -> Result<M, serde_json::Error> {
+    serde_json::from_str(if M::HAS_PAYLOAD {
+        payload.unwrap_or("null")
+    } else {
+        "null"
+    })
+}
+
+/// A connection to a twinwire server. Cheap to clone; the connection closes when the last
+/// clone is dropped (or on [`close`](Self::close)).
+#[derive(Clone)]
+pub struct Client {
+    shared: Arc<Shared>,
+    commands: mpsc::Sender<WsMessage>,
+}
+
+impl fmt::Debug for Client {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Client")
+            .field("protocol", &self.shared.protocol)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Client {
+    /// Starts configuring a connection to `url` (`ws://host:port/path`).
+    pub fn builder(url: impl Into<String>) -> ClientBuilder {
+        ClientBuilder {
+            url: url.into(),
+            headers: Vec::new(),
+            subprotocols: Vec::new(),
+            config: WebSocketConfig::default()
+                .read_buffer_size(16 * 1024)
+                .write_buffer_size(16 * 1024),
+        }
+    }
+
+    /// Connects to `url` with default settings.
+    ///
+    /// # Errors
+    /// As [`ClientBuilder::connect`].
+    pub async fn connect(url: impl Into<String>) -> Result<Self, ClientError> {
+        Self::builder(url).connect().await
+    }
+
+    fn start<S>(socket: WebSocketStream<S>, protocol: Option<String>) -> Self
+    where
+        S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+    {
+        let shared = Arc::new(Shared {
+            pending: Mutex::new(HashMap::new()),
+            handlers: RwLock::new(HashMap::new()),
+            closed: watch::Sender::new(None),
+            next_id: AtomicU64::new(1),
+            protocol,
+        });
+        let (commands, receiver) = mpsc::channel(256);
+        tokio::spawn(drive(socket, receiver, Arc::clone(&shared)));
+        Self { shared, commands }
+    }
+
+    /// The subprotocol the server echoed, if any.
+    pub fn protocol(&self) -> Option<&str> {
+        self.shared.protocol.as_deref()
+    }
+
+    /// Calls `handler` for every `M` the server sends that does not answer a request.
+    /// Frames whose payload does not decode as `M` are skipped.
+    pub fn on<M, F>(&self, handler: F)
+    where
+        M: Message,
+        F: Fn(M, &Meta) + Send + Sync + 'static,
+    {
+        self.on_type(M::TYPE, move |meta, payload| {
+            if let Ok(message) = decode::<M>(payload.map(RawValue::get)) {
+                handler(message, meta);
+            }
+        });
+    }
+
+    /// Calls `handler` for every uncorrelated `ERROR` frame.
+    pub fn on_error<F>(&self, handler: F)
+    where
+        F: Fn(ErrorPayload, &Meta) + Send + Sync + 'static,
+    {
+        self.on_type(ERROR_TYPE, move |meta, payload| {
+            handler(decode_error(payload), meta);
+        });
+    }
+
+    /// Calls `handler` with the raw meta and payload of every frame of wire type `kind`.
+    pub fn on_type<F>(&self, kind: &str, handler: F)
+    where
+        F: Fn(&Meta, Option<&RawValue>) + Send + Sync + 'static,
+    {
+        self.shared
+            .handlers
+            .write()
+            .unwrap_or_else(PoisonError::into_inner)
+            .entry(kind.to_owned())
+            .or_default()
+            .push(Arc::new(handler));
+    }
+
+    /// Sends a client message.
+    ///
+    /// # Errors
+    /// [`ClientError::Encode`] or [`ClientError::Closed`].
+    pub async fn send<M: Message>(&self, msg: &M) -> Result<(), ClientError> {
+        let frame = frame::encode_message(msg, None, None).map_err(ClientError::Encode)?;
+        self.send_raw(WsMessage::Text(frame.into_inner())).await
+    }
+
+    /// Sends text as is, e.g. a hand-written or deliberately malformed frame.
+    ///
+    /// # Errors
+    /// [`ClientError::Closed`].
+    pub async fn send_text(&self, text: impl Into<String>) -> Result<(), ClientError> {
+        self.send_raw(WsMessage::text(text.into())).await
+    }
+
+    /// Sends a binary frame as is.
+    ///
+    /// # Errors
+    /// [`ClientError::Closed`].
+    pub async fn send_binary(&self, bytes: impl Into<Bytes>) -> Result<(), ClientError> {
+        self.send_raw(WsMessage::Binary(bytes.into())).await
+    }
+
+    async fn send_raw(&self, message: WsMessage) -> Result<(), ClientError> {
+        self.commands
+            .send(message)
+            .await
+            .map_err(|_| ClientError::Closed)
+    }
+
+    /// Calls RPC `R` and waits at most `timeout` for its response.
+    ///
+    /// # Errors
+    /// [`RequestError::Rpc`] with the server's error, or another [`RequestError`].
+    pub async fn request<R: Rpc>(
+        &self,
+        request: &R,
+        timeout: Duration,
+    ) -> Result<R::Response, RequestError> {
+        self.call(request, timeout, None).await
+    }
+
+    /// As [`request`](Self::request), calling `on_progress` with each progress value.
+    ///
+    /// # Errors
+    /// As [`request`](Self::request).
+    pub async fn request_with_progress<R, P, F>(
+        &self,
+        request: &R,
+        timeout: Duration,
+        on_progress: F,
+    ) -> Result<R::Response, RequestError>
+    where
+        R: Rpc,
+        P: DeserializeOwned,
+        F: Fn(P) + Send + Sync + 'static,
+    {
+        let progress: Progress = Box::new(move |raw: &RawValue| {
+            if let Ok(value) = serde_json::from_str(raw.get()) {
+                on_progress(value);
+            }
+        });
+        self.call(request, timeout, Some(progress)).await
+    }
+
+    async fn call<R: Rpc>(
+        &self,
+        request: &R,
+        timeout: Duration,
+        progress: Option<Progress>,
+    ) -> Result<R::Response, RequestError> {
+        let id = format!(
+            "rpc-{}",
+            self.shared.next_id.fetch_add(1, Ordering::Relaxed)
+        );
+        let frame =
+            frame::encode_message(request, Some(&id), None).map_err(RequestError::Encode)?;
+        let (answer, answered) = oneshot::channel();
+        self.shared
+            .pending()
+            .insert(id.clone(), PendingRequest { answer, progress });
+        if let Err(err) = self.send_raw(WsMessage::Text(frame.into_inner())).await {
+            self.shared.pending().remove(&id);
+            return Err(err.into());
+        }
+        let answer = match tokio::time::timeout(timeout, answered).await {
+            Ok(Ok(answer)) => answer,
+            Ok(Err(_)) => return Err(RequestError::Closed),
+            Err(_) => {
+                self.shared.pending().remove(&id);
+                return Err(RequestError::Timeout);
+            }
+        };
+        let (kind, payload) = answer.map_err(RequestError::Rpc)?;
+        if kind != <R::Response as Message>::TYPE {
+            return Err(RequestError::UnexpectedResponse {
+                expected: <R::Response as Message>::TYPE,
+                received: kind,
+            });
+        }
+        decode::<R::Response>(payload.as_deref()).map_err(RequestError::Decode)
+    }
+
+    /// Starts a close handshake with `code` and `reason`.
+    ///
+    /// # Errors
+    /// [`ClientError::Closed`] if the connection is already gone.
+    pub async fn close(&self, code: u16, reason: &str) -> Result<(), ClientError> {
+        self.send_raw(WsMessage::Close(Some(CloseFrame {
+            code: code.into(),
+            reason: reason.into(),
+        })))
+        .await
+    }
+
+    /// Waits until the connection has closed and returns how: the server's close code and
+    /// reason, or 1006 when it dropped without a close frame.
+    pub async fn closed(&self) -> CloseInfo {
+        let mut closed = self.shared.closed.subscribe();
+        match closed.wait_for(Option::is_some).await {
+            Ok(info) => info.clone().unwrap_or_else(dropped),
+            Err(_) => dropped(),
+        }
+    }
+
+    /// How the connection ended, if it has.
+    pub fn close_info(&self) -> Option<CloseInfo> {
+        self.shared.closed.borrow().clone()
+    }
+}
+
+fn dropped() -> CloseInfo {
+    CloseInfo {
+        code: 1006,
+        reason: "the connection dropped".into(),
+    }
+}
+
+async fn drive<S>(
+    mut socket: WebSocketStream<S>,
+    mut commands: mpsc::Receiver<WsMessage>,
+    shared: Arc<Shared>,
+) where
+    S: AsyncRead + AsyncWrite + Unpin,
+{
+    let mut accepting = true;
+    let mut server_close = None;
+    loop {
+        tokio::select! {
+            command = commands.recv(), if accepting => match command {
+                Some(message) => {
+                    if socket.send(message).await.is_err() {
+                        break;
+                    }
+                }
+                // Every `Client` clone is gone: close, then read until the echo.
+                None => {
+                    accepting = false;
+                    if socket.close(None).await.is_err() {
+                        break;
+                    }
+                }
+            },
+            inbound = socket.next() => match inbound {
+                Some(Ok(WsMessage::Text(text))) => shared.handle(text.as_str()),
+                Some(Ok(WsMessage::Binary(bytes))) => {
+                    if let Ok(text) = std::str::from_utf8(&bytes) {
+                        shared.handle(text);
+                    }
+                }
+                Some(Ok(WsMessage::Close(frame))) => {
+                    server_close = Some(frame.map_or(
+                        CloseInfo { code: 1005, reason: String::new() },
+                        |f| CloseInfo { code: f.code.into(), reason: f.reason.to_string() },
+                    ));
+                }
+                Some(Ok(_)) => {}
+                Some(Err(_)) | None => break,
+            },
+        }
+    }
+    shared.finish(server_close.unwrap_or_else(dropped));
+}

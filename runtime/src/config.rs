@@ -1,0 +1,180 @@
+//! [`ServerConfig`]: limits, timeouts, buffers and upgrade policy.
+
+use std::time::Duration;
+
+use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
+
+/// How a server treats connections. Every setting has a default suited to many small,
+/// mostly idle connections; change them with the builder methods.
+///
+/// ```
+/// use std::time::Duration;
+/// use twinwire_runtime::ServerConfig;
+///
+/// let config = ServerConfig::default()
+///     .max_frame_size(16 * 1024)
+///     .max_connections(50_000)
+///     .ping(Some(Duration::from_secs(20)), Duration::from_secs(10))
+///     .allowed_origins(["https://chat.example.com"]);
+/// ```
+#[derive(Clone, Debug)]
+pub struct ServerConfig {
+    pub(crate) max_frame_size: usize,
+    pub(crate) read_buffer_size: usize,
+    pub(crate) write_buffer_size: usize,
+    pub(crate) outbound_queue: usize,
+    pub(crate) max_in_flight: usize,
+    pub(crate) max_connections: usize,
+    pub(crate) ping_interval: Option<Duration>,
+    pub(crate) ping_timeout: Duration,
+    pub(crate) write_timeout: Duration,
+    pub(crate) close_timeout: Duration,
+    pub(crate) shutdown_grace: Duration,
+    pub(crate) allowed_origins: Option<Vec<String>>,
+    pub(crate) subprotocols: Vec<String>,
+    pub(crate) progress_data_field: bool,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        Self {
+            max_frame_size: 64 * 1024,
+            read_buffer_size: 4 * 1024,
+            write_buffer_size: 4 * 1024,
+            outbound_queue: 256,
+            max_in_flight: 64,
+            max_connections: 10_000,
+            ping_interval: Some(Duration::from_secs(30)),
+            ping_timeout: Duration::from_secs(10),
+            write_timeout: Duration::from_secs(10),
+            close_timeout: Duration::from_secs(2),
+            shutdown_grace: Duration::from_secs(10),
+            allowed_origins: None,
+            subprotocols: Vec::new(),
+            progress_data_field: false,
+        }
+    }
+}
+
+impl ServerConfig {
+    /// The largest inbound message, in bytes (default 64 KiB). A larger one closes the
+    /// connection with 1009 before it is buffered.
+    #[must_use]
+    pub fn max_frame_size(mut self, bytes: usize) -> Self {
+        self.max_frame_size = bytes;
+        self
+    }
+
+    /// The socket read and write buffer sizes per connection (default 4 KiB each; the
+    /// WebSocket library's own default is 128 KiB, which dominates an idle connection's
+    /// memory).
+    #[must_use]
+    pub fn buffer_sizes(mut self, read: usize, write: usize) -> Self {
+        self.read_buffer_size = read.max(256);
+        self.write_buffer_size = write;
+        self
+    }
+
+    /// How many frames may wait to be written to one connection (default 256). When a
+    /// client reads too slowly and the queue is full, the connection is closed with 1008
+    /// and the frames are dropped: memory stays bounded and publishers never wait.
+    #[must_use]
+    pub fn outbound_queue(mut self, frames: usize) -> Self {
+        self.outbound_queue = frames.max(1);
+        self
+    }
+
+    /// How many handlers of one connection may run at once (default 64); past it, the
+    /// connection's frames are not read until one finishes.
+    #[must_use]
+    pub fn max_in_flight(mut self, handlers: usize) -> Self {
+        self.max_in_flight = handlers.max(1);
+        self
+    }
+
+    /// How many connections the server holds at once (default 10 000); past it, upgrades
+    /// are answered with HTTP 503.
+    #[must_use]
+    pub fn max_connections(mut self, connections: usize) -> Self {
+        self.max_connections = connections;
+        self
+    }
+
+    /// Sends a WebSocket ping after `interval` without traffic from the client (`None`:
+    /// never) and drops the connection if nothing arrives within `timeout` after it.
+    /// Defaults: 30 s and 10 s.
+    #[must_use]
+    pub fn ping(mut self, interval: Option<Duration>, timeout: Duration) -> Self {
+        self.ping_interval = interval;
+        self.ping_timeout = timeout;
+        self
+    }
+
+    /// How long writing to a client may block before the connection is dropped as a slow
+    /// consumer (default 10 s).
+    #[must_use]
+    pub fn write_timeout(mut self, timeout: Duration) -> Self {
+        self.write_timeout = timeout;
+        self
+    }
+
+    /// How long to wait for the client's answer to a close frame (default 2 s).
+    #[must_use]
+    pub fn close_timeout(mut self, timeout: Duration) -> Self {
+        self.close_timeout = timeout;
+        self
+    }
+
+    /// How long in-flight handlers may run once the server shuts down or the client has
+    /// gone (default 10 s); handlers still running then are cancelled.
+    #[must_use]
+    pub fn shutdown_grace(mut self, grace: Duration) -> Self {
+        self.shutdown_grace = grace;
+        self
+    }
+
+    /// Accepts browser connections only from these origins (compared case-insensitively,
+    /// e.g. `https://app.example.com`); others get HTTP 403. Requests without an `Origin`
+    /// header (non-browser clients) are not affected. Default: any origin.
+    #[must_use]
+    pub fn allowed_origins<I, S>(mut self, origins: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.allowed_origins = Some(origins.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// The application subprotocols this server speaks, in order of preference. When a
+    /// client offers some, the first offered one in this list is echoed. With an empty
+    /// list (the default) the first offered protocol that is not a `bearer.<token>` is
+    /// echoed, or the bearer one when that is all the client offered, because browsers
+    /// fail a connection whose offer gets no echo.
+    #[must_use]
+    pub fn subprotocols<I, S>(mut self, protocols: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.subprotocols = protocols.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// Also writes each RPC progress value under `data`, next to `payload`, for clients
+    /// built on WS-Kit's own client, which reads `data` (default: off; twinwire's clients
+    /// and WS-Kit's server use `payload`).
+    #[must_use]
+    pub fn progress_data_field(mut self, enabled: bool) -> Self {
+        self.progress_data_field = enabled;
+        self
+    }
+
+    pub(crate) fn websocket(&self) -> WebSocketConfig {
+        WebSocketConfig::default()
+            .read_buffer_size(self.read_buffer_size)
+            .write_buffer_size(self.write_buffer_size)
+            .max_message_size(Some(self.max_frame_size))
+            .max_frame_size(Some(self.max_frame_size))
+    }
+}

@@ -1,0 +1,746 @@
+//! One connection: its shared state, and the single task that reads frames, dispatches
+//! them, runs their handlers, writes the outbound queue, and keeps the connection alive.
+//!
+//! Handlers of a connection run inside that connection's task (polled from a
+//! `FuturesUnordered`), not in tasks of their own: one task and a few small allocations per
+//! connection, frames dispatched in arrival order, and handlers that are cancelled with the
+//! connection rather than outliving it unbounded. Reading pauses while the connection has
+//! `max_in_flight` handlers running or half its outbound queue filled, so a flood of frames
+//! is absorbed by TCP flow control instead of memory.
+
+use std::borrow::{Borrow, Cow};
+use std::collections::{HashSet, VecDeque};
+use std::fmt;
+use std::future::poll_fn;
+use std::hash::{Hash, Hasher};
+use std::panic::AssertUnwindSafe;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock};
+use std::time::Duration;
+
+use futures_util::stream::FuturesUnordered;
+use futures_util::{FutureExt, SinkExt, StreamExt};
+use tokio::io::{AsyncRead, AsyncWrite};
+use tokio::sync::watch;
+use tokio::time::{Instant, sleep_until, timeout};
+use tokio_tungstenite::WebSocketStream;
+use tokio_tungstenite::tungstenite::protocol::CloseFrame;
+use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
+use tokio_tungstenite::tungstenite::{Bytes, Error as WsError, Message as WsMessage};
+use twinwire::envelope::{HEARTBEAT_TYPE, check_type_name};
+use twinwire::{ErrorCode, ErrorPayload, Message, Meta};
+
+use crate::context::{Context, Correlation};
+use crate::error::{ErrorEvent, ErrorKind, PublishError, SendError};
+use crate::frame::{self, Frame, HEARTBEAT_ACK};
+use crate::outbox::{Outbox, Ready};
+use crate::pubsub::{Subscriber, validate_topic};
+use crate::route::{Call, InFlight, panic_message};
+use crate::server::{ConnectionSlot, Shared};
+
+/// Identifies a connection within this process.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ConnectionId(u64);
+
+impl ConnectionId {
+    pub(crate) fn next() -> Self {
+        static NEXT: AtomicU64 = AtomicU64::new(1);
+        Self(NEXT.fetch_add(1, Ordering::Relaxed))
+    }
+
+    /// The id as a number.
+    pub fn get(self) -> u64 {
+        self.0
+    }
+}
+
+impl fmt::Display for ConnectionId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "conn-{}", self.0)
+    }
+}
+
+/// How a connection ended: the close code and reason.
+///
+/// The code is the client's when it closed (1005 if its close frame had none), the
+/// server's when the server closed (1001 shutdown, 1002 protocol error, 1007 invalid
+/// UTF-8, 1008 slow consumer, 1009 frame too big, or what a handler passed to
+/// [`Context::close`]), and 1006 when the connection dropped without a close handshake
+/// (network loss, ping timeout, write timeout).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CloseInfo {
+    /// The WebSocket close code.
+    pub code: u16,
+    /// The close reason.
+    pub reason: String,
+}
+
+impl CloseInfo {
+    fn abnormal(reason: impl Into<String>) -> Self {
+        Self {
+            code: 1006,
+            reason: reason.into(),
+        }
+    }
+}
+
+struct Topics {
+    names: Vec<Arc<str>>,
+    /// Set when the connection has left all its topics: later subscribes are refused.
+    closed: bool,
+}
+
+/// The state of a connection that handlers reach through their [`Context`].
+pub(crate) struct ConnState<D> {
+    id: ConnectionId,
+    data: RwLock<D>,
+    outbox: Arc<Outbox>,
+    topics: Mutex<Topics>,
+    shared: Arc<Shared<D>>,
+}
+
+impl<D> ConnState<D> {
+    pub(crate) fn id(&self) -> ConnectionId {
+        self.id
+    }
+}
+
+impl<D: Send + Sync + 'static> ConnState<D> {
+    fn new(shared: Arc<Shared<D>>, data: D) -> Self {
+        Self {
+            id: ConnectionId::next(),
+            data: RwLock::new(data),
+            outbox: Arc::new(Outbox::new(shared.config.outbound_queue)),
+            topics: Mutex::new(Topics {
+                names: Vec::new(),
+                closed: false,
+            }),
+            shared,
+        }
+    }
+
+    pub(crate) fn shared(&self) -> &Shared<D> {
+        &self.shared
+    }
+
+    pub(crate) fn outbox(&self) -> &Outbox {
+        &self.outbox
+    }
+
+    pub(crate) fn read_data<R>(&self, read: impl FnOnce(&D) -> R) -> R {
+        read(&self.data.read().unwrap_or_else(PoisonError::into_inner))
+    }
+
+    pub(crate) fn write_data<R>(&self, write: impl FnOnce(&mut D) -> R) -> R {
+        write(&mut self.data.write().unwrap_or_else(PoisonError::into_inner))
+    }
+
+    pub(crate) fn push(&self, frame: Frame) -> Result<(), SendError> {
+        self.outbox.push(frame).map_err(SendError::from)
+    }
+
+    /// Sends `response` as the terminal reply of `correlation`.
+    pub(crate) fn reply<M: Message>(
+        &self,
+        correlation: &Correlation,
+        response: &M,
+    ) -> Result<(), SendError> {
+        let frame = frame::encode_message(response, Some(correlation.id()), None)
+            .map_err(SendError::Encode)?;
+        if !correlation.claim() {
+            return Err(SendError::AlreadyAnswered);
+        }
+        self.push(frame)
+    }
+
+    /// Answers a handled frame with an error: `RPC_ERROR` if it is correlated and not yet
+    /// answered, `ERROR` if it is not correlated.
+    pub(crate) fn answer_error(&self, correlation: Option<&Correlation>, error: &ErrorPayload) {
+        let frame = match correlation {
+            Some(c) if c.claim() => frame::encode_error(Some(c.id()), error),
+            Some(_) => return,
+            None => frame::encode_error(None, error),
+        };
+        // A closing connection cannot be told anything more.
+        let _ = self.outbox.push(frame);
+    }
+
+    fn report(&self, kind: ErrorKind, message_type: Option<&str>, error: ErrorPayload) {
+        self.shared
+            .errors()
+            .report(ErrorEvent::new(kind, error).on(self.id, message_type));
+    }
+
+    /// Answers a frame that never reached a handler.
+    fn refuse(&self, correlation_id: Option<&str>, error: ErrorPayload, kind: ErrorKind) {
+        let _ = self
+            .outbox
+            .push(frame::encode_error(correlation_id, &error));
+        self.report(kind, None, error);
+    }
+
+    fn lock_topics(&self) -> MutexGuard<'_, Topics> {
+        self.topics.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    pub(crate) fn topics(&self) -> Vec<String> {
+        self.lock_topics()
+            .names
+            .iter()
+            .map(|t| t.to_string())
+            .collect()
+    }
+
+    pub(crate) async fn subscribe(&self, topic: &str) -> Result<(), PublishError> {
+        validate_topic(topic)?;
+        {
+            let mut topics = self.lock_topics();
+            if topics.closed {
+                return Err(PublishError::Closed);
+            }
+            if topics.names.iter().any(|t| &**t == topic) {
+                return Ok(());
+            }
+            topics.names.push(Arc::from(topic));
+        }
+        let subscriber = Subscriber::new(self.id, Arc::clone(&self.outbox));
+        if let Err(err) = self.shared.pubsub.subscribe(topic, subscriber).await {
+            self.lock_topics().names.retain(|t| &**t != topic);
+            self.report(ErrorKind::PubSub, None, err.payload().clone());
+            return Err(err.into());
+        }
+        Ok(())
+    }
+
+    pub(crate) async fn unsubscribe(&self, topic: &str) -> Result<(), PublishError> {
+        validate_topic(topic)?;
+        {
+            let mut topics = self.lock_topics();
+            let before = topics.names.len();
+            topics.names.retain(|t| &**t != topic);
+            if topics.names.len() == before {
+                return Ok(());
+            }
+        }
+        self.shared
+            .pubsub
+            .unsubscribe(topic, self.id)
+            .await
+            .map_err(|err| {
+                self.report(ErrorKind::PubSub, None, err.payload().clone());
+                err.into()
+            })
+    }
+
+    async fn unsubscribe_all(&self) {
+        let names = {
+            let mut topics = self.lock_topics();
+            topics.closed = true;
+            std::mem::take(&mut topics.names)
+        };
+        for topic in names {
+            if let Err(err) = self.shared.pubsub.unsubscribe(&topic, self.id).await {
+                self.report(ErrorKind::PubSub, None, err.payload().clone());
+            }
+        }
+    }
+}
+
+/// A request in flight, found by its correlation id.
+struct Pending(Arc<Correlation>);
+
+impl Borrow<str> for Pending {
+    fn borrow(&self) -> &str {
+        self.0.id()
+    }
+}
+
+impl PartialEq for Pending {
+    fn eq(&self, other: &Self) -> bool {
+        self.0.id() == other.0.id()
+    }
+}
+
+impl Eq for Pending {}
+
+impl Hash for Pending {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        self.0.id().hash(state);
+    }
+}
+
+/// Serves a freshly upgraded socket until the connection ends.
+pub(crate) async fn run<D, S>(
+    shared: Arc<Shared<D>>,
+    socket: WebSocketStream<S>,
+    data: D,
+    slot: ConnectionSlot,
+) where
+    D: Send + Sync + 'static,
+    S: AsyncRead + AsyncWrite + Unpin,
+{
+    let shutdown = shared.subscribe_shutdown();
+    let conn = Arc::new(ConnState::new(shared, data));
+    let mut driver = Driver {
+        conn,
+        socket,
+        in_flight: FuturesUnordered::new(),
+        pending: HashSet::new(),
+        buf: VecDeque::new(),
+        shutdown,
+        last_seen: Instant::now(),
+        ping_sent: None,
+    };
+    driver.open().await;
+    let close = driver.serve().await;
+    driver.finish(close).await;
+    drop(slot);
+}
+
+struct Driver<D, S> {
+    conn: Arc<ConnState<D>>,
+    socket: WebSocketStream<S>,
+    in_flight: FuturesUnordered<InFlight>,
+    /// Correlated frames whose handlers are running.
+    pending: HashSet<Pending>,
+    /// Frames taken from the outbox, being written.
+    buf: VecDeque<Frame>,
+    shutdown: watch::Receiver<bool>,
+    last_seen: Instant,
+    ping_sent: Option<Instant>,
+}
+
+/// What the liveness timer asks for.
+enum Liveness {
+    Wait(Instant),
+    Ping(Instant),
+    Dead,
+}
+
+impl<D, S> Driver<D, S>
+where
+    D: Send + Sync + 'static,
+    S: AsyncRead + AsyncWrite + Unpin,
+{
+    fn context(&self) -> Context<D> {
+        Context::new(Arc::clone(&self.conn), None, Meta::default(), None)
+    }
+
+    async fn open(&mut self) {
+        let shared = Arc::clone(&self.conn.shared);
+        for hook in &shared.routes.on_open {
+            let outcome = AssertUnwindSafe(hook(self.context())).catch_unwind().await;
+            if let Err(panic) = outcome {
+                self.report_panic("on_open", panic.as_ref());
+            }
+        }
+    }
+
+    fn report_panic(&self, hook: &str, panic: &(dyn std::any::Any + Send)) {
+        let error = ErrorPayload::new(ErrorCode::Internal, format!("the {hook} hook panicked"));
+        self.conn.shared.errors().report(
+            ErrorEvent::new(ErrorKind::Panic, error)
+                .on(self.conn.id, None)
+                .because(panic_message(panic)),
+        );
+    }
+
+    /// Runs the connection until it ends, returning how.
+    async fn serve(&mut self) -> CloseInfo {
+        if *self.shutdown.borrow() {
+            return self.shut_down().await;
+        }
+        let config = &self.conn.shared.config;
+        let (max_in_flight, read_pause) = (config.max_in_flight, config.outbound_queue / 2);
+        let ping = config
+            .ping_interval
+            .map(|interval| (interval, config.ping_timeout));
+        let far_future = Instant::now() + Duration::from_secs(86_400 * 365);
+        let timer = tokio::time::sleep_until(match ping {
+            Some((interval, _)) => self.last_seen + interval,
+            None => far_future,
+        });
+        tokio::pin!(timer);
+
+        loop {
+            let can_read =
+                self.in_flight.len() < max_in_flight && self.conn.outbox.len() <= read_pause;
+            tokio::select! {
+                biased;
+                _ = self.shutdown.changed() => return self.shut_down().await,
+                ready = poll_fn(|cx| self.conn.outbox.poll_ready(cx, &mut self.buf)) => {
+                    match ready {
+                        Ready::Frames => {
+                            if let Err(info) = self.write_buffered().await {
+                                return info;
+                            }
+                        }
+                        Ready::Close(request) => {
+                            if request.overflow {
+                                self.conn.report(
+                                    ErrorKind::SlowConsumer,
+                                    None,
+                                    ErrorPayload::new(ErrorCode::ResourceExhausted, request.reason.clone()),
+                                );
+                            }
+                            return self.close(request.code, request.reason).await;
+                        }
+                    }
+                }
+                Some(correlation) = self.in_flight.next(), if !self.in_flight.is_empty() => {
+                    self.settle(correlation);
+                }
+                message = self.socket.next(), if can_read => {
+                    if let Some(info) = self.receive(message).await {
+                        return info;
+                    }
+                }
+                () = &mut timer, if ping.is_some() => {
+                    let Some((interval, timeout)) = ping else { continue };
+                    match self.liveness(interval, timeout) {
+                        Liveness::Wait(at) => timer.as_mut().reset(at),
+                        Liveness::Ping(at) => {
+                            if let Err(info) = self.send_now(WsMessage::Ping(Bytes::new())).await {
+                                return info;
+                            }
+                            timer.as_mut().reset(at);
+                        }
+                        Liveness::Dead => return CloseInfo::abnormal("ping timeout"),
+                    }
+                }
+            }
+        }
+    }
+
+    fn liveness(&mut self, interval: Duration, timeout: Duration) -> Liveness {
+        let now = Instant::now();
+        match self.ping_sent {
+            Some(sent) if now >= sent + timeout => Liveness::Dead,
+            Some(sent) => Liveness::Wait(sent + timeout),
+            None if now >= self.last_seen + interval => {
+                self.ping_sent = Some(now);
+                Liveness::Ping(now + timeout)
+            }
+            None => Liveness::Wait(self.last_seen + interval),
+        }
+    }
+
+    /// Handles one read from the socket; `Some` when the connection is over.
+    async fn receive(&mut self, message: Option<Result<WsMessage, WsError>>) -> Option<CloseInfo> {
+        let message = match message {
+            None => return Some(CloseInfo::abnormal("the connection dropped")),
+            Some(Ok(message)) => message,
+            Some(Err(err)) => return Some(self.read_failed(err).await),
+        };
+        // Any traffic proves the client alive, not only a pong.
+        self.last_seen = Instant::now();
+        self.ping_sent = None;
+        match message {
+            WsMessage::Text(text) => self.dispatch(text.as_str()),
+            WsMessage::Binary(bytes) => match std::str::from_utf8(&bytes) {
+                Ok(text) => self.dispatch(text),
+                Err(_) => {
+                    return Some(
+                        self.protocol_close(1007, "binary frame is not valid UTF-8")
+                            .await,
+                    );
+                }
+            },
+            WsMessage::Close(frame) => {
+                let info = frame.map_or(
+                    CloseInfo {
+                        code: 1005,
+                        reason: String::new(),
+                    },
+                    |f| CloseInfo {
+                        code: f.code.into(),
+                        reason: f.reason.to_string(),
+                    },
+                );
+                // Sends the close echo the WebSocket library has queued.
+                let close_timeout = self.conn.shared.config.close_timeout;
+                let _ = timeout(close_timeout, self.socket.flush()).await;
+                return Some(info);
+            }
+            WsMessage::Ping(_) | WsMessage::Pong(_) | WsMessage::Frame(_) => {}
+        }
+        None
+    }
+
+    async fn read_failed(&mut self, err: WsError) -> CloseInfo {
+        use tokio_tungstenite::tungstenite::error::ProtocolError;
+        match err {
+            WsError::Capacity(_) => {
+                let limit = self.conn.shared.config.max_frame_size;
+                self.protocol_close(1009, format!("message too big: the limit is {limit} bytes"))
+                    .await
+            }
+            WsError::Utf8(_) => {
+                self.protocol_close(1007, "text frame is not valid UTF-8")
+                    .await
+            }
+            WsError::Protocol(ProtocolError::ResetWithoutClosingHandshake) => {
+                CloseInfo::abnormal("the connection dropped")
+            }
+            WsError::Protocol(err) => self.protocol_close(1002, err.to_string()).await,
+            err => CloseInfo::abnormal(format!("read failed: {err}")),
+        }
+    }
+
+    /// Closes the connection because the client broke the WebSocket protocol.
+    async fn protocol_close(
+        &mut self,
+        code: u16,
+        reason: impl Into<Cow<'static, str>>,
+    ) -> CloseInfo {
+        let reason = reason.into();
+        self.conn.report(
+            ErrorKind::Protocol,
+            None,
+            ErrorPayload::new(ErrorCode::InvalidArgument, reason.clone()),
+        );
+        self.close(code, reason).await
+    }
+
+    /// Dispatches one frame: parse, route, decode and validate, then start the handler.
+    /// Every refusal is answered at once.
+    fn dispatch(&mut self, text: &str) {
+        let conn = &*self.conn;
+        let inbound = match frame::parse(text) {
+            Ok(inbound) => inbound,
+            Err(rejected) => {
+                let id = rejected.correlation_id.as_deref();
+                return conn.refuse(id, rejected.error, ErrorKind::InvalidFrame);
+            }
+        };
+        if inbound.kind == HEARTBEAT_TYPE {
+            let _ = conn.outbox.push(HEARTBEAT_ACK);
+            return;
+        }
+        let correlation_id = inbound.meta.correlation_id.as_deref();
+        if let Err(reason) = check_type_name(&inbound.kind) {
+            let error = frame::invalid_argument(
+                "frame",
+                vec![twinwire::Issue {
+                    path: "/type".to_owned(),
+                    code: "reserved".into(),
+                    message: reason.to_owned(),
+                }],
+            );
+            return conn.refuse(correlation_id, error, ErrorKind::InvalidFrame);
+        }
+        let Some(route) = conn.shared.routes.table.get(&*inbound.kind) else {
+            let error = ErrorPayload::new(
+                ErrorCode::Unimplemented,
+                format!("no handler for message type `{}`", inbound.kind),
+            )
+            .with_details(serde_json::json!({ "type": inbound.kind }));
+            return conn.refuse(correlation_id, error, ErrorKind::UnknownType);
+        };
+        let correlation = match correlation_id {
+            Some(id) => {
+                if self.pending.get(id).is_some_and(|p| !p.0.is_answered()) {
+                    // Answered uncorrelated: an RPC_ERROR with this id would settle the
+                    // first request's promise with the second one's failure.
+                    let error = ErrorPayload::new(
+                        ErrorCode::AlreadyExists,
+                        format!("a request with correlation id `{id}` is still in flight"),
+                    )
+                    .with_details(serde_json::json!({ "correlationId": id }));
+                    return conn.refuse(None, error, ErrorKind::DuplicateCorrelationId);
+                }
+                Some(Arc::new(Correlation::new(id.to_owned())))
+            }
+            None if route.endpoint.is_rpc() => {
+                let error = crate::route::missing_correlation_id(route.message_type);
+                return conn.refuse(None, error, ErrorKind::InvalidFrame);
+            }
+            None => None,
+        };
+        let ctx = Context::new(
+            Arc::clone(&self.conn),
+            Some(route.message_type),
+            inbound.meta,
+            correlation.clone(),
+        );
+        let call = Call {
+            ctx,
+            chain: route.chain.clone(),
+            deadline: route.deadline,
+        };
+        match route.endpoint.start(call, inbound.payload) {
+            Ok(handler) => {
+                if let Some(correlation) = correlation {
+                    self.pending.replace(Pending(correlation));
+                }
+                self.in_flight.push(handler);
+            }
+            Err(error) => {
+                conn.answer_error(correlation.as_deref(), &error);
+                conn.report(ErrorKind::InvalidFrame, Some(route.message_type), error);
+            }
+        }
+    }
+
+    /// Forgets a finished request, unless a newer one took over its id.
+    fn settle(&mut self, correlation: Option<Arc<Correlation>>) {
+        if let Some(c) = correlation
+            && self
+                .pending
+                .get(c.id())
+                .is_some_and(|p| Arc::ptr_eq(&p.0, &c))
+        {
+            self.pending.remove(c.id());
+        }
+    }
+
+    /// Writes the frames taken from the outbox, bounded by the write timeout.
+    async fn write_buffered(&mut self) -> Result<(), CloseInfo> {
+        let write_timeout = self.conn.shared.config.write_timeout;
+        let write = async {
+            while let Some(frame) = self.buf.pop_front() {
+                self.socket
+                    .feed(WsMessage::Text(frame.into_inner()))
+                    .await?;
+            }
+            self.socket.flush().await
+        };
+        let result = timeout(write_timeout, write).await;
+        self.buf.clear();
+        // A burst leaves a large buffer behind; idle connections should not keep it.
+        if self.buf.capacity() > 64 {
+            self.buf.shrink_to(16);
+        }
+        match result {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(err)) => Err(CloseInfo::abnormal(format!("write failed: {err}"))),
+            Err(_) => {
+                let reason = "writing to the client timed out (slow consumer)";
+                self.conn.report(
+                    ErrorKind::SlowConsumer,
+                    None,
+                    ErrorPayload::new(ErrorCode::ResourceExhausted, reason),
+                );
+                Err(CloseInfo::abnormal(reason))
+            }
+        }
+    }
+
+    /// Sends a control message right away.
+    async fn send_now(&mut self, message: WsMessage) -> Result<(), CloseInfo> {
+        let write_timeout = self.conn.shared.config.write_timeout;
+        match timeout(write_timeout, self.socket.send(message)).await {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(err)) => Err(CloseInfo::abnormal(format!("write failed: {err}"))),
+            Err(_) => Err(CloseInfo::abnormal("writing to the client timed out")),
+        }
+    }
+
+    /// Closes from the server side: sends the close frame and waits (briefly) for the
+    /// client's echo.
+    async fn close(&mut self, code: u16, reason: Cow<'static, str>) -> CloseInfo {
+        let close_timeout = self.conn.shared.config.close_timeout;
+        let frame = CloseFrame {
+            code: CloseCode::from(code),
+            reason: truncate_reason(&reason).into(),
+        };
+        let handshake = async {
+            self.socket.send(WsMessage::Close(Some(frame))).await?;
+            while let Some(message) = self.socket.next().await {
+                message?;
+            }
+            Ok::<(), WsError>(())
+        };
+        let _ = timeout(close_timeout, handshake).await;
+        CloseInfo {
+            code,
+            reason: reason.into_owned(),
+        }
+    }
+
+    /// Graceful shutdown: stop reading, let in-flight handlers finish within the grace
+    /// period and their frames go out, then close with 1001.
+    async fn shut_down(&mut self) -> CloseInfo {
+        let deadline = Instant::now() + self.conn.shared.config.shutdown_grace;
+        while !self.in_flight.is_empty() {
+            tokio::select! {
+                biased;
+                ready = poll_fn(|cx| self.conn.outbox.poll_ready(cx, &mut self.buf)) => match ready {
+                    Ready::Frames => {
+                        if let Err(info) = self.write_buffered().await {
+                            return info;
+                        }
+                    }
+                    Ready::Close(request) => return self.close(request.code, request.reason).await,
+                },
+                Some(correlation) = self.in_flight.next() => self.settle(correlation),
+                () = sleep_until(deadline) => break,
+            }
+        }
+        if self.conn.outbox.take_into(&mut self.buf)
+            && let Err(info) = self.write_buffered().await
+        {
+            return info;
+        }
+        self.close(1001, Cow::Borrowed("server shutting down"))
+            .await
+    }
+
+    /// After the socket is done: let running handlers finish (within the grace period),
+    /// leave every topic, run the close hooks.
+    async fn finish(self, close: CloseInfo) {
+        let Driver {
+            conn,
+            socket,
+            mut in_flight,
+            ..
+        } = self;
+        conn.outbox.shut();
+        drop(socket);
+        let grace = conn.shared.config.shutdown_grace;
+        let _ = timeout(grace, async { while in_flight.next().await.is_some() {} }).await;
+        drop(in_flight);
+        conn.unsubscribe_all().await;
+        let shared = Arc::clone(&conn.shared);
+        for hook in &shared.routes.on_close {
+            let ctx = Context::new(Arc::clone(&conn), None, Meta::default(), None);
+            let outcome = AssertUnwindSafe(hook(ctx, close.clone()))
+                .catch_unwind()
+                .await;
+            if let Err(panic) = outcome {
+                let error = ErrorPayload::new(ErrorCode::Internal, "the on_close hook panicked");
+                shared.errors().report(
+                    ErrorEvent::new(ErrorKind::Panic, error)
+                        .on(conn.id, None)
+                        .because(panic_message(panic.as_ref())),
+                );
+            }
+        }
+    }
+}
+
+/// A close reason must fit a control frame: at most 123 bytes.
+fn truncate_reason(reason: &str) -> &str {
+    if reason.len() <= 123 {
+        return reason;
+    }
+    let mut end = 123;
+    while !reason.is_char_boundary(end) {
+        end -= 1;
+    }
+    &reason[..end]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn close_reasons_are_cut_on_a_char_boundary() {
+        let long = "é".repeat(100);
+        let cut = truncate_reason(&long);
+        assert!(cut.len() <= 123);
+        assert!(long.starts_with(cut));
+        assert_eq!(truncate_reason("short"), "short");
+    }
+}

@@ -1,0 +1,330 @@
+//! What a handler gets besides its payload: [`Context`] and, for RPCs, [`RpcContext`].
+
+use std::fmt;
+use std::marker::PhantomData;
+use std::ops::Deref;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use serde::Serialize;
+use serde_json::{Map, Value};
+use twinwire::{ErrorPayload, Message, Meta, Rpc};
+
+use crate::connection::{ConnState, ConnectionId};
+use crate::error::{PublishError, SendError};
+use crate::frame;
+use crate::outbox::{CloseRequest, PushError};
+
+/// The correlation of a request with its answer: its id and whether the one terminal frame
+/// (reply or error) has gone out.
+#[derive(Debug)]
+pub(crate) struct Correlation {
+    id: String,
+    answered: AtomicBool,
+}
+
+impl Correlation {
+    pub(crate) fn new(id: String) -> Self {
+        Self {
+            id,
+            answered: AtomicBool::new(false),
+        }
+    }
+
+    pub(crate) fn id(&self) -> &str {
+        &self.id
+    }
+
+    pub(crate) fn is_answered(&self) -> bool {
+        self.answered.load(Ordering::Acquire)
+    }
+
+    /// Claims the right to send the terminal frame; `true` exactly once.
+    pub(crate) fn claim(&self) -> bool {
+        !self.answered.swap(true, Ordering::AcqRel)
+    }
+}
+
+/// Options for [`Context::publish_with`].
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct PublishOptions {
+    exclude_self: bool,
+}
+
+impl PublishOptions {
+    /// Default options: every subscriber receives the message, the sender included.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Do not deliver to the publishing connection, even if it is subscribed.
+    #[must_use]
+    pub fn exclude_self(mut self) -> Self {
+        self.exclude_self = true;
+        self
+    }
+}
+
+/// A handler's view of its connection and of the frame being handled.
+///
+/// Cheap to clone (an `Arc` and the frame's meta); a clone can be moved into a spawned task
+/// to send or publish later. Per-connection data is reached through closures
+/// ([`data`](Self::data), [`data_mut`](Self::data_mut)) so a lock is never held across an
+/// `.await`.
+pub struct Context<D> {
+    pub(crate) conn: Arc<ConnState<D>>,
+    message_type: Option<&'static str>,
+    meta: Meta,
+    pub(crate) correlation: Option<Arc<Correlation>>,
+}
+
+impl<D> Clone for Context<D> {
+    fn clone(&self) -> Self {
+        Self {
+            conn: Arc::clone(&self.conn),
+            message_type: self.message_type,
+            meta: self.meta.clone(),
+            correlation: self.correlation.clone(),
+        }
+    }
+}
+
+impl<D> fmt::Debug for Context<D> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Context")
+            .field("connection", &self.conn.id())
+            .field("message_type", &self.message_type)
+            .field("meta", &self.meta)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<D: Send + Sync + 'static> Context<D> {
+    pub(crate) fn new(
+        conn: Arc<ConnState<D>>,
+        message_type: Option<&'static str>,
+        meta: Meta,
+        correlation: Option<Arc<Correlation>>,
+    ) -> Self {
+        Self {
+            conn,
+            message_type,
+            meta,
+            correlation,
+        }
+    }
+
+    /// The connection's id, unique within this process.
+    pub fn id(&self) -> ConnectionId {
+        self.conn.id()
+    }
+
+    /// The wire type of the frame being handled; `None` in `on_open` / `on_close`.
+    pub fn message_type(&self) -> Option<&'static str> {
+        self.message_type
+    }
+
+    /// The frame's meta, without the reserved keys (`clientId`, `receivedAt`).
+    pub fn meta(&self) -> &Meta {
+        &self.meta
+    }
+
+    /// The frame's meta, for middleware that annotates it for the handler.
+    pub fn meta_mut(&mut self) -> &mut Meta {
+        &mut self.meta
+    }
+
+    /// The frame's correlation id, if it had one (every RPC request has).
+    pub fn correlation_id(&self) -> Option<&str> {
+        self.correlation.as_deref().map(Correlation::id)
+    }
+
+    /// Reads the per-connection data.
+    pub fn data<R>(&self, read: impl FnOnce(&D) -> R) -> R {
+        self.conn.read_data(read)
+    }
+
+    /// Changes the per-connection data.
+    pub fn data_mut<R>(&self, write: impl FnOnce(&mut D) -> R) -> R {
+        self.conn.write_data(write)
+    }
+
+    /// Sends `msg` to this connection. Never waits: the frame is queued, and a connection
+    /// whose queue is full is closed as a slow consumer ([`SendError::QueueFull`]).
+    ///
+    /// # Errors
+    /// [`SendError`] when the message cannot be encoded or the connection is closing.
+    pub fn send<M: Message>(&self, msg: &M) -> Result<(), SendError> {
+        self.send_with_meta(msg, &Map::new())
+    }
+
+    /// Sends `msg` with extra meta keys (reserved keys are dropped; `timestamp` is set by
+    /// the runtime).
+    ///
+    /// # Errors
+    /// As [`send`](Self::send).
+    pub fn send_with_meta<M: Message>(
+        &self,
+        msg: &M,
+        meta: &Map<String, Value>,
+    ) -> Result<(), SendError> {
+        let extra = (!meta.is_empty()).then_some(meta);
+        let frame = frame::encode_message(msg, None, extra).map_err(SendError::Encode)?;
+        self.conn.push(frame)
+    }
+
+    /// Publishes `msg` to every subscriber of `topic`, this connection included if it is
+    /// subscribed. The message is encoded once for all recipients.
+    ///
+    /// # Errors
+    /// [`PublishError`] for an invalid topic, an encoding failure or a backend failure
+    /// (`UNAVAILABLE` when a broker is unreachable).
+    pub async fn publish<M: Message>(&self, topic: &str, msg: &M) -> Result<(), PublishError> {
+        self.publish_with(topic, msg, PublishOptions::default())
+            .await
+    }
+
+    /// [`publish`](Self::publish) with options, e.g. [`PublishOptions::exclude_self`].
+    ///
+    /// # Errors
+    /// As [`publish`](Self::publish).
+    pub async fn publish_with<M: Message>(
+        &self,
+        topic: &str,
+        msg: &M,
+        options: PublishOptions,
+    ) -> Result<(), PublishError> {
+        let exclude = options.exclude_self.then(|| self.id());
+        self.conn.shared().publish(topic, msg, exclude).await
+    }
+
+    /// Subscribes this connection to `topic`; a no-op if it already is. Subscriptions end
+    /// when the connection closes.
+    ///
+    /// # Errors
+    /// [`PublishError`] for an invalid topic or a backend failure.
+    pub async fn subscribe(&self, topic: &str) -> Result<(), PublishError> {
+        self.conn.subscribe(topic).await
+    }
+
+    /// Unsubscribes this connection from `topic`; a no-op if it is not subscribed.
+    ///
+    /// # Errors
+    /// [`PublishError`] for an invalid topic or a backend failure.
+    pub async fn unsubscribe(&self, topic: &str) -> Result<(), PublishError> {
+        self.conn.unsubscribe(topic).await
+    }
+
+    /// The topics this connection is subscribed to.
+    pub fn topics(&self) -> Vec<String> {
+        self.conn.topics()
+    }
+
+    /// Closes the connection with `code` and `reason` after the frames queued so far.
+    pub fn close(&self, code: u16, reason: impl Into<String>) {
+        self.conn.outbox().request_close(CloseRequest {
+            code,
+            reason: reason.into().into(),
+            overflow: false,
+        });
+    }
+}
+
+/// The context of an RPC handler: everything [`Context`] offers (through `Deref`), plus the
+/// request's progress and terminal frames.
+///
+/// Exactly one terminal frame answers a request: the first of [`reply`](Self::reply),
+/// [`error`](Self::error), the handler's return value, a deadline or a panic. Later ones are
+/// refused with [`SendError::AlreadyAnswered`] (or, for a return value, dropped), so an
+/// early reply followed by more work is fine.
+pub struct RpcContext<D, R: Rpc> {
+    ctx: Context<D>,
+    correlation: Arc<Correlation>,
+    _rpc: PhantomData<fn() -> R>,
+}
+
+impl<D, R: Rpc> fmt::Debug for RpcContext<D, R> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RpcContext")
+            .field("ctx", &self.ctx)
+            .field("rpc", &R::TYPE)
+            .finish()
+    }
+}
+
+impl<D, R: Rpc> Deref for RpcContext<D, R> {
+    type Target = Context<D>;
+
+    fn deref(&self) -> &Context<D> {
+        &self.ctx
+    }
+}
+
+impl<D: Send + Sync + 'static, R: Rpc> RpcContext<D, R> {
+    pub(crate) fn new(ctx: Context<D>, correlation: Arc<Correlation>) -> Self {
+        Self {
+            ctx,
+            correlation,
+            _rpc: PhantomData,
+        }
+    }
+
+    /// The request's correlation id.
+    pub fn request_id(&self) -> &str {
+        self.correlation.id()
+    }
+
+    /// Whether the terminal frame has been sent.
+    pub fn is_answered(&self) -> bool {
+        self.correlation.is_answered()
+    }
+
+    /// Sends a non-terminal progress frame (`$ws:rpc-progress`) carrying `value`.
+    ///
+    /// # Errors
+    /// [`SendError::AlreadyAnswered`] after the terminal frame, or as [`Context::send`].
+    pub fn progress<T: Serialize + ?Sized>(&self, value: &T) -> Result<(), SendError> {
+        if self.correlation.is_answered() {
+            return Err(SendError::AlreadyAnswered);
+        }
+        let data_too = self.ctx.conn.shared().config.progress_data_field;
+        let frame = frame::encode_progress(self.correlation.id(), value, data_too)
+            .map_err(SendError::Encode)?;
+        self.ctx.conn.push(frame)
+    }
+
+    /// Sends the reply now; the handler may keep working, its return value is then dropped.
+    ///
+    /// # Errors
+    /// [`SendError::AlreadyAnswered`] if the request was answered, or as [`Context::send`].
+    pub fn reply(&self, response: &R::Response) -> Result<(), SendError> {
+        self.ctx.conn.reply(&self.correlation, response)
+    }
+
+    /// Answers the request with an `RPC_ERROR` now.
+    ///
+    /// # Errors
+    /// [`SendError::AlreadyAnswered`] if the request was answered, or as [`Context::send`].
+    pub fn error(&self, error: ErrorPayload) -> Result<(), SendError> {
+        if !self.correlation.claim() {
+            return Err(SendError::AlreadyAnswered);
+        }
+        self.ctx
+            .conn
+            .push(frame::encode_error(Some(self.correlation.id()), &error))
+    }
+
+    /// The plain context, e.g. to move into a spawned task.
+    pub fn context(&self) -> &Context<D> {
+        &self.ctx
+    }
+}
+
+impl From<PushError> for SendError {
+    fn from(err: PushError) -> Self {
+        match err {
+            PushError::Full => SendError::QueueFull,
+            PushError::Closed => SendError::Closed,
+        }
+    }
+}

@@ -1,0 +1,286 @@
+//! Errors of the runtime's API, and the events the router's `on_error` hook receives.
+
+use std::fmt;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::Arc;
+
+use twinwire::{ErrorCode, ErrorPayload};
+
+use crate::connection::ConnectionId;
+use crate::pubsub::{PubSubError, TopicError};
+
+/// What went wrong, for [`ErrorEvent`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ErrorKind {
+    /// An inbound frame was malformed or failed validation; the client got
+    /// `INVALID_ARGUMENT`.
+    InvalidFrame,
+    /// An inbound frame named a type without a handler; the client got `UNIMPLEMENTED`.
+    UnknownType,
+    /// A request reused a correlation id still in flight; the client got `ALREADY_EXISTS`.
+    DuplicateCorrelationId,
+    /// A handler or middleware returned an error, which the client got.
+    Handler,
+    /// A handler, middleware or hook panicked; the client got `INTERNAL`.
+    Panic,
+    /// A handler ran past its route's deadline; the client got `DEADLINE_EXCEEDED`.
+    DeadlineExceeded,
+    /// A message could not be encoded (a `Serialize` impl failed).
+    Encode,
+    /// A connection's outbound queue overflowed and it was closed with 1008.
+    SlowConsumer,
+    /// The client broke the WebSocket protocol (invalid UTF-8, an oversized frame, ...)
+    /// and the connection was closed.
+    Protocol,
+    /// The pub/sub backend failed.
+    PubSub,
+}
+
+/// A failure the runtime handled, reported to the router's `on_error` hook.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ErrorEvent {
+    /// What went wrong.
+    pub kind: ErrorKind,
+    /// The connection concerned, if any.
+    pub connection: Option<ConnectionId>,
+    /// The message type being handled, if known.
+    pub message_type: Option<String>,
+    /// The error, as sent to the client (or as it would have been).
+    pub error: ErrorPayload,
+    /// Server-side detail not sent to the client, e.g. a panic message.
+    pub cause: Option<String>,
+}
+
+impl ErrorEvent {
+    /// An event of `kind` about `error`.
+    pub fn new(kind: ErrorKind, error: ErrorPayload) -> Self {
+        Self {
+            kind,
+            connection: None,
+            message_type: None,
+            error,
+            cause: None,
+        }
+    }
+
+    pub(crate) fn on(mut self, connection: ConnectionId, message_type: Option<&str>) -> Self {
+        self.connection = Some(connection);
+        self.message_type = message_type.map(str::to_owned);
+        self
+    }
+
+    pub(crate) fn because(mut self, cause: impl Into<String>) -> Self {
+        self.cause = Some(cause.into());
+        self
+    }
+}
+
+type ErrorHook = Arc<dyn Fn(&ErrorEvent) + Send + Sync>;
+
+/// Where runtime failures are reported: the router's `on_error` hook, if any.
+#[derive(Clone, Default)]
+pub struct ErrorSink {
+    hook: Option<ErrorHook>,
+}
+
+impl ErrorSink {
+    pub(crate) fn new(hook: Option<ErrorHook>) -> Self {
+        Self { hook }
+    }
+
+    /// Reports `event`. A panicking hook is contained: it cannot take a connection down.
+    pub fn report(&self, event: ErrorEvent) {
+        if let Some(hook) = &self.hook {
+            let _ = catch_unwind(AssertUnwindSafe(|| hook(&event)));
+        }
+    }
+}
+
+impl fmt::Debug for ErrorSink {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ErrorSink")
+            .field("hook", &self.hook.is_some())
+            .finish()
+    }
+}
+
+/// A router that cannot be served as built.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum RouterError {
+    /// Two handlers were registered for one message type (by `on`/`rpc` or `merge`).
+    DuplicateRoute {
+        /// The wire type.
+        message_type: &'static str,
+    },
+    /// A handler was registered for a type the wire protocol reserves.
+    ReservedType {
+        /// The wire type.
+        message_type: &'static str,
+        /// Which rule it breaks.
+        reason: &'static str,
+    },
+    /// A deadline or route middleware names a type that has no handler.
+    OptionWithoutRoute {
+        /// The wire type.
+        message_type: &'static str,
+    },
+    /// Both merged routers set a deadline for one type.
+    ConflictingDeadline {
+        /// The wire type.
+        message_type: &'static str,
+    },
+    /// Both merged routers have an `authenticate` hook.
+    DuplicateAuthenticate,
+    /// Connections need initial data of a type the runtime cannot make by itself.
+    NoInitialData {
+        /// The per-connection data type.
+        data_type: &'static str,
+    },
+}
+
+impl fmt::Display for RouterError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::DuplicateRoute { message_type } => write!(
+                f,
+                "two handlers are registered for message type `{message_type}`; keep one"
+            ),
+            Self::ReservedType {
+                message_type,
+                reason,
+            } => write!(f, "cannot route message type `{message_type}`: {reason}"),
+            Self::OptionWithoutRoute { message_type } => write!(
+                f,
+                "a deadline or middleware is set for `{message_type}`, which has no handler; \
+                 register one with `on`/`rpc` or remove the option"
+            ),
+            Self::ConflictingDeadline { message_type } => write!(
+                f,
+                "both merged routers set a deadline for `{message_type}`; set it in one"
+            ),
+            Self::DuplicateAuthenticate => f.write_str(
+                "both merged routers have an `authenticate` hook; a connection's data can \
+                 come from only one",
+            ),
+            Self::NoInitialData { data_type } => write!(
+                f,
+                "connections need initial data of type `{data_type}`: add \
+                 `.authenticate(...)` to the router, or `.initial_data(...)` for a fixed value"
+            ),
+        }
+    }
+}
+
+impl std::error::Error for RouterError {}
+
+/// Why a frame could not be sent to a connection.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum SendError {
+    /// The message could not be encoded as JSON.
+    Encode(serde_json::Error),
+    /// The connection is closing or closed.
+    Closed,
+    /// The connection's outbound queue is full; it is being closed as a slow consumer.
+    QueueFull,
+    /// The RPC already got its terminal frame (reply or error).
+    AlreadyAnswered,
+}
+
+impl fmt::Display for SendError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Encode(err) => write!(f, "the message could not be encoded: {err}"),
+            Self::Closed => f.write_str("the connection is closed"),
+            Self::QueueFull => f.write_str(
+                "the connection's outbound queue is full; it is being closed as a slow consumer",
+            ),
+            Self::AlreadyAnswered => f.write_str("this request has already been answered"),
+        }
+    }
+}
+
+impl std::error::Error for SendError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Self::Encode(err) => Some(err),
+            _ => None,
+        }
+    }
+}
+
+impl From<SendError> for ErrorPayload {
+    fn from(err: SendError) -> Self {
+        let code = match err {
+            SendError::Encode(_) | SendError::AlreadyAnswered => ErrorCode::Internal,
+            SendError::Closed | SendError::QueueFull => ErrorCode::Unavailable,
+        };
+        ErrorPayload::new(code, err.to_string())
+    }
+}
+
+/// Why a publish, subscribe or unsubscribe failed.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum PublishError {
+    /// The topic name is invalid.
+    Topic(TopicError),
+    /// The message could not be encoded as JSON.
+    Encode(serde_json::Error),
+    /// The backend failed.
+    Backend(PubSubError),
+    /// The connection has closed (subscribing from a task that outlived it).
+    Closed,
+}
+
+impl fmt::Display for PublishError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Topic(err) => err.fmt(f),
+            Self::Encode(err) => write!(f, "the message could not be encoded: {err}"),
+            Self::Backend(err) => err.fmt(f),
+            Self::Closed => f.write_str("the connection is closed"),
+        }
+    }
+}
+
+impl std::error::Error for PublishError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Self::Topic(err) => Some(err),
+            Self::Encode(err) => Some(err),
+            Self::Backend(err) => Some(err),
+            Self::Closed => None,
+        }
+    }
+}
+
+impl From<TopicError> for PublishError {
+    fn from(err: TopicError) -> Self {
+        Self::Topic(err)
+    }
+}
+
+impl From<PubSubError> for PublishError {
+    fn from(err: PubSubError) -> Self {
+        Self::Backend(err)
+    }
+}
+
+impl From<PublishError> for ErrorPayload {
+    fn from(err: PublishError) -> Self {
+        match err {
+            PublishError::Topic(err) => err.into(),
+            PublishError::Encode(err) => ErrorPayload::new(
+                ErrorCode::Internal,
+                format!("the message could not be encoded: {err}"),
+            ),
+            PublishError::Backend(err) => err.into(),
+            PublishError::Closed => {
+                ErrorPayload::new(ErrorCode::Unavailable, "the connection is closed")
+            }
+        }
+    }
+}

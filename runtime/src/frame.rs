@@ -1,0 +1,518 @@
+//! Frames on the wire (DESIGN.md §5): parsing inbound envelopes without building a JSON tree,
+//! and encoding outbound ones in a single pass.
+//!
+//! Inbound, the envelope is split into borrowed raw parts first, so a payload is deserialized
+//! straight from the frame's text into the handler's type. Every problem is answered with
+//! `INVALID_ARGUMENT` whose `details` are `{"target": "frame" | "payload", "issues": [...]}`:
+//! `frame` issues carry JSON pointers into the frame (`/type`, `/meta/correlationId`),
+//! `payload` issues pointers into the payload (`/roomId`), exactly as `Validate` and the
+//! generated TypeScript guards report them.
+
+use std::borrow::Cow;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use serde::de::{DeserializeOwned, IgnoredAny};
+use serde::ser::{SerializeMap, Serializer};
+use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
+use serde_json::{Map, Value};
+use tokio_tungstenite::tungstenite::Utf8Bytes;
+use twinwire::envelope::{
+    ERROR_TYPE, META_CORRELATION_ID, META_TIMESTAMP, RESERVED_META_KEYS, RPC_ERROR_TYPE,
+    RPC_PROGRESS_TYPE,
+};
+use twinwire::{ErrorCode, ErrorPayload, Issue, Message, Meta};
+
+/// An encoded outbound frame: UTF-8 JSON text, cheap to clone (reference counted), so one
+/// published message is encoded once and shared by every recipient.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Frame(Utf8Bytes);
+
+impl Frame {
+    /// Wraps already-encoded envelope text, e.g. a frame a pub/sub backend received from
+    /// another instance. The text is sent as is.
+    pub fn from_text(text: impl Into<String>) -> Self {
+        Self(Utf8Bytes::from(text.into()))
+    }
+
+    const fn from_static(text: &'static str) -> Self {
+        Self(Utf8Bytes::from_static(text))
+    }
+
+    /// The frame's JSON text.
+    pub fn as_str(&self) -> &str {
+        self.0.as_str()
+    }
+
+    pub(crate) fn into_inner(self) -> Utf8Bytes {
+        self.0
+    }
+}
+
+/// The answer to `__heartbeat`, built once.
+pub(crate) const HEARTBEAT_ACK: Frame = Frame::from_static(
+    // Kept in sync with the constant by a unit test.
+    r#"{"type":"__heartbeat_ack"}"#,
+);
+
+/// A frame the runtime refused, and who to tell.
+#[derive(Debug)]
+pub(crate) struct Rejected {
+    /// The request's correlation id, when it could be read: the answer is then `RPC_ERROR`.
+    pub correlation_id: Option<String>,
+    pub error: ErrorPayload,
+}
+
+/// An inbound envelope whose payload is still raw JSON text.
+#[derive(Debug)]
+pub(crate) struct Inbound<'a> {
+    pub kind: Cow<'a, str>,
+    pub meta: Meta,
+    pub payload: Option<&'a RawValue>,
+}
+
+/// The envelope's keys, each kept as raw JSON; unknown keys are skipped.
+#[derive(Deserialize)]
+struct RawFrame<'a> {
+    #[serde(rename = "type", borrow, default)]
+    kind: Option<&'a RawValue>,
+    #[serde(borrow, default)]
+    meta: Option<&'a RawValue>,
+    #[serde(borrow, default)]
+    payload: Option<&'a RawValue>,
+}
+
+/// The correlation id alone, read leniently when the rest of `meta` is malformed so the
+/// error can still settle the caller's request.
+#[derive(Deserialize)]
+struct CorrelationOnly {
+    #[serde(rename = "correlationId")]
+    correlation_id: Option<String>,
+}
+
+/// Parses a frame's text into its envelope, stripping the reserved meta keys.
+pub(crate) fn parse(text: &str) -> Result<Inbound<'_>, Rejected> {
+    let frame_error = |issues: Vec<Issue>, correlation_id: Option<String>| Rejected {
+        correlation_id,
+        error: invalid_argument("frame", issues),
+    };
+
+    // serde would happily read a JSON array into the envelope struct (positionally), so
+    // the object check comes first; JSON allows only these four whitespace bytes.
+    if !text
+        .trim_start_matches([' ', '\t', '\n', '\r'])
+        .starts_with('{')
+    {
+        let message = match serde_json::from_str::<IgnoredAny>(text) {
+            Ok(_) => "a frame must be a JSON object".to_owned(),
+            Err(err) => format!("the frame is not valid JSON: {err}"),
+        };
+        return Err(frame_error(vec![issue("", "invalid", message)], None));
+    }
+    let raw: RawFrame<'_> = serde_json::from_str(text).map_err(|err| {
+        let message = if err.is_data() {
+            format!("malformed frame: {err}")
+        } else {
+            format!("the frame is not valid JSON: {err}")
+        };
+        frame_error(vec![issue("", "invalid", message)], None)
+    })?;
+
+    let mut issues = Vec::new();
+    let (meta, correlation_id) = match raw.meta {
+        None => (Meta::default(), None),
+        Some(raw_meta) => match serde_json::from_str::<Meta>(raw_meta.get()) {
+            Ok(mut meta) => {
+                meta.strip_reserved();
+                (meta, None)
+            }
+            Err(_) => {
+                issues.push(decode_issue::<Meta>(raw_meta.get(), "/meta"));
+                let correlation_id = serde_json::from_str::<CorrelationOnly>(raw_meta.get())
+                    .ok()
+                    .and_then(|c| c.correlation_id);
+                (Meta::default(), correlation_id)
+            }
+        },
+    };
+    let kind = match raw.kind {
+        None => {
+            issues.push(issue("/type", "required", "the frame has no `type`"));
+            None
+        }
+        Some(raw_kind) => match json_str(raw_kind) {
+            Some(kind) => Some(kind),
+            None => {
+                issues.push(issue("/type", "invalid", "`type` must be a string"));
+                None
+            }
+        },
+    };
+    match kind {
+        Some(kind) if issues.is_empty() => Ok(Inbound {
+            kind,
+            meta,
+            payload: raw.payload,
+        }),
+        _ => Err(frame_error(
+            issues,
+            correlation_id.or(meta.correlation_id.clone()),
+        )),
+    }
+}
+
+/// A JSON string's value, borrowed when it has no escapes.
+fn json_str(raw: &RawValue) -> Option<Cow<'_, str>> {
+    match serde_json::from_str::<&str>(raw.get()) {
+        Ok(s) => Some(Cow::Borrowed(s)),
+        Err(_) => serde_json::from_str::<String>(raw.get())
+            .ok()
+            .map(Cow::Owned),
+    }
+}
+
+/// Decodes and validates a message's payload (or its absence).
+pub(crate) fn decode_payload<M: Message>(payload: Option<&RawValue>) -> Result<M, ErrorPayload> {
+    let message = if M::HAS_PAYLOAD {
+        let Some(raw) = payload else {
+            return Err(invalid_argument(
+                "frame",
+                vec![issue(
+                    "/payload",
+                    "required",
+                    format!("`{}` needs a payload", M::TYPE),
+                )],
+            ));
+        };
+        serde_json::from_str::<M>(raw.get())
+            .map_err(|_| invalid_argument("payload", vec![decode_issue::<M>(raw.get(), "")]))?
+    } else {
+        if payload.is_some() {
+            return Err(invalid_argument(
+                "frame",
+                vec![issue(
+                    "/payload",
+                    "unexpected",
+                    format!("`{}` carries no payload", M::TYPE),
+                )],
+            ));
+        }
+        // A payload-less message is a unit struct, which serde reads from `null`.
+        serde_json::from_str::<M>("null").map_err(|err| {
+            ErrorPayload::new(
+                ErrorCode::Internal,
+                format!("`{}` cannot be built without a payload: {err}", M::TYPE),
+            )
+        })?
+    };
+    message
+        .validate()
+        .map_err(|err| invalid_argument("payload", err.into_issues()))?;
+    Ok(message)
+}
+
+/// Re-runs a failed deserialization with path tracking, to name the failing value.
+///
+/// Only the error path pays for the tracking: the hot path deserializes directly.
+fn decode_issue<T: DeserializeOwned>(text: &str, prefix: &str) -> Issue {
+    let mut de = serde_json::Deserializer::from_str(text);
+    match serde_path_to_error::deserialize::<_, T>(&mut de) {
+        Ok(_) => issue(prefix, "invalid", "the value could not be decoded"),
+        Err(err) => {
+            let mut path = prefix.to_owned();
+            for segment in err.path().iter() {
+                use serde_path_to_error::Segment;
+                match segment {
+                    Segment::Seq { index } => {
+                        path.push('/');
+                        path.push_str(&index.to_string());
+                    }
+                    Segment::Map { key } => push_pointer_segment(&mut path, key),
+                    Segment::Enum { variant } => push_pointer_segment(&mut path, variant),
+                    Segment::Unknown => {}
+                }
+            }
+            let inner = err.into_inner();
+            let message = strip_position(&inner.to_string());
+            // serde names a missing or unknown field in its message but places the error on
+            // the enclosing object; point at the field itself.
+            let (code, field) = if let Some(field) = backticked(&message, "missing field `") {
+                ("required", Some(field))
+            } else if let Some(field) = backticked(&message, "unknown field `") {
+                ("unknown_field", Some(field))
+            } else {
+                ("invalid", None)
+            };
+            if let Some(field) = field {
+                push_pointer_segment(&mut path, field);
+            }
+            issue(&path, code, message)
+        }
+    }
+}
+
+/// serde_json appends ` at line L column C`, meaningless to a client that sent one line.
+fn strip_position(message: &str) -> String {
+    match message.rfind(" at line ") {
+        Some(at) => message[..at].to_owned(),
+        None => message.to_owned(),
+    }
+}
+
+fn backticked<'m>(message: &'m str, prefix: &str) -> Option<&'m str> {
+    let rest = message.strip_prefix(prefix)?;
+    rest.find('`').map(|end| &rest[..end])
+}
+
+fn push_pointer_segment(path: &mut String, segment: &str) {
+    path.push('/');
+    for c in segment.chars() {
+        match c {
+            '~' => path.push_str("~0"),
+            '/' => path.push_str("~1"),
+            c => path.push(c),
+        }
+    }
+}
+
+fn issue(path: &str, code: &'static str, message: impl Into<String>) -> Issue {
+    Issue {
+        path: path.to_owned(),
+        code: Cow::Borrowed(code),
+        message: message.into(),
+    }
+}
+
+/// `INVALID_ARGUMENT` listing `issues` found in the frame or the payload.
+pub(crate) fn invalid_argument(target: &'static str, issues: Vec<Issue>) -> ErrorPayload {
+    let message = issues
+        .iter()
+        .map(|i| {
+            let path = if i.path.is_empty() { "/" } else { &i.path };
+            format!("{target} {path}: {}", i.message)
+        })
+        .collect::<Vec<_>>()
+        .join("; ");
+    ErrorPayload::new(ErrorCode::InvalidArgument, message)
+        .with_details(serde_json::json!({ "target": target, "issues": issues }))
+}
+
+/// Milliseconds since the Unix epoch, for `meta.timestamp`.
+pub(crate) fn now_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+}
+
+/// Outbound `meta`: the standard keys plus caller-supplied extras, never a reserved key.
+struct OutMeta<'a> {
+    timestamp: u64,
+    correlation_id: Option<&'a str>,
+    extra: Option<&'a Map<String, Value>>,
+}
+
+impl Serialize for OutMeta<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(None)?;
+        map.serialize_entry(META_TIMESTAMP, &self.timestamp)?;
+        if let Some(id) = self.correlation_id {
+            map.serialize_entry(META_CORRELATION_ID, id)?;
+        }
+        for (key, value) in self.extra.into_iter().flatten() {
+            let standard = key == META_TIMESTAMP || key == META_CORRELATION_ID;
+            if !standard && !RESERVED_META_KEYS.contains(&key.as_str()) {
+                map.serialize_entry(key, value)?;
+            }
+        }
+        map.end()
+    }
+}
+
+#[derive(Serialize)]
+struct OutEnvelope<'a, P: Serialize + ?Sized> {
+    #[serde(rename = "type")]
+    kind: &'a str,
+    meta: OutMeta<'a>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    payload: Option<&'a P>,
+    /// WS-Kit's client reads a progress value from `data`; see [`encode_progress`].
+    #[serde(skip_serializing_if = "Option::is_none")]
+    data: Option<&'a P>,
+}
+
+fn encode_envelope<P: Serialize + ?Sized>(
+    envelope: &OutEnvelope<'_, P>,
+) -> Result<Frame, serde_json::Error> {
+    serde_json::to_string(envelope).map(Frame::from_text)
+}
+
+/// Encodes message `msg` as a frame, stamped with the current time.
+pub(crate) fn encode_message<M: Message>(
+    msg: &M,
+    correlation_id: Option<&str>,
+    extra_meta: Option<&Map<String, Value>>,
+) -> Result<Frame, serde_json::Error> {
+    encode_envelope(&OutEnvelope {
+        kind: M::TYPE,
+        meta: OutMeta {
+            timestamp: now_ms(),
+            correlation_id,
+            extra: extra_meta,
+        },
+        payload: M::HAS_PAYLOAD.then_some(msg),
+        data: None,
+    })
+}
+
+/// Encodes a non-terminal RPC progress frame (`$ws:rpc-progress`).
+///
+/// The value goes in `payload`, as WS-Kit's server sends it and twinwire's clients read it.
+/// With `data_too`, the same value is also written under `data`, the key WS-Kit's own
+/// client reads (see `ServerConfig::progress_data_field`).
+pub(crate) fn encode_progress<T: Serialize + ?Sized>(
+    correlation_id: &str,
+    value: &T,
+    data_too: bool,
+) -> Result<Frame, serde_json::Error> {
+    encode_envelope(&OutEnvelope {
+        kind: RPC_PROGRESS_TYPE,
+        meta: OutMeta {
+            timestamp: now_ms(),
+            correlation_id: Some(correlation_id),
+            extra: None,
+        },
+        payload: Some(value),
+        data: data_too.then_some(value),
+    })
+}
+
+/// Encodes an `ERROR`, or an `RPC_ERROR` when the failed frame had a correlation id.
+pub(crate) fn encode_error(correlation_id: Option<&str>, error: &ErrorPayload) -> Frame {
+    let kind = if correlation_id.is_some() {
+        RPC_ERROR_TYPE
+    } else {
+        ERROR_TYPE
+    };
+    let envelope = OutEnvelope {
+        kind,
+        meta: OutMeta {
+            timestamp: now_ms(),
+            correlation_id,
+            extra: None,
+        },
+        payload: Some(error),
+        data: None,
+    };
+    // An ErrorPayload is plain data whose serialization cannot fail; should it ever, the
+    // client still learns that something broke.
+    encode_envelope(&envelope).unwrap_or(Frame::from_static(
+        r#"{"type":"ERROR","payload":{"code":"INTERNAL","message":"an error could not be encoded"}}"#,
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+    use twinwire::envelope::HEARTBEAT_ACK_TYPE;
+
+    fn details(err: &ErrorPayload) -> Value {
+        err.details.clone().unwrap()
+    }
+
+    #[test]
+    fn heartbeat_ack_matches_the_protocol_constant() {
+        let v: Value = serde_json::from_str(HEARTBEAT_ACK.as_str()).unwrap();
+        assert_eq!(v, json!({ "type": HEARTBEAT_ACK_TYPE }));
+    }
+
+    #[test]
+    fn parses_an_envelope_and_strips_reserved_meta() {
+        let f = parse(r#" {"type":"A","meta":{"correlationId":"c","clientId":"x","k":1},"payload":{"a":1},"zz":[]}"#)
+            .unwrap();
+        assert_eq!(f.kind, "A");
+        assert!(matches!(f.kind, Cow::Borrowed(_)));
+        assert_eq!(f.meta.correlation_id.as_deref(), Some("c"));
+        assert!(!f.meta.extra.contains_key("clientId"));
+        assert_eq!(f.meta.extra["k"], 1);
+        assert_eq!(f.payload.unwrap().get(), r#"{"a":1}"#);
+    }
+
+    #[test]
+    fn escaped_types_are_decoded() {
+        let f = parse(r#"{"type":"A\u0042"}"#).unwrap();
+        assert_eq!(f.kind, "AB");
+    }
+
+    #[test]
+    fn frame_level_problems_name_their_paths() {
+        let err = parse("nope").unwrap_err().error;
+        assert_eq!(err.code, ErrorCode::InvalidArgument);
+        assert!(err.message.contains("not valid JSON"), "{}", err.message);
+        assert_eq!(details(&err)["target"], "frame");
+
+        let err = parse("[1]").unwrap_err().error;
+        assert!(err.message.contains("JSON object"), "{}", err.message);
+
+        let err = parse(r#"{"meta":{"correlationId":"c9","timestamp":"x"}}"#).unwrap_err();
+        assert_eq!(err.correlation_id.as_deref(), Some("c9"));
+        let paths: Vec<_> = details(&err.error)["issues"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|i| i["path"].as_str().unwrap().to_owned())
+            .collect();
+        assert_eq!(paths, ["/meta/timestamp", "/type"]);
+
+        let err = parse(r#"{"type":5}"#).unwrap_err().error;
+        assert_eq!(details(&err)["issues"][0]["path"], "/type");
+    }
+
+    #[test]
+    fn outbound_meta_never_carries_reserved_keys() {
+        #[twinwire::message("PING_X")]
+        struct PingX {
+            n: u32,
+        }
+        let extra = json!({"clientId": "x", "receivedAt": 1, "trace": "t", "correlationId": "no"});
+        let frame = encode_message(
+            &PingX { n: 1 },
+            Some("c1"),
+            Some(extra.as_object().unwrap()),
+        )
+        .unwrap();
+        let v: Value = serde_json::from_str(frame.as_str()).unwrap();
+        assert_eq!(v["type"], "PING_X");
+        assert_eq!(v["payload"], json!({"n": 1}));
+        assert_eq!(v["meta"]["correlationId"], "c1");
+        assert_eq!(v["meta"]["trace"], "t");
+        assert!(v["meta"]["timestamp"].is_u64());
+        assert!(v["meta"].get("clientId").is_none());
+        assert!(v["meta"].get("receivedAt").is_none());
+    }
+
+    #[test]
+    fn progress_frames_use_payload_and_optionally_data() {
+        let plain: Value =
+            serde_json::from_str(encode_progress("c", &json!(5), false).unwrap().as_str()).unwrap();
+        assert_eq!(plain["type"], RPC_PROGRESS_TYPE);
+        assert_eq!(plain["payload"], 5);
+        assert!(plain.get("data").is_none());
+        let compat: Value =
+            serde_json::from_str(encode_progress("c", &json!(5), true).unwrap().as_str()).unwrap();
+        assert_eq!(compat["payload"], 5);
+        assert_eq!(compat["data"], 5);
+    }
+
+    #[test]
+    fn error_frames_are_correlated_when_they_can_be() {
+        let e = ErrorPayload::new(ErrorCode::NotFound, "x");
+        let v: Value = serde_json::from_str(encode_error(None, &e).as_str()).unwrap();
+        assert_eq!(v["type"], "ERROR");
+        assert!(v["meta"].get("correlationId").is_none());
+        let v: Value = serde_json::from_str(encode_error(Some("r1"), &e).as_str()).unwrap();
+        assert_eq!(v["type"], "RPC_ERROR");
+        assert_eq!(v["meta"]["correlationId"], "r1");
+        assert_eq!(v["payload"]["code"], "NOT_FOUND");
+    }
+}

@@ -1,0 +1,267 @@
+//! Routes with their types erased, the middleware chain, and the guard that turns a
+//! handler's outcome (error, panic, deadline) into the one answer a request gets.
+
+use std::any::Any;
+use std::future::Future;
+use std::marker::PhantomData;
+use std::panic::AssertUnwindSafe;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures_util::FutureExt;
+use serde_json::value::RawValue;
+use twinwire::{ErrorCode, ErrorPayload, Message, Rpc};
+
+use crate::connection::ConnState;
+use crate::context::{Context, Correlation, RpcContext};
+use crate::error::{ErrorEvent, ErrorKind, SendError};
+use crate::frame;
+
+pub(crate) type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// What handlers and middleware return: `Err` is answered to the client.
+pub(crate) type HandlerResult = Result<(), ErrorPayload>;
+
+/// A type-erased middleware function.
+pub(crate) type Middleware<D> =
+    Arc<dyn Fn(Context<D>, Next<D>) -> BoxFuture<'static, HandlerResult> + Send + Sync>;
+
+/// The handler at the end of a middleware chain, with its payload already decoded.
+type Terminal<D> = Box<dyn FnOnce(Context<D>) -> BoxFuture<'static, HandlerResult> + Send>;
+
+/// A handler in flight; resolves to its correlation once it has finished.
+pub(crate) type InFlight = BoxFuture<'static, Option<Arc<Correlation>>>;
+
+/// The rest of the middleware chain and, at its end, the handler.
+///
+/// A middleware calls [`run`](Self::run) to continue, or returns an error without calling
+/// it to short-circuit; the error is answered to the client (as `RPC_ERROR` for a request).
+pub struct Next<D> {
+    chain: Arc<[Middleware<D>]>,
+    index: usize,
+    terminal: Terminal<D>,
+}
+
+impl<D: Send + Sync + 'static> Next<D> {
+    /// Runs the remaining middleware and the handler with `ctx`, returning the handler's
+    /// outcome (for an RPC, `Ok` means the reply was sent).
+    ///
+    /// # Errors
+    /// The error of a later middleware or of the handler.
+    pub async fn run(mut self, ctx: Context<D>) -> Result<(), ErrorPayload> {
+        match self.chain.get(self.index).cloned() {
+            Some(middleware) => {
+                self.index += 1;
+                middleware(ctx, self).await
+            }
+            None => (self.terminal)(ctx).await,
+        }
+    }
+}
+
+impl<D> std::fmt::Debug for Next<D> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Next")
+            .field(
+                "remaining",
+                &(self.chain.len() - self.index.min(self.chain.len())),
+            )
+            .finish()
+    }
+}
+
+/// Everything a route needs to start handling one frame.
+pub(crate) struct Call<D> {
+    pub ctx: Context<D>,
+    pub chain: Option<Arc<[Middleware<D>]>>,
+    pub deadline: Option<Duration>,
+}
+
+/// A route whose message type is erased: decodes a payload and starts the handler.
+pub(crate) trait Endpoint<D>: Send + Sync + 'static {
+    /// Whether the route answers requests (and so needs a correlation id).
+    fn is_rpc(&self) -> bool;
+
+    /// Decodes and validates `payload`; on success the handler is started.
+    fn start(&self, call: Call<D>, payload: Option<&RawValue>) -> Result<InFlight, ErrorPayload>;
+}
+
+/// Starts `handler` directly, or behind the middleware chain, inside the guard.
+///
+/// Without middleware the guard and the handler's future share one allocation.
+fn launch<D, F, Fut>(call: Call<D>, handler: F) -> InFlight
+where
+    D: Send + Sync + 'static,
+    F: FnOnce(Context<D>) -> Fut + Send + 'static,
+    Fut: Future<Output = HandlerResult> + Send + 'static,
+{
+    let guard = Guard {
+        conn: Arc::clone(&call.ctx.conn),
+        correlation: call.ctx.correlation.clone(),
+        message_type: call.ctx.message_type(),
+        deadline: call.deadline,
+    };
+    match call.chain {
+        None => Box::pin(guard.run(handler(call.ctx))),
+        Some(chain) => {
+            let next = Next {
+                chain,
+                index: 0,
+                terminal: Box::new(move |ctx| Box::pin(handler(ctx))),
+            };
+            Box::pin(guard.run(next.run(call.ctx)))
+        }
+    }
+}
+
+/// A route of [`Router::on`](crate::Router::on).
+pub(crate) struct OnEndpoint<M, F> {
+    handler: Arc<F>,
+    _message: PhantomData<fn() -> M>,
+}
+
+impl<M, F> OnEndpoint<M, F> {
+    pub(crate) fn new(handler: F) -> Self {
+        Self {
+            handler: Arc::new(handler),
+            _message: PhantomData,
+        }
+    }
+}
+
+impl<D, M, F, Fut> Endpoint<D> for OnEndpoint<M, F>
+where
+    D: Send + Sync + 'static,
+    M: Message,
+    F: Fn(Context<D>, M) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = HandlerResult> + Send + 'static,
+{
+    fn is_rpc(&self) -> bool {
+        false
+    }
+
+    fn start(&self, call: Call<D>, payload: Option<&RawValue>) -> Result<InFlight, ErrorPayload> {
+        let message = frame::decode_payload::<M>(payload)?;
+        let handler = Arc::clone(&self.handler);
+        Ok(launch(call, move |ctx| handler(ctx, message)))
+    }
+}
+
+/// A route of [`Router::rpc`](crate::Router::rpc).
+pub(crate) struct RpcEndpoint<R, F> {
+    handler: Arc<F>,
+    _rpc: PhantomData<fn() -> R>,
+}
+
+impl<R, F> RpcEndpoint<R, F> {
+    pub(crate) fn new(handler: F) -> Self {
+        Self {
+            handler: Arc::new(handler),
+            _rpc: PhantomData,
+        }
+    }
+}
+
+impl<D, R, F, Fut> Endpoint<D> for RpcEndpoint<R, F>
+where
+    D: Send + Sync + 'static,
+    R: Rpc,
+    F: Fn(RpcContext<D, R>, R) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = Result<R::Response, ErrorPayload>> + Send + 'static,
+{
+    fn is_rpc(&self) -> bool {
+        true
+    }
+
+    fn start(&self, call: Call<D>, payload: Option<&RawValue>) -> Result<InFlight, ErrorPayload> {
+        let Some(correlation) = call.ctx.correlation.clone() else {
+            // The dispatcher refuses uncorrelated requests before decoding; kept as a guard.
+            return Err(missing_correlation_id(R::TYPE));
+        };
+        let request = frame::decode_payload::<R>(payload)?;
+        let handler = Arc::clone(&self.handler);
+        Ok(launch(call, move |ctx| async move {
+            let conn = Arc::clone(&ctx.conn);
+            let response = handler(RpcContext::new(ctx, Arc::clone(&correlation)), request).await?;
+            match conn.reply(&correlation, &response) {
+                Ok(()) | Err(SendError::AlreadyAnswered) => Ok(()),
+                Err(err) => Err(err.into()),
+            }
+        }))
+    }
+}
+
+/// `INVALID_ARGUMENT` for an RPC request without `meta.correlationId`.
+pub(crate) fn missing_correlation_id(message_type: &str) -> ErrorPayload {
+    frame::invalid_argument(
+        "frame",
+        vec![twinwire::Issue {
+            path: "/meta/correlationId".to_owned(),
+            code: "required".into(),
+            message: format!("`{message_type}` is an RPC: its request needs a correlation id"),
+        }],
+    )
+}
+
+/// Runs a handler and answers whatever it did not: its error, a panic, a missed deadline.
+struct Guard<D> {
+    conn: Arc<ConnState<D>>,
+    correlation: Option<Arc<Correlation>>,
+    message_type: Option<&'static str>,
+    deadline: Option<Duration>,
+}
+
+impl<D: Send + Sync + 'static> Guard<D> {
+    async fn run(
+        self,
+        handler: impl Future<Output = HandlerResult> + Send,
+    ) -> Option<Arc<Correlation>> {
+        // The handler's state is dropped, not reused, after a panic, and the connection's
+        // shared state is only reached through locks that recover from poisoning.
+        let handler = AssertUnwindSafe(handler).catch_unwind();
+        let outcome = match self.deadline {
+            Some(deadline) => tokio::time::timeout(deadline, handler).await.ok(),
+            None => Some(handler.await),
+        };
+        let (kind, error, cause) = match outcome {
+            Some(Ok(Ok(()))) => return self.correlation,
+            Some(Ok(Err(error))) => (ErrorKind::Handler, error, None),
+            Some(Err(panic)) => (
+                ErrorKind::Panic,
+                ErrorPayload::new(ErrorCode::Internal, "the handler failed unexpectedly"),
+                Some(panic_message(panic.as_ref())),
+            ),
+            None => {
+                let ms = self.deadline.unwrap_or_default().as_millis();
+                let error = ErrorPayload::new(
+                    ErrorCode::DeadlineExceeded,
+                    format!("the handler did not finish within its {ms} ms deadline"),
+                );
+                let error = match self.message_type {
+                    Some(t) => error.with_details(serde_json::json!({ "type": t })),
+                    None => error,
+                };
+                (ErrorKind::DeadlineExceeded, error, None)
+            }
+        };
+        self.conn.answer_error(self.correlation.as_deref(), &error);
+        let mut event = ErrorEvent::new(kind, error).on(self.conn.id(), self.message_type);
+        if let Some(cause) = cause {
+            event = event.because(cause);
+        }
+        self.conn.shared().errors().report(event);
+        self.correlation
+    }
+}
+
+/// The text of a panic, when it has one.
+pub(crate) fn panic_message(panic: &(dyn Any + Send)) -> String {
+    if let Some(s) = panic.downcast_ref::<&'static str>() {
+        (*s).to_owned()
+    } else if let Some(s) = panic.downcast_ref::<String>() {
+        s.clone()
+    } else {
+        "a panic without a message".to_owned()
+    }
+}

@@ -1,0 +1,432 @@
+//! Serving a router: [`Server`] (mount it in an axum app, or bind it standalone), its
+//! [`ServerHandle`], and the one-call [`serve`].
+
+use std::fmt;
+use std::io;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use axum::body::Body;
+use axum::extract::rejection::RawPathParamsRejection;
+use axum::extract::{ConnectInfo, FromRequestParts, RawPathParams};
+use axum::http::{Request, Response};
+use axum::response::IntoResponse;
+use axum::routing::MethodRouter;
+use tokio::net::{TcpListener, ToSocketAddrs};
+use tokio::sync::{oneshot, watch};
+use tokio::task::JoinHandle;
+use twinwire::Message;
+
+use crate::config::ServerConfig;
+use crate::connection::ConnectionId;
+use crate::error::{ErrorSink, PublishError, RouterError};
+use crate::frame;
+use crate::pubsub::{MemoryPubSub, PubSub, validate_topic};
+use crate::router::{Router, Routes};
+use crate::upgrade::upgrade;
+
+/// Connection count and shutdown flag, shared by every connection of a server.
+struct Lifecycle {
+    connections: watch::Sender<usize>,
+    shutdown: watch::Sender<bool>,
+}
+
+/// A place in the server's connection limit, held for a connection's lifetime.
+pub(crate) struct ConnectionSlot {
+    lifecycle: Arc<Lifecycle>,
+}
+
+impl Drop for ConnectionSlot {
+    fn drop(&mut self) {
+        self.lifecycle
+            .connections
+            .send_modify(|n| *n = n.saturating_sub(1));
+    }
+}
+
+/// What every connection of a server shares.
+pub(crate) struct Shared<D> {
+    pub(crate) routes: Routes<D>,
+    pub(crate) config: ServerConfig,
+    pub(crate) pubsub: Arc<dyn PubSub>,
+    lifecycle: Arc<Lifecycle>,
+}
+
+impl<D> Shared<D> {
+    pub(crate) fn errors(&self) -> &ErrorSink {
+        &self.routes.errors
+    }
+
+    pub(crate) fn subscribe_shutdown(&self) -> watch::Receiver<bool> {
+        self.lifecycle.shutdown.subscribe()
+    }
+
+    /// Takes a place for a new connection, unless the server is full or shutting down.
+    pub(crate) fn try_reserve_slot(&self) -> Option<ConnectionSlot> {
+        if *self.lifecycle.shutdown.borrow() {
+            return None;
+        }
+        let max = self.config.max_connections;
+        let reserved = self.lifecycle.connections.send_if_modified(|n| {
+            if *n >= max {
+                false
+            } else {
+                *n += 1;
+                true
+            }
+        });
+        reserved.then(|| ConnectionSlot {
+            lifecycle: Arc::clone(&self.lifecycle),
+        })
+    }
+
+    pub(crate) async fn publish<M: Message>(
+        &self,
+        topic: &str,
+        msg: &M,
+        exclude: Option<ConnectionId>,
+    ) -> Result<(), PublishError> {
+        validate_topic(topic)?;
+        let frame = frame::encode_message(msg, None, None).map_err(PublishError::Encode)?;
+        self.pubsub
+            .publish(topic, frame, exclude)
+            .await
+            .map_err(|err| {
+                self.errors().report(crate::ErrorEvent::new(
+                    crate::ErrorKind::PubSub,
+                    err.payload().clone(),
+                ));
+                err.into()
+            })
+    }
+}
+
+/// Builds a [`Server`] with a configuration and a pub/sub backend.
+pub struct ServerBuilder<D> {
+    router: Router<D>,
+    config: ServerConfig,
+    pubsub: Option<Arc<dyn PubSub>>,
+}
+
+impl<D: Send + Sync + 'static> ServerBuilder<D> {
+    /// Sets the configuration (default: [`ServerConfig::default`]).
+    #[must_use]
+    pub fn config(mut self, config: ServerConfig) -> Self {
+        self.config = config;
+        self
+    }
+
+    /// Sets the pub/sub backend (default: a fresh [`MemoryPubSub`]).
+    #[must_use]
+    pub fn pubsub(mut self, pubsub: Arc<dyn PubSub>) -> Self {
+        self.pubsub = Some(pubsub);
+        self
+    }
+
+    /// Checks the router and builds the server.
+    ///
+    /// # Errors
+    /// A [`RouterError`] for a router that cannot be served: two handlers for one type, a
+    /// reserved type, an option for a type without a handler, or no way to create the
+    /// connections' data.
+    pub fn build(self) -> Result<Server<D>, RouterError> {
+        let routes = self.router.build()?;
+        let pubsub = self.pubsub.unwrap_or_else(|| Arc::new(MemoryPubSub::new()));
+        pubsub.attach(routes.errors.clone());
+        let shared = Shared {
+            routes,
+            config: self.config,
+            pubsub,
+            lifecycle: Arc::new(Lifecycle {
+                connections: watch::Sender::new(0),
+                shutdown: watch::Sender::new(false),
+            }),
+        };
+        Ok(Server {
+            shared: Arc::new(shared),
+        })
+    }
+}
+
+/// A router ready to serve WebSocket connections.
+///
+/// Mount it in an axum app with [`route`](Self::route), or run it on its own with
+/// [`bind`](Self::bind) (or the [`serve`] function). Cloning is cheap; clones serve the same
+/// connections.
+///
+/// ```no_run
+/// # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
+/// use twinwire_runtime::{Router, Server};
+///
+/// let server = Server::new(Router::<()>::new())?;
+/// let app = axum::Router::new().route("/rooms/{room}/ws", server.route());
+/// let listener = tokio::net::TcpListener::bind("127.0.0.1:3000").await?;
+/// axum::serve(listener, app).await?;
+/// # Ok(()) }
+/// ```
+pub struct Server<D = ()> {
+    shared: Arc<Shared<D>>,
+}
+
+impl<D> Clone for Server<D> {
+    fn clone(&self) -> Self {
+        Self {
+            shared: Arc::clone(&self.shared),
+        }
+    }
+}
+
+impl<D> fmt::Debug for Server<D> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Server")
+            .field("connections", &*self.shared.lifecycle.connections.borrow())
+            .field("config", &self.shared.config)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<D: Send + Sync + 'static> Server<D> {
+    /// A server with the default configuration and in-memory pub/sub.
+    ///
+    /// # Errors
+    /// As [`ServerBuilder::build`].
+    pub fn new(router: Router<D>) -> Result<Self, RouterError> {
+        Self::builder(router).build()
+    }
+
+    /// Starts building a server from `router`.
+    pub fn builder(router: Router<D>) -> ServerBuilder<D> {
+        ServerBuilder {
+            router,
+            config: ServerConfig::default(),
+            pubsub: None,
+        }
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &ServerConfig {
+        &self.shared.config
+    }
+
+    /// An axum route (any method; non-upgrade requests are answered with an HTTP error)
+    /// that upgrades requests to this server's WebSocket. Path parameters of the mount
+    /// point reach the `authenticate` hook; serve the app with
+    /// `into_make_service_with_connect_info::<SocketAddr>()` to give it the peer address.
+    pub fn route<S>(&self) -> MethodRouter<S>
+    where
+        S: Clone + Send + Sync + 'static,
+    {
+        let shared = Arc::clone(&self.shared);
+        axum::routing::any(move |request: Request<Body>| {
+            let shared = Arc::clone(&shared);
+            async move { handle(shared, request).await }
+        })
+    }
+
+    /// An axum app that upgrades at every path.
+    pub fn into_axum_router(self) -> axum::Router {
+        axum::Router::new().fallback_service(self.route::<()>().with_state(()))
+    }
+
+    /// Publishes `msg` to `topic` from outside any handler (a background job, an HTTP
+    /// endpoint).
+    ///
+    /// # Errors
+    /// As [`Context::publish`](crate::Context::publish).
+    pub async fn publish<M: Message>(&self, topic: &str, msg: &M) -> Result<(), PublishError> {
+        self.shared.publish(topic, msg, None).await
+    }
+
+    /// How many WebSocket connections are open.
+    pub fn connection_count(&self) -> usize {
+        *self.shared.lifecycle.connections.borrow()
+    }
+
+    /// Closes every connection gracefully and waits until they are gone: new upgrades
+    /// get HTTP 503, each connection stops reading, lets its in-flight handlers finish
+    /// (within `ServerConfig::shutdown_grace`), sends what they queued, and closes with
+    /// 1001.
+    pub async fn shutdown(&self) {
+        self.shared.lifecycle.shutdown.send_replace(true);
+        let mut connections = self.shared.lifecycle.connections.subscribe();
+        // Only fails if the sender is gone, which `self` prevents.
+        let _ = connections.wait_for(|n| *n == 0).await;
+    }
+
+    /// Binds `addr` and serves in a background task until [`ServerHandle::shutdown`].
+    ///
+    /// # Errors
+    /// The bind error.
+    pub async fn bind(self, addr: impl ToSocketAddrs) -> io::Result<ServerHandle<D>> {
+        let listener = TcpListener::bind(addr).await?;
+        let local_addr = listener.local_addr()?;
+        let (stop, stopped) = oneshot::channel::<()>();
+        let app = self.clone().into_axum_router();
+        let task = tokio::spawn(async move {
+            axum::serve(
+                listener,
+                app.into_make_service_with_connect_info::<SocketAddr>(),
+            )
+            .with_graceful_shutdown(async {
+                let _ = stopped.await;
+            })
+            .await
+        });
+        Ok(ServerHandle {
+            server: self,
+            local_addr,
+            stop: Some(stop),
+            task,
+        })
+    }
+}
+
+async fn handle<D: Send + Sync + 'static>(
+    shared: Arc<Shared<D>>,
+    request: Request<Body>,
+) -> Response<Body> {
+    let (mut parts, body) = request.into_parts();
+    let path_params = match RawPathParams::from_request_parts(&mut parts, &()).await {
+        Ok(params) => params
+            .iter()
+            .map(|(k, v)| (k.to_owned(), v.to_owned()))
+            .collect(),
+        // Mounted as a fallback: there are no parameters.
+        Err(RawPathParamsRejection::MissingPathParams(_)) => Vec::new(),
+        Err(rejection) => return rejection.into_response(),
+    };
+    let remote_addr = parts
+        .extensions
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|info| info.0);
+    upgrade(
+        shared,
+        Request::from_parts(parts, body),
+        path_params,
+        remote_addr,
+    )
+    .await
+}
+
+/// A server running in the background, from [`Server::bind`].
+pub struct ServerHandle<D = ()> {
+    server: Server<D>,
+    local_addr: SocketAddr,
+    stop: Option<oneshot::Sender<()>>,
+    task: JoinHandle<io::Result<()>>,
+}
+
+impl<D> fmt::Debug for ServerHandle<D> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ServerHandle")
+            .field("local_addr", &self.local_addr)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<D: Send + Sync + 'static> ServerHandle<D> {
+    /// The address the server listens on (useful after binding port 0).
+    pub fn local_addr(&self) -> SocketAddr {
+        self.local_addr
+    }
+
+    /// The `ws://` URL of the server's root path.
+    pub fn url(&self) -> String {
+        format!("ws://{}/", self.local_addr)
+    }
+
+    /// The running server, e.g. to publish or count connections.
+    pub fn server(&self) -> &Server<D> {
+        &self.server
+    }
+
+    /// Stops accepting connections, closes the open ones gracefully (see
+    /// [`Server::shutdown`]) and waits for the listener task to end.
+    ///
+    /// # Errors
+    /// The listener's I/O error, if it failed.
+    pub async fn shutdown(mut self) -> io::Result<()> {
+        self.server.shared.lifecycle.shutdown.send_replace(true);
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        self.server.shutdown().await;
+        match (&mut self.task).await {
+            Ok(result) => result,
+            Err(join) => Err(io::Error::other(join)),
+        }
+    }
+}
+
+impl<D> Drop for ServerHandle<D> {
+    fn drop(&mut self) {
+        // A handle dropped without `shutdown` still stops the listener, so tests cannot
+        // leak servers; open connections end with the runtime.
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+    }
+}
+
+/// Why [`serve`] stopped.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum ServeError {
+    /// The router cannot be served.
+    Router(RouterError),
+    /// Binding or serving failed.
+    Io(io::Error),
+}
+
+impl fmt::Display for ServeError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Router(err) => err.fmt(f),
+            Self::Io(err) => write!(f, "serving failed: {err}"),
+        }
+    }
+}
+
+impl std::error::Error for ServeError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Self::Router(err) => Some(err),
+            Self::Io(err) => Some(err),
+        }
+    }
+}
+
+impl From<RouterError> for ServeError {
+    fn from(err: RouterError) -> Self {
+        Self::Router(err)
+    }
+}
+
+impl From<io::Error> for ServeError {
+    fn from(err: io::Error) -> Self {
+        Self::Io(err)
+    }
+}
+
+/// Serves `router` on `addr` at every path, with the default configuration, until Ctrl-C;
+/// then shuts down gracefully.
+///
+/// # Errors
+/// A [`ServeError`] if the router cannot be served or the address cannot be bound.
+pub async fn serve<D: Send + Sync + 'static>(
+    router: Router<D>,
+    addr: impl ToSocketAddrs,
+) -> Result<(), ServeError> {
+    let mut handle = Server::new(router)?.bind(addr).await?;
+    tokio::select! {
+        result = &mut handle.task => {
+            return match result {
+                Ok(result) => result.map_err(ServeError::Io),
+                Err(join) => Err(ServeError::Io(io::Error::other(join))),
+            };
+        }
+        signal = tokio::signal::ctrl_c() => signal?,
+    }
+    handle.shutdown().await?;
+    Ok(())
+}
