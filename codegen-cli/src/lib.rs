@@ -1,1 +1,307 @@
-//! Code generation from a twinwire manifest (being built).
+//! Code generation from a twinwire manifest: the Rust router stubs, JSON Schemas and
+//! TypeScript both sides of a protocol need.
+//!
+//! The pipeline is manifest → a view model per language (names, types, docs and escapes
+//! resolved in Rust, see [`ts`] and the router module) → minijinja templates embedded from
+//! the repository's `templates/` folder → files. Output is deterministic: the same manifest
+//! gives byte-identical files, with no timestamps.
+//!
+//! The `twinwire` binary wraps this library; a downstream crate's `build.rs` can use it
+//! directly, with the protocol crate as a build-dependency:
+//!
+//! ```no_run
+//! # fn manifest() -> twinwire::Manifest { unimplemented!() }
+//! // build.rs
+//! fn main() -> Result<(), Box<dyn std::error::Error>> {
+//!     let manifest = manifest(); // e.g. `<chat_protocol::Chat as twinwire::Protocol>::manifest()?`
+//!     let report = twinwire_codegen::Generator::new(manifest)
+//!         .rust("src/generated/router.rs")
+//!         .typescript("web/src/generated")
+//!         .schemas("schema")
+//!         .write()?;
+//!     println!("cargo::rerun-if-changed=build.rs");
+//!     let _ = report;
+//!     Ok(())
+//! }
+//! ```
+//!
+//! [`Generator::write`] only touches files whose contents changed, so it does not cause
+//! rebuild loops; [`Generator::check`] compares instead of writing.
+
+mod config;
+mod error;
+mod files;
+mod jsonschema;
+mod render;
+mod rust;
+pub mod schema;
+mod source;
+pub mod ts;
+
+use std::path::{Path, PathBuf};
+
+use twinwire::Manifest;
+
+pub use config::{Config, ConfigInput, ConfigOutput};
+pub use error::Error;
+pub use files::{CheckReport, GeneratedFile, MARKER, Output, OwnedDir, Staleness, WriteReport};
+pub use source::{Source, load_manifest};
+
+/// `twinwire-codegen <version>`, written into every generated file's header.
+pub const GENERATOR: &str = concat!("twinwire-codegen ", env!("CARGO_PKG_VERSION"));
+
+/// The protocol-independent TypeScript client, emitted byte for byte as
+/// `twinwire-client.ts` beside `protocol.ts`.
+pub const TS_CLIENT: &str = include_str!("../ts/twinwire-client.ts");
+
+/// File name of the generated TypeScript protocol module.
+pub const TS_PROTOCOL_FILE: &str = "protocol.ts";
+/// File name of the verbatim TypeScript client.
+pub const TS_CLIENT_FILE: &str = "twinwire-client.ts";
+/// File name of the JSON Schema bundle.
+pub const SCHEMA_BUNDLE_FILE: &str = "protocol.schema.json";
+/// File name ending of every JSON Schema file.
+pub const SCHEMA_SUFFIX: &str = ".schema.json";
+
+/// The header line of a generated file.
+pub fn header(manifest: &Manifest) -> String {
+    format!(
+        "{MARKER} {} from `{}`. Do not edit.",
+        env!("CARGO_PKG_VERSION"),
+        manifest.rust_path.replace(['\n', '\r'], " ")
+    )
+}
+
+/// The generated `router.rs`: the handler trait and the router function (DESIGN.md §4).
+///
+/// # Errors
+/// [`Error::Manifest`] for a message whose Rust path is not a type.
+pub fn rust_router(manifest: &Manifest) -> Result<String, Error> {
+    rust::router(manifest, &header(manifest))
+}
+
+/// The generated `protocol.ts`: payload types, validators and guards, descriptors,
+/// envelope unions, the RPC map, the protocol descriptor and its client factory.
+///
+/// # Errors
+/// [`Error::Schema`] for a schema it cannot read, [`Error::Names`] when generated names
+/// collide.
+pub fn typescript(manifest: &Manifest) -> Result<String, Error> {
+    let view = ts::ProtocolFile::new(manifest, &header(manifest))?;
+    render::render(render::PROTOCOL_TS, &view)
+}
+
+/// The JSON Schema files by file name: one envelope schema per message
+/// (`<TYPE>.schema.json`, the type made file-name safe) and the bundle
+/// [`SCHEMA_BUNDLE_FILE`]. Sorted by file name.
+///
+/// # Errors
+/// [`Error::Names`] when a definition uses a name reserved for the envelopes.
+pub fn json_schemas(manifest: &Manifest) -> Result<Vec<(String, String)>, Error> {
+    let comment = header(manifest);
+    let mut files = vec![(
+        SCHEMA_BUNDLE_FILE.to_owned(),
+        jsonschema::to_text(&jsonschema::bundle(manifest, &comment)?),
+    )];
+    let names = schema_file_names(manifest);
+    for (m, name) in manifest.messages.iter().zip(names) {
+        files.push((
+            name,
+            jsonschema::to_text(&jsonschema::message(manifest, m, &comment)?),
+        ));
+    }
+    files.sort();
+    Ok(files)
+}
+
+/// A message's schema file name: its wire type where that is a safe, portable file name;
+/// otherwise (or when two names would only differ in case) the type made safe, shortened,
+/// and followed by a hash of the original, so every message keeps a distinct file.
+fn schema_file_names(manifest: &Manifest) -> Vec<String> {
+    let safe: Vec<(String, bool)> = manifest
+        .messages
+        .iter()
+        .map(|m| {
+            let cleaned: String = m
+                .kind
+                .chars()
+                .map(|c| {
+                    if c.is_ascii_alphanumeric() || c == '_' || c == '-' {
+                        c
+                    } else {
+                        '_'
+                    }
+                })
+                .collect();
+            let plain = cleaned == m.kind
+                && cleaned.len() <= 100
+                && !cleaned.eq_ignore_ascii_case("protocol");
+            (cleaned, plain)
+        })
+        .collect();
+    manifest
+        .messages
+        .iter()
+        .zip(&safe)
+        .map(|(m, (cleaned, plain))| {
+            let clash = safe
+                .iter()
+                .filter(|(other, _)| other.eq_ignore_ascii_case(cleaned))
+                .count()
+                > 1;
+            if *plain && !clash {
+                format!("{cleaned}{SCHEMA_SUFFIX}")
+            } else {
+                let short: String = cleaned.chars().take(80).collect();
+                format!("{short}-{:016x}{SCHEMA_SUFFIX}", fnv1a(m.kind.as_bytes()))
+            }
+        })
+        .collect()
+}
+
+/// FNV-1a, 64 bits: a stable hash for file names (std's hashers are not stable).
+pub(crate) fn fnv1a(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |hash, b| {
+        (hash ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3)
+    })
+}
+
+/// Generates a protocol's outputs into chosen places.
+///
+/// Each output is optional: [`rust`](Self::rust) names the router file,
+/// [`typescript`](Self::typescript) the folder of `protocol.ts` and `twinwire-client.ts`,
+/// [`schemas`](Self::schemas) the folder of the JSON Schemas. The generator owns the files
+/// it writes; in those folders, a file carrying the generated-file marker that is no longer
+/// generated is stale ([`write`](Self::write) removes it, [`check`](Self::check) reports it).
+#[derive(Clone, Debug)]
+pub struct Generator {
+    manifest: Manifest,
+    rust: Option<PathBuf>,
+    typescript: Option<PathBuf>,
+    schemas: Option<PathBuf>,
+}
+
+impl Generator {
+    /// A generator for `manifest` with no outputs chosen yet.
+    pub fn new(manifest: Manifest) -> Self {
+        Self {
+            manifest,
+            rust: None,
+            typescript: None,
+            schemas: None,
+        }
+    }
+
+    /// A generator for a manifest in JSON (as `twinwire manifest` prints it).
+    ///
+    /// # Errors
+    /// [`Error::Manifest`] for malformed JSON, a newer manifest format, or an inconsistent
+    /// manifest.
+    pub fn from_json(json: &str) -> Result<Self, Error> {
+        Ok(Self::new(Manifest::from_json(json)?))
+    }
+
+    /// The manifest.
+    pub fn manifest(&self) -> &Manifest {
+        &self.manifest
+    }
+
+    /// Writes the Rust router to `path`.
+    #[must_use]
+    pub fn rust(mut self, path: impl Into<PathBuf>) -> Self {
+        self.rust = Some(path.into());
+        self
+    }
+
+    /// Writes `protocol.ts` and `twinwire-client.ts` into folder `dir`.
+    #[must_use]
+    pub fn typescript(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.typescript = Some(dir.into());
+        self
+    }
+
+    /// Writes the JSON Schemas into folder `dir`.
+    #[must_use]
+    pub fn schemas(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.schemas = Some(dir.into());
+        self
+    }
+
+    /// Every chosen output, rendered in memory.
+    ///
+    /// # Errors
+    /// See [`rust_router`], [`typescript`] and [`json_schemas`].
+    pub fn output(&self) -> Result<Output, Error> {
+        let mut out = Output::default();
+        if let Some(path) = &self.rust {
+            out.files.push(GeneratedFile {
+                path: path.clone(),
+                contents: rust_router(&self.manifest)?,
+            });
+        }
+        if let Some(dir) = &self.typescript {
+            out.files.push(GeneratedFile {
+                path: dir.join(TS_PROTOCOL_FILE),
+                contents: typescript(&self.manifest)?,
+            });
+            out.files.push(GeneratedFile {
+                path: dir.join(TS_CLIENT_FILE),
+                contents: TS_CLIENT.to_owned(),
+            });
+            out.owned.push(OwnedDir {
+                path: dir.clone(),
+                suffix: ".ts",
+            });
+        }
+        if let Some(dir) = &self.schemas {
+            for (name, contents) in json_schemas(&self.manifest)? {
+                out.files.push(GeneratedFile {
+                    path: dir.join(name),
+                    contents,
+                });
+            }
+            out.owned.push(OwnedDir {
+                path: dir.clone(),
+                suffix: SCHEMA_SUFFIX,
+            });
+        }
+        Ok(out)
+    }
+
+    /// Writes the outputs that changed and removes stale generated files.
+    ///
+    /// # Errors
+    /// [`Error::Usage`] when no output was chosen; rendering and I/O errors.
+    pub fn write(&self) -> Result<WriteReport, Error> {
+        self.require_output()?;
+        self.output()?.write()
+    }
+
+    /// Compares the files on disk with what would be generated.
+    ///
+    /// # Errors
+    /// [`Error::Usage`] when no output was chosen; rendering and I/O errors.
+    pub fn check(&self) -> Result<CheckReport, Error> {
+        self.require_output()?;
+        self.output()?.check()
+    }
+
+    fn require_output(&self) -> Result<(), Error> {
+        if self.rust.is_none() && self.typescript.is_none() && self.schemas.is_none() {
+            return Err(Error::Usage(
+                "no output chosen: give a Rust router path, a TypeScript folder or a schema folder"
+                    .into(),
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// `path` relative to `base` unless it is absolute.
+pub(crate) fn resolve(base: &Path, path: &Path) -> PathBuf {
+    if path.is_absolute() {
+        path.to_owned()
+    } else {
+        base.join(path)
+    }
+}

@@ -1,0 +1,152 @@
+//! `twinwire.toml`: where the manifest comes from and where the outputs go.
+//!
+//! ```toml
+//! [input]
+//! crate = "protocol"                 # the protocol crate's folder...
+//! protocol = "chat_protocol::Chat"   # ...and the protocol type in it
+//! # manifest = "chat.manifest.json"  # or a manifest file instead
+//!
+//! [output]
+//! rust = "generated/router.rs"
+//! schema = "generated/schema"
+//! typescript = "generated/ts"
+//! ```
+//!
+//! Relative paths are relative to the folder of the configuration file.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+use crate::error::Error;
+use crate::resolve;
+
+/// A parsed configuration with paths resolved against its folder.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// Where the manifest comes from.
+    #[serde(default)]
+    pub input: ConfigInput,
+    /// Where the outputs go.
+    #[serde(default)]
+    pub output: ConfigOutput,
+}
+
+/// `[input]`.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConfigInput {
+    /// A manifest JSON file.
+    pub manifest: Option<PathBuf>,
+    /// The protocol crate's folder.
+    #[serde(rename = "crate")]
+    pub crate_dir: Option<PathBuf>,
+    /// The protocol type's path, e.g. `chat_protocol::Chat`.
+    pub protocol: Option<String>,
+}
+
+/// `[output]`.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConfigOutput {
+    /// The Rust router file.
+    pub rust: Option<PathBuf>,
+    /// The TypeScript folder.
+    pub typescript: Option<PathBuf>,
+    /// The JSON Schema folder.
+    pub schema: Option<PathBuf>,
+}
+
+impl Config {
+    /// Reads `path`, resolving its relative paths against its folder.
+    ///
+    /// # Errors
+    /// [`Error::Io`] when it cannot be read, [`Error::Config`] when it is not valid.
+    pub fn load(path: &Path) -> Result<Self, Error> {
+        let text = fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+        let base = path.parent().unwrap_or(Path::new(""));
+        Self::parse(&text, base).map_err(|message| Error::Config {
+            path: path.to_owned(),
+            message,
+        })
+    }
+
+    /// Parses configuration text, resolving relative paths against `base`.
+    ///
+    /// # Errors
+    /// A message saying what is wrong.
+    pub fn parse(text: &str, base: &Path) -> Result<Self, String> {
+        let mut config: Self = toml::from_str(text).map_err(|e| e.to_string())?;
+        let input = &mut config.input;
+        if input.manifest.is_some() && input.crate_dir.is_some() {
+            return Err("`[input]` gives both `manifest` and `crate`; choose one".into());
+        }
+        if input.crate_dir.is_some() != input.protocol.is_some() {
+            return Err(
+                "`[input]` needs `crate` and `protocol` together (the crate's folder and the \
+                 protocol type's path, e.g. `chat_protocol::Chat`)"
+                    .into(),
+            );
+        }
+        for path in [&mut input.manifest, &mut input.crate_dir]
+            .into_iter()
+            .chain([
+                &mut config.output.rust,
+                &mut config.output.typescript,
+                &mut config.output.schema,
+            ])
+            .flatten()
+        {
+            *path = resolve(base, path);
+        }
+        Ok(config)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths_are_relative_to_the_config_folder() {
+        let config = Config::parse(
+            "[input]\ncrate = \"protocol\"\nprotocol = \"chat_protocol::Chat\"\n\n[output]\nrust = \"gen/router.rs\"\ntypescript = \"/abs/ts\"\n",
+            Path::new("examples/chat"),
+        )
+        .unwrap();
+        assert_eq!(
+            config.input.crate_dir.as_deref(),
+            Some(Path::new("examples/chat/protocol"))
+        );
+        assert_eq!(
+            config.input.protocol.as_deref(),
+            Some("chat_protocol::Chat")
+        );
+        assert_eq!(
+            config.output.rust.as_deref(),
+            Some(Path::new("examples/chat/gen/router.rs"))
+        );
+        assert_eq!(
+            config.output.typescript.as_deref(),
+            Some(Path::new("/abs/ts"))
+        );
+        assert_eq!(config.output.schema, None);
+    }
+
+    #[test]
+    fn mistakes_are_explained() {
+        let base = Path::new(".");
+        let err = Config::parse("[input]\ncrate = \"x\"\n", base).unwrap_err();
+        assert!(err.contains("`protocol`"), "{err}");
+        let err = Config::parse(
+            "[input]\nmanifest = \"m.json\"\ncrate = \"x\"\nprotocol = \"p\"\n",
+            base,
+        )
+        .unwrap_err();
+        assert!(err.contains("choose one"), "{err}");
+        let err = Config::parse("[output]\nrsut = \"x\"\n", base).unwrap_err();
+        assert!(err.contains("rsut"), "{err}");
+    }
+}

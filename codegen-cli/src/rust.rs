@@ -1,0 +1,291 @@
+//! The Rust view model of `router.rs`: a handler trait with one method per client message
+//! and RPC, and the function turning an implementation into a `twinwire_runtime::Router`.
+//!
+//! The template's output is parsed with syn and formatted with prettyplease, so the file
+//! reads like hand-written code. Every item is referred to by an absolute path, so the file
+//! can be `include!`d or used as a module anywhere without imports.
+
+use proc_macro2::Literal;
+use serde::Serialize;
+use twinwire::{Direction, Manifest, ManifestError};
+
+use crate::error::Error;
+use crate::render::{self, ROUTER};
+
+/// Rust's strict and reserved keywords (2024 edition), which cannot name a method.
+const KEYWORDS: &[&str] = &[
+    "as", "break", "const", "continue", "crate", "else", "enum", "extern", "false", "fn", "for",
+    "if", "impl", "in", "let", "loop", "match", "mod", "move", "mut", "pub", "ref", "return",
+    "self", "Self", "static", "struct", "super", "trait", "true", "type", "unsafe", "use", "where",
+    "while", "async", "await", "dyn", "abstract", "become", "box", "do", "final", "macro",
+    "override", "priv", "typeof", "unsized", "virtual", "yield", "try", "gen",
+];
+
+/// Method names the trait already has.
+const HOOKS: &[&str] = &["on_open", "on_close"];
+
+#[derive(Debug, Serialize)]
+struct RouterView {
+    trait_name: String,
+    trait_doc: Vec<String>,
+    fn_name: String,
+    fn_doc: Vec<String>,
+    methods: Vec<MethodView>,
+}
+
+#[derive(Debug, Serialize)]
+struct MethodView {
+    name: String,
+    doc: Vec<String>,
+    payload: String,
+    response: Option<String>,
+}
+
+/// `name` in snake_case, as a valid identifier that is not a keyword: `SendMessage` →
+/// `send_message`, `HTTPServer` → `http_server`, `Type` → `type_`, `r#await` → `await_`.
+pub fn method_name(name: &str) -> String {
+    let name = name.strip_prefix("r#").unwrap_or(name);
+    let chars: Vec<char> = name.chars().collect();
+    let mut out = String::new();
+    for (i, &c) in chars.iter().enumerate() {
+        if c.is_uppercase() {
+            let prev = i.checked_sub(1).and_then(|j| chars.get(j));
+            let next = chars.get(i + 1);
+            let boundary = prev.is_some_and(|p| p.is_lowercase() || p.is_numeric())
+                || (prev.is_some_and(|p| p.is_uppercase())
+                    && next.is_some_and(|n| n.is_lowercase()));
+            if boundary && !out.ends_with('_') {
+                out.push('_');
+            }
+            out.extend(c.to_lowercase());
+        } else {
+            out.push(c);
+        }
+    }
+    identifier(&out)
+}
+
+/// A valid, non-keyword identifier: invalid characters become `_`, a keyword gets a `_`.
+pub fn identifier(name: &str) -> String {
+    let mut out: String = name
+        .chars()
+        .map(|c| {
+            if unicode_ident::is_xid_continue(c) {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    if !out
+        .chars()
+        .next()
+        .is_some_and(|c| c == '_' || unicode_ident::is_xid_start(c))
+    {
+        out.insert(0, '_');
+    }
+    if out == "_" {
+        out.push_str("message");
+    }
+    if KEYWORDS.contains(&out.as_str()) {
+        out.push('_');
+    }
+    out
+}
+
+fn doc_lines(doc: &str) -> Vec<String> {
+    doc.lines()
+        .map(|line| Literal::string(&format!(" {line}")).to_string())
+        .collect()
+}
+
+/// The Rust type at `path` (a message's `rust_path`), written so it resolves from any
+/// module: every multi-segment path gets a leading `::`, and `alloc::` paths (which
+/// `std::any::type_name` reports for generic arguments) become `std::`.
+fn absolute_type(path: &str, kind: &str) -> Result<String, Error> {
+    let mut ty: syn::Type = syn::parse_str(path).map_err(|e| {
+        Error::Manifest(ManifestError::Inconsistent(format!(
+            "the Rust path `{path}` of message `{kind}` is not a Rust type: {e}"
+        )))
+    })?;
+    absolutize(&mut ty);
+    Ok(quote::ToTokens::to_token_stream(&ty).to_string())
+}
+
+fn absolutize(ty: &mut syn::Type) {
+    match ty {
+        syn::Type::Path(p) => {
+            if let Some(qself) = &mut p.qself {
+                absolutize(&mut qself.ty);
+            }
+            absolutize_path(&mut p.path);
+        }
+        syn::Type::Reference(r) => absolutize(&mut r.elem),
+        syn::Type::Slice(s) => absolutize(&mut s.elem),
+        syn::Type::Array(a) => absolutize(&mut a.elem),
+        syn::Type::Ptr(p) => absolutize(&mut p.elem),
+        syn::Type::Paren(p) => absolutize(&mut p.elem),
+        syn::Type::Group(g) => absolutize(&mut g.elem),
+        syn::Type::Tuple(t) => t.elems.iter_mut().for_each(absolutize),
+        _ => {}
+    }
+}
+
+fn absolutize_path(path: &mut syn::Path) {
+    if path.segments.len() >= 2 && path.leading_colon.is_none() {
+        path.leading_colon = Some(Default::default());
+        if let Some(first) = path.segments.first_mut() {
+            if first.ident == "alloc" {
+                first.ident = syn::Ident::new("std", first.ident.span());
+            }
+        }
+    }
+    for segment in &mut path.segments {
+        if let syn::PathArguments::AngleBracketed(args) = &mut segment.arguments {
+            for arg in &mut args.args {
+                if let syn::GenericArgument::Type(t) = arg {
+                    absolutize(t);
+                }
+            }
+        }
+    }
+}
+
+/// Renders `router.rs` for `manifest`; `header` is the first comment line.
+///
+/// # Errors
+/// [`Error::Manifest`] for a message whose Rust path is not a type, [`Error::Generated`] if
+/// the rendered code does not parse (a bug).
+pub fn router(manifest: &Manifest, header: &str) -> Result<String, Error> {
+    let protocol = identifier(manifest.name.strip_prefix("r#").unwrap_or(&manifest.name));
+    let trait_name = format!("{protocol}Handlers");
+    let fn_name = format!(
+        "{}_router",
+        method_name(&manifest.name).trim_end_matches('_')
+    );
+    let mut taken: Vec<String> = HOOKS.iter().map(|h| (*h).to_owned()).collect();
+    let mut methods = Vec::new();
+    for m in manifest
+        .messages
+        .iter()
+        .filter(|m| m.direction == Direction::Client)
+    {
+        let mut name = method_name(&m.rust_name);
+        if taken.contains(&name) {
+            let base = format!("{}_message", name.trim_end_matches('_'));
+            name = base.clone();
+            let mut n = 2;
+            while taken.contains(&name) {
+                name = format!("{base}_{n}");
+                n += 1;
+            }
+        }
+        taken.push(name.clone());
+        let response = match manifest.rpc_for_request(&m.kind) {
+            Some(rpc) => {
+                let response = manifest.message(&rpc.response).ok_or_else(|| {
+                    Error::Manifest(ManifestError::Inconsistent(format!(
+                        "RPC `{}` answers with `{}`, which is not a message",
+                        m.kind, rpc.response
+                    )))
+                })?;
+                Some(absolute_type(&response.rust_path, &response.kind)?)
+            }
+            None => None,
+        };
+        let mut doc = if m.doc.is_empty() {
+            doc_lines(&format!("Handles `{}`.", m.kind))
+        } else {
+            doc_lines(&m.doc)
+        };
+        if response.is_some() {
+            doc.extend(doc_lines(&format!(
+                "\nAn RPC (`{}`): `Ok` is the reply, `Err` an `RPC_ERROR`.",
+                m.kind
+            )));
+        }
+        methods.push(MethodView {
+            name,
+            doc,
+            payload: absolute_type(&m.rust_path, &m.kind)?,
+            response,
+        });
+    }
+    let mut trait_doc = doc_lines(&format!(
+        "Handlers of every client message of the `{}` protocol (`{}`).",
+        manifest.name, manifest.rust_path
+    ));
+    if !manifest.doc.is_empty() {
+        trait_doc.extend(doc_lines(&format!("\n{}", manifest.doc)));
+    }
+    trait_doc.extend(doc_lines(
+        "\nImplement it and pass it to the router function; a missing method is a compile error.",
+    ));
+    let fn_doc = doc_lines(&format!(
+        "Builds a runtime router in which every client message and RPC of `{}` is routed to \
+         `handlers`.",
+        manifest.name
+    ));
+    let view = RouterView {
+        trait_name,
+        trait_doc,
+        fn_name,
+        fn_doc,
+        methods,
+    };
+    let source = render::render(ROUTER, &view)?;
+    let file: syn::File = syn::parse_file(&source).map_err(|e| Error::Generated {
+        file: "router.rs".into(),
+        message: e.to_string(),
+    })?;
+    let mut text = String::new();
+    for line in header.lines() {
+        text.push_str("// ");
+        text.push_str(line);
+        text.push('\n');
+    }
+    text.push_str(
+        "// Include it (`include!`) or declare it as a module; it names everything by absolute path.\n\n",
+    );
+    text.push_str(&prettyplease::unparse(&file));
+    Ok(text)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn method_names_are_snake_case_non_keyword_identifiers() {
+        assert_eq!(method_name("SendMessage"), "send_message");
+        assert_eq!(method_name("HTTPServer"), "http_server");
+        assert_eq!(method_name("GetV2Data"), "get_v2_data");
+        assert_eq!(method_name("Type"), "type_");
+        assert_eq!(method_name("r#await"), "await_");
+        assert_eq!(method_name("delete"), "delete");
+        assert_eq!(method_name("Größe"), "größe");
+        assert_eq!(method_name("OnOpen"), "on_open");
+        assert_eq!(method_name("Self"), "self_");
+        assert_eq!(identifier("a-b c"), "a_b_c");
+        assert_eq!(identifier("9x"), "_9x");
+        assert_eq!(identifier(""), "_message");
+    }
+
+    #[test]
+    fn paths_become_absolute() {
+        assert_eq!(
+            absolute_type("chat_protocol::SendMessage", "X").unwrap(),
+            ":: chat_protocol :: SendMessage"
+        );
+        assert_eq!(
+            absolute_type("corpus::Wrapper<alloc::vec::Vec<u32>>", "X").unwrap(),
+            ":: corpus :: Wrapper < :: std :: vec :: Vec < u32 > >"
+        );
+        assert_eq!(
+            absolute_type("m::hostile::r#await", "X").unwrap(),
+            ":: m :: hostile :: r#await"
+        );
+        let err = absolute_type("not a path!", "BAD").unwrap_err();
+        assert!(err.to_string().contains("`BAD`"), "{err}");
+    }
+}

@@ -1,0 +1,709 @@
+//! A typed view of the JSON Schema subset that schemars writes for serde types.
+//!
+//! The manifest carries payload shapes as JSON Schema 2020-12, so the TypeScript mapping
+//! follows serde exactly: renames, the four enum representations, `Option`, defaults,
+//! `flatten` and recursion are already resolved in the schema. This module parses a schema
+//! value into [`Node`]s once; the language back ends only pattern-match on them.
+//!
+//! Keywords that do not describe a shape the back ends can use (`title`, `examples`,
+//! `readOnly`, `not`, `if`/`then`/`else`, `dependentRequired`, …) are ignored here; the
+//! emitted JSON Schema files still carry them, so a schema validator enforces them.
+
+use std::fmt;
+
+use serde_json::{Map, Value};
+
+/// A parsed schema: its documentation, default value and shape.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Node {
+    /// The schema's `description`, if any.
+    pub doc: Option<String>,
+    /// The schema's `default`, if any (documentation only: serde applies it).
+    pub default: Option<Value>,
+    /// What values the schema accepts.
+    pub kind: Kind,
+}
+
+/// The shape of a [`Node`].
+#[derive(Clone, Debug, PartialEq)]
+pub enum Kind {
+    /// Anything (`true`, `{}`).
+    Any,
+    /// Nothing (`false`).
+    Never,
+    /// A reference to a definition of the manifest, by (decoded) name.
+    Ref(String),
+    /// Exactly this value (`const`).
+    Const(Value),
+    /// One of these values (`enum`).
+    Enum(Vec<Value>),
+    /// `null`.
+    Null,
+    /// `true` or `false`.
+    Boolean,
+    /// An integer.
+    Integer(Numeric),
+    /// Any finite number.
+    Number(Numeric),
+    /// A string.
+    String(Text),
+    /// An array or tuple.
+    Array(Array),
+    /// An object: a struct or a map.
+    Object(Object),
+    /// At least one of the variants (`anyOf`, `oneOf`, or a `type` list).
+    Union(Vec<Node>),
+    /// Every one of the parts (`allOf`, or keywords beside a composition).
+    AllOf(Vec<Node>),
+}
+
+/// Numeric keywords.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Numeric {
+    /// schemars' `format`: `uint8`, `int64`, `double`, …
+    pub format: Option<String>,
+    /// Inclusive lower bound.
+    pub minimum: Option<f64>,
+    /// Inclusive upper bound.
+    pub maximum: Option<f64>,
+    /// Exclusive lower bound.
+    pub exclusive_minimum: Option<f64>,
+    /// Exclusive upper bound.
+    pub exclusive_maximum: Option<f64>,
+}
+
+/// String keywords.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Text {
+    /// Least number of Unicode scalar values.
+    pub min_length: Option<u64>,
+    /// Greatest number of Unicode scalar values.
+    pub max_length: Option<u64>,
+    /// An ECMA-262 regular expression that must match somewhere in the string.
+    pub pattern: Option<String>,
+    /// `email`, `uri`, `uuid`, `date-time`, …
+    pub format: Option<String>,
+}
+
+/// Array keywords.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Array {
+    /// Schemas of the leading positions (`prefixItems`): a tuple.
+    pub prefix: Vec<Node>,
+    /// Schema of every further item (`items`); `None` accepts anything.
+    pub items: Option<Box<Node>>,
+    /// Least number of items.
+    pub min_items: Option<u64>,
+    /// Greatest number of items.
+    pub max_items: Option<u64>,
+}
+
+impl Array {
+    /// Whether this is a fixed-length tuple: its positions are all described and nothing may
+    /// follow them.
+    pub fn is_closed_tuple(&self) -> bool {
+        let len = self.prefix.len() as u64;
+        !self.prefix.is_empty()
+            && (self.max_items == Some(len)
+                || self.items.as_deref().is_some_and(|n| n.kind == Kind::Never))
+    }
+}
+
+/// Object keywords.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Object {
+    /// Named properties: required ones in the schema's `required` order, then the optional
+    /// ones by name.
+    pub properties: Vec<Property>,
+    /// Properties that must be present but have no schema of their own.
+    pub required_only: Vec<String>,
+    /// `patternProperties`: keys matching a pattern, with their value schema.
+    pub patterns: Vec<(String, Node)>,
+    /// What keys neither named nor matched by a pattern may hold.
+    pub additional: Additional,
+    /// `propertyNames`: a schema every key must match.
+    pub property_names: Option<Box<Node>>,
+    /// Least number of properties.
+    pub min_properties: Option<u64>,
+    /// Greatest number of properties.
+    pub max_properties: Option<u64>,
+}
+
+/// A named property of an [`Object`].
+#[derive(Clone, Debug, PartialEq)]
+pub struct Property {
+    /// The wire name.
+    pub name: String,
+    /// Its schema.
+    pub node: Node,
+    /// Whether it must be present.
+    pub required: bool,
+}
+
+/// `additionalProperties`.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub enum Additional {
+    /// Absent or `true`: any further key is allowed.
+    #[default]
+    Any,
+    /// `false`: no further key (serde's `deny_unknown_fields`).
+    Forbidden,
+    /// Every further key holds a value of this schema (a map, or a flattened map).
+    Schema(Box<Node>),
+}
+
+/// A schema this module cannot read.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SchemaError {
+    /// JSON pointer of the offending schema inside the one being parsed.
+    pub at: String,
+    /// What is wrong.
+    pub message: String,
+}
+
+impl fmt::Display for SchemaError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let at = if self.at.is_empty() { "/" } else { &self.at };
+        write!(f, "at {at}: {}", self.message)
+    }
+}
+
+impl std::error::Error for SchemaError {}
+
+/// The prefix of every reference into the manifest's definitions.
+pub const DEFS_PREFIX: &str = "#/$defs/";
+
+/// The definition name a `$ref` points to, decoding the URI fragment (schemars percent-encodes
+/// non-ASCII names) and the JSON pointer escapes; `None` for a reference elsewhere.
+pub fn ref_target(reference: &str) -> Option<String> {
+    let encoded = reference.strip_prefix(DEFS_PREFIX)?;
+    if encoded.contains('/') {
+        return None;
+    }
+    let decoded = percent_decode(encoded)?;
+    Some(decoded.replace("~1", "/").replace("~0", "~"))
+}
+
+/// The `$ref` string pointing at definition `name`: JSON-pointer escaped, and
+/// percent-encoded where a URI fragment needs it.
+pub fn ref_to(name: &str) -> String {
+    let mut out = String::from(DEFS_PREFIX);
+    for c in name.chars() {
+        match c {
+            '~' => out.push_str("~0"),
+            '/' => out.push_str("~1"),
+            c if c.is_ascii_alphanumeric() || "-._!$&'()*+,;=:@".contains(c) => out.push(c),
+            c => {
+                let mut buf = [0u8; 4];
+                for b in c.encode_utf8(&mut buf).bytes() {
+                    out.push_str(&format!("%{b:02X}"));
+                }
+            }
+        }
+    }
+    out
+}
+
+fn percent_decode(s: &str) -> Option<String> {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' {
+            let hex = s.get(i + 1..i + 3)?;
+            out.push(u8::from_str_radix(hex, 16).ok()?);
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).ok()
+}
+
+impl Node {
+    /// A node of this kind without documentation.
+    pub fn of(kind: Kind) -> Self {
+        Self {
+            doc: None,
+            default: None,
+            kind,
+        }
+    }
+
+    /// Parses a schema value.
+    ///
+    /// # Errors
+    /// A [`SchemaError`] for a value that is not a schema, a `$ref` outside the manifest's
+    /// definitions, or a keyword with a value of the wrong type.
+    pub fn parse(schema: &Value) -> Result<Self, SchemaError> {
+        Parser { at: String::new() }.node(schema)
+    }
+
+    /// Whether the node accepts `null` and nothing else.
+    pub fn is_null(&self) -> bool {
+        matches!(&self.kind, Kind::Null) || matches!(&self.kind, Kind::Const(Value::Null))
+    }
+}
+
+struct Parser {
+    at: String,
+}
+
+impl Parser {
+    fn error(&self, message: impl Into<String>) -> SchemaError {
+        SchemaError {
+            at: self.at.clone(),
+            message: message.into(),
+        }
+    }
+
+    fn nested<T>(&mut self, segment: &str, f: impl FnOnce(&mut Self) -> T) -> T {
+        let len = self.at.len();
+        self.at.push('/');
+        self.at
+            .push_str(&segment.replace('~', "~0").replace('/', "~1"));
+        let out = f(self);
+        self.at.truncate(len);
+        out
+    }
+
+    fn node(&mut self, schema: &Value) -> Result<Node, SchemaError> {
+        let map = match schema {
+            Value::Bool(true) => return Ok(Node::of(Kind::Any)),
+            Value::Bool(false) => return Ok(Node::of(Kind::Never)),
+            Value::Object(map) => map,
+            _ => return Err(self.error("a schema must be an object or a boolean")),
+        };
+        let doc = match map.get("description") {
+            None => None,
+            Some(Value::String(s)) => Some(s.clone()),
+            Some(_) => return Err(self.error("`description` must be a string")),
+        };
+        let default = map.get("default").cloned();
+        let kind = self.kind(map)?;
+        Ok(Node { doc, default, kind })
+    }
+
+    fn kind(&mut self, map: &Map<String, Value>) -> Result<Kind, SchemaError> {
+        let mut parts = Vec::new();
+        if let Some(reference) = map.get("$ref") {
+            let reference = reference
+                .as_str()
+                .ok_or_else(|| self.error("`$ref` must be a string"))?;
+            let target = ref_target(reference).ok_or_else(|| {
+                self.error(format!(
+                    "`$ref` {reference:?} does not point into the manifest's `$defs`"
+                ))
+            })?;
+            parts.push(Node::of(Kind::Ref(target)));
+        }
+        if let Some(value) = map.get("const") {
+            parts.push(Node::of(Kind::Const(value.clone())));
+        } else if let Some(values) = map.get("enum") {
+            let values = values
+                .as_array()
+                .ok_or_else(|| self.error("`enum` must be an array"))?;
+            parts.push(Node::of(Kind::Enum(values.clone())));
+        } else if let Some(typed) = self.typed(map)? {
+            parts.push(Node::of(typed));
+        }
+        for keyword in ["anyOf", "oneOf"] {
+            if let Some(variants) = map.get(keyword) {
+                let variants = self.nested(keyword, |p| p.list(variants))?;
+                parts.push(Node::of(Kind::Union(variants)));
+            }
+        }
+        if let Some(all) = map.get("allOf") {
+            let all = self.nested("allOf", |p| p.list(all))?;
+            parts.extend(all);
+        }
+        Ok(match parts.len() {
+            0 => Kind::Any,
+            1 => parts.pop().map_or(Kind::Any, |n| n.kind),
+            _ => Kind::AllOf(parts),
+        })
+    }
+
+    fn list(&mut self, value: &Value) -> Result<Vec<Node>, SchemaError> {
+        let items = value
+            .as_array()
+            .ok_or_else(|| self.error("expected an array of schemas"))?;
+        items
+            .iter()
+            .enumerate()
+            .map(|(i, item)| self.nested(&i.to_string(), |p| p.node(item)))
+            .collect()
+    }
+
+    /// The part of the schema selected by `type` (or implied by type-specific keywords).
+    fn typed(&mut self, map: &Map<String, Value>) -> Result<Option<Kind>, SchemaError> {
+        let types: Vec<&str> = match map.get("type") {
+            None => implied_type(map).into_iter().collect(),
+            Some(Value::String(t)) => vec![t.as_str()],
+            Some(Value::Array(ts)) => ts
+                .iter()
+                .map(|t| {
+                    t.as_str()
+                        .ok_or_else(|| self.error("`type` entries must be strings"))
+                })
+                .collect::<Result<_, _>>()?,
+            Some(_) => return Err(self.error("`type` must be a string or an array")),
+        };
+        let mut kinds = Vec::with_capacity(types.len());
+        for t in types {
+            kinds.push(match t {
+                "null" => Kind::Null,
+                "boolean" => Kind::Boolean,
+                "integer" => Kind::Integer(self.numeric(map)?),
+                "number" => Kind::Number(self.numeric(map)?),
+                "string" => Kind::String(self.text(map)?),
+                "array" => Kind::Array(self.array(map)?),
+                "object" => Kind::Object(self.object(map)?),
+                other => return Err(self.error(format!("unknown type {other:?}"))),
+            });
+        }
+        Ok(match kinds.len() {
+            0 => None,
+            1 => kinds.pop(),
+            _ => Some(Kind::Union(kinds.into_iter().map(Node::of).collect())),
+        })
+    }
+
+    fn number(&self, map: &Map<String, Value>, key: &str) -> Result<Option<f64>, SchemaError> {
+        match map.get(key) {
+            None => Ok(None),
+            Some(v) => v
+                .as_f64()
+                .map(Some)
+                .ok_or_else(|| self.error(format!("`{key}` must be a number"))),
+        }
+    }
+
+    fn count(&self, map: &Map<String, Value>, key: &str) -> Result<Option<u64>, SchemaError> {
+        match map.get(key) {
+            None => Ok(None),
+            Some(v) => v
+                .as_u64()
+                .map(Some)
+                .ok_or_else(|| self.error(format!("`{key}` must be a non-negative integer"))),
+        }
+    }
+
+    fn string(&self, map: &Map<String, Value>, key: &str) -> Result<Option<String>, SchemaError> {
+        match map.get(key) {
+            None => Ok(None),
+            Some(Value::String(s)) => Ok(Some(s.clone())),
+            Some(_) => Err(self.error(format!("`{key}` must be a string"))),
+        }
+    }
+
+    fn numeric(&self, map: &Map<String, Value>) -> Result<Numeric, SchemaError> {
+        Ok(Numeric {
+            format: self.string(map, "format")?,
+            minimum: self.number(map, "minimum")?,
+            maximum: self.number(map, "maximum")?,
+            exclusive_minimum: self.number(map, "exclusiveMinimum")?,
+            exclusive_maximum: self.number(map, "exclusiveMaximum")?,
+        })
+    }
+
+    fn text(&self, map: &Map<String, Value>) -> Result<Text, SchemaError> {
+        Ok(Text {
+            min_length: self.count(map, "minLength")?,
+            max_length: self.count(map, "maxLength")?,
+            pattern: self.string(map, "pattern")?,
+            format: self.string(map, "format")?,
+        })
+    }
+
+    fn array(&mut self, map: &Map<String, Value>) -> Result<Array, SchemaError> {
+        let prefix = match map.get("prefixItems") {
+            None => Vec::new(),
+            Some(items) => self.nested("prefixItems", |p| p.list(items))?,
+        };
+        let items = match map.get("items") {
+            None => None,
+            Some(items) => Some(Box::new(self.nested("items", |p| p.node(items))?)),
+        };
+        Ok(Array {
+            prefix,
+            items,
+            min_items: self.count(map, "minItems")?,
+            max_items: self.count(map, "maxItems")?,
+        })
+    }
+
+    fn object(&mut self, map: &Map<String, Value>) -> Result<Object, SchemaError> {
+        let required: Vec<String> = match map.get("required") {
+            None => Vec::new(),
+            Some(Value::Array(names)) => names
+                .iter()
+                .map(|n| {
+                    n.as_str()
+                        .map(str::to_owned)
+                        .ok_or_else(|| self.error("`required` entries must be strings"))
+                })
+                .collect::<Result<_, _>>()?,
+            Some(_) => return Err(self.error("`required` must be an array")),
+        };
+        let empty = Map::new();
+        let properties = match map.get("properties") {
+            None => &empty,
+            Some(Value::Object(p)) => p,
+            Some(_) => return Err(self.error("`properties` must be an object")),
+        };
+        let mut named = Vec::with_capacity(properties.len());
+        // Required properties in declaration order (serde's), then the rest by name, so the
+        // output does not depend on how the JSON map happens to order its keys.
+        for name in &required {
+            if let Some(schema) = properties.get(name) {
+                let node = self.nested("properties", |p| p.nested(name, |p| p.node(schema)))?;
+                named.push(Property {
+                    name: name.clone(),
+                    node,
+                    required: true,
+                });
+            }
+        }
+        let mut optional: Vec<(&String, &Value)> = properties
+            .iter()
+            .filter(|(name, _)| !required.contains(name))
+            .collect();
+        optional.sort_by(|a, b| a.0.cmp(b.0));
+        for (name, schema) in optional {
+            let node = self.nested("properties", |p| p.nested(name, |p| p.node(schema)))?;
+            named.push(Property {
+                name: name.clone(),
+                node,
+                required: false,
+            });
+        }
+        let required_only = required
+            .iter()
+            .filter(|name| !properties.contains_key(*name))
+            .cloned()
+            .collect();
+        let patterns = match map.get("patternProperties") {
+            None => Vec::new(),
+            Some(Value::Object(p)) => {
+                let mut list: Vec<(&String, &Value)> = p.iter().collect();
+                list.sort_by(|a, b| a.0.cmp(b.0));
+                list.into_iter()
+                    .map(|(pattern, schema)| {
+                        let node = self.nested("patternProperties", |p| {
+                            p.nested(pattern, |p| p.node(schema))
+                        })?;
+                        Ok((pattern.clone(), node))
+                    })
+                    .collect::<Result<_, SchemaError>>()?
+            }
+            Some(_) => return Err(self.error("`patternProperties` must be an object")),
+        };
+        let additional = match map.get("additionalProperties") {
+            None | Some(Value::Bool(true)) => Additional::Any,
+            Some(Value::Bool(false)) => Additional::Forbidden,
+            Some(schema) => {
+                let node = self.nested("additionalProperties", |p| p.node(schema))?;
+                match node.kind {
+                    Kind::Any => Additional::Any,
+                    Kind::Never => Additional::Forbidden,
+                    _ => Additional::Schema(Box::new(node)),
+                }
+            }
+        };
+        let property_names = match map.get("propertyNames") {
+            None => None,
+            Some(schema) => Some(Box::new(self.nested("propertyNames", |p| p.node(schema))?)),
+        };
+        Ok(Object {
+            properties: named,
+            required_only,
+            patterns,
+            additional,
+            property_names,
+            min_properties: self.count(map, "minProperties")?,
+            max_properties: self.count(map, "maxProperties")?,
+        })
+    }
+}
+
+/// The type a schema without `type` is about, judged by its type-specific keywords.
+fn implied_type(map: &Map<String, Value>) -> Option<&'static str> {
+    let has = |keys: &[&str]| keys.iter().any(|k| map.contains_key(*k));
+    if has(&[
+        "properties",
+        "additionalProperties",
+        "patternProperties",
+        "required",
+        "propertyNames",
+        "minProperties",
+        "maxProperties",
+    ]) {
+        Some("object")
+    } else if has(&["items", "prefixItems", "minItems", "maxItems"]) {
+        Some("array")
+    } else if has(&["minLength", "maxLength", "pattern"]) {
+        Some("string")
+    } else if has(&["minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"]) {
+        Some("number")
+    } else {
+        None
+    }
+}
+
+/// The range of values of an integer `format` that serde accepts, where it is narrower
+/// than what JSON numbers hold. Wide formats (64 bits and more) are bounded by
+/// JavaScript's safe integers instead, see [`is_wide_integer`].
+pub fn integer_format_range(format: &str) -> Option<(f64, f64)> {
+    Some(match format {
+        "int8" => (f64::from(i8::MIN), f64::from(i8::MAX)),
+        "uint8" => (0.0, f64::from(u8::MAX)),
+        "int16" => (f64::from(i16::MIN), f64::from(i16::MAX)),
+        "uint16" => (0.0, f64::from(u16::MAX)),
+        "int32" => (f64::from(i32::MIN), f64::from(i32::MAX)),
+        "uint32" => (0.0, f64::from(u32::MAX)),
+        _ => return None,
+    })
+}
+
+/// Whether an integer `format` is a 64-bit or wider type, which twinwire bounds by
+/// ±(2^53 − 1) (README, "Integers").
+pub fn is_wide_integer(format: &str) -> bool {
+    matches!(
+        format,
+        "int64" | "uint64" | "int128" | "uint128" | "int" | "uint"
+    )
+}
+
+/// Whether an integer `format` is unsigned.
+pub fn is_unsigned_integer(format: &str) -> bool {
+    format.starts_with("uint")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn parse(v: Value) -> Kind {
+        Node::parse(&v).unwrap().kind
+    }
+
+    #[test]
+    fn refs_decode_pointer_escapes_and_percent_encoding() {
+        assert_eq!(ref_target("#/$defs/Foo").as_deref(), Some("Foo"));
+        assert_eq!(
+            ref_target("#/$defs/Gr%C3%B6%C3%9Fe").as_deref(),
+            Some("Größe")
+        );
+        assert_eq!(ref_target("#/$defs/a~1b~0c").as_deref(), Some("a/b~c"));
+        assert_eq!(ref_target("#/definitions/Foo"), None);
+        assert_eq!(ref_target("#/$defs/Foo/properties/x"), None);
+        assert_eq!(ref_target("#/$defs/%ZZ"), None);
+        for name in ["Foo", "Größe", "a/b~c", "with space", "Wrapper<T>"] {
+            assert_eq!(ref_target(&ref_to(name)).as_deref(), Some(name), "{name}");
+        }
+    }
+
+    #[test]
+    fn nullable_type_lists_become_unions() {
+        let kind = parse(json!({"type": ["string", "null"], "maxLength": 3}));
+        let Kind::Union(variants) = kind else {
+            panic!("not a union")
+        };
+        assert_eq!(
+            variants[0].kind,
+            Kind::String(Text {
+                max_length: Some(3),
+                ..Text::default()
+            })
+        );
+        assert!(variants[1].is_null());
+    }
+
+    #[test]
+    fn required_properties_keep_their_order_and_optional_ones_are_sorted() {
+        let kind = parse(json!({
+            "type": "object",
+            "properties": {"a": {"type": "string"}, "z": true, "m": false, "b": {}},
+            "required": ["z", "a", "ghost"],
+            "additionalProperties": false
+        }));
+        let Kind::Object(object) = kind else {
+            panic!("not an object")
+        };
+        let names: Vec<_> = object
+            .properties
+            .iter()
+            .map(|p| (p.name.as_str(), p.required))
+            .collect();
+        assert_eq!(
+            names,
+            [("z", true), ("a", true), ("b", false), ("m", false)]
+        );
+        assert_eq!(object.required_only, ["ghost"]);
+        assert_eq!(object.additional, Additional::Forbidden);
+    }
+
+    #[test]
+    fn keywords_beside_a_composition_become_all_of() {
+        let kind = parse(json!({
+            "type": "object",
+            "properties": {"id": {"type": "string"}},
+            "oneOf": [{"const": "a"}, {"const": "b"}]
+        }));
+        let Kind::AllOf(parts) = kind else {
+            panic!("not allOf")
+        };
+        assert!(matches!(parts[0].kind, Kind::Object(_)));
+        assert!(matches!(&parts[1].kind, Kind::Union(v) if v.len() == 2));
+    }
+
+    #[test]
+    fn tuples_are_closed_by_max_items_or_items_false() {
+        let Kind::Array(a) = parse(json!({
+            "type": "array", "prefixItems": [true, true], "minItems": 2, "maxItems": 2
+        })) else {
+            panic!()
+        };
+        assert!(a.is_closed_tuple());
+        let Kind::Array(b) = parse(json!({"type": "array", "prefixItems": [true], "items": false}))
+        else {
+            panic!()
+        };
+        assert!(b.is_closed_tuple());
+        let Kind::Array(c) = parse(json!({"type": "array", "items": {"type": "string"}})) else {
+            panic!()
+        };
+        assert!(!c.is_closed_tuple());
+    }
+
+    #[test]
+    fn malformed_schemas_are_errors_with_a_location() {
+        let err = Node::parse(&json!({"properties": {"a": 3}})).unwrap_err();
+        assert_eq!(err.at, "/properties/a");
+        let err = Node::parse(&json!({"$ref": "#/components/x"})).unwrap_err();
+        assert!(err.message.contains("$defs"), "{err}");
+        let err = Node::parse(&json!({"type": "strnig"})).unwrap_err();
+        assert!(err.to_string().contains("strnig"));
+    }
+
+    #[test]
+    fn implied_types_and_booleans() {
+        assert!(matches!(parse(json!({"minLength": 1})), Kind::String(_)));
+        assert!(matches!(parse(json!({"items": true})), Kind::Array(_)));
+        assert_eq!(parse(json!(true)), Kind::Any);
+        assert_eq!(parse(json!({})), Kind::Any);
+        assert_eq!(parse(json!(false)), Kind::Never);
+    }
+
+    #[test]
+    fn integer_formats() {
+        assert_eq!(integer_format_range("uint8"), Some((0.0, 255.0)));
+        assert_eq!(integer_format_range("uint64"), None);
+        assert!(is_wide_integer("uint64") && is_wide_integer("int"));
+        assert!(!is_wide_integer("int32"));
+        assert!(is_unsigned_integer("uint") && !is_unsigned_integer("int64"));
+    }
+}
