@@ -208,7 +208,7 @@ impl Output {
                     let diff = TextDiff::from_lines(&on_disk, &file.contents)
                         .unified_diff()
                         .context_radius(3)
-                        .header(&name, &name)
+                        .header(&format!("{name} (on disk)"), &format!("{name} (generated)"))
                         .to_string();
                     report
                         .stale
