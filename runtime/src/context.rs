@@ -71,7 +71,7 @@ impl PublishOptions {
 /// to send or publish later. Per-connection data is reached through closures
 /// ([`data`](Self::data), [`data_mut`](Self::data_mut)) so a lock is never held across an
 /// `.await`.
-pub struct Context<D> {
+pub struct Context<D = ()> {
     pub(crate) conn: Arc<ConnState<D>>,
     message_type: Option<&'static str>,
     meta: Meta,

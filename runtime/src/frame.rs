@@ -184,6 +184,16 @@ pub(crate) fn decode_payload<M: Message>(payload: Option<&RawValue>) -> Result<M
                 )],
             ));
         };
+        if !raw.get().starts_with('{') {
+            return Err(invalid_argument(
+                "frame",
+                vec![issue(
+                    "/payload",
+                    "invalid",
+                    "a payload must be a JSON object",
+                )],
+            ));
+        }
         serde_json::from_str::<M>(raw.get())
             .map_err(|_| invalid_argument("payload", vec![decode_issue::<M>(raw.get(), "")]))?
     } else {
@@ -234,18 +244,17 @@ fn decode_issue<T: DeserializeOwned>(text: &str, prefix: &str) -> Issue {
             }
             let inner = err.into_inner();
             let message = strip_position(&inner.to_string());
-            // serde names a missing or unknown field in its message but places the error on
-            // the enclosing object; point at the field itself.
-            let (code, field) = if let Some(field) = backticked(&message, "missing field `") {
-                ("required", Some(field))
-            } else if let Some(field) = backticked(&message, "unknown field `") {
-                ("unknown_field", Some(field))
-            } else {
-                ("invalid", None)
-            };
-            if let Some(field) = field {
+            // serde names a missing field in its message but places the error on the
+            // enclosing object; point at the field itself. (An unknown field's path already
+            // ends with its key.)
+            let code = if let Some(field) = backticked(&message, "missing field `") {
                 push_pointer_segment(&mut path, field);
-            }
+                "required"
+            } else if message.starts_with("unknown field `") {
+                "unknown_field"
+            } else {
+                "invalid"
+            };
             issue(&path, code, message)
         }
     }
