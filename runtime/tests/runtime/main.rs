@@ -1,5 +1,8 @@
 //! Runtime tests over real sockets on 127.0.0.1, in one binary to keep link time down.
 
+// Test helpers outside `#[test]` functions fail loudly by design.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod bad_input;
 mod common;
 mod router;
