@@ -122,3 +122,13 @@ protocol! {
         rpc: [AVeryLongMessageTypeNameThatGoesOnAndOnAndOnAndOnAndOnAndOnAndOnAndOnAndOnAndOnAndOnAndOnAndOnAndOnAndOnAndOnAndOnAndOnAndOnAndOnAndOnAndOnAndOnAndOnAndOnAndEnds],
     }
 }
+
+/// Decodes and validates `payload` as the hostile message of wire type `kind`.
+pub fn verdict(kind: &str, payload: Option<&serde_json::Value>) -> Option<crate::Verdict> {
+    crate::dispatch!(kind, payload;
+        Object, delete, Meta, Type, OnOpen, Issue, Größe,
+        AVeryLongMessageTypeNameThatGoesOnAndOnAndOnAndOnAndOnAndOnAndOnAndOnAndOnAndOnAndOnAndOnAndOnAndOnAndOnAndOnAndOnAndOnAndOnAndOnAndOnAndOnAndOnAndOnAndOnAndEnds,
+        Array,
+    );
+    None
+}

@@ -20,6 +20,9 @@ use twinwire::{Issue, Message, data, message, protocol, rpc};
 
 pub mod hostile;
 
+#[doc(hidden)]
+pub use twinwire::Message as __Message;
+
 // ---------------------------------------------------------------------------------------
 // Renames: every `rename_all` style, field and variant renames.
 
@@ -629,7 +632,8 @@ pub struct ConstrainedUp {
     pub token: String,
     #[validate(non_empty)]
     pub tags: Vec<String>,
-    #[validate(length(max = 2))]
+    // No `length` here: on a map it is checked in Rust but missing from the schema
+    // (schemars writes no `maxProperties`), so no other side could agree.
     pub scores: BTreeMap<String, u8>,
     #[validate(range(max = 1000))]
     pub big: u64,
@@ -658,7 +662,8 @@ pub struct ConstrainedDown {
     pub token: String,
     #[validate(non_empty)]
     pub tags: Vec<String>,
-    #[validate(length(max = 2))]
+    // No `length` here: on a map it is checked in Rust but missing from the schema
+    // (schemars writes no `maxProperties`), so no other side could agree.
     pub scores: BTreeMap<String, u8>,
     #[validate(range(max = 1000))]
     pub big: u64,
@@ -719,7 +724,8 @@ pub enum Verdict {
     Rejected(String),
 }
 
-fn judge<M: Message>(payload: Option<&Value>) -> Verdict {
+/// Decodes and validates a payload as message `M`.
+pub fn judge<M: Message>(payload: Option<&Value>) -> Verdict {
     let value = match (M::HAS_PAYLOAD, payload) {
         (true, Some(json)) => serde_json::from_value::<M>(json.clone()),
         (true, None) => return Verdict::Rejected("missing payload".into()),
@@ -735,9 +741,11 @@ fn judge<M: Message>(payload: Option<&Value>) -> Verdict {
     }
 }
 
+/// Dispatches on the wire type to [`judge`] the payload as that message.
+#[macro_export]
 macro_rules! dispatch {
     ($kind:expr, $payload:expr; $($ty:ty),* $(,)?) => {
-        $( if $kind == <$ty as Message>::TYPE { return Some(judge::<$ty>($payload)); } )*
+        $( if $kind == <$ty as $crate::__Message>::TYPE { return Some($crate::judge::<$ty>($payload)); } )*
     };
 }
 

@@ -1,0 +1,1082 @@
+//! Correctness by round trips, not by reading snapshots: for every serde shape of the
+//! corpus (and for the chat and hostile protocols), payloads serialized by serde — edge
+//! values included — must validate against the generated JSON Schema with ajv, type-check
+//! as the generated TypeScript under `tsc --strict`, and pass the generated guard; payloads
+//! serde rejects must be rejected by the schema (where JSON Schema can express it) and by
+//! the guard, and each family has payloads that must not type-check. Constraint violations
+//! must be reported by the guard with exactly the paths and codes of Rust's `Validate`.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod support;
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use serde_json::json;
+use support::{Sample, round_trip};
+use twinwire::Protocol;
+use twinwire_corpus::*;
+
+const MAX_SAFE: u64 = 9_007_199_254_740_991;
+
+fn renames() -> Vec<Sample> {
+    let value = RenamesUp {
+        lower: RenameLower {
+            first_field: 1,
+            second_value: true,
+        },
+        upper: RenameUpper {
+            first_field: 2,
+            second_value: false,
+        },
+        pascal: RenamePascal {
+            first_field: 3,
+            second_value: true,
+        },
+        camel: RenameCamel {
+            first_field: 4,
+            second_value: false,
+        },
+        snake: RenameSnake {
+            first_field: 5,
+            second_value: true,
+        },
+        screaming_snake: RenameScreamingSnake {
+            first_field: 6,
+            second_value: false,
+        },
+        kebab: RenameKebab {
+            first_field: 7,
+            second_value: true,
+        },
+        screaming_kebab: RenameScreamingKebab {
+            first_field: 8,
+            second_value: false,
+        },
+        fields: RenameFields {
+            custom: 9,
+            klass: "c".into(),
+            r#type: "t".into(),
+            spaced: true,
+        },
+        mode: Mode::FastForward,
+    };
+    let mut json = serde_json::to_value(&value).unwrap();
+    assert_eq!(json["screamingKebab"]["SECOND-VALUE"], json!(false));
+    assert_eq!(json["fields"]["x-custom"], json!(9));
+    let mut samples = Sample::both::<RenamesUp, RenamesDown>(&value, "every case style").to_vec();
+    let slow = RenamesUp {
+        mode: Mode::Slow,
+        ..value
+    };
+    samples.extend(Sample::both::<RenamesUp, RenamesDown>(
+        &slow,
+        "explicit variant rename",
+    ));
+    json["lower"] = json!({"firstField": 1, "secondValue": true});
+    samples.push(Sample::type_error(
+        "RENAMES_UP",
+        json.clone(),
+        "camelCase where lowercase is declared",
+    ));
+    json["lower"] = json!({"firstfield": 1, "secondvalue": true});
+    json["mode"] = json!("FAST_FORWARD");
+    samples.push(Sample::type_error(
+        "RENAMES_DOWN",
+        json.clone(),
+        "variant in the wrong case",
+    ));
+    json["mode"] = json!("SLOW");
+    json["fields"]["class"] = json!(1);
+    samples.push(Sample::type_error(
+        "RENAMES_UP",
+        json,
+        "wrong type under a renamed key",
+    ));
+    samples
+}
+
+fn enums() -> Vec<Sample> {
+    let value = EnumsUp {
+        external: vec![
+            External::Unit,
+            External::Newtype(7),
+            External::Tuple(255, "a".into()),
+            External::Struct {
+                width_px: 3,
+                label: None,
+            },
+            External::Struct {
+                width_px: 0,
+                label: Some("l".into()),
+            },
+        ],
+        internal: Internal::Started { at_ms: MAX_SAFE },
+        adjacent: vec![
+            Adjacent::Ping,
+            Adjacent::Echo("e".into()),
+            Adjacent::Move {
+                dx: -1,
+                dy: i32::MAX,
+            },
+            Adjacent::Pair(0, 255),
+        ],
+        untagged: vec![
+            Untagged::Flag(true),
+            Untagged::Num(1.5),
+            Untagged::Text("t".into()),
+            Untagged::Point { x: 1, y: -2 },
+            Untagged::Empty,
+        ],
+        level: Level::MediumHigh,
+    };
+    let mut samples = Sample::both::<EnumsUp, EnumsDown>(&value, "every representation").to_vec();
+    for (internal, note) in [
+        (Internal::Stopped, "internal unit variant"),
+        (
+            Internal::Wrapped(Inner { note: "n".into() }),
+            "internal newtype variant",
+        ),
+        (
+            Internal::Wrapped(Inner {
+                note: String::new(),
+            }),
+            "constraint inside an internally tagged variant",
+        ),
+    ] {
+        let v = EnumsUp {
+            internal,
+            ..value.clone()
+        };
+        samples.extend(Sample::both::<EnumsUp, EnumsDown>(&v, note));
+    }
+    let json = serde_json::to_value(&value).unwrap();
+    let with = |key: &str, v: serde_json::Value| {
+        let mut j = json.clone();
+        j[key] = v;
+        j
+    };
+    samples.extend([
+        Sample::type_error(
+            "ENUMS_UP",
+            with("external", json!(["Bogus"])),
+            "unknown unit variant",
+        ),
+        Sample::json(
+            "ENUMS_UP",
+            with("external", json!([{"Newtype": 1, "Unit": null}])),
+            "two variant keys",
+        ),
+        Sample::json(
+            "ENUMS_DOWN",
+            with(
+                "external",
+                json!([{"Struct": {"widthPx": -1, "label": null}}]),
+            ),
+            "negative u32 in a struct variant",
+        ),
+        Sample::type_error(
+            "ENUMS_UP",
+            with("internal", json!({"kind": "Started"})),
+            "tag without its fields",
+        ),
+        Sample::type_error(
+            "ENUMS_UP",
+            with("internal", json!({"atMs": 1})),
+            "fields without a tag",
+        ),
+        Sample::json(
+            "ENUMS_DOWN",
+            with(
+                "internal",
+                json!({"kind": "Wrapped", "note": "n", "extra": 1}),
+            ),
+            "unknown field in a variant that denies them",
+        ),
+        Sample::type_error(
+            "ENUMS_UP",
+            with("adjacent", json!([{"t": "Echo", "c": 5}])),
+            "adjacent content of the wrong type",
+        ),
+        Sample::type_error(
+            "ENUMS_UP",
+            with("adjacent", json!([{"t": "Nope"}])),
+            "unknown adjacent tag",
+        ),
+        Sample::json(
+            "ENUMS_DOWN",
+            with("adjacent", json!([{"t": "Pair", "c": [1]}])),
+            "short tuple content",
+        ),
+        Sample::type_error(
+            "ENUMS_UP",
+            with("untagged", json!([{"x": 1}])),
+            "no untagged variant fits",
+        ),
+        Sample::type_error(
+            "ENUMS_DOWN",
+            with("level", json!("medium_high")),
+            "unit enum in the wrong case",
+        ),
+    ]);
+    let commands = [
+        (Command::Start { speed: 1 }, "internally tagged message"),
+        (Command::Stop, "unit variant message"),
+        (Command::Start { speed: 11 }, "range inside a variant"),
+    ];
+    for (command, note) in commands {
+        samples.push(Sample::of(&command, note));
+    }
+    samples.extend([
+        Sample::json(
+            "COMMAND",
+            json!({"op": "start", "speed": 300}),
+            "u8 overflow in a variant",
+        ),
+        Sample::type_error("COMMAND", json!({"op": "pause"}), "unknown tag"),
+        Sample::type_error("COMMAND", json!({"speed": 1}), "missing tag"),
+        Sample::of(&Notice::Text("hi".into()), "adjacently tagged message"),
+        Sample::of(
+            &Notice::Count { total: u32::MAX },
+            "adjacent struct variant",
+        ),
+        Sample::type_error(
+            "NOTICE",
+            json!({"kind": "Count", "data": {"total": "1"}}),
+            "wrong content type",
+        ),
+    ]);
+    samples
+}
+
+fn optionals() -> Vec<Sample> {
+    let all = Optionals {
+        plain: Some("p".into()),
+        skipped: Some(u32::MAX),
+        defaulted: Some(false),
+        both: Some("b".into()),
+        count: 3,
+        name: "n".into(),
+        tags: Some(vec!["t".into()]),
+    };
+    let none = Optionals {
+        plain: None,
+        skipped: None,
+        defaulted: None,
+        both: None,
+        count: 0,
+        name: "anonymous".into(),
+        tags: None,
+    };
+    let mut samples = Vec::new();
+    for (value, note) in [(all, "every option set"), (none, "every option empty")] {
+        samples.extend(Sample::both::<OptionalsUp, OptionalsDown>(
+            &OptionalsUp { value },
+            note,
+        ));
+    }
+    samples.extend([
+        Sample::json(
+            "OPTIONALS_UP",
+            json!({"value": {}}),
+            "a client may omit every optional or defaulted field",
+        ),
+        Sample::json(
+            "OPTIONALS_UP",
+            json!({"value": {"skipped": null, "both": null}}),
+            "explicit nulls",
+        ),
+        Sample::never_serialized(
+            "OPTIONALS_DOWN",
+            json!({"value": {}}),
+            "the server always sends `plain`, `defaulted`, `count`, `name`, `tags`",
+        ),
+        Sample::never_serialized(
+            "OPTIONALS_DOWN",
+            json!({"value": {"defaulted": null, "count": 0, "name": "x", "tags": null}}),
+            "`plain` is always sent, as null when empty",
+        ),
+        Sample::type_error(
+            "OPTIONALS_UP",
+            json!({"value": {"count": null}}),
+            "null for a defaulted non-option",
+        ),
+        Sample::type_error(
+            "OPTIONALS_UP",
+            json!({"value": {"tags": [1]}}),
+            "wrong item type in an optional list",
+        ),
+        Sample::json(
+            "OPTIONALS_UP",
+            json!({"value": {"unknown": 1}}),
+            "unknown field",
+        ),
+    ]);
+    samples
+}
+
+fn flatten() -> Vec<Sample> {
+    let value = FlattenUp {
+        map_and_struct: Flattened {
+            id: "i".into(),
+            base: Base {
+                created_by: "me".into(),
+                version: u16::MAX,
+            },
+            extra: BTreeMap::from([("a".into(), 1), ("z".into(), u32::MAX)]),
+        },
+        tagged: FlattenedEnum {
+            id: "j".into(),
+            event: Internal::Started { at_ms: 0 },
+        },
+    };
+    let mut samples =
+        Sample::both::<FlattenUp, FlattenDown>(&value, "flattened struct, map and enum").to_vec();
+    let wrapped = FlattenUp {
+        tagged: FlattenedEnum {
+            id: "k".into(),
+            event: Internal::Wrapped(Inner {
+                note: "x".repeat(21),
+            }),
+        },
+        map_and_struct: Flattened {
+            extra: BTreeMap::new(),
+            ..value.map_and_struct.clone()
+        },
+    };
+    samples.extend(Sample::both::<FlattenUp, FlattenDown>(
+        &wrapped,
+        "constraint in a flattened variant, empty flattened map",
+    ));
+    let json = serde_json::to_value(&value).unwrap();
+    let mut extra_string = json.clone();
+    extra_string["mapAndStruct"]["x"] = json!("s");
+    let mut missing = json.clone();
+    missing["mapAndStruct"]
+        .as_object_mut()
+        .unwrap()
+        .remove("createdBy");
+    let mut no_tag = json.clone();
+    no_tag["tagged"].as_object_mut().unwrap().remove("kind");
+    samples.extend([
+        Sample::json(
+            "FLATTEN_UP",
+            extra_string,
+            "flattened map value of the wrong type",
+        ),
+        Sample::type_error("FLATTEN_DOWN", missing, "flattened struct field missing"),
+        Sample::type_error("FLATTEN_UP", no_tag, "flattened enum without its tag"),
+    ]);
+    samples
+}
+
+fn maps() -> Vec<Sample> {
+    let value = MapsUp {
+        by_name: HashMap::from([("a b/c~".into(), 1)]),
+        by_id: BTreeMap::from([(0, "zero".into()), (u32::MAX, "max".into())]),
+        signed: BTreeMap::from([(-(MAX_SAFE as i64), true), (7, false)]),
+        nested: BTreeMap::from([("k".into(), vec![1, 2]), ("e".into(), vec![])]),
+    };
+    let empty = MapsUp {
+        by_name: HashMap::new(),
+        by_id: BTreeMap::new(),
+        signed: BTreeMap::new(),
+        nested: BTreeMap::new(),
+    };
+    let mut samples = Sample::both::<MapsUp, MapsDown>(&value, "string and integer keys").to_vec();
+    samples.extend(Sample::both::<MapsUp, MapsDown>(&empty, "empty maps"));
+    let json = serde_json::to_value(&value).unwrap();
+    let with = |key: &str, v: serde_json::Value| {
+        let mut j = json.clone();
+        j[key] = v;
+        j
+    };
+    samples.extend([
+        Sample::type_error(
+            "MAPS_UP",
+            with("byId", json!({"abc": "x"})),
+            "non-numeric key of an integer map",
+        ),
+        Sample::type_error(
+            "MAPS_DOWN",
+            with("byName", json!({"a": "1"})),
+            "map value of the wrong type",
+        ),
+        Sample::json(
+            "MAPS_UP",
+            with("signed", json!({"1.5": true})),
+            "fractional key of an integer map",
+        ),
+        Sample::schema_blind(
+            "MAPS_UP",
+            with("byId", json!({"4294967296": "x"})),
+            "JSON Schema keys are strings; only a pattern can restrict them, not a numeric range",
+            "u32 key overflow",
+        ),
+        Sample::json(
+            "MAPS_UP",
+            with("nested", json!({"k": [256]})),
+            "u8 overflow in a map of lists",
+        ),
+    ]);
+    samples
+}
+
+fn sequences() -> Vec<Sample> {
+    let value = SequencesUp {
+        list: vec![],
+        grid: vec![vec![1], vec![2, 3], vec![]],
+        pair: (255, "p".into()),
+        triple: (true, i32::MIN, None),
+        fixed: [1, 2, 3],
+        set: BTreeSet::from([1, u16::MAX]),
+    };
+    let mut samples =
+        Sample::both::<SequencesUp, SequencesDown>(&value, "vectors, tuples, arrays, sets")
+            .to_vec();
+    let json = serde_json::to_value(&value).unwrap();
+    let with = |key: &str, v: serde_json::Value| {
+        let mut j = json.clone();
+        j[key] = v;
+        j
+    };
+    samples.extend([
+        Sample::type_error(
+            "SEQUENCES_UP",
+            with("pair", json!([1, "a", 2])),
+            "tuple too long",
+        ),
+        Sample::type_error(
+            "SEQUENCES_DOWN",
+            with("triple", json!([true, 1])),
+            "tuple too short",
+        ),
+        Sample::type_error(
+            "SEQUENCES_UP",
+            with("triple", json!([1, 1, null])),
+            "tuple item of the wrong type",
+        ),
+        Sample::json(
+            "SEQUENCES_UP",
+            with("fixed", json!([1, 2])),
+            "fixed-size array too short",
+        ),
+        Sample::type_error("SEQUENCES_UP", with("grid", json!([1])), "not nested"),
+        Sample::type_error(
+            "SEQUENCES_DOWN",
+            with("list", json!("a")),
+            "a string is not a list",
+        ),
+    ]);
+    samples
+}
+
+fn recursive() -> Vec<Sample> {
+    let value = RecursiveUp {
+        tree: Tree {
+            label: "root".into(),
+            children: vec![
+                Tree {
+                    label: "a".into(),
+                    children: vec![Tree {
+                        label: "a1".into(),
+                        children: vec![],
+                    }],
+                },
+                Tree {
+                    label: "b".into(),
+                    children: vec![],
+                },
+            ],
+        },
+        list: List {
+            value: 1,
+            next: Some(Box::new(List {
+                value: 2,
+                next: Some(Box::new(List {
+                    value: 3,
+                    next: None,
+                })),
+            })),
+        },
+        expr: Expr::Add {
+            left: Box::new(Expr::Lit { value: 1.0 }),
+            right: Box::new(Expr::Neg {
+                inner: Box::new(Expr::Lit { value: -2.5 }),
+            }),
+        },
+        boxed: Box::new(Inner { note: "b".into() }),
+    };
+    let mut samples =
+        Sample::both::<RecursiveUp, RecursiveDown>(&value, "trees, lists, expressions").to_vec();
+    let bad_box = RecursiveUp {
+        boxed: Box::new(Inner {
+            note: String::new(),
+        }),
+        ..value.clone()
+    };
+    samples.extend(Sample::both::<RecursiveUp, RecursiveDown>(
+        &bad_box,
+        "constraint behind a Box",
+    ));
+    let json = serde_json::to_value(&value).unwrap();
+    let mut deep = json.clone();
+    deep["tree"]["children"][0]["children"][0] = json!({"children": []});
+    let mut op = json.clone();
+    op["expr"]["right"]["inner"] = json!({"op": "mul", "value": 1});
+    let mut short_list = json.clone();
+    short_list["list"]["next"]["next"] = json!({"value": 3});
+    samples.extend([
+        Sample::type_error("RECURSIVE_UP", deep, "label missing three levels down"),
+        Sample::type_error(
+            "RECURSIVE_DOWN",
+            op,
+            "unknown operator deep in an expression",
+        ),
+        Sample::json(
+            "RECURSIVE_UP",
+            short_list.clone(),
+            "a client may omit `next` at the end",
+        ),
+        Sample::never_serialized(
+            "RECURSIVE_DOWN",
+            short_list,
+            "the server always writes `next`",
+        ),
+    ]);
+    samples
+}
+
+fn smalls() -> Vec<Sample> {
+    let value = SmallsUp {
+        marker: Marker,
+        user: UserId("u1".into()),
+        score: Score { points: -5 },
+        initial: 'é',
+        anything: json!({"any": [1, null, "x"]}),
+        flag: false,
+    };
+    let mut samples =
+        Sample::both::<SmallsUp, SmallsDown>(&value, "unit struct, newtypes, char, any").to_vec();
+    let json = serde_json::to_value(&value).unwrap();
+    let with = |key: &str, v: serde_json::Value| {
+        let mut j = json.clone();
+        j[key] = v;
+        j
+    };
+    samples.extend([
+        Sample::type_error(
+            "SMALLS_UP",
+            with("marker", json!(0)),
+            "a unit struct is null",
+        ),
+        Sample::type_error(
+            "SMALLS_DOWN",
+            with("user", json!(5)),
+            "newtype of the wrong type",
+        ),
+        Sample::type_error(
+            "SMALLS_UP",
+            with("score", json!({"points": 1})),
+            "a transparent struct is its field",
+        ),
+        Sample::json(
+            "SMALLS_UP",
+            with("initial", json!("ab")),
+            "two characters for a char",
+        ),
+        Sample::of(&Ping, "message without payload"),
+        Sample::of(&Pong, "server message without payload"),
+        Sample::json("PING", json!({}), "a payload for a message that has none"),
+        Sample::of(
+            &Wrapper {
+                inner: Inner { note: "w".into() },
+            },
+            "generic message",
+        ),
+        Sample::of(
+            &Lookup { key: String::new() },
+            "RPC request breaking a constraint",
+        ),
+        Sample::of(&LookupResult { value: None }, "RPC response"),
+        Sample::type_error("LOOKUP", json!({"key": 1}), "RPC request of the wrong type"),
+    ]);
+    samples
+}
+
+fn formats() -> Vec<Sample> {
+    use chrono::TimeZone;
+    let value = FormatsUp {
+        at: chrono::Utc
+            .with_ymd_and_hms(2024, 2, 29, 23, 59, 59)
+            .unwrap(),
+        day: chrono::NaiveDate::from_ymd_opt(2024, 2, 29).unwrap(),
+        id: uuid::Uuid::from_u128(0x67e5_5044_10b1_426f_9247_bb68_0e5f_e0c8),
+        link: url::Url::parse("https://example.com/a?b=c#d").unwrap(),
+    };
+    let mut samples =
+        Sample::both::<FormatsUp, FormatsDown>(&value, "date-time, date, uuid, url").to_vec();
+    let json = serde_json::to_value(&value).unwrap();
+    let with = |key: &str, v: serde_json::Value| {
+        let mut j = json.clone();
+        j[key] = v;
+        j
+    };
+    samples.extend([
+        Sample::json(
+            "FORMATS_UP",
+            with("day", json!("2023-02-29")),
+            "no leap day in 2023",
+        ),
+        Sample::json(
+            "FORMATS_DOWN",
+            with("at", json!("yesterday")),
+            "not a date-time",
+        ),
+        Sample::json("FORMATS_UP", with("id", json!("not-a-uuid")), "not a uuid"),
+        Sample::json("FORMATS_UP", with("link", json!("no scheme")), "not a URL"),
+        Sample::type_error(
+            "FORMATS_UP",
+            with("at", json!(1_700_000_000)),
+            "a timestamp number is not a date-time",
+        ),
+    ]);
+    samples
+}
+
+fn integers() -> Vec<Sample> {
+    let max = IntegersUp {
+        u8: u8::MAX,
+        i8: i8::MAX,
+        u16: u16::MAX,
+        i16: i16::MAX,
+        u32: u32::MAX,
+        i32: i32::MAX,
+        u64: MAX_SAFE,
+        i64: MAX_SAFE as i64,
+        usize: MAX_SAFE as usize,
+        isize: MAX_SAFE as isize,
+        f32: f32::MAX,
+        f64: f64::MAX,
+    };
+    let min = IntegersUp {
+        u8: 0,
+        i8: i8::MIN,
+        u16: 0,
+        i16: i16::MIN,
+        u32: 0,
+        i32: i32::MIN,
+        u64: 0,
+        i64: -(MAX_SAFE as i64),
+        usize: 0,
+        isize: -(MAX_SAFE as isize),
+        f32: f32::MIN_POSITIVE,
+        f64: -0.5,
+    };
+    let mut samples =
+        Sample::both::<IntegersUp, IntegersDown>(&max, "largest safe values").to_vec();
+    samples.extend(Sample::both::<IntegersUp, IntegersDown>(
+        &min,
+        "smallest safe values",
+    ));
+    for (value, note) in [
+        (
+            IntegersUp {
+                u64: MAX_SAFE + 1,
+                ..max.clone()
+            },
+            "u64 at 2^53",
+        ),
+        (
+            IntegersUp {
+                u64: u64::MAX,
+                i64: i64::MIN,
+                usize: usize::MAX,
+                isize: isize::MIN,
+                ..max.clone()
+            },
+            "64-bit extremes",
+        ),
+    ] {
+        samples.extend(Sample::both::<IntegersUp, IntegersDown>(&value, note));
+    }
+    let json = serde_json::to_value(&min).unwrap();
+    let with = |key: &str, v: serde_json::Value| {
+        let mut j = json.clone();
+        j[key] = v;
+        j
+    };
+    samples.extend([
+        Sample::json("INTEGERS_UP", with("u8", json!(256)), "u8 overflow"),
+        Sample::json("INTEGERS_UP", with("i8", json!(-129)), "i8 underflow"),
+        Sample::json("INTEGERS_DOWN", with("u16", json!(65536)), "u16 overflow"),
+        Sample::json(
+            "INTEGERS_UP",
+            with("u32", json!(4_294_967_296_u64)),
+            "u32 overflow",
+        ),
+        Sample::json(
+            "INTEGERS_UP",
+            with("i32", json!(2_147_483_648_u64)),
+            "i32 overflow",
+        ),
+        Sample::json("INTEGERS_DOWN", with("u64", json!(-1)), "negative u64"),
+        Sample::json(
+            "INTEGERS_UP",
+            with("u32", json!(1.5)),
+            "fraction for an integer",
+        ),
+        Sample::type_error(
+            "INTEGERS_UP",
+            with("u8", json!("1")),
+            "a numeric string is not a number",
+        ),
+        Sample::type_error(
+            "INTEGERS_DOWN",
+            with("f64", json!(null)),
+            "null for a float",
+        ),
+    ]);
+    samples
+}
+
+fn constraints() -> Vec<Sample> {
+    let good = ConstrainedUp {
+        name: "héllo".into(),
+        delta: -10,
+        ratio: 2.5,
+        slug: "abc".into(),
+        email: "a.b@example.com".into(),
+        site: "https://example.com/x".into(),
+        token: "67e55044-10b1-426f-9247-bb680e5fe0c8".into(),
+        tags: vec!["t".into()],
+        scores: BTreeMap::from([("a".into(), 1)]),
+        big: 1000,
+        entries: vec![Entry { note: "n".into() }],
+        code: Some("abc".into()),
+    };
+    let mut samples =
+        Sample::both::<ConstrainedUp, ConstrainedDown>(&good, "every constraint at its bound")
+            .to_vec();
+    let cases: Vec<(ConstrainedUp, &'static str)> = vec![
+        (
+            ConstrainedUp {
+                name: "a".into(),
+                ..good.clone()
+            },
+            "too short",
+        ),
+        (
+            ConstrainedUp {
+                name: "日本語日本語".into(),
+                ..good.clone()
+            },
+            "too long in characters, not bytes",
+        ),
+        (
+            ConstrainedUp {
+                delta: -11,
+                ..good.clone()
+            },
+            "too small",
+        ),
+        (
+            ConstrainedUp {
+                delta: 11,
+                ..good.clone()
+            },
+            "too large",
+        ),
+        (
+            ConstrainedUp {
+                ratio: 0.25,
+                ..good.clone()
+            },
+            "float too small",
+        ),
+        (
+            ConstrainedUp {
+                slug: "ABC".into(),
+                ..good.clone()
+            },
+            "pattern",
+        ),
+        (
+            ConstrainedUp {
+                email: "nope".into(),
+                ..good.clone()
+            },
+            "email",
+        ),
+        (
+            ConstrainedUp {
+                site: "not a url".into(),
+                ..good.clone()
+            },
+            "url",
+        ),
+        (
+            ConstrainedUp {
+                token: "123".into(),
+                ..good.clone()
+            },
+            "uuid",
+        ),
+        (
+            ConstrainedUp {
+                tags: vec![],
+                ..good.clone()
+            },
+            "non_empty",
+        ),
+        (
+            ConstrainedUp {
+                big: 1001,
+                ..good.clone()
+            },
+            "range on a u64",
+        ),
+        (
+            ConstrainedUp {
+                big: MAX_SAFE + 1,
+                ..good.clone()
+            },
+            "range and safe-integer on one u64",
+        ),
+        (
+            ConstrainedUp {
+                entries: vec![
+                    Entry { note: "ok".into() },
+                    Entry {
+                        note: String::new(),
+                    },
+                ],
+                ..good.clone()
+            },
+            "nested path with an index",
+        ),
+        (
+            ConstrainedUp {
+                code: Some("ab".into()),
+                ..good.clone()
+            },
+            "length(equal) on an option",
+        ),
+        (
+            ConstrainedUp {
+                code: None,
+                ..good.clone()
+            },
+            "an empty option is not checked",
+        ),
+        (
+            ConstrainedUp {
+                name: String::new(),
+                delta: 100,
+                slug: "a-b".into(),
+                email: "a@b".into(),
+                tags: vec![],
+                code: Some("abcd".into()),
+                ..good.clone()
+            },
+            "every failure reported at once",
+        ),
+    ];
+    for (value, note) in &cases {
+        samples.extend(Sample::both::<ConstrainedUp, ConstrainedDown>(value, note));
+    }
+    let json = serde_json::to_value(&good).unwrap();
+    let mut tags = json.clone();
+    tags["tags"] = json!("t");
+    samples.push(Sample::type_error(
+        "CONSTRAINED_UP",
+        tags,
+        "a string is not a list of tags",
+    ));
+    samples
+}
+
+#[test]
+fn corpus_round_trips_through_schema_typescript_and_guards() {
+    let samples: Vec<Sample> = [
+        renames(),
+        enums(),
+        optionals(),
+        flatten(),
+        maps(),
+        sequences(),
+        recursive(),
+        smalls(),
+        formats(),
+        integers(),
+        constraints(),
+    ]
+    .concat();
+    round_trip("corpus", Corpus::manifest().unwrap(), verdict, &samples);
+}
+
+fn chat_verdict(kind: &str, payload: Option<&serde_json::Value>) -> Option<Verdict> {
+    use chat_protocol::*;
+    twinwire_corpus::dispatch!(kind, payload;
+        Authenticate, JoinRoom, LeaveRoom, SendMessage, TypingStart, TypingStop, AuthSuccess,
+        RoomList, UserJoined, UserLeft, ChatMessage, UserTyping, GetMessages, Messages,
+        Calculate, CalculateResult,
+    );
+    None
+}
+
+#[test]
+fn chat_round_trips_through_schema_typescript_and_guards() {
+    use chat_protocol::*;
+    let message = ChatMessage {
+        id: "1".into(),
+        room_id: "general".into(),
+        user_id: "u".into(),
+        user_name: "Ünïcødé 🦀".into(),
+        text: "<b>not html</b>".into(),
+        attachment: Some(Attachment {
+            url: "https://example.com/cat.png".into(),
+            name: None,
+        }),
+        timestamp: 1_700_000_000_000,
+    };
+    let samples = vec![
+        Sample::of(&Authenticate { token: "t".into() }, "authenticate"),
+        Sample::of(
+            &Authenticate {
+                token: String::new(),
+            },
+            "empty token",
+        ),
+        Sample::of(
+            &SendMessage {
+                room_id: "general".into(),
+                text: "hi".into(),
+                attachment: Some(Attachment {
+                    url: "not a url".into(),
+                    name: Some(String::new()),
+                }),
+            },
+            "bad attachment",
+        ),
+        Sample::json(
+            "SEND_MESSAGE",
+            json!({"roomId": "r", "text": "hi"}),
+            "attachment omitted by a client",
+        ),
+        Sample::type_error("SEND_MESSAGE", json!({"roomId": "r"}), "text missing"),
+        Sample::of(&message, "chat message"),
+        Sample::of(
+            &ChatMessage {
+                timestamp: MAX_SAFE + 1,
+                ..message.clone()
+            },
+            "timestamp beyond 2^53",
+        ),
+        Sample::never_serialized(
+            "CHAT_MESSAGE",
+            json!({"id": "1", "roomId": "r", "userId": "u", "userName": "n", "text": "t", "timestamp": 1}),
+            "the server always sends `attachment`",
+        ),
+        Sample::json("GET_MESSAGES", json!({"roomId": "r"}), "defaulted limit"),
+        Sample::of(
+            &GetMessages {
+                room_id: "r".into(),
+                limit: 101,
+            },
+            "limit too large",
+        ),
+        Sample::of(
+            &Messages {
+                room_id: "r".into(),
+                messages: vec![message],
+            },
+            "RPC response",
+        ),
+        Sample::of(
+            &Calculate {
+                operation: Operation::Multiply,
+                a: 1.5,
+                b: -2.0,
+            },
+            "calculate",
+        ),
+        Sample::type_error(
+            "CALCULATE",
+            json!({"operation": "divide", "a": 1, "b": 2}),
+            "unknown operation",
+        ),
+        Sample::of(
+            &RoomList {
+                rooms: vec![RoomInfo {
+                    id: "g".into(),
+                    name: "General".into(),
+                    user_count: u32::MAX,
+                }],
+            },
+            "room list",
+        ),
+        Sample::json(
+            "USER_TYPING",
+            json!({"roomId": "r", "userId": "u", "userName": "n", "typing": "yes"}),
+            "typing is a boolean",
+        ),
+    ];
+    round_trip("chat", Chat::manifest().unwrap(), chat_verdict, &samples);
+}
+
+#[test]
+fn hostile_names_round_trip_through_schema_typescript_and_guards() {
+    use twinwire_corpus::hostile::*;
+    let object = Object {
+        r#type: "t".into(),
+        with_dash: 1,
+        digits: true,
+        proto: Some("p".into()),
+        constructor: 2,
+        to_string: "s".into(),
+        quoted: false,
+        empty: 3,
+        pointer: String::new(),
+    };
+    let samples = vec![
+        Sample::of(
+            &object,
+            "keys that need quoting, inherited names, a pointer-escaped key",
+        ),
+        Sample::json(
+            "weird/type with space",
+            json!({"type": "t", "with-dash": 1, "123start": true, "constructor": 2, "toString": "s", "a\"b\\c": false, "": 3, "a/b~c": "x"}),
+            "`__proto__` omitted by a client",
+        ),
+        Sample::json(
+            "weird/type with space",
+            json!({"type": "t", "with-dash": 1, "123start": true, "__proto__": null, "toString": "s", "a\"b\\c": false, "": 3, "a/b~c": "x"}),
+            "`constructor` missing: must not be found on the prototype",
+        ),
+        Sample::of(
+            &delete {
+                r#match: vec![r#await {
+                    r#async: "a".into(),
+                }],
+            },
+            "keyword type and field names",
+        ),
+        Sample::of(&Meta, "payload-less message named like a client type"),
+        Sample::of(&Type { größe_cm: 180 }, "non-ASCII field"),
+        Sample::of(&OnOpen, "named like a hook"),
+        Sample::of(&Issue { promise: 1 }, "named like an import"),
+        Sample::of(&Größe { wert: 1.5 }, "non-ASCII message name"),
+        Sample::of(&Array { object: vec![1] }, "named like a global"),
+        Sample::type_error(
+            "ARRAY",
+            json!({"object": {}}),
+            "wrong type under a global's name",
+        ),
+    ];
+    round_trip(
+        "hostile",
+        Hostile::manifest().unwrap(),
+        twinwire_corpus::hostile::verdict,
+        &samples,
+    );
+}
