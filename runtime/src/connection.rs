@@ -391,8 +391,15 @@ where
                     self.settle(correlation);
                 }
                 message = self.socket.next(), if can_read => {
+                    let awaiting_pong = self.ping_sent.is_some();
                     if let Some(info) = self.receive(message).await {
                         return info;
+                    }
+                    // The timer waits for the ping's timeout; the answer came, so schedule
+                    // the next ping instead. Other traffic leaves the timer alone: it
+                    // re-checks `last_seen` when it fires.
+                    if let (true, None, Some((interval, _))) = (awaiting_pong, self.ping_sent, ping) {
+                        timer.as_mut().reset(self.last_seen + interval);
                     }
                 }
                 () = &mut timer, if ping.is_some() => {

@@ -360,5 +360,11 @@ mod tests {
         broker.unsubscribe("t", ida).await.unwrap();
         broker.unsubscribe("t", idb).await.unwrap();
         assert_eq!(broker.topic_count(), 0);
+
+        // Every recipient holds the same bytes, not a copy.
+        let (mut qa, mut qb) = (Default::default(), Default::default());
+        assert!(a.take_into(&mut qa) && b.take_into(&mut qb));
+        let (fa, fb): (&Frame, &Frame) = (&qa[0], &qb[1]);
+        assert_eq!(fa.as_str().as_ptr(), fb.as_str().as_ptr());
     }
 }

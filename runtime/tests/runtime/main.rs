@@ -5,5 +5,8 @@
 
 mod bad_input;
 mod common;
+mod liveness;
+mod pubsub;
 mod router;
 mod rpc;
+mod upgrade;
