@@ -19,7 +19,12 @@ step "clippy (all targets, warnings are errors)"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 
 step "cargo test (workspace)"
-cargo test --workspace --locked
+# Snapshots are compared, never written: a changed snapshot fails (codegen-cli/tests/snapshots.rs
+# also fails on snapshot files no output produces).
+INSTA_UPDATE=no cargo test --workspace --locked
+
+step "generated chat outputs are fresh (twinwire check)"
+cargo run --quiet --locked -p twinwire-codegen -- check --config examples/chat/twinwire.toml
 
 if [ -f codegen-cli/ts/run-tests.sh ]; then
   step "TypeScript client tests (node --test)"
