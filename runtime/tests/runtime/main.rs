@@ -4,9 +4,11 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod bad_input;
+mod chat;
 mod common;
 mod liveness;
 mod pubsub;
+mod readme;
 mod router;
 mod rpc;
 mod upgrade;
