@@ -933,3 +933,91 @@ fn dedent(code: &str) -> String {
         .map(|l| format!("{}\n", l.strip_prefix("  ").unwrap_or(l)))
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn body(schema: Value) -> (String, Module) {
+        let defs = Defs::new(&BTreeMap::new()).unwrap();
+        let mut module = Module::default();
+        let code = Body::new(&mut module, &defs).finish(&Node::parse(&schema).unwrap());
+        (code, module)
+    }
+
+    #[test]
+    fn an_option_checks_only_a_present_value() {
+        let (code, module) = body(json!({"type": ["string", "null"], "minLength": 2}));
+        assert!(code.starts_with("  if (v !== null) {\n"), "{code}");
+        assert!(code.contains("\"too_short\""), "{code}");
+        assert!(module.uses("len") && module.uses("issue") && !module.uses("equal"));
+    }
+
+    #[test]
+    fn the_safe_integer_bound_is_reported_as_unsafe_integer_not_too_large() {
+        let (code, _) = body(json!({
+            "type": "integer", "format": "uint64", "minimum": 0, "maximum": 9007199254740991_u64
+        }));
+        assert!(code.contains("\"unsafe_integer\""), "{code}");
+        assert!(
+            !code.contains("too_large") && !code.contains("too_small"),
+            "{code}"
+        );
+        let (code, _) = body(json!({
+            "type": "integer", "format": "uint64", "minimum": 0, "maximum": 1000
+        }));
+        assert!(
+            code.contains("if (v > 1000) $issue(out, p, \"too_large\""),
+            "{code}"
+        );
+    }
+
+    #[test]
+    fn narrow_integers_outside_their_type_are_invalid_before_any_range() {
+        let (code, _) =
+            body(json!({"type": "integer", "format": "uint8", "minimum": 1, "maximum": 10}));
+        let invalid = code.find("if (v < 0 || v > 255)").unwrap();
+        let range = code.find("if (v < 1)").unwrap();
+        assert!(invalid < range, "{code}");
+        assert!(code.contains("\"too_large\""));
+    }
+
+    #[test]
+    fn tagged_unions_dispatch_on_their_tag() {
+        let (code, _) = body(json!({"oneOf": [
+            {"type": "object", "properties": {"op": {"const": "a"}, "x": {"type": "string"}}, "required": ["op", "x"]},
+            {"type": "object", "properties": {"op": {"const": "b"}}, "required": ["op"]}
+        ]}));
+        assert!(code.contains("else switch ($get(v, \"op\")) {"), "{code}");
+        assert!(
+            code.contains("case \"a\": {") && code.contains("case \"b\": {"),
+            "{code}"
+        );
+        assert!(
+            code.contains("unknown variant; expected one of \\\"a\\\", \\\"b\\\""),
+            "{code}"
+        );
+    }
+
+    #[test]
+    fn untagged_unions_take_the_first_variant_that_fits() {
+        let (code, module) = body(json!({"anyOf": [{"type": "boolean"}, {"type": "string"}]}));
+        assert!(code.contains("$u1: {"), "{code}");
+        assert!(code.contains("matches none of the accepted shapes"));
+        assert!(module.uses("fits"));
+    }
+
+    #[test]
+    fn patterns_are_shared_module_constants() {
+        let mut module = Module::default();
+        let defs = Defs::new(&BTreeMap::new()).unwrap();
+        let node = Node::parse(&json!({"type": "string", "pattern": "^a$"})).unwrap();
+        Body::new(&mut module, &defs).finish(&node);
+        Body::new(&mut module, &defs).finish(&node);
+        assert_eq!(
+            module.patterns(),
+            [("$re0".to_owned(), "\"^a$\"".to_owned())]
+        );
+    }
+}
