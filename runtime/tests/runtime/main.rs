@@ -5,6 +5,7 @@
 
 mod bad_input;
 mod chat;
+mod client;
 mod common;
 mod liveness;
 mod pubsub;
