@@ -2,9 +2,10 @@
 //!
 //! A generated validator reports what the server would: the same JSON-pointer paths (with
 //! wire names) and the same issue codes as Rust's `Validate` (`too_short`, `too_long`,
-//! `too_small`, `too_large`, `pattern`, `email`, `url`, `uuid`, `unsafe_integer`), and
-//! `invalid` where serde itself would refuse the value (wrong type, missing or unknown
-//! field, unknown variant, an integer outside its Rust type). Unions follow serde: a tagged
+//! `too_small`, `too_large`, `pattern`, `email`, `url`, `uuid`, `unsafe_integer`), and the
+//! codes the server gives what serde refuses: `required` (a missing field, at the field's
+//! path), `unknown_field`, and `invalid` for anything else (wrong type, unknown variant, an
+//! integer outside its Rust type). Unions follow serde: a tagged
 //! enum is dispatched on its tag so issues point inside the chosen variant, and an untagged
 //! one takes the first variant whose shape fits, as serde does.
 
@@ -24,6 +25,10 @@ const MAX_SAFE: f64 = 9_007_199_254_740_991.0;
 
 /// The code of an issue serde would raise: the value does not have the declared shape.
 const INVALID: &str = "invalid";
+/// The code the server gives a missing required field (on the field's own path).
+const REQUIRED: &str = "required";
+/// The code the server gives a field a strict type does not know.
+const UNKNOWN_FIELD: &str = "unknown_field";
 
 /// Module-level state shared by every validator of a file: which helper functions and
 /// regular expressions the generated code needs.
@@ -503,7 +508,7 @@ impl<'a> Body<'a> {
                 }
                 b.line(&format!("const {x} = $get({v}, {key});"));
                 if prop.required {
-                    let s = b.issue(out, &path, INVALID, &lit("missing required field"));
+                    let s = b.issue(out, &path, REQUIRED, &lit("missing required field"));
                     b.line(&format!("if ({x} === undefined) {s}"));
                     if !checks.is_empty() {
                         b.block("else", &checks);
@@ -516,7 +521,7 @@ impl<'a> Body<'a> {
                 b.module.use_helper("get");
                 let key = string_literal(name);
                 let path = b.at(p, &key);
-                let s = b.issue(out, &path, INVALID, &lit("missing required field"));
+                let s = b.issue(out, &path, REQUIRED, &lit("missing required field"));
                 b.line(&format!("if ($get({v}, {key}) === undefined) {s}"));
             }
             b.extra_keys(o, v, p, out);
@@ -543,14 +548,18 @@ impl<'a> Body<'a> {
         let k = self.name("k");
         let x = self.name("x");
         let path = self.at(p, &k);
-        let value_checks = |b: &mut Self, additional: &Additional, unknown: &str| match additional {
-            Additional::Any => {}
-            Additional::Forbidden => {
-                let s = b.issue(out, &path, INVALID, &lit(unknown));
-                b.line(&s);
-            }
-            Additional::Schema(node) => b.node(node, &x, &path, out),
-        };
+        // What a key beyond the named ones and the patterns may hold; `refusal` is the code
+        // and message when it may not exist at all.
+        let value_checks =
+            |b: &mut Self, additional: &Additional, refusal: (&str, &str)| match additional {
+                Additional::Any => {}
+                Additional::Forbidden => {
+                    let (code, message) = refusal;
+                    let s = b.issue(out, &path, code, &lit(message));
+                    b.line(&s);
+                }
+                Additional::Schema(node) => b.node(node, &x, &path, out),
+            };
         let body = self.nested(|b| {
             if let Some(names) = o.property_names.as_deref() {
                 b.node(names, &k, &path, out);
@@ -573,7 +582,7 @@ impl<'a> Body<'a> {
                 b.block(&format!("switch ({k})"), &cases);
             }
             if o.patterns.is_empty() {
-                value_checks(b, &o.additional, "unknown field");
+                value_checks(b, &o.additional, (UNKNOWN_FIELD, "unknown field"));
                 return;
             }
             let matched = b.name("m");
@@ -586,7 +595,8 @@ impl<'a> Body<'a> {
                 });
                 b.block(&format!("if ($test({re}, {k}))"), &checks);
             }
-            let rest = b.nested(|b| value_checks(b, &o.additional, "unexpected key"));
+            // A key no pattern matches is one serde cannot parse (e.g. not an integer).
+            let rest = b.nested(|b| value_checks(b, &o.additional, (INVALID, "unexpected key")));
             if !rest.is_empty() {
                 b.block(&format!("if (!{matched})"), &rest);
             }
@@ -762,7 +772,16 @@ impl<'a> Body<'a> {
                 b.text.push_str(&checks);
                 b.line("}");
             }
-            let s = b.issue(
+            let missing = b.issue(
+                out,
+                &tag_path,
+                REQUIRED,
+                &lit(&format!(
+                    "missing tag; expected one of {}",
+                    listed.join(", ")
+                )),
+            );
+            let unknown = b.issue(
                 out,
                 &tag_path,
                 INVALID,
@@ -771,7 +790,11 @@ impl<'a> Body<'a> {
                     listed.join(", ")
                 )),
             );
-            b.line(&format!("default: {s}"));
+            b.line("default:");
+            b.depth += 1;
+            b.line(&format!("if ($get({v}, {key}) === undefined) {missing}"));
+            b.line(&format!("else {unknown}"));
+            b.depth -= 1;
         });
         self.block(&format!("else switch ($get({v}, {key}))"), &body);
     }

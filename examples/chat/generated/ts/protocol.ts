@@ -48,7 +48,7 @@ function $len(text: string): number {
 
 /** Whether a value has a variant's shape (serde would pick it), whatever its constraints say. */
 function $fits(issues: readonly $Issue[]): boolean {
-  return issues.every((issue) => issue.code !== "invalid");
+  return issues.every((issue) => issue.code !== "invalid" && issue.code !== "required" && issue.code !== "unknown_field");
 }
 
 /** An absolute URL by the WHATWG rules (the server's `url` crate follows them too). */
@@ -89,7 +89,7 @@ function $v_Attachment(v: unknown, p: string, out: $Issue[]): void {
   if (!$isObject(v)) $issue(out, p, "invalid", "expected an object");
   else {
     const x1 = $get(v, "url");
-    if (x1 === undefined) $issue(out, $at(p, "url"), "invalid", "missing required field");
+    if (x1 === undefined) $issue(out, $at(p, "url"), "required", "missing required field");
     else {
       if (typeof x1 !== "string") $issue(out, $at(p, "url"), "invalid", "expected a string");
       else {
@@ -97,7 +97,7 @@ function $v_Attachment(v: unknown, p: string, out: $Issue[]): void {
       }
     }
     const x2 = $get(v, "name");
-    if (x2 === undefined) $issue(out, $at(p, "name"), "invalid", "missing required field");
+    if (x2 === undefined) $issue(out, $at(p, "name"), "required", "missing required field");
     else {
       if (x2 !== null) {
         if (typeof x2 !== "string") $issue(out, $at(p, "name"), "invalid", "expected a string");
@@ -115,7 +115,7 @@ function $v_Attachment(v: unknown, p: string, out: $Issue[]): void {
         case "name":
           continue;
       }
-      $issue(out, $at(p, k4), "invalid", "unknown field");
+      $issue(out, $at(p, k4), "unknown_field", "unknown field");
     }
   }
 }
@@ -144,7 +144,7 @@ function $v_AttachmentInput(v: unknown, p: string, out: $Issue[]): void {
   if (!$isObject(v)) $issue(out, p, "invalid", "expected an object");
   else {
     const x1 = $get(v, "url");
-    if (x1 === undefined) $issue(out, $at(p, "url"), "invalid", "missing required field");
+    if (x1 === undefined) $issue(out, $at(p, "url"), "required", "missing required field");
     else {
       if (typeof x1 !== "string") $issue(out, $at(p, "url"), "invalid", "expected a string");
       else {
@@ -169,7 +169,7 @@ function $v_AttachmentInput(v: unknown, p: string, out: $Issue[]): void {
         case "name":
           continue;
       }
-      $issue(out, $at(p, k4), "invalid", "unknown field");
+      $issue(out, $at(p, k4), "unknown_field", "unknown field");
     }
   }
 }
@@ -198,12 +198,12 @@ function $v_AuthSuccess(v: unknown, p: string, out: $Issue[]): void {
   if (!$isObject(v)) $issue(out, p, "invalid", "expected an object");
   else {
     const x1 = $get(v, "userId");
-    if (x1 === undefined) $issue(out, $at(p, "userId"), "invalid", "missing required field");
+    if (x1 === undefined) $issue(out, $at(p, "userId"), "required", "missing required field");
     else {
       if (typeof x1 !== "string") $issue(out, $at(p, "userId"), "invalid", "expected a string");
     }
     const x2 = $get(v, "userName");
-    if (x2 === undefined) $issue(out, $at(p, "userName"), "invalid", "missing required field");
+    if (x2 === undefined) $issue(out, $at(p, "userName"), "required", "missing required field");
     else {
       if (typeof x2 !== "string") $issue(out, $at(p, "userName"), "invalid", "expected a string");
     }
@@ -214,7 +214,7 @@ function $v_AuthSuccess(v: unknown, p: string, out: $Issue[]): void {
         case "userName":
           continue;
       }
-      $issue(out, $at(p, k3), "invalid", "unknown field");
+      $issue(out, $at(p, k3), "unknown_field", "unknown field");
     }
   }
 }
@@ -241,7 +241,7 @@ function $v_Authenticate(v: unknown, p: string, out: $Issue[]): void {
   if (!$isObject(v)) $issue(out, p, "invalid", "expected an object");
   else {
     const x1 = $get(v, "token");
-    if (x1 === undefined) $issue(out, $at(p, "token"), "invalid", "missing required field");
+    if (x1 === undefined) $issue(out, $at(p, "token"), "required", "missing required field");
     else {
       if (typeof x1 !== "string") $issue(out, $at(p, "token"), "invalid", "expected a string");
       else {
@@ -256,7 +256,7 @@ function $v_Authenticate(v: unknown, p: string, out: $Issue[]): void {
         case "token":
           continue;
       }
-      $issue(out, $at(p, k3), "invalid", "unknown field");
+      $issue(out, $at(p, k3), "unknown_field", "unknown field");
     }
   }
 }
@@ -287,17 +287,17 @@ function $v_Calculate(v: unknown, p: string, out: $Issue[]): void {
   if (!$isObject(v)) $issue(out, p, "invalid", "expected an object");
   else {
     const x1 = $get(v, "operation");
-    if (x1 === undefined) $issue(out, $at(p, "operation"), "invalid", "missing required field");
+    if (x1 === undefined) $issue(out, $at(p, "operation"), "required", "missing required field");
     else {
       $v_Operation(x1, $at(p, "operation"), out);
     }
     const x2 = $get(v, "a");
-    if (x2 === undefined) $issue(out, $at(p, "a"), "invalid", "missing required field");
+    if (x2 === undefined) $issue(out, $at(p, "a"), "required", "missing required field");
     else {
       if (typeof x2 !== "number" || !$N.isFinite(x2)) $issue(out, $at(p, "a"), "invalid", "expected a number");
     }
     const x3 = $get(v, "b");
-    if (x3 === undefined) $issue(out, $at(p, "b"), "invalid", "missing required field");
+    if (x3 === undefined) $issue(out, $at(p, "b"), "required", "missing required field");
     else {
       if (typeof x3 !== "number" || !$N.isFinite(x3)) $issue(out, $at(p, "b"), "invalid", "expected a number");
     }
@@ -309,7 +309,7 @@ function $v_Calculate(v: unknown, p: string, out: $Issue[]): void {
         case "b":
           continue;
       }
-      $issue(out, $at(p, k4), "invalid", "unknown field");
+      $issue(out, $at(p, k4), "unknown_field", "unknown field");
     }
   }
 }
@@ -336,7 +336,7 @@ function $v_CalculateResult(v: unknown, p: string, out: $Issue[]): void {
   if (!$isObject(v)) $issue(out, p, "invalid", "expected an object");
   else {
     const x1 = $get(v, "result");
-    if (x1 === undefined) $issue(out, $at(p, "result"), "invalid", "missing required field");
+    if (x1 === undefined) $issue(out, $at(p, "result"), "required", "missing required field");
     else {
       if (typeof x1 !== "number" || !$N.isFinite(x1)) $issue(out, $at(p, "result"), "invalid", "expected a number");
     }
@@ -346,7 +346,7 @@ function $v_CalculateResult(v: unknown, p: string, out: $Issue[]): void {
         case "result":
           continue;
       }
-      $issue(out, $at(p, k2), "invalid", "unknown field");
+      $issue(out, $at(p, k2), "unknown_field", "unknown field");
     }
   }
 }
@@ -385,39 +385,39 @@ function $v_ChatMessage(v: unknown, p: string, out: $Issue[]): void {
   if (!$isObject(v)) $issue(out, p, "invalid", "expected an object");
   else {
     const x1 = $get(v, "id");
-    if (x1 === undefined) $issue(out, $at(p, "id"), "invalid", "missing required field");
+    if (x1 === undefined) $issue(out, $at(p, "id"), "required", "missing required field");
     else {
       if (typeof x1 !== "string") $issue(out, $at(p, "id"), "invalid", "expected a string");
     }
     const x2 = $get(v, "roomId");
-    if (x2 === undefined) $issue(out, $at(p, "roomId"), "invalid", "missing required field");
+    if (x2 === undefined) $issue(out, $at(p, "roomId"), "required", "missing required field");
     else {
       if (typeof x2 !== "string") $issue(out, $at(p, "roomId"), "invalid", "expected a string");
     }
     const x3 = $get(v, "userId");
-    if (x3 === undefined) $issue(out, $at(p, "userId"), "invalid", "missing required field");
+    if (x3 === undefined) $issue(out, $at(p, "userId"), "required", "missing required field");
     else {
       if (typeof x3 !== "string") $issue(out, $at(p, "userId"), "invalid", "expected a string");
     }
     const x4 = $get(v, "userName");
-    if (x4 === undefined) $issue(out, $at(p, "userName"), "invalid", "missing required field");
+    if (x4 === undefined) $issue(out, $at(p, "userName"), "required", "missing required field");
     else {
       if (typeof x4 !== "string") $issue(out, $at(p, "userName"), "invalid", "expected a string");
     }
     const x5 = $get(v, "text");
-    if (x5 === undefined) $issue(out, $at(p, "text"), "invalid", "missing required field");
+    if (x5 === undefined) $issue(out, $at(p, "text"), "required", "missing required field");
     else {
       if (typeof x5 !== "string") $issue(out, $at(p, "text"), "invalid", "expected a string");
     }
     const x6 = $get(v, "attachment");
-    if (x6 === undefined) $issue(out, $at(p, "attachment"), "invalid", "missing required field");
+    if (x6 === undefined) $issue(out, $at(p, "attachment"), "required", "missing required field");
     else {
       if (x6 !== null) {
         $v_Attachment(x6, $at(p, "attachment"), out);
       }
     }
     const x7 = $get(v, "timestamp");
-    if (x7 === undefined) $issue(out, $at(p, "timestamp"), "invalid", "missing required field");
+    if (x7 === undefined) $issue(out, $at(p, "timestamp"), "required", "missing required field");
     else {
       if (typeof x7 !== "number" || !$N.isInteger(x7)) $issue(out, $at(p, "timestamp"), "invalid", "expected an integer");
       else {
@@ -439,7 +439,7 @@ function $v_ChatMessage(v: unknown, p: string, out: $Issue[]): void {
         case "timestamp":
           continue;
       }
-      $issue(out, $at(p, k8), "invalid", "unknown field");
+      $issue(out, $at(p, k8), "unknown_field", "unknown field");
     }
   }
 }
@@ -472,7 +472,7 @@ function $v_GetMessages(v: unknown, p: string, out: $Issue[]): void {
   if (!$isObject(v)) $issue(out, p, "invalid", "expected an object");
   else {
     const x1 = $get(v, "roomId");
-    if (x1 === undefined) $issue(out, $at(p, "roomId"), "invalid", "missing required field");
+    if (x1 === undefined) $issue(out, $at(p, "roomId"), "required", "missing required field");
     else {
       if (typeof x1 !== "string") $issue(out, $at(p, "roomId"), "invalid", "expected a string");
       else {
@@ -499,7 +499,7 @@ function $v_GetMessages(v: unknown, p: string, out: $Issue[]): void {
         case "limit":
           continue;
       }
-      $issue(out, $at(p, k4), "invalid", "unknown field");
+      $issue(out, $at(p, k4), "unknown_field", "unknown field");
     }
   }
 }
@@ -526,7 +526,7 @@ function $v_JoinRoom(v: unknown, p: string, out: $Issue[]): void {
   if (!$isObject(v)) $issue(out, p, "invalid", "expected an object");
   else {
     const x1 = $get(v, "roomId");
-    if (x1 === undefined) $issue(out, $at(p, "roomId"), "invalid", "missing required field");
+    if (x1 === undefined) $issue(out, $at(p, "roomId"), "required", "missing required field");
     else {
       if (typeof x1 !== "string") $issue(out, $at(p, "roomId"), "invalid", "expected a string");
       else {
@@ -541,7 +541,7 @@ function $v_JoinRoom(v: unknown, p: string, out: $Issue[]): void {
         case "roomId":
           continue;
       }
-      $issue(out, $at(p, k3), "invalid", "unknown field");
+      $issue(out, $at(p, k3), "unknown_field", "unknown field");
     }
   }
 }
@@ -568,7 +568,7 @@ function $v_LeaveRoom(v: unknown, p: string, out: $Issue[]): void {
   if (!$isObject(v)) $issue(out, p, "invalid", "expected an object");
   else {
     const x1 = $get(v, "roomId");
-    if (x1 === undefined) $issue(out, $at(p, "roomId"), "invalid", "missing required field");
+    if (x1 === undefined) $issue(out, $at(p, "roomId"), "required", "missing required field");
     else {
       if (typeof x1 !== "string") $issue(out, $at(p, "roomId"), "invalid", "expected a string");
       else {
@@ -583,7 +583,7 @@ function $v_LeaveRoom(v: unknown, p: string, out: $Issue[]): void {
         case "roomId":
           continue;
       }
-      $issue(out, $at(p, k3), "invalid", "unknown field");
+      $issue(out, $at(p, k3), "unknown_field", "unknown field");
     }
   }
 }
@@ -612,12 +612,12 @@ function $v_Messages(v: unknown, p: string, out: $Issue[]): void {
   if (!$isObject(v)) $issue(out, p, "invalid", "expected an object");
   else {
     const x1 = $get(v, "roomId");
-    if (x1 === undefined) $issue(out, $at(p, "roomId"), "invalid", "missing required field");
+    if (x1 === undefined) $issue(out, $at(p, "roomId"), "required", "missing required field");
     else {
       if (typeof x1 !== "string") $issue(out, $at(p, "roomId"), "invalid", "expected a string");
     }
     const x2 = $get(v, "messages");
-    if (x2 === undefined) $issue(out, $at(p, "messages"), "invalid", "missing required field");
+    if (x2 === undefined) $issue(out, $at(p, "messages"), "required", "missing required field");
     else {
       if (!$A.isArray(x2)) $issue(out, $at(p, "messages"), "invalid", "expected an array");
       else {
@@ -634,7 +634,7 @@ function $v_Messages(v: unknown, p: string, out: $Issue[]): void {
         case "messages":
           continue;
       }
-      $issue(out, $at(p, k5), "invalid", "unknown field");
+      $issue(out, $at(p, k5), "unknown_field", "unknown field");
     }
   }
 }
@@ -702,17 +702,17 @@ function $v_RoomInfo(v: unknown, p: string, out: $Issue[]): void {
   if (!$isObject(v)) $issue(out, p, "invalid", "expected an object");
   else {
     const x1 = $get(v, "id");
-    if (x1 === undefined) $issue(out, $at(p, "id"), "invalid", "missing required field");
+    if (x1 === undefined) $issue(out, $at(p, "id"), "required", "missing required field");
     else {
       if (typeof x1 !== "string") $issue(out, $at(p, "id"), "invalid", "expected a string");
     }
     const x2 = $get(v, "name");
-    if (x2 === undefined) $issue(out, $at(p, "name"), "invalid", "missing required field");
+    if (x2 === undefined) $issue(out, $at(p, "name"), "required", "missing required field");
     else {
       if (typeof x2 !== "string") $issue(out, $at(p, "name"), "invalid", "expected a string");
     }
     const x3 = $get(v, "userCount");
-    if (x3 === undefined) $issue(out, $at(p, "userCount"), "invalid", "missing required field");
+    if (x3 === undefined) $issue(out, $at(p, "userCount"), "required", "missing required field");
     else {
       if (typeof x3 !== "number" || !$N.isInteger(x3)) $issue(out, $at(p, "userCount"), "invalid", "expected an integer");
       else {
@@ -727,7 +727,7 @@ function $v_RoomInfo(v: unknown, p: string, out: $Issue[]): void {
         case "userCount":
           continue;
       }
-      $issue(out, $at(p, k4), "invalid", "unknown field");
+      $issue(out, $at(p, k4), "unknown_field", "unknown field");
     }
   }
 }
@@ -754,7 +754,7 @@ function $v_RoomList(v: unknown, p: string, out: $Issue[]): void {
   if (!$isObject(v)) $issue(out, p, "invalid", "expected an object");
   else {
     const x1 = $get(v, "rooms");
-    if (x1 === undefined) $issue(out, $at(p, "rooms"), "invalid", "missing required field");
+    if (x1 === undefined) $issue(out, $at(p, "rooms"), "required", "missing required field");
     else {
       if (!$A.isArray(x1)) $issue(out, $at(p, "rooms"), "invalid", "expected an array");
       else {
@@ -770,7 +770,7 @@ function $v_RoomList(v: unknown, p: string, out: $Issue[]): void {
         case "rooms":
           continue;
       }
-      $issue(out, $at(p, k4), "invalid", "unknown field");
+      $issue(out, $at(p, k4), "unknown_field", "unknown field");
     }
   }
 }
@@ -801,7 +801,7 @@ function $v_SendMessage(v: unknown, p: string, out: $Issue[]): void {
   if (!$isObject(v)) $issue(out, p, "invalid", "expected an object");
   else {
     const x1 = $get(v, "roomId");
-    if (x1 === undefined) $issue(out, $at(p, "roomId"), "invalid", "missing required field");
+    if (x1 === undefined) $issue(out, $at(p, "roomId"), "required", "missing required field");
     else {
       if (typeof x1 !== "string") $issue(out, $at(p, "roomId"), "invalid", "expected a string");
       else {
@@ -811,7 +811,7 @@ function $v_SendMessage(v: unknown, p: string, out: $Issue[]): void {
       }
     }
     const x3 = $get(v, "text");
-    if (x3 === undefined) $issue(out, $at(p, "text"), "invalid", "missing required field");
+    if (x3 === undefined) $issue(out, $at(p, "text"), "required", "missing required field");
     else {
       if (typeof x3 !== "string") $issue(out, $at(p, "text"), "invalid", "expected a string");
       else {
@@ -834,7 +834,7 @@ function $v_SendMessage(v: unknown, p: string, out: $Issue[]): void {
         case "attachment":
           continue;
       }
-      $issue(out, $at(p, k6), "invalid", "unknown field");
+      $issue(out, $at(p, k6), "unknown_field", "unknown field");
     }
   }
 }
@@ -861,7 +861,7 @@ function $v_TypingStart(v: unknown, p: string, out: $Issue[]): void {
   if (!$isObject(v)) $issue(out, p, "invalid", "expected an object");
   else {
     const x1 = $get(v, "roomId");
-    if (x1 === undefined) $issue(out, $at(p, "roomId"), "invalid", "missing required field");
+    if (x1 === undefined) $issue(out, $at(p, "roomId"), "required", "missing required field");
     else {
       if (typeof x1 !== "string") $issue(out, $at(p, "roomId"), "invalid", "expected a string");
       else {
@@ -876,7 +876,7 @@ function $v_TypingStart(v: unknown, p: string, out: $Issue[]): void {
         case "roomId":
           continue;
       }
-      $issue(out, $at(p, k3), "invalid", "unknown field");
+      $issue(out, $at(p, k3), "unknown_field", "unknown field");
     }
   }
 }
@@ -903,7 +903,7 @@ function $v_TypingStop(v: unknown, p: string, out: $Issue[]): void {
   if (!$isObject(v)) $issue(out, p, "invalid", "expected an object");
   else {
     const x1 = $get(v, "roomId");
-    if (x1 === undefined) $issue(out, $at(p, "roomId"), "invalid", "missing required field");
+    if (x1 === undefined) $issue(out, $at(p, "roomId"), "required", "missing required field");
     else {
       if (typeof x1 !== "string") $issue(out, $at(p, "roomId"), "invalid", "expected a string");
       else {
@@ -918,7 +918,7 @@ function $v_TypingStop(v: unknown, p: string, out: $Issue[]): void {
         case "roomId":
           continue;
       }
-      $issue(out, $at(p, k3), "invalid", "unknown field");
+      $issue(out, $at(p, k3), "unknown_field", "unknown field");
     }
   }
 }
@@ -949,17 +949,17 @@ function $v_UserJoined(v: unknown, p: string, out: $Issue[]): void {
   if (!$isObject(v)) $issue(out, p, "invalid", "expected an object");
   else {
     const x1 = $get(v, "roomId");
-    if (x1 === undefined) $issue(out, $at(p, "roomId"), "invalid", "missing required field");
+    if (x1 === undefined) $issue(out, $at(p, "roomId"), "required", "missing required field");
     else {
       if (typeof x1 !== "string") $issue(out, $at(p, "roomId"), "invalid", "expected a string");
     }
     const x2 = $get(v, "userId");
-    if (x2 === undefined) $issue(out, $at(p, "userId"), "invalid", "missing required field");
+    if (x2 === undefined) $issue(out, $at(p, "userId"), "required", "missing required field");
     else {
       if (typeof x2 !== "string") $issue(out, $at(p, "userId"), "invalid", "expected a string");
     }
     const x3 = $get(v, "userName");
-    if (x3 === undefined) $issue(out, $at(p, "userName"), "invalid", "missing required field");
+    if (x3 === undefined) $issue(out, $at(p, "userName"), "required", "missing required field");
     else {
       if (typeof x3 !== "string") $issue(out, $at(p, "userName"), "invalid", "expected a string");
     }
@@ -971,7 +971,7 @@ function $v_UserJoined(v: unknown, p: string, out: $Issue[]): void {
         case "userName":
           continue;
       }
-      $issue(out, $at(p, k4), "invalid", "unknown field");
+      $issue(out, $at(p, k4), "unknown_field", "unknown field");
     }
   }
 }
@@ -1000,12 +1000,12 @@ function $v_UserLeft(v: unknown, p: string, out: $Issue[]): void {
   if (!$isObject(v)) $issue(out, p, "invalid", "expected an object");
   else {
     const x1 = $get(v, "roomId");
-    if (x1 === undefined) $issue(out, $at(p, "roomId"), "invalid", "missing required field");
+    if (x1 === undefined) $issue(out, $at(p, "roomId"), "required", "missing required field");
     else {
       if (typeof x1 !== "string") $issue(out, $at(p, "roomId"), "invalid", "expected a string");
     }
     const x2 = $get(v, "userId");
-    if (x2 === undefined) $issue(out, $at(p, "userId"), "invalid", "missing required field");
+    if (x2 === undefined) $issue(out, $at(p, "userId"), "required", "missing required field");
     else {
       if (typeof x2 !== "string") $issue(out, $at(p, "userId"), "invalid", "expected a string");
     }
@@ -1016,7 +1016,7 @@ function $v_UserLeft(v: unknown, p: string, out: $Issue[]): void {
         case "userId":
           continue;
       }
-      $issue(out, $at(p, k3), "invalid", "unknown field");
+      $issue(out, $at(p, k3), "unknown_field", "unknown field");
     }
   }
 }
@@ -1049,22 +1049,22 @@ function $v_UserTyping(v: unknown, p: string, out: $Issue[]): void {
   if (!$isObject(v)) $issue(out, p, "invalid", "expected an object");
   else {
     const x1 = $get(v, "roomId");
-    if (x1 === undefined) $issue(out, $at(p, "roomId"), "invalid", "missing required field");
+    if (x1 === undefined) $issue(out, $at(p, "roomId"), "required", "missing required field");
     else {
       if (typeof x1 !== "string") $issue(out, $at(p, "roomId"), "invalid", "expected a string");
     }
     const x2 = $get(v, "userId");
-    if (x2 === undefined) $issue(out, $at(p, "userId"), "invalid", "missing required field");
+    if (x2 === undefined) $issue(out, $at(p, "userId"), "required", "missing required field");
     else {
       if (typeof x2 !== "string") $issue(out, $at(p, "userId"), "invalid", "expected a string");
     }
     const x3 = $get(v, "userName");
-    if (x3 === undefined) $issue(out, $at(p, "userName"), "invalid", "missing required field");
+    if (x3 === undefined) $issue(out, $at(p, "userName"), "required", "missing required field");
     else {
       if (typeof x3 !== "string") $issue(out, $at(p, "userName"), "invalid", "expected a string");
     }
     const x4 = $get(v, "typing");
-    if (x4 === undefined) $issue(out, $at(p, "typing"), "invalid", "missing required field");
+    if (x4 === undefined) $issue(out, $at(p, "typing"), "required", "missing required field");
     else {
       if (typeof x4 !== "boolean") $issue(out, $at(p, "typing"), "invalid", "expected a boolean");
     }
@@ -1077,7 +1077,7 @@ function $v_UserTyping(v: unknown, p: string, out: $Issue[]): void {
         case "typing":
           continue;
       }
-      $issue(out, $at(p, k5), "invalid", "unknown field");
+      $issue(out, $at(p, k5), "unknown_field", "unknown field");
     }
   }
 }

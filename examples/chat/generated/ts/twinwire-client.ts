@@ -1224,7 +1224,7 @@ export class TwinwireClient<P extends ProtocolDescriptor> {
       code,
       reason,
     );
-    for (const pending of [...this.#pending.values()]) 
+    for (const pending of [...this.#pending.values()]) if (pending.sent) this.#settle(pending, lost, undefined);
     if (this.#closing) {
       this.#closing = false;
       this.#setState("closed", { code, reason, discarded: 0 });
