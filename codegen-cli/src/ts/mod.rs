@@ -150,89 +150,11 @@ impl ProtocolFile {
             type_names.insert(ident.clone());
         }
 
-        // Each message's payload gets a type named after the message, unless the payload
-        // already is a definition of that name.
-        let mut names: Vec<MessageNames> = Vec::with_capacity(manifest.messages.len());
-        let mut synthetic = Vec::new();
-        for m in &manifest.messages {
-            let ident = identifier(&m.rust_name);
-            let Some(schema) = &m.payload else {
-                names.push(MessageNames {
-                    ident,
-                    payload_type: None,
-                });
-                continue;
-            };
-            let node = Node::parse(schema).map_err(|e| Error::Schema {
-                context: format!("the payload of `{}`", m.kind),
-                message: e.to_string(),
-            })?;
-            let direct = matches!(&node.kind, Kind::Ref(def) if defs.ident(def) == Some(&ident));
-            let payload_type = if direct {
-                ident.clone()
-            } else {
-                let mut name = ident.clone();
-                let mut n = 1;
-                while type_names.contains(&name) {
-                    name = if n == 1 {
-                        format!("{ident}Payload")
-                    } else {
-                        format!("{ident}Payload{n}")
-                    };
-                    n += 1;
-                }
-                let mut node = node;
-                if node.doc.is_none() && !m.doc.is_empty() {
-                    node.doc = Some(m.doc.clone());
-                }
-                synthetic.push(type_view(&name, &node, &printer, &mut module, &defs));
-                type_names.insert(name.clone());
-                name
-            };
-            names.push(MessageNames {
-                ident,
-                payload_type: Some(payload_type),
-            });
-        }
+        let (names, synthetic) =
+            message_names(manifest, &defs, &printer, &mut module, &mut type_names)?;
         types.extend(synthetic);
 
-        let ident_of = |kind: &str| {
-            manifest
-                .messages
-                .iter()
-                .position(|m| m.kind == kind)
-                .map(|i| names[i].ident.clone())
-        };
-        let mut messages = Vec::new();
-        // Server messages first: RPC descriptors refer to their responses' constants.
-        for direction in [Direction::Server, Direction::Client] {
-            for (m, n) in manifest.messages.iter().zip(&names) {
-                if m.direction != direction {
-                    continue;
-                }
-                let response = manifest
-                    .rpc_for_request(&m.kind)
-                    .and_then(|r| ident_of(&r.response));
-                let (payload_type, validate) = match &n.payload_type {
-                    Some(t) => (t.clone(), format!("validate{t}")),
-                    None => {
-                        module.use_helper("noPayload");
-                        ("undefined".to_owned(), "$noPayload".to_owned())
-                    }
-                };
-                messages.push(MessageView {
-                    ident: n.ident.clone(),
-                    doc: doc_comment(&m.doc, ""),
-                    type_literal: string_literal(&m.kind),
-                    direction: m.direction.as_str(),
-                    payload_type,
-                    has_payload: n.payload_type.is_some(),
-                    validate,
-                    response,
-                });
-            }
-        }
-
+        let messages = descriptors(manifest, &names, &mut module);
         let envelopes = |direction: Direction| {
             manifest
                 .messages
@@ -249,8 +171,9 @@ impl ProtocolFile {
             manifest
                 .messages
                 .iter()
-                .position(|m| m.kind == kind)
-                .and_then(|i| names[i].payload_type.clone())
+                .zip(&names)
+                .find(|(m, _)| m.kind == kind)
+                .and_then(|(_, n)| n.payload_type.clone())
                 .unwrap_or_else(|| "undefined".to_owned())
         };
         let rpcs = manifest
@@ -333,6 +256,106 @@ impl ProtocolFile {
         }
         Ok(())
     }
+}
+
+/// Each message's descriptor name and payload type name. A payload gets a type named after
+/// its message unless it already is a definition of that name (the usual case); the new
+/// types are returned too.
+fn message_names(
+    manifest: &Manifest,
+    defs: &Defs,
+    printer: &TypePrinter<'_>,
+    module: &mut Module,
+    type_names: &mut BTreeSet<String>,
+) -> Result<(Vec<MessageNames>, Vec<TypeView>), Error> {
+    let mut names = Vec::with_capacity(manifest.messages.len());
+    let mut synthetic = Vec::new();
+    for m in &manifest.messages {
+        let ident = identifier(&m.rust_name);
+        let Some(schema) = &m.payload else {
+            names.push(MessageNames {
+                ident,
+                payload_type: None,
+            });
+            continue;
+        };
+        let mut node = Node::parse(schema).map_err(|e| Error::Schema {
+            context: format!("the payload of `{}`", m.kind),
+            message: e.to_string(),
+        })?;
+        let direct = matches!(&node.kind, Kind::Ref(def) if defs.ident(def) == Some(&ident));
+        let payload_type = if direct {
+            ident.clone()
+        } else {
+            let mut name = ident.clone();
+            let mut n = 1;
+            while type_names.contains(&name) {
+                name = if n == 1 {
+                    format!("{ident}Payload")
+                } else {
+                    format!("{ident}Payload{n}")
+                };
+                n += 1;
+            }
+            if node.doc.is_none() && !m.doc.is_empty() {
+                node.doc = Some(m.doc.clone());
+            }
+            synthetic.push(type_view(&name, &node, printer, module, defs));
+            type_names.insert(name.clone());
+            name
+        };
+        names.push(MessageNames {
+            ident,
+            payload_type: Some(payload_type),
+        });
+    }
+    Ok((names, synthetic))
+}
+
+/// The message descriptors, server messages first: an RPC descriptor refers to its
+/// response's constant, which must be initialized before it.
+fn descriptors(
+    manifest: &Manifest,
+    names: &[MessageNames],
+    module: &mut Module,
+) -> Vec<MessageView> {
+    let ident_of = |kind: &str| {
+        manifest
+            .messages
+            .iter()
+            .zip(names)
+            .find(|(m, _)| m.kind == kind)
+            .map(|(_, n)| n.ident.clone())
+    };
+    let mut messages = Vec::new();
+    for direction in [Direction::Server, Direction::Client] {
+        for (m, n) in manifest.messages.iter().zip(names) {
+            if m.direction != direction {
+                continue;
+            }
+            let response = manifest
+                .rpc_for_request(&m.kind)
+                .and_then(|r| ident_of(&r.response));
+            let (payload_type, validate) = match &n.payload_type {
+                Some(t) => (t.clone(), format!("validate{t}")),
+                None => {
+                    module.use_helper("noPayload");
+                    ("undefined".to_owned(), "$noPayload".to_owned())
+                }
+            };
+            messages.push(MessageView {
+                ident: n.ident.clone(),
+                doc: doc_comment(&m.doc, ""),
+                type_literal: string_literal(&m.kind),
+                direction: m.direction.as_str(),
+                payload_type,
+                has_payload: n.payload_type.is_some(),
+                validate,
+                response,
+            });
+        }
+    }
+    messages
 }
 
 fn collision(name: &str, first: &str, second: &str) -> Error {
