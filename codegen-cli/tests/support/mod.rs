@@ -12,8 +12,6 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use serde::Serialize;
-use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 use twinwire::{Manifest, Message};
 use twinwire_codegen::Generator;
@@ -454,9 +452,4 @@ pub fn round_trip(name: &str, manifest: Manifest, verdict: VerdictFn, samples: &
         work.keep().display(),
         failures.join("\n")
     );
-}
-
-/// Judges a payload as message `M` (for protocols outside the corpus crate).
-pub fn judge<M: Message + Serialize + DeserializeOwned>(payload: Option<&Value>) -> Verdict {
-    twinwire_corpus::judge::<M>(payload)
 }
