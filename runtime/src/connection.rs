@@ -293,7 +293,7 @@ pub(crate) async fn run<D, S>(
     };
     driver.open().await;
     let close = driver.serve().await;
-    driver.finish(close).await;
+    Box::pin(driver.finish(close)).await;
     drop(slot);
 }
 
@@ -348,7 +348,7 @@ where
     /// Runs the connection until it ends, returning how.
     async fn serve(&mut self) -> CloseInfo {
         if *self.shutdown.borrow() {
-            return self.shut_down().await;
+            return Box::pin(self.shut_down()).await;
         }
         let config = &self.conn.shared.config;
         let (max_in_flight, read_pause) = (config.max_in_flight, config.outbound_queue / 2);
@@ -367,7 +367,7 @@ where
                 self.in_flight.len() < max_in_flight && self.conn.outbox.len() <= read_pause;
             tokio::select! {
                 biased;
-                _ = self.shutdown.changed() => return self.shut_down().await,
+                _ = self.shutdown.changed() => return Box::pin(self.shut_down()).await,
                 ready = poll_fn(|cx| self.conn.outbox.poll_ready(cx, &mut self.buf)) => {
                     match ready {
                         Ready::Frames => {
@@ -383,7 +383,7 @@ where
                                     ErrorPayload::new(ErrorCode::ResourceExhausted, request.reason.clone()),
                                 );
                             }
-                            return self.close(request.code, request.reason).await;
+                            return Box::pin(self.close(request.code, request.reason)).await;
                         }
                     }
                 }
@@ -407,7 +407,8 @@ where
                     match self.liveness(interval, timeout) {
                         Liveness::Wait(at) => timer.as_mut().reset(at),
                         Liveness::Ping(at) => {
-                            if let Err(info) = self.send_now(WsMessage::Ping(Bytes::new())).await {
+                            let ping = self.send_now(WsMessage::Ping(Bytes::new()));
+                            if let Err(info) = Box::pin(ping).await {
                                 return info;
                             }
                             timer.as_mut().reset(at);
@@ -437,7 +438,7 @@ where
         let message = match message {
             None => return Some(CloseInfo::abnormal("the connection dropped")),
             Some(Ok(message)) => message,
-            Some(Err(err)) => return Some(self.read_failed(err).await),
+            Some(Err(err)) => return Some(Box::pin(self.read_failed(err)).await),
         };
         // Any traffic proves the client alive, not only a pong.
         self.last_seen = Instant::now();
@@ -447,10 +448,8 @@ where
             WsMessage::Binary(bytes) => match std::str::from_utf8(&bytes) {
                 Ok(text) => self.dispatch(text),
                 Err(_) => {
-                    return Some(
-                        self.protocol_close(1007, "binary frame is not valid UTF-8")
-                            .await,
-                    );
+                    let close = self.protocol_close(1007, "binary frame is not valid UTF-8");
+                    return Some(Box::pin(close).await);
                 }
             },
             WsMessage::Close(frame) => {
@@ -466,7 +465,7 @@ where
                 );
                 // Sends the close echo the WebSocket library has queued.
                 let close_timeout = self.conn.shared.config.close_timeout;
-                let _ = timeout(close_timeout, self.socket.flush()).await;
+                let _ = Box::pin(timeout(close_timeout, self.socket.flush())).await;
                 return Some(info);
             }
             WsMessage::Ping(_) | WsMessage::Pong(_) | WsMessage::Frame(_) => {}
