@@ -12,6 +12,9 @@ if [ ! -x node_modules/.bin/tsc ] || ! cmp -s package-lock.json node_modules/.pa
   cp package-lock.json node_modules/.package-lock.json.src
 fi
 
+step "redis-server for the Redis pub/sub tests (runtime-redis/tests)"
+command -v redis-server >/dev/null || (apt-get update && apt-get install -y redis-server)
+
 step "rustfmt"
 cargo fmt --all -- --check
 
