@@ -1,0 +1,40 @@
+//! The twinwire server of the benchmarks: the [`Bench`](twinwire_bench::protocol::Bench)
+//! protocol on `twinwire-runtime` with its default configuration (only the connection
+//! limit is raised, for the 10,000-connection scenarios).
+//!
+//! `twinwire-echo [ADDR]` (default `127.0.0.1:0`) prints `listening <addr>` once it accepts
+//! connections and serves until Ctrl-C.
+
+use twinwire_bench::protocol::{Echo, EchoReply, News, Publish, Subscribe, Subscribed};
+use twinwire_runtime::{Context, Router, RpcContext, Server, ServerConfig};
+
+#[tokio::main]
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let addr = std::env::args()
+        .nth(1)
+        .unwrap_or_else(|| "127.0.0.1:0".to_owned());
+    let router = Router::<()>::new()
+        .rpc(
+            |_ctx: RpcContext<(), Echo>, req: Echo| async move { Ok(EchoReply { text: req.text }) },
+        )
+        .rpc(
+            |ctx: RpcContext<(), Subscribe>, req: Subscribe| async move {
+                ctx.subscribe(&req.topic).await?;
+                Ok(Subscribed { topic: req.topic })
+            },
+        )
+        .on(|ctx: Context, msg: Publish| async move {
+            ctx.publish(&msg.topic, &News { text: msg.text }).await?;
+            Ok(())
+        });
+    let config = ServerConfig::default().max_connections(twinwire_bench::MAX_CONNECTIONS);
+    let handle = Server::builder(router)
+        .config(config)
+        .build()?
+        .bind(addr)
+        .await?;
+    twinwire_bench::servers::announce(handle.local_addr())?;
+    tokio::signal::ctrl_c().await?;
+    handle.shutdown().await?;
+    Ok(())
+}
