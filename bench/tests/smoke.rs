@@ -22,13 +22,19 @@ async fn smoke_mode_measures_both_rust_servers_without_errors() {
     for kind in [ServerKind::Twinwire, ServerKind::RawRust] {
         let echo = &results.echo[&kind];
         assert_eq!(echo.len(), plan.runs, "{kind}");
-        assert!(echo.iter().all(|run| run.round_trips > 0), "{kind}: {echo:?}");
+        assert!(
+            echo.iter().all(|run| run.round_trips > 0),
+            "{kind}: {echo:?}"
+        );
         assert!(echo.iter().all(|run| run.server_cpu.is_some()), "{kind}");
 
         for &size in &plan.fanout_sizes {
             let fanout = &results.fanout[&(kind, size)];
             assert_eq!(fanout.deliveries.len(), plan.fanout_publishes, "{kind}");
-            assert!(fanout.deliveries.iter().all(|d| d.delivered == size), "{kind}");
+            assert!(
+                fanout.deliveries.iter().all(|d| d.delivered == size),
+                "{kind}"
+            );
         }
 
         let memory = &results.memory[&kind];
