@@ -274,6 +274,10 @@ test("a dropped connection rejects requests in flight but keeps queued ones for 
 
   const queued = h.client.request(GetMessages, { roomId: "queued" });
   assert.equal(h.client.queued, 1);
+  // Let attempts fail while the request waits in the queue: each failure is a drop too.
+  const failures = h.states.filter((s) => s.state === "reconnecting").length;
+  await until(() => h.states.filter((s) => s.state === "reconnecting").length >= failures + 2, "two failed attempts");
+  assert.equal(h.client.queued, 1, "failed attempts keep the queued request");
   await h.server.restart();
   const conn2 = await h.server.nextConnection();
   const frame = await conn2.nextFrame();
