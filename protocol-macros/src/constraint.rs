@@ -185,9 +185,18 @@ impl FieldConstraints {
             .iter()
             .map(|c| match c {
                 Constraint::Length { min, max, .. } => {
+                    let map_min = opt(min.as_ref().map(|m| quote!(#m)));
+                    let map_max = opt(max.as_ref().map(|m| quote!(#m)));
                     let min = min.as_ref().map(|m| quote!(min = #m,));
                     let max = max.as_ref().map(|m| quote!(max = #m,));
-                    quote!(#[schemars(length(#min #max))])
+                    // schemars' `length` covers strings and arrays; maps need the transform.
+                    quote! {
+                        #[schemars(length(#min #max))]
+                        #[schemars(transform = ::twinwire::__private::constraints::MapLength {
+                            min: #map_min,
+                            max: #map_max,
+                        })]
+                    }
                 }
                 Constraint::Range { min, max, .. } => {
                     let min = min.as_ref().map(|m| quote!(min = #m,));

@@ -329,3 +329,37 @@ mod tests {
         );
     }
 }
+
+/// Carries `length(min, max)` on a map field into its JSON Schema as `minProperties` /
+/// `maxProperties`.
+///
+/// schemars writes `length` only for strings and arrays, so without this a map's length
+/// limit would be enforced by `validate()` but invisible to every other reader of the
+/// schema. It leaves any schema that is not an object untouched, so the macro can attach it
+/// to every `length` constraint without knowing the field's type.
+#[derive(Clone, Copy, Debug)]
+pub struct MapLength {
+    /// Smallest number of entries, if any.
+    pub min: Option<u64>,
+    /// Largest number of entries, if any.
+    pub max: Option<u64>,
+}
+
+impl schemars::transform::Transform for MapLength {
+    fn transform(&mut self, schema: &mut schemars::Schema) {
+        let is_object = match schema.get("type") {
+            Some(serde_json::Value::String(t)) => t == "object",
+            Some(serde_json::Value::Array(types)) => types.iter().any(|t| t == "object"),
+            _ => false,
+        };
+        if !is_object {
+            return;
+        }
+        if let Some(min) = self.min {
+            schema.insert("minProperties".into(), min.into());
+        }
+        if let Some(max) = self.max {
+            schema.insert("maxProperties".into(), max.into());
+        }
+    }
+}

@@ -210,8 +210,43 @@ fn serde_path_to_error_free(value: Value) -> Result<Manifest, ManifestError> {
     serde_json::from_value(value).map_err(|e| ManifestError::Malformed(e.to_string()))
 }
 
+/// The definition name a `#/$defs/…` reference segment points to.
+///
+/// A `$ref` is a URI fragment holding a JSON pointer, so a name is escaped twice: JSON
+/// pointer (`~0`, `~1`) inside URI percent-encoding, which is how schemars writes a
+/// non-ASCII name (`Gr%C3%B6%C3%9Fe`).
 fn decode_pointer_segment(segment: &str) -> String {
-    segment.replace("~1", "/").replace("~0", "~")
+    percent_decode(segment)
+        .replace("~1", "/")
+        .replace("~0", "~")
+}
+
+/// Decodes `%XX` escapes; a malformed escape or invalid UTF-8 is kept as written, so a
+/// hand-edited manifest gets a "does not resolve" error rather than a panic.
+fn percent_decode(text: &str) -> String {
+    if !text.contains('%') {
+        return text.to_owned();
+    }
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let escaped = (bytes[i] == b'%')
+            .then(|| text.get(i + 1..i + 3))
+            .flatten()
+            .and_then(|hex| u8::from_str_radix(hex, 16).ok());
+        match escaped {
+            Some(byte) => {
+                out.push(byte);
+                i += 3;
+            }
+            None => {
+                out.push(bytes[i]);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8(out).unwrap_or_else(|_| text.to_owned())
 }
 
 /// Why a manifest could not be built or read.
@@ -488,11 +523,29 @@ const INPUT_SUFFIX: &str = "Input";
 /// where the contracts make them differ (an `Option` field the server always sends but a
 /// client may omit), the client's version is renamed `NameInput`.
 fn merge_defs(client: Defs, mut server: Defs) -> Result<(Defs, Renames), ManifestError> {
-    let renamed: BTreeMap<String, String> = client
-        .iter()
-        .filter(|(name, schema)| server.get(*name).is_some_and(|s| s != *schema))
-        .map(|(name, _)| (name.clone(), format!("{name}{INPUT_SUFFIX}")))
-        .collect();
+    // A client definition is renamed when its shape differs from the server's, and so is
+    // every definition that refers to a renamed one (its `$ref`s change), so the set grows
+    // until no rename uncovers another difference.
+    let mut renamed = Renames::new();
+    loop {
+        let before = renamed.len();
+        for (name, schema) in &client {
+            if renamed.contains_key(name) {
+                continue;
+            }
+            let Some(server_schema) = server.get(name) else {
+                continue;
+            };
+            let mut schema = schema.clone();
+            rename_refs(&mut schema, &renamed);
+            if schema != *server_schema {
+                renamed.insert(name.clone(), format!("{name}{INPUT_SUFFIX}"));
+            }
+        }
+        if renamed.len() == before {
+            break;
+        }
+    }
     for (name, mut schema) in client {
         rename_refs(&mut schema, &renamed);
         let target = renamed.get(&name).cloned().unwrap_or(name);
@@ -520,11 +573,13 @@ fn rename_refs(schema: &mut Value, renamed: &BTreeMap<String, String>) {
     match schema {
         Value::Object(map) => {
             if let Some(Value::String(r)) = map.get_mut("$ref") {
-                if let Some(new) = r
+                let is_renamed = r
                     .strip_prefix("#/$defs/")
-                    .and_then(|name| renamed.get(&decode_pointer_segment(name)))
-                {
-                    *r = format!("#/$defs/{}", new.replace('~', "~0").replace('/', "~1"));
+                    .is_some_and(|name| renamed.contains_key(&decode_pointer_segment(name)));
+                // The new name is the old one plus an ASCII suffix, so appending the suffix
+                // keeps the reference escaped exactly as schemars escaped it.
+                if is_renamed {
+                    r.push_str(INPUT_SUFFIX);
                 }
             }
             map.values_mut().for_each(|v| rename_refs(v, renamed));

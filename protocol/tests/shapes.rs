@@ -279,3 +279,144 @@ fn a_response_listed_as_server_message_appears_once() {
     let kinds: Vec<_> = m.messages.iter().map(|m| m.kind.as_str()).collect();
     assert_eq!(kinds, ["SAME", "SAME_TOO", "RESP", "ASK"]);
 }
+
+#[twinwire::message("TAGGED")]
+pub struct Tagged {
+    #[validate(length(min = 1, max = 3))]
+    pub tags: std::collections::BTreeMap<String, u32>,
+    #[validate(length(max = 2))]
+    pub maybe_tags: Option<std::collections::HashMap<String, bool>>,
+    #[validate(length(min = 2))]
+    pub names: Vec<String>,
+}
+
+/// A child whose two directions differ: the client may omit `note`, the server always sends it.
+#[twinwire::data]
+pub struct Child {
+    pub note: Option<String>,
+}
+
+/// A parent whose own fields are the same both ways, but whose child differs.
+#[twinwire::data]
+pub struct Parent {
+    pub child: Child,
+}
+
+#[twinwire::message("UP")]
+pub struct Up {
+    pub parent: Parent,
+}
+
+#[twinwire::message("DOWN")]
+pub struct Down {
+    pub parent: Parent,
+}
+
+/// A type whose Rust name is not ASCII.
+#[twinwire::message("GRÖSSE")]
+pub struct Größe {
+    pub wert: u8,
+}
+
+twinwire::protocol! {
+    pub Shapes2 { client: [Tagged, Up, Größe], server: [Down] }
+}
+
+fn def_of<'a>(m: &'a Manifest, kind: &str) -> &'a Value {
+    let payload = m.message(kind).unwrap().payload.as_ref().unwrap();
+    let name = payload["$ref"]
+        .as_str()
+        .unwrap()
+        .trim_start_matches("#/$defs/");
+    let name = percent_decode(name);
+    &m.defs[&name]
+}
+
+fn percent_decode(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' && i + 2 < bytes.len() + 1 {
+            out.push(u8::from_str_radix(&s[i + 1..i + 3], 16).unwrap());
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).unwrap()
+}
+
+#[test]
+fn length_on_maps_reaches_the_schema() {
+    let m = Shapes2::manifest().unwrap();
+    let props = &def_of(&m, "TAGGED")["properties"];
+    assert_eq!(props["tags"]["minProperties"], 1);
+    assert_eq!(props["tags"]["maxProperties"], 3);
+    assert_eq!(props["maybeTags"]["maxProperties"], 2);
+    // Arrays keep schemars' own keywords and get no object keywords.
+    assert_eq!(props["names"]["minItems"], 2);
+    assert!(props["names"].get("minProperties").is_none());
+}
+
+#[test]
+fn a_difference_deep_in_a_shared_type_renames_every_parent() {
+    let m = Shapes2::manifest().expect("a nested direction difference is not an error");
+    // The server-side shapes keep their names; the client-side ones become `…Input`, and
+    // the renaming reaches the parent whose own fields did not change.
+    assert!(m.defs.contains_key("Child") && m.defs.contains_key("ChildInput"));
+    assert!(m.defs.contains_key("Parent") && m.defs.contains_key("ParentInput"));
+    assert_eq!(
+        def_of(&m, "UP")["properties"]["parent"]["$ref"],
+        "#/$defs/ParentInput"
+    );
+    assert_eq!(
+        def_of(&m, "DOWN")["properties"]["parent"]["$ref"],
+        "#/$defs/Parent"
+    );
+    assert_eq!(
+        m.defs["ParentInput"]["properties"]["child"]["$ref"],
+        "#/$defs/ChildInput"
+    );
+    assert_eq!(
+        m.defs["Parent"]["properties"]["child"]["$ref"],
+        "#/$defs/Child"
+    );
+    // The manifest survives its own JSON round trip (its `$ref`s all resolve).
+    Manifest::from_json(&m.to_pretty_json()).unwrap();
+}
+
+#[test]
+fn non_ascii_type_names_build_a_manifest() {
+    let m = Shapes2::manifest().expect("a non-ASCII type name is fine");
+    assert_eq!(
+        def_of(&m, "GRÖSSE")["properties"]["wert"]["type"],
+        "integer"
+    );
+    Manifest::from_json(&m.to_pretty_json()).unwrap();
+}
+
+macro_rules! declare_message {
+    ($name:ident, $kind:literal, $field:ident: $ty:ty) => {
+        #[twinwire::message($kind)]
+        pub struct $name {
+            #[validate(length(min = 1))]
+            pub text: String,
+            #[validate(range(max = 9))]
+            pub $field: $ty,
+        }
+    };
+}
+
+declare_message!(FromMacro, "FROM_MACRO", count: u8);
+
+#[test]
+fn messages_can_be_declared_inside_macro_rules() {
+    assert_eq!(FromMacro::TYPE, "FROM_MACRO");
+    let bad = FromMacro {
+        text: String::new(),
+        count: 10,
+    };
+    assert_eq!(paths(&bad), ["/text", "/count"]);
+}
