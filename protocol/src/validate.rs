@@ -21,8 +21,10 @@ pub struct Issue {
     /// The empty string is the payload itself.
     pub path: String,
     /// A stable machine-readable code: `too_short`, `too_long`, `too_small`, `too_large`,
-    /// `pattern`, `email`, `url`, `uuid`, `unsafe_integer`, or `invalid` for a malformed
-    /// value found while decoding.
+    /// `pattern`, `email`, `url`, `uuid`, `unsafe_integer` from constraints; and, for input
+    /// refused while decoding (reported by the runtime and the generated TypeScript guards),
+    /// `required` (a missing field), `unknown_field` (a field a strict type does not have)
+    /// or `invalid` (any other malformed value).
     pub code: Cow<'static, str>,
     /// A human-readable explanation.
     pub message: String,
