@@ -36,6 +36,8 @@
  *   {@link ConnectionClosedError}: call `connect()` first. `close()` and giving up on
  *   reconnecting discard the queue (queued requests reject, the number of discarded
  *   messages is reported to `onState`).
+ * - **Delivery** is at most once: a frame written just before a connection dies may be lost,
+ *   and is never re-sent (a request in flight then rejects with `ConnectionClosedError`).
  *
  * @module
  */
@@ -1238,7 +1240,11 @@ export class TwinwireClient<P extends ProtocolDescriptor> {
       }
       return;
     }
-    if (!this.#wantOpen) return;
+    if (!this.#wantOpen) {
+      // Nothing wants this connection (close() already discarded the queue): just settle.
+      this.#setState("closed", { code, reason, discarded: 0 });
+      return;
+    }
     const policy = this.#options.reconnect;
     const giveUp =
       !this.#options.reconnectEnabled ||

@@ -50,6 +50,20 @@ test("connect() and close() walk the states closed → connecting → open → c
   assert.throws(() => h.client.close(1006), RangeError, "reserved close codes are refused");
 });
 
+test("connect() while closing reopens once the close completes", async (t) => {
+  const h = await setup(t);
+  await h.open();
+  const closing = h.client.close();
+  const reopening = h.client.connect();
+  await closing;
+  await Promise.all([h.server.nextConnection(), reopening]);
+  assert.equal(h.client.state, "open");
+  assert.deepEqual(
+    h.states.map((s) => s.state),
+    ["connecting", "open", "closing", "closed", "connecting", "open"],
+  );
+});
+
 test("send and request fail fast while closed, instead of queueing forever", async (t) => {
   const h = await setup(t);
   assert.throws(() => h.client.send(Logout), ConnectionClosedError);
