@@ -404,6 +404,12 @@ where
                 }
                 () = &mut timer, if ping.is_some() => {
                     let Some((interval, timeout)) = ping else { continue };
+                    if !can_read {
+                        // Reading is paused on our side, so a pong could not be seen:
+                        // the silence proves nothing. Judge again once reading resumes.
+                        self.last_seen = Instant::now();
+                        self.ping_sent = None;
+                    }
                     match self.liveness(interval, timeout) {
                         Liveness::Wait(at) => timer.as_mut().reset(at),
                         Liveness::Ping(at) => {

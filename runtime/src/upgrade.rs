@@ -4,11 +4,13 @@
 use std::borrow::Cow;
 use std::fmt;
 use std::net::SocketAddr;
+use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 
 use axum::body::Body;
 use axum::http::header::{self, HeaderMap, HeaderValue};
 use axum::http::{Method, Request, Response, StatusCode, Uri};
+use futures_util::FutureExt;
 use hyper::upgrade::OnUpgrade;
 use hyper_util::rt::TokioIo;
 use tokio_tungstenite::WebSocketStream;
@@ -17,6 +19,8 @@ use tokio_tungstenite::tungstenite::protocol::Role;
 use twinwire::{ErrorCode, ErrorPayload};
 
 use crate::connection;
+use crate::error::{ErrorEvent, ErrorKind};
+use crate::route::panic_message;
 use crate::router::{InitialData, unit};
 use crate::server::Shared;
 
@@ -316,9 +320,18 @@ pub(crate) async fn upgrade<D: Send + Sync + 'static>(
     let data = match &shared.routes.initial {
         InitialData::Authenticate(hook) => {
             let request = UpgradeRequest::new(parts.uri, parts.headers, path_params, remote_addr);
-            match hook(request).await {
-                Ok(data) => data,
-                Err(rejection) => return rejection.into_response(),
+            match AssertUnwindSafe(hook(request)).catch_unwind().await {
+                Ok(Ok(data)) => data,
+                Ok(Err(rejection)) => return rejection.into_response(),
+                Err(panic) => {
+                    let error = ErrorPayload::new(ErrorCode::Internal, "authentication failed");
+                    shared.errors().report(
+                        ErrorEvent::new(ErrorKind::Panic, error.clone())
+                            .because(panic_message(panic.as_ref())),
+                    );
+                    return Rejection::with_status(StatusCode::INTERNAL_SERVER_ERROR, error)
+                        .into_response();
+                }
             }
         }
         InitialData::Factory(make) => make(),

@@ -306,3 +306,47 @@ async fn overflowing_the_outbound_queue_closes_with_1008() {
     // The handler's own checks held (a failed assert would be a reported panic).
     assert!(events.all().iter().all(|e| e.kind != ErrorKind::Panic));
 }
+
+#[tokio::test]
+async fn a_connection_paused_by_its_own_handlers_is_not_taken_for_dead() {
+    let (on_close, mut closes) = close_recorder();
+    let release = Arc::new(Notify::new());
+    let gate = release.clone();
+    let router = test_router()
+        .rpc(move |_: RpcContext<(), Hang>, _: Hang| {
+            let gate = gate.clone();
+            async move {
+                gate.notified().await;
+                Ok(Done {
+                    note: "released".into(),
+                })
+            }
+        })
+        .on_close(on_close);
+    // One handler at a time: while HANG runs, the server reads nothing from this client,
+    // pongs included.
+    let config = test_config()
+        .max_in_flight(1)
+        .ping(Some(Duration::from_millis(10)), Duration::from_millis(50));
+    let server = start(router, config).await;
+    let client = client(&server).await;
+    let hung = {
+        let client = client.clone();
+        tokio::spawn(async move { client.request(&Hang, PATIENCE).await })
+    };
+    // Many ping intervals and timeouts pass while reading is paused.
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    assert!(closes.try_recv().is_err(), "closed while paused");
+    release.notify_one();
+    assert_eq!(hung.await.unwrap().unwrap().note, "released");
+    assert_eq!(
+        client
+            .request(&crate::common::Add { a: 1, b: 1 }, PATIENCE)
+            .await
+            .unwrap()
+            .value,
+        2
+    );
+    drop(client);
+    server.shutdown().await.unwrap();
+}

@@ -240,3 +240,38 @@ async fn mounted_in_an_axum_app_with_path_parameters() {
     stop.send(()).unwrap();
     http.await.unwrap().unwrap();
 }
+
+#[tokio::test]
+async fn a_panicking_authenticate_hook_is_a_500_not_a_dead_server() {
+    let events = crate::common::Events::default();
+    let router = Router::<User>::new()
+        .authenticate(|request: UpgradeRequest| async move {
+            if request.query("explode").is_some() {
+                panic!("hook exploded");
+            }
+            Ok(User {
+                name: "ok".into(),
+                peer_known: true,
+            })
+        })
+        .on_error(events.hook())
+        .rpc(|ctx: RpcContext<User, Whoami>, _: Whoami| async move {
+            Ok(Done {
+                note: ctx.data(|u| u.name.clone()),
+            })
+        });
+    let server = start(router, test_config()).await;
+    match Client::connect(format!("{}?explode=1", server.url())).await {
+        Err(ClientError::Rejected { status: 500, .. }) => {}
+        other => panic!("expected HTTP 500, got {other:?}"),
+    }
+    let event = events
+        .wait_for(|e| e.kind == twinwire_runtime::ErrorKind::Panic)
+        .await;
+    assert_eq!(event.cause.as_deref(), Some("hook exploded"));
+    let client = Client::connect(server.url()).await.unwrap();
+    assert_eq!(whoami(&client).await, "ok");
+    assert_eq!(server.server().connection_count(), 1);
+    drop(client);
+    server.shutdown().await.unwrap();
+}
