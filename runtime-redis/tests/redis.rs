@@ -97,8 +97,16 @@ async fn redis_channels_follow_local_subscriptions() {
     })
     .await;
     assert_eq!(b.pubsub.subscriber_count("room"), 0);
+    // Two connections per instance: the shared subscriber and the publisher.
+    assert_eq!(redis.other_connections(), 4);
+
+    // Dropping the last handle of each backend closes its connections.
     a.stop().await;
     b.stop().await;
+    eventually("the stopped instances to close their Redis connections", || {
+        (redis.other_connections() == 0).then_some(())
+    })
+    .await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -192,6 +192,15 @@ impl RedisServer {
         list.lines().filter(|line| !line.trim().is_empty()).count()
     }
 
+    /// How many client connections Redis has, besides the one asking.
+    pub fn other_connections(&self) -> usize {
+        let list: String = self.query(redis::cmd("CLIENT").arg("LIST"));
+        list.lines()
+            .filter(|line| !line.trim().is_empty())
+            .count()
+            .saturating_sub(1)
+    }
+
     /// `PUBLISH channel message`, as another program would.
     pub fn publish(&self, channel: &str, message: &str) {
         let _: usize = self.query(redis::cmd("PUBLISH").arg(channel).arg(message));
