@@ -103,9 +103,10 @@ async fn redis_channels_follow_local_subscriptions() {
     // Dropping the last handle of each backend closes its connections.
     a.stop().await;
     b.stop().await;
-    eventually("the stopped instances to close their Redis connections", || {
-        (redis.other_connections() == 0).then_some(())
-    })
+    eventually(
+        "the stopped instances to close their Redis connections",
+        || (redis.other_connections() == 0).then_some(()),
+    )
     .await;
 }
 
