@@ -1,0 +1,104 @@
+//! `chat-server`: runs the chat example and serves its page. `bash examples/chat/run.sh`
+//! builds the page first; `chat-server --help` lists the options.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use chat_server::{ChatConfig, ChatServer};
+use clap::Parser;
+
+/// Where `cargo run` and the test builds find the bundled page: `examples/chat/web/dist`.
+const DEFAULT_STATIC_DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../web/dist");
+
+/// The twinwire chat example: a WebSocket chat server that also serves its web page.
+#[derive(Debug, Parser)]
+#[command(version)]
+struct Args {
+    /// Address or host name to listen on.
+    #[arg(long, default_value = "127.0.0.1")]
+    host: String,
+    /// Port for both the page (HTTP) and the WebSocket endpoint (/ws); 0 picks a free one.
+    #[arg(long, default_value_t = 8080)]
+    port: u16,
+    /// Folder of the built page.
+    #[arg(long, default_value = DEFAULT_STATIC_DIR)]
+    static_dir: PathBuf,
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let args = Args::parse();
+    match run(args).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("chat-server: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(args: Args) -> Result<(), String> {
+    let addr = resolve(&args.host, args.port).await?;
+    let config = ChatConfig::new(addr, args.static_dir.clone());
+    let server = chat_server::start(config)
+        .await
+        .map_err(|err| err.to_string())?;
+    announce(&server, &args);
+    server
+        .run_until(shutdown_signal())
+        .await
+        .map_err(|err| format!("serving failed: {err}"))?;
+    println!("chat-server: stopped");
+    Ok(())
+}
+
+async fn resolve(host: &str, port: u16) -> Result<SocketAddr, String> {
+    let mut addrs = tokio::net::lookup_host((host, port))
+        .await
+        .map_err(|err| format!("cannot resolve --host {host:?}: {err}"))?;
+    addrs
+        .next()
+        .ok_or_else(|| format!("--host {host:?} resolves to no address"))
+}
+
+fn announce(server: &ChatServer, args: &Args) {
+    if !server.page_built() {
+        eprintln!(
+            "chat-server: warning: {} has no index.html; build the page with \
+             `node examples/chat/web/build.mjs` (run.sh does)",
+            args.static_dir.display()
+        );
+    }
+    // The test harness waits for this line (and reads the port from it).
+    println!(
+        "chat-server: listening on {} (WebSocket at {})",
+        server.http_url(),
+        server.ws_url()
+    );
+}
+
+/// Ctrl-C, or SIGTERM (what process managers and `kill` send).
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            // Without a Ctrl-C handler, wait for SIGTERM alone.
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    () = ctrl_c => {}
+                    _ = term.recv() => {}
+                }
+            }
+            Err(_) => ctrl_c.await,
+        }
+    }
+    #[cfg(not(unix))]
+    ctrl_c.await;
+}
