@@ -18,8 +18,9 @@ use crate::wire::{self, Channels, InstanceId};
 /// Pub/sub shared by every server instance connected to one Redis. See the
 /// [crate docs](crate) for the guarantees and for what an outage loses.
 ///
-/// Cheap to share: hand one `Arc<RedisPubSub>` to [`ServerBuilder::pubsub`]
-/// (twinwire_runtime::ServerBuilder::pubsub). Dropping the last handle closes the
+/// Hand it to a server as an `Arc<RedisPubSub>` through
+/// [`ServerBuilder::pubsub`](twinwire_runtime::ServerBuilder::pubsub); servers of one
+/// process may share it. Dropping the last handle stops its task and closes its
 /// connections to Redis.
 pub struct RedisPubSub {
     shared: Arc<Shared>,
