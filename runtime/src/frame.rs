@@ -90,6 +90,75 @@ struct CorrelationOnly {
     correlation_id: Option<String>,
 }
 
+/// An object key, borrowed from the frame unless it has escapes (serde's own `Cow<str>`
+/// always allocates).
+struct Key<'de>(Cow<'de, str>);
+
+impl<'de> Deserialize<'de> for Key<'de> {
+    fn deserialize<De: serde::Deserializer<'de>>(deserializer: De) -> Result<Self, De::Error> {
+        struct KeyVisitor;
+
+        impl<'de> serde::de::Visitor<'de> for KeyVisitor {
+            type Value = Key<'de>;
+
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a string")
+            }
+
+            fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Key<'de>, E> {
+                Ok(Key(Cow::Borrowed(v)))
+            }
+
+            fn visit_str<E>(self, v: &str) -> Result<Key<'de>, E> {
+                Ok(Key(Cow::Owned(v.to_owned())))
+            }
+        }
+
+        deserializer.deserialize_str(KeyVisitor)
+    }
+}
+
+/// `meta` as it arrives: read key by key into [`Meta`] (rather than through serde's
+/// `flatten`, which buffers every entry first), dropping the reserved keys unread.
+struct WireMeta(Meta);
+
+impl<'de> Deserialize<'de> for WireMeta {
+    fn deserialize<De: serde::Deserializer<'de>>(deserializer: De) -> Result<Self, De::Error> {
+        struct MetaVisitor;
+
+        impl<'de> serde::de::Visitor<'de> for MetaVisitor {
+            type Value = WireMeta;
+
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a meta object")
+            }
+
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<WireMeta, A::Error> {
+                let mut meta = Meta::default();
+                while let Some(Key(key)) = map.next_key::<Key<'de>>()? {
+                    match &*key {
+                        META_TIMESTAMP => meta.timestamp = map.next_value()?,
+                        META_CORRELATION_ID => meta.correlation_id = map.next_value()?,
+                        k if RESERVED_META_KEYS.contains(&k) => {
+                            map.next_value::<IgnoredAny>()?;
+                        }
+                        _ => {
+                            let value = map.next_value()?;
+                            meta.extra.insert(key.into_owned(), value);
+                        }
+                    }
+                }
+                Ok(WireMeta(meta))
+            }
+        }
+
+        deserializer.deserialize_map(MetaVisitor)
+    }
+}
+
 /// Parses a frame's text into its envelope, stripping the reserved meta keys.
 pub(crate) fn parse(text: &str) -> Result<Inbound<'_>, Rejected> {
     let frame_error = |issues: Vec<Issue>, correlation_id: Option<String>| Rejected {
@@ -121,13 +190,10 @@ pub(crate) fn parse(text: &str) -> Result<Inbound<'_>, Rejected> {
     let mut issues = Vec::new();
     let (meta, correlation_id) = match raw.meta {
         None => (Meta::default(), None),
-        Some(raw_meta) => match serde_json::from_str::<Meta>(raw_meta.get()) {
-            Ok(mut meta) => {
-                meta.strip_reserved();
-                (meta, None)
-            }
+        Some(raw_meta) => match serde_json::from_str::<WireMeta>(raw_meta.get()) {
+            Ok(WireMeta(meta)) => (meta, None),
             Err(_) => {
-                issues.push(decode_issue::<Meta>(raw_meta.get(), "/meta"));
+                issues.push(decode_issue::<WireMeta>(raw_meta.get(), "/meta"));
                 let correlation_id = serde_json::from_str::<CorrelationOnly>(raw_meta.get())
                     .ok()
                     .and_then(|c| c.correlation_id);
@@ -448,9 +514,14 @@ mod tests {
     }
 
     #[test]
-    fn escaped_types_are_decoded() {
-        let f = parse(r#"{"type":"A\u0042"}"#).unwrap();
+    fn escaped_types_and_meta_keys_are_decoded() {
+        let f = parse(
+            r#"{"type":"A\u0042","meta":{"corr\u0065lationId":"c","client\u0049d":1,"x\n":2}}"#,
+        )
+        .unwrap();
         assert_eq!(f.kind, "AB");
+        assert_eq!(f.meta.correlation_id.as_deref(), Some("c"));
+        assert_eq!(f.meta.extra.keys().collect::<Vec<_>>(), ["x\n"]);
     }
 
     #[test]

@@ -56,20 +56,36 @@ impl<D> Default for RouteOptions<D> {
 /// [`merge`](Self::merge) for types both routers handle.
 ///
 /// ```
-/// use twinwire_runtime::{Context, Router, RpcContext};
-/// use chat_protocol::{Calculate, CalculateResult, Operation, SendMessage};
+/// use std::time::Duration;
+/// use chat_protocol::{Calculate, CalculateResult, JoinRoom, Operation};
+/// use twinwire::{ErrorCode, ErrorPayload};
+/// use twinwire_runtime::{Context, Next, Router, RpcContext};
 ///
-/// let router = Router::<()>::new()
-///     .on(|ctx: Context, msg: SendMessage| async move {
-///         ctx.publish(&msg.room_id, &msg).await?;
+/// #[derive(Default)]
+/// struct Session {
+///     rooms: Vec<String>,
+/// }
+///
+/// let router = Router::<Session>::new()
+///     .initial_data(Session::default)
+///     .on(|ctx: Context<Session>, join: JoinRoom| async move {
+///         ctx.subscribe(&format!("room:{}", join.room_id)).await?;
+///         ctx.data_mut(|s| s.rooms.push(join.room_id));
 ///         Ok(())
 ///     })
-///     .rpc(|_ctx: RpcContext<(), Calculate>, req: Calculate| async move {
+///     .rpc(|_ctx: RpcContext<Session, Calculate>, req: Calculate| async move {
 ///         let result = match req.operation {
 ///             Operation::Add => req.a + req.b,
 ///             Operation::Multiply => req.a * req.b,
 ///         };
 ///         Ok(CalculateResult { result })
+///     })
+///     .deadline::<Calculate>(Duration::from_secs(2))
+///     .middleware(|ctx: Context<Session>, next: Next<Session>| async move {
+///         if ctx.data(|s| s.rooms.len()) > 10 {
+///             return Err(ErrorPayload::new(ErrorCode::ResourceExhausted, "too many rooms"));
+///         }
+///         next.run(ctx).await
 ///     });
 /// ```
 pub struct Router<D = ()> {
