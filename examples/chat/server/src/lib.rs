@@ -53,8 +53,11 @@ mod session;
 
 /// The router trait and function generated from `chat_protocol::Chat` by `twinwire generate`
 /// (checked in; `twinwire check` proves it fresh).
-#[path = "../../generated/router.rs"]
-pub mod generated;
+pub mod generated {
+    // `include!` rather than `#[path]`: rustfmt follows module paths, and the generated
+    // file is formatted by the generator, not by this crate's `cargo fmt`.
+    include!("../../generated/router.rs");
+}
 
 pub use rooms::{RoomError, RoomSpec};
 pub use session::{MAX_NAME_CHARS, Session, User};
