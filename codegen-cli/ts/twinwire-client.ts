@@ -837,8 +837,8 @@ export class TwinwireClient<P extends ProtocolDescriptor> {
   #socket: WebSocketLike | null = null;
   /** Whether the app wants a connection (after `connect()`, until `close()` or giving up). */
   #wantOpen = false;
-  /** `close()` is waiting for the socket's close event. */
-  #closing = false;
+  /** Set while `close()` waits for the socket's close event: what `onState` reports then. */
+  #closing: { readonly code: number; readonly reason: string; readonly discarded: number } | undefined;
   /** Failed attempts since the last open, for the backoff. */
   #attempt = 0;
   /** Bumped per attempt and by `close()`, so a token fetched too late is not used. */
@@ -916,8 +916,8 @@ export class TwinwireClient<P extends ProtocolDescriptor> {
       return Promise.resolve();
     }
     const closed = new Promise<void>((resolve) => this.#closeWaiters.push(resolve));
-    if (!this.#closing) {
-      this.#closing = true;
+    if (this.#closing === undefined) {
+      this.#closing = { code, reason, discarded };
       this.#setState("closing", { code, reason });
       try {
         socket.close(code, reason);
@@ -1227,9 +1227,11 @@ export class TwinwireClient<P extends ProtocolDescriptor> {
       reason,
     );
     for (const pending of [...this.#pending.values()]) if (pending.sent) this.#settle(pending, lost, undefined);
-    if (this.#closing) {
-      this.#closing = false;
-      this.#setState("closed", { code, reason, discarded: 0 });
+    const requested = this.#closing;
+    if (requested !== undefined) {
+      // Report the close the app asked for: an attempt still handshaking ends with 1006.
+      this.#closing = undefined;
+      this.#setState("closed", requested);
       const waiters = this.#closeWaiters;
       this.#closeWaiters = [];
       for (const resolve of waiters) resolve();

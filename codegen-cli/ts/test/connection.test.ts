@@ -1,6 +1,7 @@
 // The connection: states, explicit connect/close, reconnect with backoff after a server
 // restart, the bounded outbound queue and its drop policies, the auth token provider.
 import assert from "node:assert/strict";
+import { type AddressInfo, type Socket, createServer } from "node:net";
 import { test } from "node:test";
 import {
   ConnectionClosedError,
@@ -189,6 +190,33 @@ test("close() while reconnecting stops retrying, discards the queue and rejects 
   await h.server.restart();
   await new Promise((resolve) => setTimeout(resolve, 100));
   assert.equal(h.server.upgrades.length, attempts, "no attempt after close()");
+});
+
+test("close() during a handshake settles with the requested close and what it discarded", async (t) => {
+  // Accepts TCP and never answers the upgrade: the attempt stays in its handshake.
+  const sockets: Socket[] = [];
+  const silent = createServer((socket) => sockets.push(socket));
+  await new Promise<void>((resolve) => silent.listen(0, "127.0.0.1", resolve));
+  t.after(() => {
+    for (const socket of sockets) socket.destroy();
+    silent.close();
+  });
+  const { port } = silent.address() as AddressInfo;
+  const client = createChatClient({ url: `ws://127.0.0.1:${port}/ws`, WebSocket });
+  const states: { state: string; detail: object }[] = [];
+  client.onState((state, detail) => states.push({ state, detail }));
+  const connecting = client.connect();
+  client.send(Logout);
+  const queuedRequest = client.request(GetMessages, { roomId: "general" });
+  await until(() => sockets.length === 1, "the handshake to start");
+  await client.close(4001, "never mind");
+  await assert.rejects(connecting, ConnectionClosedError);
+  await assert.rejects(queuedRequest, ConnectionClosedError);
+  assert.deepEqual(states, [
+    { state: "connecting", detail: {} },
+    { state: "closing", detail: { code: 4001, reason: "never mind" } },
+    { state: "closed", detail: { code: 4001, reason: "never mind", discarded: 2 } },
+  ]);
 });
 
 test("the client gives up after maxAttempts and connect() rejects", async (t) => {
