@@ -1,8 +1,9 @@
 //! A real `redis-server` per test, twinwire server instances wired to it, and clients that
 //! record what they receive.
 
-// Helpers outside `#[test]` functions, where clippy.toml's test allowance does not reach.
-#![allow(clippy::unwrap_used)]
+// Helpers outside `#[test]` functions, where clippy.toml's test allowance does not reach;
+// and each test binary uses only part of this module.
+#![allow(clippy::unwrap_used, dead_code)]
 
 use std::net::TcpListener;
 use std::path::Path;
