@@ -355,10 +355,9 @@ where
         let ping = config
             .ping_interval
             .map(|interval| (interval, config.ping_timeout));
-        let far_future = Instant::now() + Duration::from_secs(86_400 * 365);
         let timer = tokio::time::sleep_until(match ping {
-            Some((interval, _)) => self.last_seen + interval,
-            None => far_future,
+            Some((interval, _)) => after(self.last_seen, interval),
+            None => after(Instant::now(), Duration::MAX),
         });
         tokio::pin!(timer);
 
@@ -399,7 +398,7 @@ where
                     // the next ping instead. Other traffic leaves the timer alone: it
                     // re-checks `last_seen` when it fires.
                     if let (true, None, Some((interval, _))) = (awaiting_pong, self.ping_sent, ping) {
-                        timer.as_mut().reset(self.last_seen + interval);
+                        timer.as_mut().reset(after(self.last_seen, interval));
                     }
                 }
                 () = &mut timer, if ping.is_some() => {
@@ -429,13 +428,13 @@ where
     fn liveness(&mut self, interval: Duration, timeout: Duration) -> Liveness {
         let now = Instant::now();
         match self.ping_sent {
-            Some(sent) if now >= sent + timeout => Liveness::Dead,
-            Some(sent) => Liveness::Wait(sent + timeout),
-            None if now >= self.last_seen + interval => {
+            Some(sent) if now >= after(sent, timeout) => Liveness::Dead,
+            Some(sent) => Liveness::Wait(after(sent, timeout)),
+            None if now >= after(self.last_seen, interval) => {
                 self.ping_sent = Some(now);
-                Liveness::Ping(now + timeout)
+                Liveness::Ping(after(now, timeout))
             }
-            None => Liveness::Wait(self.last_seen + interval),
+            None => Liveness::Wait(after(self.last_seen, interval)),
         }
     }
 
@@ -673,7 +672,7 @@ where
     /// Graceful shutdown: stop reading, let in-flight handlers finish within the grace
     /// period and their frames go out, then close with 1001.
     async fn shut_down(&mut self) -> CloseInfo {
-        let deadline = Instant::now() + self.conn.shared.config.shutdown_grace;
+        let deadline = after(Instant::now(), self.conn.shared.config.shutdown_grace);
         while !self.in_flight.is_empty() {
             tokio::select! {
                 biased;
@@ -731,6 +730,13 @@ where
     }
 }
 
+/// `start + duration`, capped about a year ahead: a configured duration may be huge, and
+/// `Instant` arithmetic past its range panics.
+fn after(start: Instant, duration: Duration) -> Instant {
+    const YEAR: Duration = Duration::from_secs(365 * 86_400);
+    start.checked_add(duration.min(YEAR)).unwrap_or(start)
+}
+
 /// A close reason must fit a control frame: at most 123 bytes.
 fn truncate_reason(reason: &str) -> &str {
     if reason.len() <= 123 {
@@ -746,6 +752,16 @@ fn truncate_reason(reason: &str) -> &str {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn huge_configured_durations_do_not_overflow() {
+        let now = Instant::now();
+        assert!(after(now, Duration::MAX) > now + Duration::from_secs(86_400));
+        assert_eq!(
+            after(now, Duration::from_secs(1)),
+            now + Duration::from_secs(1)
+        );
+    }
 
     #[test]
     fn close_reasons_are_cut_on_a_char_boundary() {

@@ -252,9 +252,14 @@ async fn an_rpc_without_a_correlation_id_is_refused() {
 async fn reserved_meta_keys_are_stripped_before_the_handler() {
     let router = Router::<()>::new().on(|ctx: Context, _: crate::common::Echo| async move {
         let keys: Vec<_> = ctx.meta().extra.keys().cloned().collect();
-        ctx.send(&crate::common::Echoed {
+        // Echo the meta back, reserved keys and all: the server must drop them.
+        let mut meta = ctx.meta().extra.clone();
+        meta.insert("clientId".into(), json!("forged"));
+        meta.insert("receivedAt".into(), json!(0));
+        let echo = crate::common::Echoed {
             text: keys.join(","),
-        })?;
+        };
+        ctx.send_with_meta(&echo, &meta)?;
         Ok(())
     });
     let server = start(router, test_config()).await;
@@ -267,6 +272,7 @@ async fn reserved_meta_keys_are_stripped_before_the_handler() {
     .await;
     let answer = raw.recv().await;
     assert_eq!(answer["payload"]["text"], "trace");
+    assert_eq!(answer["meta"]["trace"], "t-1");
     // And the server never sends them either.
     assert!(answer["meta"].get("clientId").is_none());
     assert!(answer["meta"].get("receivedAt").is_none());
