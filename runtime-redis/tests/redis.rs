@@ -205,6 +205,37 @@ async fn redis_restart_is_survived_without_reconnecting_clients() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_redis_that_stops_answering_is_noticed_by_the_health_check() {
+    let redis = RedisServer::start();
+    let config = RedisConfig::new(redis.url())
+        .reconnect_backoff(Duration::from_millis(20), Duration::from_millis(200))
+        .connect_timeout(Duration::from_millis(500))
+        .response_timeout(Duration::from_millis(500))
+        .health_check_interval(Duration::from_millis(100));
+    let a = Instance::with_config(config).await;
+    let a1 = a.client().await;
+    a1.join("room").await.unwrap();
+
+    // The connections stay open, so only an unanswered PING can tell.
+    redis.pause(true);
+    let lost = a.events.wait_for(RedisEvent::ConnectionLost, 1).await;
+    assert!(
+        lost.cause.as_deref().unwrap().contains("PING"),
+        "{:?}",
+        lost.cause
+    );
+    let refused = a1.say("room", "into the void").await.unwrap_err();
+    assert_eq!(refused.code, ErrorCode::Unavailable);
+
+    redis.pause(false);
+    a.events.wait_for(RedisEvent::ConnectionRestored, 1).await;
+    a1.say("room", "back").await.unwrap();
+    a1.wait_for("back").await;
+    assert_eq!(redis.channels(), ["room"]);
+    a.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_publish_on_a_dead_connection_fails_and_triggers_a_reconnect() {
     let redis = RedisServer::start();
     // Health checks far apart: only the failed publish can reveal the dead connection.

@@ -139,6 +139,20 @@ impl RedisServer {
         }
     }
 
+    /// Stops (SIGSTOP) or continues (SIGCONT) the server: a stopped server keeps its
+    /// connections open but answers nothing, like a host that hangs or a network that
+    /// silently drops packets.
+    pub fn pause(&self, paused: bool) {
+        let child = self.child.as_ref().expect("the server is running");
+        let signal = if paused { "STOP" } else { "CONT" };
+        let status = Command::new("sh")
+            .arg("-c")
+            .arg(format!("kill -{signal} {}", child.id()))
+            .status()
+            .expect("run sh");
+        assert!(status.success(), "kill -{signal} failed");
+    }
+
     /// Starts the server again on the same port, empty.
     pub fn restart(&mut self) {
         self.kill();
