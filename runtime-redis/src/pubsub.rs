@@ -152,11 +152,11 @@ impl PubSub for RedisPubSub {
                     let _ = self.commands.send(Command::Check {
                         generation: publisher.generation,
                     });
+                    // Clients see this: the error, not the Redis host.
                     Err(PubSubError::unavailable(format!(
-                        "publishing to Redis at {} failed: {err}; the message was not \
-                         delivered here, though other instances may have got it if Redis \
-                         received it before the failure",
-                        self.shared.url
+                        "publishing to Redis failed ({err}); the message was not delivered \
+                         here, though other instances may have got it if Redis received it \
+                         before the failure"
                     )))
                 }
             }

@@ -74,11 +74,11 @@ impl Shared {
     }
 
     /// The error for an operation that needs Redis while the link is down; `consequence`
-    /// says what the caller lost.
+    /// says what the caller lost. Clients see it, so it names no host: the `on_error` hook
+    /// got the details when the link was lost.
     pub(crate) fn outage(&self, consequence: &str) -> PubSubError {
         PubSubError::unavailable(format!(
-            "Redis at {} is unreachable (reconnecting): {consequence}",
-            self.url
+            "the connection to Redis is down (reconnecting): {consequence}; retry later"
         ))
     }
 }
