@@ -4,12 +4,17 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::Arc;
 
 use chat_server::{ChatConfig, ChatServer};
 use clap::Parser;
+use twinwire_redis::{RedisConfig, RedisPubSub, URL_ENV};
 
 /// Where `cargo run` and the test builds find the bundled page: `examples/chat/web/dist`.
 const DEFAULT_STATIC_DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../web/dist");
+
+/// Channel prefix in a shared Redis, so other apps' channels never mix with the chat's.
+const REDIS_PREFIX: &str = "twinwire-chat:";
 
 /// The twinwire chat example: a WebSocket chat server that also serves its web page.
 #[derive(Debug, Parser)]
@@ -24,6 +29,11 @@ struct Args {
     /// Folder of the built page.
     #[arg(long, default_value = DEFAULT_STATIC_DIR)]
     static_dir: PathBuf,
+    /// Share rooms with other chat-server instances through this Redis (e.g.
+    /// redis://127.0.0.1:6379/); default: $TWINWIRE_REDIS_URL. Without either, rooms live in
+    /// this process only.
+    #[arg(long, value_name = "URL")]
+    redis: Option<String>,
 }
 
 #[tokio::main]
@@ -40,7 +50,20 @@ async fn main() -> ExitCode {
 
 async fn run(args: Args) -> Result<(), String> {
     let addr = resolve(&args.host, args.port).await?;
-    let config = ChatConfig::new(addr, args.static_dir.clone());
+    let mut config = ChatConfig::new(addr, args.static_dir.clone());
+    let redis = match args.redis.as_deref() {
+        Some(url) if !url.trim().is_empty() => Some(RedisConfig::new(url)),
+        _ => RedisConfig::from_env(),
+    };
+    if let Some(redis) = redis {
+        let redis = redis.prefix(REDIS_PREFIX);
+        let url = redis.redacted_url();
+        let pubsub = RedisPubSub::connect(redis)
+            .await
+            .map_err(|err| format!("{err} (from --redis or {URL_ENV})"))?;
+        config.pubsub = Some(Arc::new(pubsub));
+        println!("chat-server: sharing rooms with other instances through Redis at {url}");
+    }
     let server = chat_server::start(config)
         .await
         .map_err(|err| err.to_string())?;
