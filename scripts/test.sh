@@ -6,7 +6,7 @@ cd "$(dirname "$0")/.."
 
 step() { printf '\n== %s\n' "$*"; }
 
-step "npm tooling (typescript, ajv, ws) from package-lock.json"
+step "npm tooling (typescript, ajv, ws, esbuild, playwright-core) from package-lock.json"
 if [ ! -x node_modules/.bin/tsc ] || ! cmp -s package-lock.json node_modules/.package-lock.json.src 2>/dev/null; then
   npm ci --no-audit --no-fund --loglevel=error
   cp package-lock.json node_modules/.package-lock.json.src
@@ -33,5 +33,13 @@ if [ -f codegen-cli/ts/run-tests.sh ]; then
   step "TypeScript client tests (node --test)"
   bash codegen-cli/ts/run-tests.sh
 fi
+
+step "chat example in headless Chromium (examples/chat/web/test/browser.test.mjs)"
+command -v chromium >/dev/null || (apt-get update && apt-get install -y chromium)
+node_modules/.bin/tsc -p examples/chat/web
+node_modules/.bin/tsc -p examples/chat/web/test
+node examples/chat/web/build.mjs
+cargo build --quiet --locked -p chat-server
+node --test --test-reporter=spec examples/chat/web/test/browser.test.mjs
 
 step "all checks passed"
