@@ -59,6 +59,12 @@
 //! received it, so other instances may have delivered it. Applications that must not lose
 //! messages need a log (Redis Streams, a database) and a way for clients to catch up; pub/sub
 //! is for live updates.
+//!
+//! A command Redis answers with an error (an ACL that forbids a channel, say) is no outage:
+//! that subscribe or publish fails with `INTERNAL`, and the connection stays.
+//!
+//! Error messages that reach clients never name the Redis host; the `on_error` events do
+//! (with any password hidden).
 
 mod backoff;
 mod config;

@@ -43,6 +43,22 @@ impl fmt::Display for LinkError {
     }
 }
 
+impl LinkError {
+    /// See [`is_refusal`].
+    pub(crate) fn is_refusal(&self) -> bool {
+        matches!(self, Self::Redis(err) if is_refusal(err))
+    }
+}
+
+/// Whether Redis answered with an error (an ACL `NOPERM`, say): the command failed but the
+/// connection is fine and must not be replaced for it.
+pub(crate) fn is_refusal(err: &RedisError) -> bool {
+    matches!(
+        err.kind(),
+        redis::ErrorKind::Server(_) | redis::ErrorKind::Extension
+    )
+}
+
 impl From<RedisError> for LinkError {
     fn from(err: RedisError) -> Self {
         Self::Redis(err)

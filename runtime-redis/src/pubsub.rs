@@ -5,12 +5,13 @@ use std::sync::Arc;
 
 use redis::AsyncCommands;
 use tokio::sync::{mpsc, oneshot};
+use twinwire::{ErrorCode, ErrorPayload};
 use twinwire_runtime::pubsub::{PubSubFuture, Subscriber};
 use twinwire_runtime::{ConnectionId, ErrorSink, Frame, PubSub, PubSubError};
 
 use crate::config::RedisConfig;
 use crate::error::ConnectError;
-use crate::link::Link;
+use crate::link::{self, Link};
 use crate::shared::Shared;
 use crate::supervisor::{Command, Supervisor};
 use crate::wire::{self, Channels, InstanceId};
@@ -148,6 +149,10 @@ impl PubSub for RedisPubSub {
                     self.shared.local.deliver(topic, &frame, exclude);
                     Ok(())
                 }
+                Err(err) if link::is_refusal(&err) => Err(PubSubError::new(ErrorPayload::new(
+                    ErrorCode::Internal,
+                    format!("Redis refused to publish to `{topic}`: {err}"),
+                ))),
                 Err(err) => {
                     let _ = self.commands.send(Command::Check {
                         generation: publisher.generation,

@@ -16,6 +16,7 @@ use futures_util::StreamExt;
 use redis::Msg;
 use tokio::sync::{mpsc, oneshot};
 use tokio::time::{self, Instant, MissedTickBehavior};
+use twinwire::{ErrorCode, ErrorPayload};
 use twinwire_runtime::{Frame, PubSubError};
 
 use crate::backoff::Backoff;
@@ -141,6 +142,12 @@ impl Supervisor {
                     let wanted = self.note(&topic);
                     let result = Self::sync(&self.shared, link, &topic, wanted).await;
                     let answer = match &result {
+                        Err(err) if wanted && err.is_refusal() => {
+                            Err(PubSubError::new(ErrorPayload::new(
+                                ErrorCode::Internal,
+                                format!("Redis refused to subscribe to `{topic}`: {err}"),
+                            )))
+                        }
                         Err(err) if wanted => Err(self.shared.outage(&format!(
                             "cannot subscribe to `{topic}` ({err})"
                         ))),
@@ -149,7 +156,10 @@ impl Supervisor {
                     if let Some(reply) = reply {
                         let _ = reply.send(answer);
                     }
-                    result?;
+                    match result {
+                        Err(err) if !err.is_refusal() => return Err(Exit::Lost(err)),
+                        _ => {}
+                    }
                 }
                 Command::Check { generation } if generation == self.generation => {
                     link.ping().await?;

@@ -272,6 +272,36 @@ async fn a_publish_on_a_dead_connection_fails_and_triggers_a_reconnect() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn commands_redis_refuses_fail_alone_without_dropping_the_connection() {
+    let redis = RedisServer::start();
+    let a = Instance::start(&redis, "").await;
+    let a1 = a.client().await;
+    // The default user may now use the `open:` channels only.
+    let _: String = redis.query(
+        redis::cmd("ACL")
+            .arg("SETUSER")
+            .arg("default")
+            .arg("resetchannels")
+            .arg("&open:*"),
+    );
+
+    let refused = a1.join("secret").await.unwrap_err();
+    assert_eq!(refused.code, ErrorCode::Internal);
+    assert!(refused.message.contains("refused"), "{}", refused.message);
+    let refused = a1.say("secret", "psst").await.unwrap_err();
+    assert_eq!(refused.code, ErrorCode::Internal);
+
+    // The connection stayed up and serves the allowed channels.
+    a1.join("open:room").await.unwrap();
+    a1.say("open:room", "fine").await.unwrap();
+    a1.wait_for("fine").await;
+    assert_eq!(redis.channels(), ["open:room"]);
+    assert!(a.events.redis().is_empty(), "{:?}", a.events.redis());
+    assert!(a.pubsub.is_connected());
+    a.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn prefixes_keep_apps_apart_and_foreign_messages_are_dropped() {
     let redis = RedisServer::start();
     let chat = Instance::start(&redis, "chat:").await;
