@@ -49,6 +49,9 @@ pub struct EchoRun {
     pub latencies_ns: Vec<u64>,
     /// Server CPU time (user + system) during the window.
     pub server_cpu: Option<Duration>,
+    /// The load generator's own CPU time during the window: on a small machine it shares
+    /// the cores with the server, so it bounds the round trips per second.
+    pub client_cpu: Option<Duration>,
 }
 
 impl EchoRun {
@@ -64,7 +67,15 @@ impl EchoRun {
 
     /// Server CPU microseconds per round trip.
     pub fn cpu_us_per_round_trip(&self) -> Option<f64> {
-        let cpu = self.server_cpu?;
+        self.per_round_trip_us(self.server_cpu?)
+    }
+
+    /// Load generator CPU microseconds per round trip.
+    pub fn client_cpu_us_per_round_trip(&self) -> Option<f64> {
+        self.per_round_trip_us(self.client_cpu?)
+    }
+
+    fn per_round_trip_us(&self, cpu: Duration) -> Option<f64> {
         (self.round_trips > 0).then(|| cpu.as_secs_f64() * 1e6 / self.round_trips as f64)
     }
 }
@@ -103,15 +114,14 @@ pub async fn run(load: &EchoLoad) -> Result<EchoRun, Error> {
         })
         .collect();
 
-    let cpu = match load.server_pid {
-        Some(pid) => {
-            tokio::time::sleep_until(start).await;
-            let before = procfs::cpu_time(pid)?;
-            tokio::time::sleep_until(end).await;
-            Some(procfs::cpu_time(pid)?.saturating_sub(before))
-        }
-        None => None,
-    };
+    let own_pid = std::process::id();
+    let cpu_of = |pid: Option<u32>| pid.map(procfs::cpu_time).transpose();
+    tokio::time::sleep_until(start).await;
+    let (server_before, client_before) = (cpu_of(load.server_pid)?, cpu_of(Some(own_pid))?);
+    tokio::time::sleep_until(end).await;
+    let (server_after, client_after) = (cpu_of(load.server_pid)?, cpu_of(Some(own_pid))?);
+    let used =
+        |after: Option<Duration>, before: Option<Duration>| Some(after?.saturating_sub(before?));
 
     let mut run = EchoRun {
         round_trips: 0,
@@ -119,7 +129,8 @@ pub async fn run(load: &EchoLoad) -> Result<EchoRun, Error> {
         first_error: None,
         window: load.duration,
         latencies_ns: Vec::new(),
-        server_cpu: cpu,
+        server_cpu: used(server_after, server_before),
+        client_cpu: used(client_after, client_before),
     };
     for task in tasks {
         let report = match task.await {
@@ -150,15 +161,15 @@ async fn drive(
     end: Instant,
 ) -> ConnectionReport {
     let mut latencies_ns = Vec::new();
-    let payload = json!({ "text": &*text });
+    let frames = RequestFrames::new(index, &text);
     let mut error = None;
     for seq in 0u64.. {
-        let id = format!("c{index}-{seq}");
+        let (frame, id) = frames.frame(seq);
         let sent = Instant::now();
         if sent >= end {
             break;
         }
-        if let Err(err) = round_trip(&mut socket, &id, &payload, &text, typed).await {
+        if let Err(err) = round_trip(&mut socket, frame, &id, &text, typed).await {
             error = Some(format!("connection {index}, request {id}: {err}"));
             break;
         }
@@ -175,14 +186,41 @@ async fn drive(
     }
 }
 
+/// A connection's `ECHO` requests, built by splicing the sequence number into fixed text:
+/// the load generator shares the CPU with the server, so it avoids JSON encoding per
+/// request.
+struct RequestFrames {
+    index: usize,
+    head: String,
+    tail: String,
+}
+
+impl RequestFrames {
+    fn new(index: usize, text: &str) -> Self {
+        Self {
+            index,
+            head: format!(r#"{{"type":"ECHO","meta":{{"correlationId":"c{index}-"#),
+            tail: format!(r#""}},"payload":{}}}"#, json!({ "text": text })),
+        }
+    }
+
+    /// Request `seq`'s frame and correlation id.
+    fn frame(&self, seq: u64) -> (String, String) {
+        (
+            format!("{}{seq}{}", self.head, self.tail),
+            format!("c{}-{seq}", self.index),
+        )
+    }
+}
+
 async fn round_trip(
     socket: &mut Socket,
+    frame: String,
     id: &str,
-    payload: &serde_json::Value,
     text: &str,
     typed: bool,
 ) -> Result<(), Error> {
-    client::send(socket, client::request("ECHO", id, payload)).await?;
+    client::send(socket, frame).await?;
     let reply = client::next_text(socket, REPLY_TIMEOUT).await?;
     check_reply(&reply, id, text, typed)
 }
@@ -211,6 +249,16 @@ fn check_reply(reply: &str, id: &str, text: &str, typed: bool) -> Result<(), Err
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn request_frames_are_envelopes_with_the_correlation_id() {
+        let (frame, id) = RequestFrames::new(3, "a\"b").frame(17);
+        assert_eq!(id, "c3-17");
+        let parsed = Envelope::parse(&frame).unwrap();
+        assert_eq!(parsed.kind, "ECHO");
+        assert_eq!(parsed.correlation_id(), Some("c3-17"));
+        assert_eq!(parsed.text_payload().unwrap().text.as_deref(), Some("a\"b"));
+    }
 
     #[test]
     fn replies_are_checked_for_type_id_and_text() {

@@ -3,6 +3,7 @@
 //! ```text
 //! twinwire-bench all [--runs N] [--servers twinwire,raw,wskit,bun] [--only echo,fanout,memory,codegen]
 //! twinwire-bench smoke
+//! twinwire-bench echo ws://127.0.0.1:PORT/ [--raw] [--connections N] [--seconds N]
 //! ```
 //!
 //! Progress goes to stderr, the environment and the table to stdout. The exit code is 1
@@ -12,7 +13,9 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::{Parser, Subcommand, ValueEnum};
+use twinwire_bench::echo::{self, EchoLoad};
 use twinwire_bench::servers::{Programs, ServerKind};
+use twinwire_bench::stats::number;
 use twinwire_bench::suite::{self, Plan, Scenario};
 use twinwire_bench::{environment, report};
 
@@ -43,6 +46,21 @@ enum Command {
     /// A few connections for about a second against the Rust servers: proves the harness
     /// works, asserts no timings.
     Smoke,
+    /// Echo load against a server that is already running (e.g. under a profiler);
+    /// prints round trips per second and latencies.
+    Echo {
+        /// The server's `ws://` URL.
+        url: String,
+        /// The server sends the request back instead of answering `ECHO_REPLY`.
+        #[arg(long)]
+        raw: bool,
+        /// Connections, each with one request in flight.
+        #[arg(long, default_value_t = 50, value_parser = clap::value_parser!(u64).range(1..=1000))]
+        connections: u64,
+        /// Seconds measured (after one second of warm-up).
+        #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u64).range(1..=600))]
+        seconds: u64,
+    },
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -65,6 +83,12 @@ enum Only {
 async fn main() -> ExitCode {
     let cli = Cli::parse();
     let plan = match cli.command {
+        Command::Echo {
+            url,
+            raw,
+            connections,
+            seconds,
+        } => return echo_only(url, raw, connections, seconds).await,
         Command::Smoke => Plan::smoke(),
         Command::All {
             runs,
@@ -106,6 +130,43 @@ async fn main() -> ExitCode {
         eprintln!("  - {message}");
     }
     ExitCode::FAILURE
+}
+
+async fn echo_only(url: String, raw: bool, connections: u64, seconds: u64) -> ExitCode {
+    let load = EchoLoad {
+        url,
+        connections: usize::try_from(connections).unwrap_or(50),
+        warmup: Duration::from_secs(1),
+        duration: Duration::from_secs(seconds),
+        text_len: Plan::full().echo_text_len,
+        typed_reply: !raw,
+        server_pid: None,
+    };
+    match echo::run(&load).await {
+        Ok(run) => {
+            let us = |q| run.latency_us(q).map_or_else(|| "—".to_owned(), number);
+            println!(
+                "{} round trips/s, p50 {} µs, p99 {} µs, p99.9 {} µs, load generator {} µs CPU \
+                 per round trip, {} errors",
+                number(run.rate()),
+                us(0.5),
+                us(0.99),
+                us(0.999),
+                run.client_cpu_us_per_round_trip()
+                    .map_or_else(|| "—".to_owned(), number),
+                run.errors
+            );
+            if let Some(error) = run.first_error {
+                eprintln!("first error: {error}");
+                return ExitCode::FAILURE;
+            }
+            ExitCode::SUCCESS
+        }
+        Err(err) => {
+            eprintln!("twinwire-bench: {err}");
+            ExitCode::FAILURE
+        }
+    }
 }
 
 fn server_kind(server: Server) -> ServerKind {
