@@ -662,7 +662,12 @@ function resolveOptions(options: ClientOptions): Resolved {
           intervalMs: positive("heartbeat.intervalMs", hb.intervalMs),
           timeoutMs: positive("heartbeat.timeoutMs", hb.timeoutMs ?? hb.intervalMs),
         };
-  const protocols = options.protocols === undefined ? [] : typeof options.protocols === "string" ? [options.protocols] : [...options.protocols];
+  const protocols =
+    options.protocols === undefined
+      ? []
+      : typeof options.protocols === "string"
+        ? [options.protocols]
+        : [...options.protocols];
   return {
     url: options.url,
     WebSocket,
@@ -768,8 +773,17 @@ function frameText(data: unknown): string | undefined {
   }
 }
 
+/** A descriptor's type for messages about misuse from untyped code, whatever was passed. */
+function describe(desc: unknown): string {
+  return isRecord(desc) && typeof desc["type"] === "string" ? desc["type"] : String(desc);
+}
+
 function isThenable(value: unknown): value is PromiseLike<unknown> {
-  return (typeof value === "object" || typeof value === "function") && value !== null && typeof (value as { then?: unknown }).then === "function";
+  return (
+    (typeof value === "object" || typeof value === "function") &&
+    value !== null &&
+    typeof (value as { then?: unknown }).then === "function"
+  );
 }
 
 // RFC 6455 `token` characters: what a `bearer.<token>` subprotocol may contain.
@@ -977,7 +991,8 @@ export class TwinwireClient<P extends ProtocolDescriptor> {
       };
       this.#pending.set(id, pending);
       if (Number.isFinite(timeoutMs)) {
-        pending.timer = host.setTimeout(() => this.#cancel(pending, new TimeoutError(rpc.type, timeoutMs)), Math.min(timeoutMs, MAX_TIMER_MS));
+        const expire = (): void => this.#cancel(pending, new TimeoutError(rpc.type, timeoutMs));
+        pending.timer = host.setTimeout(expire, Math.min(timeoutMs, MAX_TIMER_MS));
       }
       if (signal !== undefined) {
         pending.abortListener = () => this.#cancel(pending, new AbortedError(rpc.type, signal.reason));
@@ -996,8 +1011,8 @@ export class TwinwireClient<P extends ProtocolDescriptor> {
    * RPC replies go to their request). Returns a function that unsubscribes.
    */
   on<M extends ServerMessageOf<P>>(desc: M, handler: (payload: PayloadOf<M>, meta: Meta) => unknown): () => void {
-    if (!isRecord(desc) || this.#serverTypes.get(desc.type)?.direction !== "server") {
-      throw new TypeError(`twinwire: ${String(desc.type)} is not a server message of ${this.protocol.name}`);
+    if (!isRecord(desc) || !this.#serverTypes.has(desc.type)) {
+      throw new TypeError(`twinwire: ${describe(desc)} is not a server message of ${this.protocol.name}`);
     }
     let set = this.#handlers.get(desc.type);
     if (set === undefined) {
@@ -1033,13 +1048,18 @@ export class TwinwireClient<P extends ProtocolDescriptor> {
   // ── outbound ──
 
   #checkOutbound(desc: MessageDescriptor, what: string): void {
-    if (!isRecord(desc) || this.#clientTypes.get(desc.type)?.direction !== "client") {
-      throw new TypeError(`twinwire: ${String(desc?.type)} is not a ${what} of ${this.protocol.name}`);
+    if (!isRecord(desc) || !this.#clientTypes.has(desc.type)) {
+      throw new TypeError(`twinwire: ${describe(desc)} is not a ${what} of ${this.protocol.name}`);
     }
   }
 
   /** Validates and serializes a frame; throws a {@link ValidationError} for a bad payload. */
-  #encode(desc: MessageDescriptor, payload: unknown, extra: Readonly<Record<string, unknown>> | undefined, correlationId: string | undefined): string {
+  #encode(
+    desc: MessageDescriptor,
+    payload: unknown,
+    extra: Readonly<Record<string, unknown>> | undefined,
+    correlationId: string | undefined,
+  ): string {
     const issues = checkPayload(desc, payload !== undefined, payload);
     if (issues.length > 0) throw new ValidationError(desc.type, "outbound", issues);
     const meta: Meta = {};
@@ -1152,7 +1172,9 @@ export class TwinwireClient<P extends ProtocolDescriptor> {
       try {
         token = await auth.token();
       } catch (cause) {
-        if (generation === this.#generation) this.#attemptFailed(new ConnectionError("the auth token provider failed", cause));
+        if (generation === this.#generation) {
+          this.#attemptFailed(new ConnectionError("the auth token provider failed", cause));
+        }
         return;
       }
       if (generation !== this.#generation) return;
@@ -1163,9 +1185,8 @@ export class TwinwireClient<P extends ProtocolDescriptor> {
       if (token !== "" && auth.via === "query") url = withQueryToken(url, token);
       if (token !== "" && auth.via === "subprotocol") {
         if (!SUBPROTOCOL_TOKEN.test(token)) {
-          this.#attemptFailed(
-            new ConnectionError("the auth token has characters a WebSocket subprotocol cannot carry; use auth.via = \"query\""),
-          );
+          const hint = 'the auth token has characters a WebSocket subprotocol cannot carry; use auth.via = "query"';
+          this.#attemptFailed(new ConnectionError(hint));
           return;
         }
         protocols.push(`bearer.${token}`);
@@ -1197,7 +1218,8 @@ export class TwinwireClient<P extends ProtocolDescriptor> {
     socket.onclose = (event) => {
       if (this.#socket !== socket) return;
       this.#socket = null;
-      this.#onClosed(typeof event.code === "number" ? event.code : 1006, typeof event.reason === "string" ? event.reason : "");
+      const code = typeof event.code === "number" ? event.code : 1006;
+      this.#onClosed(code, typeof event.reason === "string" ? event.reason : "");
     };
   }
 
@@ -1254,7 +1276,8 @@ export class TwinwireClient<P extends ProtocolDescriptor> {
       (policy.shouldReconnect !== undefined && !this.#vetoSafe(policy.shouldReconnect, code, reason));
     if (giveUp) {
       this.#wantOpen = false;
-      const error = new ConnectionClosedError(`gave up connecting to ${this.#options.url} (last close ${code})`, code, reason);
+      const message = `gave up connecting to ${this.#options.url} (last close ${code})`;
+      const error = new ConnectionClosedError(message, code, reason);
       const discarded = this.#discardAll(error);
       this.#setState("closed", { code, reason, discarded });
       this.#rejectOpenWaiters(error);
