@@ -220,7 +220,12 @@ function formatIssues(issues: readonly Issue[]): string {
   return issues.map((i) => `${i.path === "" ? "/" : i.path}: ${i.message}`).join("; ");
 }
 
-/** A payload failed its descriptor's checks: outbound (nothing was sent) or inbound (frame dropped). */
+/**
+ * A payload failed its descriptor's checks: outbound (nothing was sent) or inbound (frame
+ * dropped). Like the server's `details.target`, `target` says what the issue paths point
+ * into: `"payload"` (the descriptor's `validate`), or `"frame"` for a payload missing or
+ * present against the message's declaration (path `/payload`, code `required` / `unexpected`).
+ */
 export class ValidationError extends TwinwireError {
   /** Discriminant. */
   readonly kind = "validation" as const;
@@ -229,15 +234,23 @@ export class ValidationError extends TwinwireError {
   readonly messageType: string;
   /** `"outbound"`: the caller's payload; `"inbound"`: a frame from the server. */
   readonly direction: "outbound" | "inbound";
+  /** What the issue paths point into. */
+  readonly target: "payload" | "frame";
   /** Every failed check. */
   readonly issues: readonly Issue[];
 
-  /** An error listing `issues` of a `messageType` payload. */
-  constructor(messageType: string, direction: "outbound" | "inbound", issues: readonly Issue[]) {
+  /** An error listing `issues` of a `messageType` payload (or frame). */
+  constructor(
+    messageType: string,
+    direction: "outbound" | "inbound",
+    issues: readonly Issue[],
+    target: "payload" | "frame" = "payload",
+  ) {
     const what = direction === "outbound" ? "invalid payload for" : "received an invalid";
     super(`${what} ${messageType}: ${formatIssues(issues)}`);
     this.messageType = messageType;
     this.direction = direction;
+    this.target = target;
     this.issues = issues;
   }
 }
@@ -739,13 +752,22 @@ function runValidate(desc: MessageDescriptor, payload: unknown): Issue[] {
   }
 }
 
-/** Issues of a payload (present or not) against its descriptor, including payload presence. */
-function checkPayload(desc: MessageDescriptor, present: boolean, payload: unknown): Issue[] {
-  if (!desc.hasPayload) {
-    return present ? [{ path: "", code: "invalid", message: `${desc.type} carries no payload` }] : [];
+/** The validation error of a payload (present or not) against its descriptor, if any. */
+function checkPayload(
+  desc: MessageDescriptor,
+  direction: "outbound" | "inbound",
+  present: boolean,
+  payload: unknown,
+): ValidationError | undefined {
+  // Presence is checked here, as the server does, with its frame-level paths and codes.
+  if (present !== desc.hasPayload) {
+    const issue: Issue = present
+      ? { path: "/payload", code: "unexpected", message: `\`${desc.type}\` carries no payload` }
+      : { path: "/payload", code: "required", message: `\`${desc.type}\` needs a payload` };
+    return new ValidationError(desc.type, direction, [issue], "frame");
   }
-  if (!present) return [{ path: "", code: "invalid", message: `${desc.type} needs a payload` }];
-  return runValidate(desc, payload);
+  const issues = present ? runValidate(desc, payload) : [];
+  return issues.length > 0 ? new ValidationError(desc.type, direction, issues, "payload") : undefined;
 }
 
 function parseErrorPayload(frame: Frame): ErrorPayload | undefined {
@@ -1060,8 +1082,8 @@ export class TwinwireClient<P extends ProtocolDescriptor> {
     extra: Readonly<Record<string, unknown>> | undefined,
     correlationId: string | undefined,
   ): string {
-    const issues = checkPayload(desc, payload !== undefined, payload);
-    if (issues.length > 0) throw new ValidationError(desc.type, "outbound", issues);
+    const invalid = checkPayload(desc, "outbound", payload !== undefined, payload);
+    if (invalid !== undefined) throw invalid;
     const meta: Meta = {};
     if (extra !== undefined) {
       for (const key of Object.keys(extra)) {
@@ -1437,9 +1459,9 @@ export class TwinwireClient<P extends ProtocolDescriptor> {
       );
       return;
     }
-    const issues = checkPayload(desc, frame.hasPayload, frame.payload);
-    if (issues.length > 0) {
-      this.#report(new ValidationError(frame.type, "inbound", issues));
+    const invalid = checkPayload(desc, "inbound", frame.hasPayload, frame.payload);
+    if (invalid !== undefined) {
+      this.#report(invalid);
       return;
     }
     const payload = desc.hasPayload ? frame.payload : undefined;
@@ -1462,9 +1484,9 @@ export class TwinwireClient<P extends ProtocolDescriptor> {
       this.#settle(pending, error, undefined);
       return;
     }
-    const issues = checkPayload(pending.response, frame.hasPayload, frame.payload);
-    if (issues.length > 0) {
-      this.#settle(pending, new ValidationError(frame.type, "inbound", issues), undefined);
+    const invalid = checkPayload(pending.response, "inbound", frame.hasPayload, frame.payload);
+    if (invalid !== undefined) {
+      this.#settle(pending, invalid, undefined);
       return;
     }
     this.#settle(pending, undefined, pending.response.hasPayload ? frame.payload : undefined);

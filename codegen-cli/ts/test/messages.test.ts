@@ -39,6 +39,7 @@ test("an invalid outbound payload throws a ValidationError with the server's pat
       assert.ok(error instanceof ValidationError);
       assert.equal(error.kind, "validation");
       assert.equal(error.direction, "outbound");
+      assert.equal(error.target, "payload");
       assert.equal(error.messageType, "SEND_MESSAGE");
       assert.deepEqual(
         error.issues.map((i) => [i.path, i.code]),
@@ -154,14 +155,16 @@ test("invalid inbound frames go to onError and never to a handler", async (t) =>
     "protocol:invalid_envelope",
     "protocol:invalid_envelope",
     "validation:CHAT_MESSAGE:/text=invalid,/attachment/url=url,/attachment/name=invalid,/extra=invalid",
-    "validation:CHAT_MESSAGE:=invalid",
-    "validation:SESSION_EXPIRED:=invalid",
+    "validation:CHAT_MESSAGE:/payload=required",
+    "validation:SESSION_EXPIRED:/payload=unexpected",
     "protocol:unknown_type",
     "protocol:wrong_direction",
   ]);
-  for (const error of h.errors) {
-    if (error instanceof ValidationError) assert.equal(error.direction, "inbound");
-  }
+  assert.deepEqual(
+    h.errors.flatMap((e) => (e instanceof ValidationError ? [`${e.direction}:${e.target}`] : [])),
+    ["inbound:payload", "inbound:frame", "inbound:frame"],
+    "presence is a frame-level issue, as the server reports it",
+  );
 });
 
 test("binary frames holding UTF-8 JSON are accepted, invalid UTF-8 is reported", async (t) => {
@@ -242,4 +245,19 @@ test("untyped misuse is refused at run time with a TypeError", async (t) => {
   assert.throws(() => loose.on(SendMessage, () => {}), TypeError);
   await assert.rejects(loose.request(SendMessage, { roomId: "general", text: "hi" }), TypeError);
   assert.throws(() => loose.send(SendMessage, { roomId: "general", text: "hi" }, { meta: { correlationId: "x" } }), /reserved/);
+  // Payload presence fails like the server's check: frame-level, at /payload.
+  for (const [desc, payload, code] of [
+    [Logout, {}, "unexpected"],
+    [SendMessage, undefined, "required"],
+  ] as const) {
+    assert.throws(
+      () => loose.send(desc, payload),
+      (e: unknown) =>
+        e instanceof ValidationError &&
+        e.target === "frame" &&
+        e.issues.length === 1 &&
+        e.issues[0]?.path === "/payload" &&
+        e.issues[0]?.code === code,
+    );
+  }
 });

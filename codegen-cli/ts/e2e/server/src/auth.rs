@@ -63,7 +63,13 @@ mod tests {
     #[test]
     fn refuses_missing_unknown_and_malformed_tokens_with_401() {
         let long = format!("valid.{}", "a".repeat(33));
-        for token in [None, Some("alice"), Some("valid."), Some("valid.a b"), Some(long.as_str())] {
+        for token in [
+            None,
+            Some("alice"),
+            Some("valid."),
+            Some("valid.a b"),
+            Some(long.as_str()),
+        ] {
             let rejection = user_for_token(token).expect_err("refused");
             assert_eq!(rejection.status().as_u16(), 401, "{token:?}");
         }

@@ -94,7 +94,12 @@ impl E2eService {
         lock(&self.rooms)
     }
 
-    async fn leave(&self, ctx: &Context<Session>, room: &str, user: &User) -> Result<(), ErrorPayload> {
+    async fn leave(
+        &self,
+        ctx: &Context<Session>,
+        room: &str,
+        user: &User,
+    ) -> Result<(), ErrorPayload> {
         ctx.unsubscribe(&topic(room)).await?;
         if let Some(r) = self.rooms().get_mut(room) {
             r.members = r.members.saturating_sub(1);
@@ -107,7 +112,12 @@ impl E2eService {
         Ok(())
     }
 
-    async fn typing(&self, ctx: &Context<Session>, room: String, typing: bool) -> Result<(), ErrorPayload> {
+    async fn typing(
+        &self,
+        ctx: &Context<Session>,
+        room: String,
+        typing: bool,
+    ) -> Result<(), ErrorPayload> {
         let user = ctx.data(|s| s.user.clone());
         let event = UserTyping {
             room_id: room.clone(),
@@ -182,7 +192,11 @@ impl E2eService {
 }
 
 impl ChatHandlers<Session> for E2eService {
-    async fn authenticate(&self, ctx: Context<Session>, payload: Authenticate) -> Result<(), ErrorPayload> {
+    async fn authenticate(
+        &self,
+        ctx: Context<Session>,
+        payload: Authenticate,
+    ) -> Result<(), ErrorPayload> {
         let user = ctx.data(|s| s.user.clone());
         if payload.token != auth::token_of(&user) {
             return Err(ErrorPayload::new(
@@ -197,7 +211,11 @@ impl ChatHandlers<Session> for E2eService {
         Ok(())
     }
 
-    async fn join_room(&self, ctx: Context<Session>, payload: JoinRoom) -> Result<(), ErrorPayload> {
+    async fn join_room(
+        &self,
+        ctx: Context<Session>,
+        payload: JoinRoom,
+    ) -> Result<(), ErrorPayload> {
         let room = payload.room_id;
         let (user, previous) = ctx.data_mut(|s| (s.user.clone(), s.room.replace(room.clone())));
         if previous.as_deref() == Some(room.as_str()) {
@@ -217,7 +235,11 @@ impl ChatHandlers<Session> for E2eService {
         Ok(())
     }
 
-    async fn leave_room(&self, ctx: Context<Session>, payload: LeaveRoom) -> Result<(), ErrorPayload> {
+    async fn leave_room(
+        &self,
+        ctx: Context<Session>,
+        payload: LeaveRoom,
+    ) -> Result<(), ErrorPayload> {
         let room = payload.room_id;
         let (user, was_in) = ctx.data_mut(|s| {
             let was_in = s.room.as_deref() == Some(room.as_str());
@@ -236,7 +258,11 @@ impl ChatHandlers<Session> for E2eService {
         self.leave(&ctx, &room, &user).await
     }
 
-    async fn send_message(&self, ctx: Context<Session>, payload: SendMessage) -> Result<(), ErrorPayload> {
+    async fn send_message(
+        &self,
+        ctx: Context<Session>,
+        payload: SendMessage,
+    ) -> Result<(), ErrorPayload> {
         let user = ctx.data(|s| s.user.clone());
         let number = self.next_message.fetch_add(1, Ordering::Relaxed) + 1;
         let message = ChatMessage {
@@ -263,7 +289,11 @@ impl ChatHandlers<Session> for E2eService {
         Ok(())
     }
 
-    async fn typing_start(&self, ctx: Context<Session>, payload: TypingStart) -> Result<(), ErrorPayload> {
+    async fn typing_start(
+        &self,
+        ctx: Context<Session>,
+        payload: TypingStart,
+    ) -> Result<(), ErrorPayload> {
         match payload.room_id.as_str() {
             RELEASE_ROOM => {
                 self.release(ctx.id());
@@ -274,7 +304,11 @@ impl ChatHandlers<Session> for E2eService {
         }
     }
 
-    async fn typing_stop(&self, ctx: Context<Session>, payload: TypingStop) -> Result<(), ErrorPayload> {
+    async fn typing_stop(
+        &self,
+        ctx: Context<Session>,
+        payload: TypingStop,
+    ) -> Result<(), ErrorPayload> {
         self.typing(&ctx, payload.room_id, false).await
     }
 
@@ -318,9 +352,14 @@ impl ChatHandlers<Session> for E2eService {
         if !result.is_finite() {
             return Err(ErrorPayload::new(
                 ErrorCode::InvalidArgument,
-                format!("{} {symbol} {} is not a finite number", request.a, request.b),
+                format!(
+                    "{} {symbol} {} is not a finite number",
+                    request.a, request.b
+                ),
             )
-            .with_details(json!({ "operation": request.operation, "a": request.a, "b": request.b })));
+            .with_details(
+                json!({ "operation": request.operation, "a": request.a, "b": request.b }),
+            ));
         }
         Ok(CalculateResult { result })
     }
