@@ -154,7 +154,7 @@ test("invalid inbound frames go to onError and never to a handler", async (t) =>
     "protocol:invalid_envelope",
     "protocol:invalid_envelope",
     "protocol:invalid_envelope",
-    "validation:CHAT_MESSAGE:/text=invalid,/attachment/url=url,/attachment/name=invalid,/extra=invalid",
+    "validation:CHAT_MESSAGE:/text=invalid,/attachment/url=url,/attachment/name=required,/extra=unknown_field",
     "validation:CHAT_MESSAGE:/payload=required",
     "validation:SESSION_EXPIRED:/payload=unexpected",
     "protocol:unknown_type",
