@@ -640,8 +640,9 @@ function positive(name: string, value: number, allowInfinity = false): number {
 }
 
 function resolveOptions(options: ClientOptions): Resolved {
-  if (typeof options.url !== "string" || options.url === "") {
-    throw new TypeError("twinwire: options.url must be a ws:// or wss:// URL");
+  // A URL no attempt can use would otherwise fail every reconnect attempt forever.
+  if (typeof options.url !== "string" || !/^(wss?|https?):\/\/[^/?#\s]/i.test(options.url)) {
+    throw new TypeError(`twinwire: options.url must be a ws:// or wss:// URL, got ${JSON.stringify(options.url)}`);
   }
   const WebSocket = options.WebSocket ?? host.WebSocket;
   if (WebSocket === undefined) {

@@ -341,4 +341,7 @@ test("options are checked when the client is built", () => {
   assert.throws(() => createChatClient({ ...base, requestTimeoutMs: 0 }), RangeError);
   assert.throws(() => createChatClient({ ...base, heartbeat: { intervalMs: Number.NaN } }), RangeError);
   assert.throws(() => createChatClient({ url: "ws://127.0.0.1:1" }), /pass options.WebSocket/);
+  for (const url of ["", "127.0.0.1:8080/ws", "ws:/x", "ftp://host/ws"]) {
+    assert.throws(() => createChatClient({ ...base, url }), /options.url must be a ws:\/\/ or wss:\/\/ URL/);
+  }
 });
