@@ -1,5 +1,6 @@
 //! [`ChatService`]: the chat's behaviour, as the generated [`ChatHandlers`] trait asks for it.
 
+use std::hash::{BuildHasher, RandomState};
 use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -15,18 +16,24 @@ use crate::generated::ChatHandlers;
 use crate::rooms::{Rooms, topic};
 use crate::session::{Session, User};
 
-/// The topic every connection joins on open, to hear member counts change.
-const LOBBY: &str = "lobby";
-
 /// The chat server's handlers. Room state is per process (see the crate docs on running
 /// several instances).
 pub(crate) struct ChatService {
     rooms: Arc<Rooms>,
+    /// The topic every connection joins on open, to hear member counts change. Counts are
+    /// per instance, so the name is too: with a shared pub/sub backend, instances would
+    /// otherwise overwrite each other's counts on every client.
+    lobby: String,
 }
 
 impl ChatService {
     pub(crate) fn new(rooms: Arc<Rooms>) -> Self {
-        Self { rooms }
+        // Only needs to differ between live instances; RandomState is seeded per process.
+        let salt = RandomState::new().hash_one(std::process::id());
+        Self {
+            rooms,
+            lobby: format!("lobby:{salt:016x}"),
+        }
     }
 
     /// Leaves `room`: unsubscribes, updates the count and tells the room's other members.
@@ -55,7 +62,7 @@ impl ChatService {
         };
         // Best effort: a stale count must not fail the join or leave that changed it, and
         // the runtime already reports pub/sub failures to the router's error hook.
-        let _ = ctx.publish(LOBBY, &list).await;
+        let _ = ctx.publish(&self.lobby, &list).await;
     }
 
     fn check_room(&self, room: &str) -> Result<(), ErrorPayload> {
@@ -272,7 +279,7 @@ impl ChatHandlers<Session> for ChatService {
     async fn on_open(&self, ctx: Context<Session>) {
         // Without the lobby the chat still works; only live member counts would be missing,
         // and the runtime reports the pub/sub failure to the router's error hook.
-        let _ = ctx.subscribe(LOBBY).await;
+        let _ = ctx.subscribe(&self.lobby).await;
         let _ = ctx.send(&RoomList {
             rooms: self.rooms.list(),
         });
