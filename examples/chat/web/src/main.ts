@@ -82,6 +82,8 @@ const state = {
   room: undefined as string | undefined,
   rooms: [] as RoomInfo[],
   entries: [] as Entry[],
+  /** Names of users seen in the room, for `USER_LEFT`, which carries only the id. */
+  names: new Map<string, string>(),
   /** Others typing in the room: user id → name and expiry timer. */
   typing: new Map<string, { readonly name: string; readonly timer: ReturnType<typeof setTimeout> }>(),
   /** Whether this page told the server it is typing, and when it stops. */
@@ -170,6 +172,7 @@ function setTyping(userId: string, name: string | undefined): void {
 
 function clearRoomView(): void {
   state.entries = [];
+  state.names.clear();
   for (const { timer } of state.typing.values()) clearTimeout(timer);
   state.typing.clear();
   renderMessages();
@@ -185,7 +188,9 @@ function signIn(): void {
 
 function join(roomId: string): void {
   state.wantedRoom = roomId;
-  trySend(() => client.send(outbound(JoinRoom), { roomId }));
+  // Offline: remembered, and joined after signing in on the next connection.
+  if (client.state !== "open") render();
+  else trySend(() => client.send(outbound(JoinRoom), { roomId }));
 }
 
 /** Loads the room's history; messages that arrived live meanwhile are kept once, after it. */
@@ -195,6 +200,7 @@ async function loadHistory(roomId: string): Promise<void> {
     if (state.room !== roomId) return;
     const ids = new Set(history.messages.map((m) => m.id));
     const live = state.entries.filter((e) => e.kind === "system" || !ids.has(e.message.id));
+    for (const m of history.messages) state.names.set(m.userId, m.userName);
     state.entries = [...history.messages.map((message): Entry => ({ kind: "message", message })), ...live];
     renderMessages();
   } catch (error) {
@@ -262,6 +268,7 @@ client.on(UserJoined, (joined) => {
     append({ kind: "system", text: "You joined." });
     void loadHistory(joined.roomId);
   } else if (joined.roomId === state.room) {
+    state.names.set(joined.userId, joined.userName);
     append({ kind: "system", text: `${joined.userName} joined.` });
   }
 });
@@ -272,7 +279,7 @@ client.on(UserLeft, (left) => {
     clearRoomView();
     render();
   } else if (left.roomId === state.room) {
-    const name = state.typing.get(left.userId)?.name;
+    const name = state.names.get(left.userId);
     setTyping(left.userId, undefined);
     append({ kind: "system", text: `${name ?? "Someone"} left.` });
   }
@@ -280,6 +287,7 @@ client.on(UserLeft, (left) => {
 
 client.on(ChatMessage, (message) => {
   if (message.roomId !== state.room) return;
+  state.names.set(message.userId, message.userName);
   setTyping(message.userId, undefined);
   append({ kind: "message", message });
 });
@@ -313,7 +321,8 @@ client.onState((connection, detail) => {
 ui.signIn.addEventListener("submit", (event) => {
   event.preventDefault();
   state.wantedName = ui.name.value;
-  signIn();
+  // Offline: sent when the connection opens (every new connection signs in again).
+  if (client.state === "open") signIn();
 });
 
 ui.rooms.addEventListener("click", (event) => {
