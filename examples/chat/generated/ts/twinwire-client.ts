@@ -36,6 +36,8 @@
  *   {@link ConnectionClosedError}: call `connect()` first. `close()` and giving up on
  *   reconnecting discard the queue (queued requests reject, the number of discarded
  *   messages is reported to `onState`).
+ * - **Delivery** is at most once: a frame written just before a connection dies may be lost,
+ *   and is never re-sent (a request in flight then rejects with `ConnectionClosedError`).
  *
  * @module
  */
@@ -218,7 +220,12 @@ function formatIssues(issues: readonly Issue[]): string {
   return issues.map((i) => `${i.path === "" ? "/" : i.path}: ${i.message}`).join("; ");
 }
 
-/** A payload failed its descriptor's checks: outbound (nothing was sent) or inbound (frame dropped). */
+/**
+ * A payload failed its descriptor's checks: outbound (nothing was sent) or inbound (frame
+ * dropped). Like the server's `details.target`, `target` says what the issue paths point
+ * into: `"payload"` (the descriptor's `validate`), or `"frame"` for a payload missing or
+ * present against the message's declaration (path `/payload`, code `required` / `unexpected`).
+ */
 export class ValidationError extends TwinwireError {
   /** Discriminant. */
   readonly kind = "validation" as const;
@@ -227,15 +234,23 @@ export class ValidationError extends TwinwireError {
   readonly messageType: string;
   /** `"outbound"`: the caller's payload; `"inbound"`: a frame from the server. */
   readonly direction: "outbound" | "inbound";
+  /** What the issue paths point into. */
+  readonly target: "payload" | "frame";
   /** Every failed check. */
   readonly issues: readonly Issue[];
 
-  /** An error listing `issues` of a `messageType` payload. */
-  constructor(messageType: string, direction: "outbound" | "inbound", issues: readonly Issue[]) {
+  /** An error listing `issues` of a `messageType` payload (or frame). */
+  constructor(
+    messageType: string,
+    direction: "outbound" | "inbound",
+    issues: readonly Issue[],
+    target: "payload" | "frame" = "payload",
+  ) {
     const what = direction === "outbound" ? "invalid payload for" : "received an invalid";
     super(`${what} ${messageType}: ${formatIssues(issues)}`);
     this.messageType = messageType;
     this.direction = direction;
+    this.target = target;
     this.issues = issues;
   }
 }
@@ -625,8 +640,9 @@ function positive(name: string, value: number, allowInfinity = false): number {
 }
 
 function resolveOptions(options: ClientOptions): Resolved {
-  if (typeof options.url !== "string" || options.url === "") {
-    throw new TypeError("twinwire: options.url must be a ws:// or wss:// URL");
+  // A URL no attempt can use would otherwise fail every reconnect attempt forever.
+  if (typeof options.url !== "string" || !/^(wss?|https?):\/\/[^/?#\s]/i.test(options.url)) {
+    throw new TypeError(`twinwire: options.url must be a ws:// or wss:// URL, got ${JSON.stringify(options.url)}`);
   }
   const WebSocket = options.WebSocket ?? host.WebSocket;
   if (WebSocket === undefined) {
@@ -660,7 +676,12 @@ function resolveOptions(options: ClientOptions): Resolved {
           intervalMs: positive("heartbeat.intervalMs", hb.intervalMs),
           timeoutMs: positive("heartbeat.timeoutMs", hb.timeoutMs ?? hb.intervalMs),
         };
-  const protocols = options.protocols === undefined ? [] : typeof options.protocols === "string" ? [options.protocols] : [...options.protocols];
+  const protocols =
+    options.protocols === undefined
+      ? []
+      : typeof options.protocols === "string"
+        ? [options.protocols]
+        : [...options.protocols];
   return {
     url: options.url,
     WebSocket,
@@ -732,13 +753,22 @@ function runValidate(desc: MessageDescriptor, payload: unknown): Issue[] {
   }
 }
 
-/** Issues of a payload (present or not) against its descriptor, including payload presence. */
-function checkPayload(desc: MessageDescriptor, present: boolean, payload: unknown): Issue[] {
-  if (!desc.hasPayload) {
-    return present ? [{ path: "", code: "invalid", message: `${desc.type} carries no payload` }] : [];
+/** The validation error of a payload (present or not) against its descriptor, if any. */
+function checkPayload(
+  desc: MessageDescriptor,
+  direction: "outbound" | "inbound",
+  present: boolean,
+  payload: unknown,
+): ValidationError | undefined {
+  // Presence is checked here, as the server does, with its frame-level paths and codes.
+  if (present !== desc.hasPayload) {
+    const issue: Issue = present
+      ? { path: "/payload", code: "unexpected", message: `\`${desc.type}\` carries no payload` }
+      : { path: "/payload", code: "required", message: `\`${desc.type}\` needs a payload` };
+    return new ValidationError(desc.type, direction, [issue], "frame");
   }
-  if (!present) return [{ path: "", code: "invalid", message: `${desc.type} needs a payload` }];
-  return runValidate(desc, payload);
+  const issues = present ? runValidate(desc, payload) : [];
+  return issues.length > 0 ? new ValidationError(desc.type, direction, issues, "payload") : undefined;
 }
 
 function parseErrorPayload(frame: Frame): ErrorPayload | undefined {
@@ -766,8 +796,17 @@ function frameText(data: unknown): string | undefined {
   }
 }
 
+/** A descriptor's type for messages about misuse from untyped code, whatever was passed. */
+function describe(desc: unknown): string {
+  return isRecord(desc) && typeof desc["type"] === "string" ? desc["type"] : String(desc);
+}
+
 function isThenable(value: unknown): value is PromiseLike<unknown> {
-  return (typeof value === "object" || typeof value === "function") && value !== null && typeof (value as { then?: unknown }).then === "function";
+  return (
+    (typeof value === "object" || typeof value === "function") &&
+    value !== null &&
+    typeof (value as { then?: unknown }).then === "function"
+  );
 }
 
 // RFC 6455 `token` characters: what a `bearer.<token>` subprotocol may contain.
@@ -835,8 +874,8 @@ export class TwinwireClient<P extends ProtocolDescriptor> {
   #socket: WebSocketLike | null = null;
   /** Whether the app wants a connection (after `connect()`, until `close()` or giving up). */
   #wantOpen = false;
-  /** `close()` is waiting for the socket's close event. */
-  #closing = false;
+  /** Set while `close()` waits for the socket's close event: what `onState` reports then. */
+  #closing: { readonly code: number; readonly reason: string; readonly discarded: number } | undefined;
   /** Failed attempts since the last open, for the backoff. */
   #attempt = 0;
   /** Bumped per attempt and by `close()`, so a token fetched too late is not used. */
@@ -914,8 +953,8 @@ export class TwinwireClient<P extends ProtocolDescriptor> {
       return Promise.resolve();
     }
     const closed = new Promise<void>((resolve) => this.#closeWaiters.push(resolve));
-    if (!this.#closing) {
-      this.#closing = true;
+    if (this.#closing === undefined) {
+      this.#closing = { code, reason, discarded };
       this.#setState("closing", { code, reason });
       try {
         socket.close(code, reason);
@@ -975,7 +1014,8 @@ export class TwinwireClient<P extends ProtocolDescriptor> {
       };
       this.#pending.set(id, pending);
       if (Number.isFinite(timeoutMs)) {
-        pending.timer = host.setTimeout(() => this.#cancel(pending, new TimeoutError(rpc.type, timeoutMs)), Math.min(timeoutMs, MAX_TIMER_MS));
+        const expire = (): void => this.#cancel(pending, new TimeoutError(rpc.type, timeoutMs));
+        pending.timer = host.setTimeout(expire, Math.min(timeoutMs, MAX_TIMER_MS));
       }
       if (signal !== undefined) {
         pending.abortListener = () => this.#cancel(pending, new AbortedError(rpc.type, signal.reason));
@@ -994,8 +1034,8 @@ export class TwinwireClient<P extends ProtocolDescriptor> {
    * RPC replies go to their request). Returns a function that unsubscribes.
    */
   on<M extends ServerMessageOf<P>>(desc: M, handler: (payload: PayloadOf<M>, meta: Meta) => unknown): () => void {
-    if (!isRecord(desc) || this.#serverTypes.get(desc.type)?.direction !== "server") {
-      throw new TypeError(`twinwire: ${String(desc.type)} is not a server message of ${this.protocol.name}`);
+    if (!isRecord(desc) || !this.#serverTypes.has(desc.type)) {
+      throw new TypeError(`twinwire: ${describe(desc)} is not a server message of ${this.protocol.name}`);
     }
     let set = this.#handlers.get(desc.type);
     if (set === undefined) {
@@ -1031,15 +1071,20 @@ export class TwinwireClient<P extends ProtocolDescriptor> {
   // ── outbound ──
 
   #checkOutbound(desc: MessageDescriptor, what: string): void {
-    if (!isRecord(desc) || this.#clientTypes.get(desc.type)?.direction !== "client") {
-      throw new TypeError(`twinwire: ${String(desc?.type)} is not a ${what} of ${this.protocol.name}`);
+    if (!isRecord(desc) || !this.#clientTypes.has(desc.type)) {
+      throw new TypeError(`twinwire: ${describe(desc)} is not a ${what} of ${this.protocol.name}`);
     }
   }
 
   /** Validates and serializes a frame; throws a {@link ValidationError} for a bad payload. */
-  #encode(desc: MessageDescriptor, payload: unknown, extra: Readonly<Record<string, unknown>> | undefined, correlationId: string | undefined): string {
-    const issues = checkPayload(desc, payload !== undefined, payload);
-    if (issues.length > 0) throw new ValidationError(desc.type, "outbound", issues);
+  #encode(
+    desc: MessageDescriptor,
+    payload: unknown,
+    extra: Readonly<Record<string, unknown>> | undefined,
+    correlationId: string | undefined,
+  ): string {
+    const invalid = checkPayload(desc, "outbound", payload !== undefined, payload);
+    if (invalid !== undefined) throw invalid;
     const meta: Meta = {};
     if (extra !== undefined) {
       for (const key of Object.keys(extra)) {
@@ -1150,7 +1195,9 @@ export class TwinwireClient<P extends ProtocolDescriptor> {
       try {
         token = await auth.token();
       } catch (cause) {
-        if (generation === this.#generation) this.#attemptFailed(new ConnectionError("the auth token provider failed", cause));
+        if (generation === this.#generation) {
+          this.#attemptFailed(new ConnectionError("the auth token provider failed", cause));
+        }
         return;
       }
       if (generation !== this.#generation) return;
@@ -1161,9 +1208,8 @@ export class TwinwireClient<P extends ProtocolDescriptor> {
       if (token !== "" && auth.via === "query") url = withQueryToken(url, token);
       if (token !== "" && auth.via === "subprotocol") {
         if (!SUBPROTOCOL_TOKEN.test(token)) {
-          this.#attemptFailed(
-            new ConnectionError("the auth token has characters a WebSocket subprotocol cannot carry; use auth.via = \"query\""),
-          );
+          const hint = 'the auth token has characters a WebSocket subprotocol cannot carry; use auth.via = "query"';
+          this.#attemptFailed(new ConnectionError(hint));
           return;
         }
         protocols.push(`bearer.${token}`);
@@ -1195,7 +1241,8 @@ export class TwinwireClient<P extends ProtocolDescriptor> {
     socket.onclose = (event) => {
       if (this.#socket !== socket) return;
       this.#socket = null;
-      this.#onClosed(typeof event.code === "number" ? event.code : 1006, typeof event.reason === "string" ? event.reason : "");
+      const code = typeof event.code === "number" ? event.code : 1006;
+      this.#onClosed(code, typeof event.reason === "string" ? event.reason : "");
     };
   }
 
@@ -1225,9 +1272,11 @@ export class TwinwireClient<P extends ProtocolDescriptor> {
       reason,
     );
     for (const pending of [...this.#pending.values()]) if (pending.sent) this.#settle(pending, lost, undefined);
-    if (this.#closing) {
-      this.#closing = false;
-      this.#setState("closed", { code, reason, discarded: 0 });
+    const requested = this.#closing;
+    if (requested !== undefined) {
+      // Report the close the app asked for: an attempt still handshaking ends with 1006.
+      this.#closing = undefined;
+      this.#setState("closed", requested);
       const waiters = this.#closeWaiters;
       this.#closeWaiters = [];
       for (const resolve of waiters) resolve();
@@ -1238,7 +1287,11 @@ export class TwinwireClient<P extends ProtocolDescriptor> {
       }
       return;
     }
-    if (!this.#wantOpen) return;
+    if (!this.#wantOpen) {
+      // Nothing wants this connection (close() already discarded the queue): just settle.
+      this.#setState("closed", { code, reason, discarded: 0 });
+      return;
+    }
     const policy = this.#options.reconnect;
     const giveUp =
       !this.#options.reconnectEnabled ||
@@ -1246,7 +1299,8 @@ export class TwinwireClient<P extends ProtocolDescriptor> {
       (policy.shouldReconnect !== undefined && !this.#vetoSafe(policy.shouldReconnect, code, reason));
     if (giveUp) {
       this.#wantOpen = false;
-      const error = new ConnectionClosedError(`gave up connecting to ${this.#options.url} (last close ${code})`, code, reason);
+      const message = `gave up connecting to ${this.#options.url} (last close ${code})`;
+      const error = new ConnectionClosedError(message, code, reason);
       const discarded = this.#discardAll(error);
       this.#setState("closed", { code, reason, discarded });
       this.#rejectOpenWaiters(error);
@@ -1406,9 +1460,9 @@ export class TwinwireClient<P extends ProtocolDescriptor> {
       );
       return;
     }
-    const issues = checkPayload(desc, frame.hasPayload, frame.payload);
-    if (issues.length > 0) {
-      this.#report(new ValidationError(frame.type, "inbound", issues));
+    const invalid = checkPayload(desc, "inbound", frame.hasPayload, frame.payload);
+    if (invalid !== undefined) {
+      this.#report(invalid);
       return;
     }
     const payload = desc.hasPayload ? frame.payload : undefined;
@@ -1431,9 +1485,9 @@ export class TwinwireClient<P extends ProtocolDescriptor> {
       this.#settle(pending, error, undefined);
       return;
     }
-    const issues = checkPayload(pending.response, frame.hasPayload, frame.payload);
-    if (issues.length > 0) {
-      this.#settle(pending, new ValidationError(frame.type, "inbound", issues), undefined);
+    const invalid = checkPayload(pending.response, "inbound", frame.hasPayload, frame.payload);
+    if (invalid !== undefined) {
+      this.#settle(pending, invalid, undefined);
       return;
     }
     this.#settle(pending, undefined, pending.response.hasPayload ? frame.payload : undefined);
