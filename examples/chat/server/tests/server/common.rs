@@ -17,9 +17,12 @@ use twinwire_runtime::Client;
 /// never an assertion about speed.
 pub const PATIENCE: Duration = Duration::from_secs(10);
 
-/// A server on 127.0.0.1 with a free port, serving `static_dir`.
+/// A folder that does not exist: tests that do not set a page serve none.
+const NO_PAGE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/no-page");
+
+/// A server on 127.0.0.1 with a free port, configured by `configure`.
 pub async fn start_with(configure: impl FnOnce(&mut ChatConfig)) -> ChatServer {
-    let mut config = ChatConfig::new(([127, 0, 0, 1], 0).into(), std::env::temp_dir());
+    let mut config = ChatConfig::new(([127, 0, 0, 1], 0).into(), NO_PAGE);
     configure(&mut config);
     chat_server::start(config).await.unwrap()
 }
