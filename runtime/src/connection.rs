@@ -32,7 +32,7 @@ use twinwire::{ErrorCode, ErrorPayload, Message, Meta};
 
 use crate::context::{Context, Correlation};
 use crate::error::{ErrorEvent, ErrorKind, PublishError, SendError};
-use crate::frame::{self, Frame, HEARTBEAT_ACK};
+use crate::frame::{self, Frame, HEARTBEAT_ACK, RPC_ABORT_TYPE};
 use crate::outbox::{Outbox, Ready};
 use crate::pubsub::{Subscriber, validate_topic};
 use crate::route::{Call, InFlight, panic_message};
@@ -529,6 +529,9 @@ where
             return;
         }
         let correlation_id = inbound.meta.correlation_id.as_deref();
+        if inbound.kind == RPC_ABORT_TYPE {
+            return self.abort(correlation_id);
+        }
         if let Err(reason) = check_type_name(&inbound.kind) {
             let error = frame::invalid_argument(
                 "frame",
@@ -590,6 +593,38 @@ where
                 conn.answer_error(correlation.as_deref(), &error);
                 conn.report(ErrorKind::InvalidFrame, Some(route.message_type), error);
             }
+        }
+    }
+
+    /// Handles `$ws:abort`: answers the request `CANCELLED` and cancels its handler, which
+    /// is dropped the next time it would run.
+    ///
+    /// An abort races with the answer, so one for an id that is unknown, finished or already
+    /// answered (a handler that replied early and works on) is ignored without a word: the
+    /// client has stopped waiting either way. Only an abort without any id is refused.
+    fn abort(&mut self, correlation_id: Option<&str>) {
+        let Some(id) = correlation_id else {
+            let error = frame::invalid_argument(
+                "frame",
+                vec![twinwire::Issue {
+                    path: "/meta/correlationId".to_owned(),
+                    code: "required".into(),
+                    message: format!(
+                        "`{RPC_ABORT_TYPE}` names the request to cancel by its correlation id"
+                    ),
+                }],
+            );
+            return self.conn.refuse(None, error, ErrorKind::InvalidFrame);
+        };
+        let Some(Pending(correlation)) = self.pending.get(id) else {
+            return;
+        };
+        // The CANCELLED frame keeps "exactly one terminal frame per request": it tells
+        // the client when the id is free again, and clients ignore it once they settled.
+        if correlation.claim() {
+            let error = ErrorPayload::new(ErrorCode::Cancelled, "the client cancelled the request");
+            let _ = self.conn.outbox.push(frame::encode_error(Some(id), &error));
+            correlation.cancel();
         }
     }
 

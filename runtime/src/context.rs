@@ -3,11 +3,13 @@
 use std::fmt;
 use std::marker::PhantomData;
 use std::ops::Deref;
+use std::pin::pin;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use serde::Serialize;
 use serde_json::{Map, Value};
+use tokio::sync::Notify;
 use twinwire::{ErrorPayload, Message, Meta, Rpc};
 
 use crate::connection::{ConnState, ConnectionId};
@@ -15,12 +17,16 @@ use crate::error::{PublishError, SendError};
 use crate::frame;
 use crate::outbox::{CloseRequest, PushError};
 
-/// The correlation of a request with its answer: its id and whether the one terminal frame
-/// (reply or error) has gone out.
+/// The correlation of a request with its answer: its id, whether the one terminal frame
+/// (reply or error) has gone out, and whether the client cancelled it (`$ws:abort`).
 #[derive(Debug)]
 pub(crate) struct Correlation {
     id: String,
     answered: AtomicBool,
+    cancelled: AtomicBool,
+    /// Wakes whoever waits for the cancellation: the guard that drops the handler, and
+    /// tasks that watch [`Context::cancelled`]. `Notify` takes no allocation of its own.
+    cancel: Notify,
 }
 
 impl Correlation {
@@ -28,6 +34,8 @@ impl Correlation {
         Self {
             id,
             answered: AtomicBool::new(false),
+            cancelled: AtomicBool::new(false),
+            cancel: Notify::new(),
         }
     }
 
@@ -42,6 +50,28 @@ impl Correlation {
     /// Claims the right to send the terminal frame; `true` exactly once.
     pub(crate) fn claim(&self) -> bool {
         !self.answered.swap(true, Ordering::AcqRel)
+    }
+
+    pub(crate) fn is_cancelled(&self) -> bool {
+        self.cancelled.load(Ordering::Acquire)
+    }
+
+    /// Marks the request cancelled and wakes everyone waiting for that.
+    pub(crate) fn cancel(&self) {
+        self.cancelled.store(true, Ordering::Release);
+        self.cancel.notify_waiters();
+    }
+
+    /// Resolves once the request is cancelled.
+    pub(crate) async fn cancelled(&self) {
+        let notified = self.cancel.notified();
+        let mut notified = pin!(notified);
+        // Registered before the flag is read, so a `cancel` in between still wakes us.
+        notified.as_mut().enable();
+        if self.is_cancelled() {
+            return;
+        }
+        notified.await;
     }
 }
 
@@ -137,6 +167,28 @@ impl<D: Send + Sync + 'static> Context<D> {
     /// The frame's correlation id, if it had one (every RPC request has).
     pub fn correlation_id(&self) -> Option<&str> {
         self.correlation.as_deref().map(Correlation::id)
+    }
+
+    /// Whether the client has cancelled the request this frame made (WS-Kit's `$ws:abort`,
+    /// sent when a request times out or is aborted on the client). Always `false` for a
+    /// frame without a correlation id, and in hooks.
+    ///
+    /// The handler itself needs no check: its future is dropped at the cancellation. This is
+    /// for work it handed elsewhere, e.g. a task spawned with a clone of this context.
+    pub fn is_cancelled(&self) -> bool {
+        self.correlation
+            .as_deref()
+            .is_some_and(Correlation::is_cancelled)
+    }
+
+    /// Resolves once the client cancels the request this frame made (see
+    /// [`is_cancelled`](Self::is_cancelled)); never for a frame without a correlation id.
+    /// A spawned task can `select!` on it to stop work nobody waits for any more.
+    pub async fn cancelled(&self) {
+        match self.correlation.as_deref() {
+            Some(correlation) => correlation.cancelled().await,
+            None => std::future::pending().await,
+        }
     }
 
     /// Reads the per-connection data.

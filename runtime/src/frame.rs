@@ -55,6 +55,10 @@ pub(crate) const HEARTBEAT_ACK: Frame = Frame::from_static(
     r#"{"type":"__heartbeat_ack"}"#,
 );
 
+/// `type` of the frame by which a client cancels its request (`meta.correlationId` names
+/// it), as WS-Kit's client and twinwire's TypeScript client send it on a timeout or abort.
+pub(crate) const RPC_ABORT_TYPE: &str = "$ws:abort";
+
 /// A frame the runtime refused, and who to tell.
 #[derive(Debug)]
 pub(crate) struct Rejected {

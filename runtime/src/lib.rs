@@ -29,6 +29,7 @@
 //! | not JSON, not an object, missing / non-string `type`, malformed `meta` | `INVALID_ARGUMENT`, `details.target = "frame"` |
 //! | a reserved type (`$…`, `__…`, `ERROR`, `RPC_ERROR`) | `INVALID_ARGUMENT` at `/type` |
 //! | `{"type":"__heartbeat"}` | `{"type":"__heartbeat_ack"}` |
+//! | `{"type":"$ws:abort","meta":{"correlationId"}}` | see [Cancellation](#cancellation) |
 //! | a type without a handler | `UNIMPLEMENTED`, `details.type` |
 //! | a payload on a payload-less message, or none on one that needs it | `INVALID_ARGUMENT` at `/payload` |
 //! | wrong field types, unknown fields (strict by default) | `INVALID_ARGUMENT`, `details.target = "payload"`, the failing path |
@@ -70,6 +71,24 @@
 //! sent. A second frame with that id meanwhile is refused with an `ERROR` (not
 //! `RPC_ERROR`, which the client would match to the first request) of code
 //! `ALREADY_EXISTS`; once the first is answered the id may be reused.
+//!
+//! # Cancellation
+//!
+//! A client that stops waiting for a request (a timeout, an `AbortSignal`) sends WS-Kit's
+//! `{"type":"$ws:abort","meta":{"correlationId":"…"}}`. The request's handler is then
+//! cancelled: its future is dropped, so it does no more work (work it spawned can watch
+//! [`Context::cancelled`]), and the request is answered `RPC_ERROR` `CANCELLED`.
+//!
+//! That answer is a deliberate difference from WS-Kit's server, which sends nothing: it
+//! keeps exactly one terminal frame per request, so the id is free for reuse exactly when
+//! the client sees that frame, and a client that already settled the request ignores it
+//! (twinwire's clients and WS-Kit's drop frames for ids nobody waits for).
+//!
+//! An abort for an id that is unknown, already answered, or finished is ignored silently:
+//! it raced with the answer, and the client has stopped waiting either way. A handler that
+//! replied early and keeps working is not cancelled. An abort without a correlation id is
+//! refused with `INVALID_ARGUMENT`. Cancellations are not errors, so `on_error` does not
+//! hear of them.
 
 mod client;
 mod config;

@@ -2,11 +2,12 @@
 //! handler's outcome (error, panic, deadline) into the one answer a request gets.
 
 use std::any::Any;
-use std::future::Future;
+use std::future::{Future, poll_fn};
 use std::marker::PhantomData;
 use std::panic::AssertUnwindSafe;
-use std::pin::Pin;
+use std::pin::{Pin, pin};
 use std::sync::Arc;
+use std::task::Poll;
 use std::time::Duration;
 
 use futures_util::FutureExt;
@@ -205,6 +206,8 @@ pub(crate) fn missing_correlation_id(message_type: &str) -> ErrorPayload {
 }
 
 /// Runs a handler and answers whatever it did not: its error, a panic, a missed deadline.
+/// A request the client cancels is answered by the dispatcher; the guard only drops the
+/// handler, so it does no more work.
 struct Guard<D> {
     conn: Arc<ConnState<D>>,
     correlation: Option<Arc<Correlation>>,
@@ -212,27 +215,59 @@ struct Guard<D> {
     deadline: Option<Duration>,
 }
 
+/// How a guarded handler ended.
+enum Outcome {
+    Finished(std::thread::Result<HandlerResult>),
+    Cancelled,
+    TimedOut,
+}
+
 impl<D: Send + Sync + 'static> Guard<D> {
     async fn run(
         self,
         handler: impl Future<Output = HandlerResult> + Send,
     ) -> Option<Arc<Correlation>> {
+        let correlation = self.correlation.as_deref();
         // The handler's state is dropped, not reused, after a panic, and the connection's
         // shared state is only reached through locks that recover from poisoning.
-        let handler = AssertUnwindSafe(handler).catch_unwind();
-        let outcome = match self.deadline {
-            Some(deadline) => tokio::time::timeout(deadline, handler).await.ok(),
-            None => Some(handler.await),
+        let outcome = {
+            let mut handler = pin!(AssertUnwindSafe(handler).catch_unwind());
+            let mut cancelled = pin!(correlation.map(Correlation::cancelled));
+            // No timer is created for a route without a deadline.
+            let mut expired = pin!(self.deadline.map(tokio::time::sleep));
+            poll_fn(|cx| {
+                // The flag is read before the handler is polled, so a cancelled handler
+                // never runs again; `cancelled` is polled after the handler, so one that
+                // finishes at once never registers with it.
+                if correlation.is_some_and(Correlation::is_cancelled) {
+                    return Poll::Ready(Outcome::Cancelled);
+                }
+                if let Poll::Ready(result) = handler.as_mut().poll(cx) {
+                    return Poll::Ready(Outcome::Finished(result));
+                }
+                if let Some(cancelled) = cancelled.as_mut().as_pin_mut()
+                    && cancelled.poll(cx).is_ready()
+                {
+                    return Poll::Ready(Outcome::Cancelled);
+                }
+                if let Some(expired) = expired.as_mut().as_pin_mut()
+                    && expired.poll(cx).is_ready()
+                {
+                    return Poll::Ready(Outcome::TimedOut);
+                }
+                Poll::Pending
+            })
+            .await
         };
         let (kind, error, cause) = match outcome {
-            Some(Ok(Ok(()))) => return self.correlation,
-            Some(Ok(Err(error))) => (ErrorKind::Handler, error, None),
-            Some(Err(panic)) => (
+            Outcome::Finished(Ok(Ok(()))) | Outcome::Cancelled => return self.correlation,
+            Outcome::Finished(Ok(Err(error))) => (ErrorKind::Handler, error, None),
+            Outcome::Finished(Err(panic)) => (
                 ErrorKind::Panic,
                 ErrorPayload::new(ErrorCode::Internal, "the handler failed unexpectedly"),
                 Some(panic_message(panic.as_ref())),
             ),
-            None => {
+            Outcome::TimedOut => {
                 let ms = self.deadline.unwrap_or_default().as_millis();
                 let error = ErrorPayload::new(
                     ErrorCode::DeadlineExceeded,
@@ -245,7 +280,7 @@ impl<D: Send + Sync + 'static> Guard<D> {
                 (ErrorKind::DeadlineExceeded, error, None)
             }
         };
-        self.conn.answer_error(self.correlation.as_deref(), &error);
+        self.conn.answer_error(correlation, &error);
         let mut event = ErrorEvent::new(kind, error).on(self.conn.id(), self.message_type);
         if let Some(cause) = cause {
             event = event.because(cause);
