@@ -37,7 +37,7 @@ use twinwire::envelope::{ERROR_TYPE, RPC_ERROR_TYPE, RPC_PROGRESS_TYPE};
 use twinwire::{ErrorPayload, Message, Meta, Rpc};
 
 use crate::connection::CloseInfo;
-use crate::frame;
+use crate::frame::{self, RPC_ABORT_TYPE};
 
 /// Why connecting or sending failed.
 #[derive(Debug)]
@@ -442,7 +442,9 @@ impl Client {
             .map_err(|_| ClientError::Closed)
     }
 
-    /// Calls RPC `R` and waits at most `timeout` for its response.
+    /// Calls RPC `R` and waits at most `timeout` for its response. A request that times out,
+    /// or whose future is dropped before its answer, is cancelled on the server
+    /// (`$ws:abort`): its handler stops, and a late answer is ignored.
     ///
     /// # Errors
     /// [`RequestError::Rpc`] with the server's error, or another [`RequestError`].
@@ -493,18 +495,19 @@ impl Client {
         self.shared
             .pending()
             .insert(id.clone(), PendingRequest { answer, progress });
-        if let Err(err) = self.send_raw(WsMessage::Text(frame.into_inner())).await {
-            self.shared.pending().remove(&id);
-            return Err(err.into());
-        }
+        let mut waiting = Waiting {
+            client: self,
+            id,
+            sent: false,
+        };
+        self.send_raw(WsMessage::Text(frame.into_inner())).await?;
+        waiting.sent = true;
         let answer = match tokio::time::timeout(timeout, answered).await {
             Ok(Ok(answer)) => answer,
             Ok(Err(_)) => return Err(RequestError::Closed),
-            Err(_) => {
-                self.shared.pending().remove(&id);
-                return Err(RequestError::Timeout);
-            }
+            Err(_) => return Err(RequestError::Timeout),
         };
+        drop(waiting);
         let (kind, payload) = answer.map_err(RequestError::Rpc)?;
         if kind != <R::Response as Message>::TYPE {
             return Err(RequestError::UnexpectedResponse {
@@ -540,6 +543,34 @@ impl Client {
     /// How the connection ended, if it has.
     pub fn close_info(&self) -> Option<CloseInfo> {
         self.shared.closed.borrow().clone()
+    }
+}
+
+/// A request waiting for its answer. Dropped unanswered (a timeout, or the caller dropping
+/// the request's future), it forgets the request and, if it was sent, tells the server with
+/// `$ws:abort`, so the server cancels its handler instead of working for nobody.
+struct Waiting<'a> {
+    client: &'a Client,
+    id: String,
+    sent: bool,
+}
+
+impl Drop for Waiting<'_> {
+    fn drop(&mut self) {
+        // Absent once answered, or once the connection closed.
+        let unanswered = self.client.shared.pending().remove(&self.id).is_some();
+        if unanswered && self.sent {
+            let abort = serde_json::json!({
+                "type": RPC_ABORT_TYPE,
+                "meta": { "correlationId": self.id },
+            });
+            // Best effort, without waiting: a full or closed queue means the connection
+            // is congested or gone, and the server's answer will be ignored either way.
+            let _ = self
+                .client
+                .commands
+                .try_send(WsMessage::text(abort.to_string()));
+        }
     }
 }
 

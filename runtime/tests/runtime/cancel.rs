@@ -6,9 +6,9 @@ use std::time::Duration;
 use serde_json::json;
 use tokio::sync::mpsc;
 use twinwire::{ErrorCode, rpc};
-use twinwire_runtime::{ErrorKind, Router, RpcContext};
+use twinwire_runtime::{ErrorKind, RequestError, Router, RpcContext};
 
-use crate::common::{Done, Events, PATIENCE, Raw, start, test_config, test_router};
+use crate::common::{Add, Done, Events, PATIENCE, Raw, client, start, test_config, test_router};
 
 /// Sends the progress `"started"`, then waits forever.
 #[rpc("STALL", response = Done)]
@@ -217,5 +217,34 @@ async fn an_abort_without_a_correlation_id_is_refused() {
     let event = events.wait_for(|e| e.kind == ErrorKind::InvalidFrame).await;
     assert_eq!(event.error.code, ErrorCode::InvalidArgument);
     drop(raw);
+    server.shutdown().await.unwrap();
+}
+
+#[tokio::test]
+async fn the_rust_client_cancels_what_it_stops_waiting_for() {
+    let (tx, mut signals) = mpsc::unbounded_channel();
+    let server = start(router(&tx), test_config()).await;
+    let client = client(&server).await;
+
+    // A timeout sends `$ws:abort`: the server drops the handler.
+    match client.request(&Stall, Duration::from_millis(50)).await {
+        Err(RequestError::Timeout) => {}
+        other => panic!("expected a timeout, got {other:?}"),
+    }
+    assert_eq!(next_signal(&mut signals).await, "handler dropped");
+
+    // So does dropping the request's future.
+    let request = client.request(&Stall, PATIENCE);
+    assert!(
+        tokio::time::timeout(Duration::from_millis(50), request)
+            .await
+            .is_err()
+    );
+    assert_eq!(next_signal(&mut signals).await, "handler dropped");
+
+    // The late CANCELLED answers settle nothing; the client keeps working.
+    let sum = client.request(&Add { a: 1, b: 2 }, PATIENCE).await.unwrap();
+    assert_eq!(sum.value, 3);
+    drop(client);
     server.shutdown().await.unwrap();
 }
