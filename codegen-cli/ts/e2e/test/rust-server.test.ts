@@ -209,16 +209,17 @@ async function releaseHeld(h: ChatHarness, markers: Inbox<UserLeft>): Promise<vo
 /** The late reply went nowhere: no handler, no onUnhandled, no error. */
 function assertLateReplyIgnored(h: ChatHarness): void {
   assert.deepEqual(
-    h.unhandled.items.filter((e) => e.type !== "ROOM_LIST"),
+    h.unhandled.items.filter((e) => e.type === "MESSAGES"),
     [],
   );
-  // Also covers the runtime's answer to the client's `$ws:abort` (an RPC_ERROR for the same
-  // correlation id, since the runtime does not handle `$ws:abort`): ignored like a late reply.
   assertNoErrors(h);
 }
 
+// The late-reply tests keep the server from hearing of the timeout or abort
+// (`sendAbortFrames: false`), so that it does reply, late.
+
 test("RPC timeout: rejects with TimeoutError; the late reply is ignored", async (t) => {
-  const h = await connectedAs(t, server.url, "slow");
+  const h = await connectedAs(t, server.url, "slow", { sendAbortFrames: false });
   const markers = heldReplyMarker(h);
   const error = await rejection(
     h.client.request(GetMessages, { roomId: TRIGGER.hold, limit: 1 }, { timeoutMs: 200 }),
@@ -235,7 +236,7 @@ test("RPC timeout: rejects with TimeoutError; the late reply is ignored", async 
 });
 
 test("RPC abort: rejects with AbortedError carrying the signal's reason; the late reply is ignored", async (t) => {
-  const h = await connectedAs(t, server.url, "impatient");
+  const h = await connectedAs(t, server.url, "impatient", { sendAbortFrames: false });
   const markers = heldReplyMarker(h);
   const controller = new AbortController();
   const progress = new Inbox<unknown>();
@@ -256,6 +257,21 @@ test("RPC abort: rejects with AbortedError carrying the signal's reason; the lat
   await releaseHeld(h, markers);
   assertLateReplyIgnored(h);
   assert.deepEqual(progress.items, [{ held: true }]);
+});
+
+test("RPC timeout with abort frames: the server's answer to `$ws:abort` does not disturb the client", async (t) => {
+  const h = await connectedAs(t, server.url, "canceller");
+  const error = await rejection(
+    h.client.request(GetMessages, { roomId: TRIGGER.hold, limit: 1 }, { timeoutMs: 100 }),
+    "a held GET_MESSAGES with a 100 ms deadline",
+  );
+  assert.ok(error instanceof TimeoutError, String(error));
+  // Whatever the server answers the abort with (and whether it still replies), it is
+  // correlated to a request the client no longer waits for. A round trip after it proves
+  // the answer has arrived; the release lets the held handler end if it still runs.
+  h.client.send(TypingStart, { roomId: TRIGGER.release });
+  assert.deepEqual(await h.client.request(Calculate, { operation: "add", a: 3, b: 4 }), { result: 7 });
+  assertLateReplyIgnored(h);
 });
 
 test("auth accepted: the upgrade's user, by access_token query parameter or bearer subprotocol", async (t) => {
