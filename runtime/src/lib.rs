@@ -89,6 +89,10 @@
 //! replied early and keeps working is not cancelled. An abort without a correlation id is
 //! refused with `INVALID_ARGUMENT`. Cancellations are not errors, so `on_error` does not
 //! hear of them.
+//!
+//! An abort is read in order with the frames before it: while a connection runs
+//! [`ServerConfig::max_in_flight`] handlers its reading pauses, and the abort waits too.
+//! Give routes that may hang a [deadline](Router::deadline).
 
 mod client;
 mod config;
