@@ -374,6 +374,7 @@ const INVALID_REQUESTS: readonly { readonly name: string; readonly payload: GetM
 test("outbound validation fails at the caller with the same paths and codes the server reports", async (t) => {
   const h = await connectedAs(t, server.url, "strict");
   const raw = await RawSocket.open(t, `${server.url}?access_token=${tokenFor("raw")}`);
+  await raw.frames.next("ROOM_LIST on open", (f) => f.type === "ROOM_LIST");
   for (const { name, payload } of INVALID_MESSAGES) {
     let thrown: unknown;
     try {

@@ -36,11 +36,11 @@
 //! # Test-only triggers (magic room ids)
 //!
 //! - `GET_MESSAGES` of room [`HOLD_ROOM`](service::HOLD_ROOM) (`e2e:hold`): sends the progress
-//!   `{"held":true}`, then waits (at most a minute) until the same connection sends
-//!   `TYPING_START` of room [`RELEASE_ROOM`](service::RELEASE_ROOM) (`e2e:release`); then
-//!   replies (late, for timeout and abort tests) with an empty `MESSAGES` and right after it
-//!   sends the marker `USER_LEFT {roomId: "e2e:hold"}`, so a test knows the late reply has
-//!   reached the client.
+//!   `{"held":true}`, then waits (at most a minute) for a release: each `TYPING_START` of room
+//!   [`RELEASE_ROOM`](service::RELEASE_ROOM) (`e2e:release`) on the same connection releases
+//!   one held request, or the next one if none is held yet. Then it replies (late, for the
+//!   timeout and abort tests) with an empty `MESSAGES` and right after it sends the marker
+//!   `USER_LEFT {roomId: "e2e:hold"}`, so a test knows the late reply has reached the client.
 //! - `TYPING_START` of room [`INVALID_FRAME_ROOM`](service::INVALID_FRAME_ROOM)
 //!   (`e2e:invalid-chat-message`): sends a `CHAT_MESSAGE` without `userName` (invalid for the
 //!   client), then a valid `CHAT_MESSAGE` whose id is

@@ -3,7 +3,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use chat_protocol::{
@@ -12,7 +12,7 @@ use chat_protocol::{
     TypingStop, UserJoined, UserLeft, UserTyping,
 };
 use serde_json::json;
-use tokio::sync::oneshot;
+use tokio::sync::Semaphore;
 use twinwire::{ErrorCode, ErrorPayload};
 use twinwire_runtime::{CloseInfo, ConnectionId, Context, PublishOptions, RpcContext};
 
@@ -21,7 +21,7 @@ use crate::generated::ChatHandlers;
 
 /// `GET_MESSAGES` of this room is held until released (see [`RELEASE_ROOM`]).
 pub const HOLD_ROOM: &str = "e2e:hold";
-/// `TYPING_START` of this room releases the connection's held `GET_MESSAGES`.
+/// `TYPING_START` of this room releases one held `GET_MESSAGES` of the same connection.
 pub const RELEASE_ROOM: &str = "e2e:release";
 /// `TYPING_START` of this room gets an invalid `CHAT_MESSAGE`, then a valid one.
 pub const INVALID_FRAME_ROOM: &str = "e2e:invalid-chat-message";
@@ -57,8 +57,10 @@ struct Room {
 pub struct E2eService {
     rooms: Mutex<BTreeMap<String, Room>>,
     next_message: AtomicU64,
-    /// Release switches of held `GET_MESSAGES`, per connection.
-    held: Mutex<HashMap<ConnectionId, Vec<oneshot::Sender<()>>>>,
+    /// Releases of held `GET_MESSAGES`, per connection: one permit lets one request go.
+    /// Permits are kept, so a release that arrives before its request (handlers of one
+    /// connection run concurrently) still lets it go.
+    releases: Mutex<HashMap<ConnectionId, Arc<Semaphore>>>,
 }
 
 /// A `CHAT_MESSAGE` missing `userName`: what a buggy server would send. The client must
@@ -152,22 +154,20 @@ impl E2eService {
         Ok(())
     }
 
-    fn release(&self, connection: ConnectionId) {
-        let switches = lock(&self.held).remove(&connection).unwrap_or_default();
-        for switch in switches {
-            // The request may have given up already; nothing to release then.
-            let _ = switch.send(());
-        }
+    fn releases(&self, connection: ConnectionId) -> Arc<Semaphore> {
+        Arc::clone(
+            lock(&self.releases)
+                .entry(connection)
+                .or_insert_with(|| Arc::new(Semaphore::new(0))),
+        )
     }
 
     async fn hold(&self, ctx: RpcContext<Session, GetMessages>) -> Result<Messages, ErrorPayload> {
-        let (switch, released) = oneshot::channel();
-        // Registered before the progress frame: a test that releases on seeing it must find
-        // the switch.
-        lock(&self.held).entry(ctx.id()).or_default().push(switch);
+        let releases = self.releases(ctx.id());
         ctx.progress(&json!({ "held": true }))?;
-        match tokio::time::timeout(HOLD_LIMIT, released).await {
-            Ok(Ok(())) => {}
+        match tokio::time::timeout(HOLD_LIMIT, releases.acquire()).await {
+            Ok(Ok(permit)) => permit.forget(),
+            // Closed: the connection is gone. Elapsed: nobody released it.
             Ok(Err(_)) | Err(_) => {
                 return Err(ErrorPayload::new(
                     ErrorCode::DeadlineExceeded,
@@ -296,7 +296,7 @@ impl ChatHandlers<Session> for E2eService {
     ) -> Result<(), ErrorPayload> {
         match payload.room_id.as_str() {
             RELEASE_ROOM => {
-                self.release(ctx.id());
+                self.releases(ctx.id()).add_permits(1);
                 Ok(())
             }
             INVALID_FRAME_ROOM => self.send_invalid_then_valid(&ctx),
@@ -353,7 +353,7 @@ impl ChatHandlers<Session> for E2eService {
             return Err(ErrorPayload::new(
                 ErrorCode::InvalidArgument,
                 format!(
-                    "{} {symbol} {} is not a finite number",
+                    "{:?} {symbol} {:?} is not a finite number",
                     request.a, request.b
                 ),
             )
@@ -379,8 +379,10 @@ impl ChatHandlers<Session> for E2eService {
     }
 
     async fn on_close(&self, ctx: Context<Session>, _close: CloseInfo) {
-        // Dropping the switches makes held requests give up.
-        lock(&self.held).remove(&ctx.id());
+        // Closing the semaphore makes the connection's held requests give up.
+        if let Some(releases) = lock(&self.releases).remove(&ctx.id()) {
+            releases.close();
+        }
         let (user, room) = ctx.data_mut(|s| (s.user.clone(), s.room.take()));
         if let Some(room) = room {
             // The connection is gone: a failed announcement has no one to be reported to

@@ -90,6 +90,8 @@ export class RawSocket {
   static async open(t: TestContext, url: string, protocols: readonly string[] = []): Promise<RawSocket> {
     const socket = new WebSocket(url, [...protocols]);
     t.after(() => socket.close());
+    // Listening before the open event: a frame sent on open may arrive with the handshake.
+    const raw = new RawSocket(socket);
     await within(
       new Promise<void>((resolve, reject) => {
         socket.once("open", () => resolve());
@@ -97,7 +99,7 @@ export class RawSocket {
       }),
       `a raw socket to open ${url}`,
     );
-    return new RawSocket(socket);
+    return raw;
   }
 
   /** The subprotocol the server echoed (`""` for none). */

@@ -100,6 +100,8 @@ export class WsKitClientFrames {
     }
     const socket = new WebSocket(target, offered);
     t.after(() => socket.close());
+    // Listening before the open event: a frame sent on open may arrive with the handshake.
+    const client = new WsKitClientFrames(socket);
     await within(
       new Promise<void>((resolve, reject) => {
         socket.once("open", () => resolve());
@@ -107,7 +109,7 @@ export class WsKitClientFrames {
       }),
       `a WS-Kit-style connection to ${url}`,
     );
-    return new WsKitClientFrames(socket);
+    return client;
   }
 
   /** The subprotocol the server selected (WS-Kit's `client.protocol`). */
