@@ -4,6 +4,8 @@ use std::time::Duration;
 
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 
+use crate::rate::RateLimit;
+
 /// How a server treats connections. Every setting has a default suited to many small,
 /// mostly idle connections; change them with the builder methods.
 ///
@@ -33,6 +35,7 @@ pub struct ServerConfig {
     pub(crate) allowed_origins: Option<Vec<String>>,
     pub(crate) subprotocols: Vec<String>,
     pub(crate) progress_data_field: bool,
+    pub(crate) rate_limit: Option<RateLimit>,
 }
 
 impl Default for ServerConfig {
@@ -52,6 +55,7 @@ impl Default for ServerConfig {
             allowed_origins: None,
             subprotocols: Vec::new(),
             progress_data_field: false,
+            rate_limit: None,
         }
     }
 }
@@ -167,6 +171,29 @@ impl ServerConfig {
     #[must_use]
     pub fn progress_data_field(mut self, enabled: bool) -> Self {
         self.progress_data_field = enabled;
+        self
+    }
+
+    /// Limits how many messages (data frames and pings) each client may send; one past the
+    /// limit closes its connection with 1008 and is reported to `on_error` as
+    /// [`ErrorKind::RateLimited`](crate::ErrorKind::RateLimited). `None` turns it off.
+    ///
+    /// Default: off. Memory is bounded without it (a flooding client is throttled by
+    /// TCP flow control: see "Slow readers" in the crate docs), and a fitting rate depends
+    /// on the application: any fixed default would cut off bulk or benchmark clients.
+    ///
+    /// Messages are counted as they are read. While reading is paused (the connection's
+    /// `max_in_flight` handlers run), the client's messages wait in TCP buffers and may then
+    /// be read in a burst, so keep the burst above `max_in_flight`.
+    ///
+    /// ```
+    /// use twinwire_runtime::{RateLimit, ServerConfig};
+    ///
+    /// let config = ServerConfig::default().rate_limit(RateLimit::per_second(20).burst(100));
+    /// ```
+    #[must_use]
+    pub fn rate_limit(mut self, limit: impl Into<Option<RateLimit>>) -> Self {
+        self.rate_limit = limit.into();
         self
     }
 

@@ -33,10 +33,14 @@ use twinwire::{ErrorCode, ErrorPayload, Message, Meta};
 use crate::context::{Context, Correlation};
 use crate::error::{ErrorEvent, ErrorKind, PublishError, SendError};
 use crate::frame::{self, Frame, HEARTBEAT_ACK, RPC_ABORT_TYPE};
-use crate::outbox::{Outbox, Ready};
+use crate::outbox::{CloseRequest, Outbox, Ready};
 use crate::pubsub::{Subscriber, validate_topic};
+use crate::rate::Limiter;
 use crate::route::{Call, InFlight, panic_message};
 use crate::server::{ConnectionSlot, Shared};
+
+/// Close code for a client past its rate limit (policy violation).
+const RATE_LIMITED_CODE: u16 = 1008;
 
 /// Identifies a connection within this process.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -64,7 +68,7 @@ impl fmt::Display for ConnectionId {
 ///
 /// The code is the client's when it closed (1005 if its close frame had none), the
 /// server's when the server closed (1001 shutdown, 1002 protocol error, 1007 invalid
-/// UTF-8, 1008 slow consumer, 1009 frame too big, or what a handler passed to
+/// UTF-8, 1008 slow consumer or rate limit, 1009 frame too big, or what a handler passed to
 /// [`Context::close`]), and 1006 when the connection dropped without a close handshake
 /// (network loss, ping timeout, write timeout).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -280,6 +284,10 @@ pub(crate) async fn run<D, S>(
     S: AsyncRead + AsyncWrite + Unpin,
 {
     let shutdown = shared.subscribe_shutdown();
+    let limiter = shared
+        .config
+        .rate_limit
+        .map(|limit| Limiter::new(limit, Instant::now()));
     let conn = Arc::new(ConnState::new(shared, data));
     let mut driver = Driver {
         conn,
@@ -290,6 +298,7 @@ pub(crate) async fn run<D, S>(
         shutdown,
         last_seen: Instant::now(),
         ping_sent: None,
+        limiter,
     };
     driver.open().await;
     let close = driver.serve().await;
@@ -308,6 +317,7 @@ struct Driver<D, S> {
     shutdown: watch::Receiver<bool>,
     last_seen: Instant,
     ping_sent: Option<Instant>,
+    limiter: Option<Limiter>,
 }
 
 /// What the liveness timer asks for.
@@ -448,6 +458,18 @@ where
         // Any traffic proves the client alive, not only a pong.
         self.last_seen = Instant::now();
         self.ping_sent = None;
+        // Pongs answer our pings and a close ends the flood anyway: neither is counted.
+        let counted = matches!(
+            message,
+            WsMessage::Text(_) | WsMessage::Binary(_) | WsMessage::Ping(_)
+        );
+        if counted
+            && let Some(limiter) = &mut self.limiter
+            && !limiter.admit(self.last_seen)
+        {
+            self.rate_limited();
+            return None;
+        }
         match message {
             WsMessage::Text(text) => self.dispatch(text.as_str()),
             WsMessage::Binary(bytes) => match std::str::from_utf8(&bytes) {
@@ -496,6 +518,28 @@ where
             WsError::Protocol(err) => self.protocol_close(1002, err.to_string()).await,
             err => CloseInfo::abnormal(format!("read failed: {err}")),
         }
+    }
+
+    /// Closes the connection of a client past its rate limit, after the answers already
+    /// queued (the frame over the limit is dropped unread). The close request stops reading:
+    /// the outbox is polled before the socket.
+    fn rate_limited(&mut self) {
+        let Some(limit) = self.conn.shared.config.rate_limit else {
+            return;
+        };
+        let reason = format!("rate limit exceeded: {limit}");
+        self.conn.report(
+            ErrorKind::RateLimited,
+            None,
+            ErrorPayload::new(ErrorCode::ResourceExhausted, reason.clone()),
+        );
+        self.conn.outbox.request_close(CloseRequest {
+            code: RATE_LIMITED_CODE,
+            reason: reason.into(),
+            overflow: false,
+        });
+        // Nothing more is read; later frames must not report again.
+        self.limiter = None;
     }
 
     /// Closes the connection because the client broke the WebSocket protocol.

@@ -33,6 +33,9 @@ pub enum ErrorKind {
     /// The client broke the WebSocket protocol (invalid UTF-8, an oversized frame, ...)
     /// and the connection was closed.
     Protocol,
+    /// The client sent faster than [`ServerConfig::rate_limit`](crate::ServerConfig::rate_limit)
+    /// allows, and the connection was closed with 1008.
+    RateLimited,
     /// The pub/sub backend failed.
     PubSub,
 }

@@ -45,8 +45,10 @@
 //! entries. Serde stops at the first decoding error, so a type error reports one path;
 //! constraint violations report all. Only WebSocket-level violations close the
 //! connection: invalid UTF-8 in a text or binary frame (1007), a message over
-//! [`ServerConfig::max_frame_size`] (1009), other protocol errors (1002). Binary frames
-//! holding UTF-8 JSON are handled like text frames; the server always sends text.
+//! [`ServerConfig::max_frame_size`] (1009), a message past the
+//! [rate limit](ServerConfig::rate_limit) if one is set (1008), other protocol errors
+//! (1002). Binary frames holding UTF-8 JSON are handled like text frames; the server
+//! always sends text.
 //!
 //! # Slow readers
 //!
@@ -57,7 +59,8 @@
 //! dropped. So a client that does not read costs at most one queue of shared frames, and
 //! publishers and other connections never wait for it. A client that floods requests is
 //! throttled instead: its frames are not read while half its queue is full or
-//! [`ServerConfig::max_in_flight`] of its handlers run.
+//! [`ServerConfig::max_in_flight`] of its handlers run; past an optional
+//! [rate limit](ServerConfig::rate_limit) it is closed with 1008.
 //!
 //! # Pub/sub
 //!
@@ -102,6 +105,7 @@ mod error;
 mod frame;
 mod outbox;
 pub mod pubsub;
+mod rate;
 mod route;
 mod router;
 mod server;
@@ -114,6 +118,7 @@ pub use context::{Context, PublishOptions, RpcContext};
 pub use error::{ErrorEvent, ErrorKind, ErrorSink, PublishError, RouterError, SendError};
 pub use frame::Frame;
 pub use pubsub::{MemoryPubSub, PubSub, PubSubError};
+pub use rate::RateLimit;
 pub use route::Next;
 pub use router::Router;
 pub use server::{ServeError, Server, ServerBuilder, ServerHandle, serve};

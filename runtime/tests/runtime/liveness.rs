@@ -30,7 +30,7 @@ async fn stubborn(addr: std::net::SocketAddr) -> WebSocketStream<tokio::net::Tcp
     ws
 }
 
-fn close_recorder() -> (
+pub fn close_recorder() -> (
     impl Fn(Context, CloseInfo) -> std::future::Ready<()> + Send + Sync + 'static,
     mpsc::UnboundedReceiver<CloseInfo>,
 ) {

@@ -10,6 +10,7 @@ mod client;
 mod common;
 mod liveness;
 mod pubsub;
+mod rate_limit;
 mod readme;
 mod router;
 mod rpc;
