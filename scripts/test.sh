@@ -42,4 +42,8 @@ node examples/chat/web/build.mjs
 cargo build --quiet --locked -p chat-server
 node --test --test-reporter=spec examples/chat/web/test/browser.test.mjs
 
+step "TypeScript client end to end: the Rust e2e server and WS-Kit 0.10 on Bun (codegen-cli/ts/e2e)"
+# Builds twinwire-e2e-server and installs Bun and WS-Kit from codegen-cli/ts/e2e/wskit/package-lock.json.
+bash codegen-cli/ts/e2e/run.sh
+
 step "all checks passed"
