@@ -576,24 +576,24 @@ where
         if inbound.kind == RPC_ABORT_TYPE {
             return self.abort(correlation_id);
         }
-        if let Err(reason) = check_type_name(&inbound.kind) {
-            let error = frame::invalid_argument(
-                "frame",
-                vec![twinwire::Issue {
-                    path: "/type".to_owned(),
-                    code: "reserved".into(),
-                    message: reason.to_owned(),
-                }],
-            );
-            return conn.refuse(correlation_id, error, ErrorKind::InvalidFrame);
-        }
         let Some(route) = conn.shared.routes.table.get(&*inbound.kind) else {
-            let error = ErrorPayload::new(
-                ErrorCode::Unimplemented,
-                format!("no handler for message type `{}`", inbound.kind),
-            )
-            .with_details(serde_json::json!({ "type": inbound.kind }));
-            return conn.refuse(correlation_id, error, ErrorKind::UnknownType);
+            // No route has a reserved name, so only a type without a route needs the check:
+            // a reserved one is the client's mistake, any other is merely not served here.
+            let (error, kind) = match check_type_name(&inbound.kind) {
+                Err(reason) => (
+                    frame::frame_error("/type", "reserved", reason),
+                    ErrorKind::InvalidFrame,
+                ),
+                Ok(()) => (
+                    ErrorPayload::new(
+                        ErrorCode::Unimplemented,
+                        format!("no handler for message type `{}`", inbound.kind),
+                    )
+                    .with_details(serde_json::json!({ "type": inbound.kind })),
+                    ErrorKind::UnknownType,
+                ),
+            };
+            return conn.refuse(correlation_id, error, kind);
         };
         let correlation = match correlation_id {
             Some(id) => {
@@ -648,15 +648,10 @@ where
     /// client has stopped waiting either way. Only an abort without any id is refused.
     fn abort(&mut self, correlation_id: Option<&str>) {
         let Some(id) = correlation_id else {
-            let error = frame::invalid_argument(
-                "frame",
-                vec![twinwire::Issue {
-                    path: "/meta/correlationId".to_owned(),
-                    code: "required".into(),
-                    message: format!(
-                        "`{RPC_ABORT_TYPE}` names the request to cancel by its correlation id"
-                    ),
-                }],
+            let error = frame::frame_error(
+                "/meta/correlationId",
+                "required",
+                format!("`{RPC_ABORT_TYPE}` names the request to cancel by its correlation id"),
             );
             return self.conn.refuse(None, error, ErrorKind::InvalidFrame);
         };

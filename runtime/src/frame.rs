@@ -245,36 +245,27 @@ fn json_str(raw: &RawValue) -> Option<Cow<'_, str>> {
 pub(crate) fn decode_payload<M: Message>(payload: Option<&RawValue>) -> Result<M, ErrorPayload> {
     let message = if M::HAS_PAYLOAD {
         let Some(raw) = payload else {
-            return Err(invalid_argument(
-                "frame",
-                vec![issue(
-                    "/payload",
-                    "required",
-                    format!("`{}` needs a payload", M::TYPE),
-                )],
+            return Err(frame_error(
+                "/payload",
+                "required",
+                format!("`{}` needs a payload", M::TYPE),
             ));
         };
         if !raw.get().starts_with('{') {
-            return Err(invalid_argument(
-                "frame",
-                vec![issue(
-                    "/payload",
-                    "invalid",
-                    "a payload must be a JSON object",
-                )],
+            return Err(frame_error(
+                "/payload",
+                "invalid",
+                "a payload must be a JSON object",
             ));
         }
         serde_json::from_str::<M>(raw.get())
             .map_err(|_| invalid_argument("payload", vec![decode_issue::<M>(raw.get(), "")]))?
     } else {
         if payload.is_some() {
-            return Err(invalid_argument(
-                "frame",
-                vec![issue(
-                    "/payload",
-                    "unexpected",
-                    format!("`{}` carries no payload", M::TYPE),
-                )],
+            return Err(frame_error(
+                "/payload",
+                "unexpected",
+                format!("`{}` carries no payload", M::TYPE),
             ));
         }
         // A payload-less message is a unit struct, which serde reads from `null`.
@@ -360,6 +351,15 @@ fn issue(path: &str, code: &'static str, message: impl Into<String>) -> Issue {
         code: Cow::Borrowed(code),
         message: message.into(),
     }
+}
+
+/// `INVALID_ARGUMENT` for one problem of the frame itself, at `path` in the frame.
+pub(crate) fn frame_error(
+    path: &str,
+    code: &'static str,
+    message: impl Into<String>,
+) -> ErrorPayload {
+    invalid_argument("frame", vec![issue(path, code, message)])
 }
 
 /// `INVALID_ARGUMENT` listing `issues` found in the frame or the payload.

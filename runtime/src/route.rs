@@ -195,13 +195,10 @@ where
 
 /// `INVALID_ARGUMENT` for an RPC request without `meta.correlationId`.
 pub(crate) fn missing_correlation_id(message_type: &str) -> ErrorPayload {
-    frame::invalid_argument(
-        "frame",
-        vec![twinwire::Issue {
-            path: "/meta/correlationId".to_owned(),
-            code: "required".into(),
-            message: format!("`{message_type}` is an RPC: its request needs a correlation id"),
-        }],
+    frame::frame_error(
+        "/meta/correlationId",
+        "required",
+        format!("`{message_type}` is an RPC: its request needs a correlation id"),
     )
 }
 
