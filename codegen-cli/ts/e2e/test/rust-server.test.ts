@@ -259,19 +259,43 @@ test("RPC abort: rejects with AbortedError carrying the signal's reason; the lat
   assert.deepEqual(progress.items, [{ held: true }]);
 });
 
-test("RPC timeout with abort frames: the server's answer to `$ws:abort` does not disturb the client", async (t) => {
+/**
+ * Proves the server cancelled the connection's held request: a release sent now finds no
+ * held handler to let go (a cancelled handler never runs again), so its permit is still
+ * there for the next held request, which then completes at once. Had the first handler
+ * survived, it would take the permit and the second request would hang (and fail the wait).
+ */
+async function assertHeldRequestCancelled(h: ChatHarness): Promise<void> {
+  h.client.send(TypingStart, { roomId: TRIGGER.release });
+  const next = await h.client.request(GetMessages, { roomId: TRIGGER.hold, limit: 1 });
+  assert.deepEqual(next, { roomId: TRIGGER.hold, messages: [] });
+  // The server answered the abort with RPC_ERROR CANCELLED for an id the client no longer
+  // waits for: ignored, like a late reply.
+  assertLateReplyIgnored(h);
+}
+
+test("RPC timeout sends `$ws:abort`, which cancels the request's handler on the server", async (t) => {
   const h = await connectedAs(t, server.url, "canceller");
   const error = await rejection(
     h.client.request(GetMessages, { roomId: TRIGGER.hold, limit: 1 }, { timeoutMs: 100 }),
     "a held GET_MESSAGES with a 100 ms deadline",
   );
   assert.ok(error instanceof TimeoutError, String(error));
-  // Whatever the server answers the abort with (and whether it still replies), it is
-  // correlated to a request the client no longer waits for. A round trip after it proves
-  // the answer has arrived; the release lets the held handler end if it still runs.
-  h.client.send(TypingStart, { roomId: TRIGGER.release });
-  assert.deepEqual(await h.client.request(Calculate, { operation: "add", a: 3, b: 4 }), { result: 7 });
-  assertLateReplyIgnored(h);
+  await assertHeldRequestCancelled(h);
+});
+
+test("RPC abort sends `$ws:abort`, which cancels the request's handler on the server", async (t) => {
+  const h = await connectedAs(t, server.url, "aborter");
+  const controller = new AbortController();
+  const held = new Inbox<unknown>();
+  const pending = rejection(
+    h.client.request(GetMessages, { roomId: TRIGGER.hold, limit: 1 }, { signal: controller.signal, onProgress: held.push }),
+    "the aborted GET_MESSAGES",
+  );
+  await held.next("the held request's progress");
+  controller.abort();
+  assert.ok((await pending) instanceof AbortedError);
+  await assertHeldRequestCancelled(h);
 });
 
 test("auth accepted: the upgrade's user, by access_token query parameter or bearer subprotocol", async (t) => {
