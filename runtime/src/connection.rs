@@ -1,46 +1,19 @@
-//! One connection: its shared state, and the single task that reads frames, dispatches
-//! them, runs their handlers, writes the outbound queue, and keeps the connection alive.
-//!
-//! Handlers of a connection run inside that connection's task (polled from a
-//! `FuturesUnordered`), not in tasks of their own: one task and a few small allocations per
-//! connection, frames dispatched in arrival order, and handlers that are cancelled with the
-//! connection rather than outliving it unbounded. Reading pauses while the connection has
-//! `max_in_flight` handlers running or half its outbound queue filled, so a flood of frames
-//! is absorbed by TCP flow control instead of memory.
+//! One connection's shared state: what handlers reach through their [`Context`](crate::Context) (data,
+//! outbound queue, topics), its [`ConnectionId`], and how it ended ([`CloseInfo`]). The
+//! task that serves the connection is in `driver`.
 
-use std::borrow::{Borrow, Cow};
-use std::collections::{HashSet, VecDeque};
 use std::fmt;
-use std::future::poll_fn;
-use std::hash::{Hash, Hasher};
-use std::panic::AssertUnwindSafe;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock};
-use std::time::Duration;
 
-use futures_util::stream::FuturesUnordered;
-use futures_util::{FutureExt, SinkExt, StreamExt};
-use tokio::io::{AsyncRead, AsyncWrite};
-use tokio::sync::watch;
-use tokio::time::{Instant, sleep_until, timeout};
-use tokio_tungstenite::WebSocketStream;
-use tokio_tungstenite::tungstenite::protocol::CloseFrame;
-use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
-use tokio_tungstenite::tungstenite::{Bytes, Error as WsError, Message as WsMessage};
-use twinwire::envelope::{HEARTBEAT_TYPE, check_type_name};
-use twinwire::{ErrorCode, ErrorPayload, Message, Meta};
+use twinwire::{ErrorPayload, Message};
 
-use crate::context::{Context, Correlation};
+use crate::context::Correlation;
 use crate::error::{ErrorEvent, ErrorKind, PublishError, SendError};
-use crate::frame::{self, Frame, HEARTBEAT_ACK, RPC_ABORT_TYPE};
-use crate::outbox::{CloseRequest, Outbox, Ready};
+use crate::frame::{self, Frame};
+use crate::outbox::Outbox;
 use crate::pubsub::{Subscriber, validate_topic};
-use crate::rate::Limiter;
-use crate::route::{Call, InFlight, panic_message};
-use crate::server::{ConnectionSlot, Shared};
-
-/// Close code for a client past its rate limit (policy violation).
-const RATE_LIMITED_CODE: u16 = 1008;
+use crate::server::Shared;
 
 /// Identifies a connection within this process.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -69,7 +42,7 @@ impl fmt::Display for ConnectionId {
 /// The code is the client's when it closed (1005 if its close frame had none), the
 /// server's when the server closed (1001 shutdown, 1002 protocol error, 1007 invalid
 /// UTF-8, 1008 slow consumer or rate limit, 1009 frame too big, or what a handler passed to
-/// [`Context::close`]), and 1006 when the connection dropped without a close handshake
+/// [`Context::close`](crate::Context::close)), and 1006 when the connection dropped without a close handshake
 /// (network loss, ping timeout, write timeout).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct CloseInfo {
@@ -80,7 +53,7 @@ pub struct CloseInfo {
 }
 
 impl CloseInfo {
-    fn abnormal(reason: impl Into<String>) -> Self {
+    pub(crate) fn abnormal(reason: impl Into<String>) -> Self {
         Self {
             code: 1006,
             reason: reason.into(),
@@ -94,13 +67,13 @@ struct Topics {
     closed: bool,
 }
 
-/// The state of a connection that handlers reach through their [`Context`].
+/// The state of a connection that handlers reach through their [`Context`](crate::Context).
 pub(crate) struct ConnState<D> {
-    id: ConnectionId,
+    pub(crate) id: ConnectionId,
     data: RwLock<D>,
-    outbox: Arc<Outbox>,
+    pub(crate) outbox: Arc<Outbox>,
     topics: Mutex<Topics>,
-    shared: Arc<Shared<D>>,
+    pub(crate) shared: Arc<Shared<D>>,
 }
 
 impl<D> ConnState<D> {
@@ -110,7 +83,7 @@ impl<D> ConnState<D> {
 }
 
 impl<D: Send + Sync + 'static> ConnState<D> {
-    fn new(shared: Arc<Shared<D>>, data: D) -> Self {
+    pub(crate) fn new(shared: Arc<Shared<D>>, data: D) -> Self {
         Self {
             id: ConnectionId::next(),
             data: RwLock::new(data),
@@ -169,14 +142,19 @@ impl<D: Send + Sync + 'static> ConnState<D> {
         let _ = self.outbox.push(frame);
     }
 
-    fn report(&self, kind: ErrorKind, message_type: Option<&str>, error: ErrorPayload) {
+    pub(crate) fn report(&self, kind: ErrorKind, message_type: Option<&str>, error: ErrorPayload) {
         self.shared
             .errors()
             .report(ErrorEvent::new(kind, error).on(self.id, message_type));
     }
 
     /// Answers a frame that never reached a handler.
-    fn refuse(&self, correlation_id: Option<&str>, error: ErrorPayload, kind: ErrorKind) {
+    pub(crate) fn refuse(
+        &self,
+        correlation_id: Option<&str>,
+        error: ErrorPayload,
+        kind: ErrorKind,
+    ) {
         let _ = self
             .outbox
             .push(frame::encode_error(correlation_id, &error));
@@ -236,7 +214,7 @@ impl<D: Send + Sync + 'static> ConnState<D> {
             })
     }
 
-    async fn unsubscribe_all(&self) {
+    pub(crate) async fn unsubscribe_all(&self) {
         let names = {
             let mut topics = self.lock_topics();
             topics.closed = true;
@@ -247,602 +225,5 @@ impl<D: Send + Sync + 'static> ConnState<D> {
                 self.report(ErrorKind::PubSub, None, err.payload().clone());
             }
         }
-    }
-}
-
-/// A request in flight, found by its correlation id.
-struct Pending(Arc<Correlation>);
-
-impl Borrow<str> for Pending {
-    fn borrow(&self) -> &str {
-        self.0.id()
-    }
-}
-
-impl PartialEq for Pending {
-    fn eq(&self, other: &Self) -> bool {
-        self.0.id() == other.0.id()
-    }
-}
-
-impl Eq for Pending {}
-
-impl Hash for Pending {
-    fn hash<H: Hasher>(&self, state: &mut H) {
-        self.0.id().hash(state);
-    }
-}
-
-/// Serves a freshly upgraded socket until the connection ends.
-pub(crate) async fn run<D, S>(
-    shared: Arc<Shared<D>>,
-    socket: WebSocketStream<S>,
-    data: D,
-    slot: ConnectionSlot,
-) where
-    D: Send + Sync + 'static,
-    S: AsyncRead + AsyncWrite + Unpin,
-{
-    let shutdown = shared.subscribe_shutdown();
-    let limiter = shared
-        .config
-        .rate_limit
-        .map(|limit| Limiter::new(limit, Instant::now()));
-    let conn = Arc::new(ConnState::new(shared, data));
-    let mut driver = Driver {
-        conn,
-        socket,
-        in_flight: FuturesUnordered::new(),
-        pending: HashSet::new(),
-        buf: VecDeque::new(),
-        shutdown,
-        last_seen: Instant::now(),
-        ping_sent: None,
-        limiter,
-    };
-    driver.open().await;
-    let close = driver.serve().await;
-    Box::pin(driver.finish(close)).await;
-    drop(slot);
-}
-
-struct Driver<D, S> {
-    conn: Arc<ConnState<D>>,
-    socket: WebSocketStream<S>,
-    in_flight: FuturesUnordered<InFlight>,
-    /// Correlated frames whose handlers are running.
-    pending: HashSet<Pending>,
-    /// Frames taken from the outbox, being written.
-    buf: VecDeque<Frame>,
-    shutdown: watch::Receiver<bool>,
-    last_seen: Instant,
-    ping_sent: Option<Instant>,
-    limiter: Option<Limiter>,
-}
-
-/// What the liveness timer asks for.
-enum Liveness {
-    Wait(Instant),
-    Ping(Instant),
-    Dead,
-}
-
-impl<D, S> Driver<D, S>
-where
-    D: Send + Sync + 'static,
-    S: AsyncRead + AsyncWrite + Unpin,
-{
-    fn context(&self) -> Context<D> {
-        Context::new(Arc::clone(&self.conn), None, Meta::default(), None)
-    }
-
-    async fn open(&mut self) {
-        let shared = Arc::clone(&self.conn.shared);
-        for hook in &shared.routes.on_open {
-            let outcome = AssertUnwindSafe(hook(self.context())).catch_unwind().await;
-            if let Err(panic) = outcome {
-                self.report_panic("on_open", panic.as_ref());
-            }
-        }
-    }
-
-    fn report_panic(&self, hook: &str, panic: &(dyn std::any::Any + Send)) {
-        let error = ErrorPayload::new(ErrorCode::Internal, format!("the {hook} hook panicked"));
-        self.conn.shared.errors().report(
-            ErrorEvent::new(ErrorKind::Panic, error)
-                .on(self.conn.id, None)
-                .because(panic_message(panic)),
-        );
-    }
-
-    /// Runs the connection until it ends, returning how.
-    async fn serve(&mut self) -> CloseInfo {
-        if *self.shutdown.borrow() {
-            return Box::pin(self.shut_down()).await;
-        }
-        let config = &self.conn.shared.config;
-        let (max_in_flight, read_pause) = (config.max_in_flight, config.outbound_queue / 2);
-        let ping = config
-            .ping_interval
-            .map(|interval| (interval, config.ping_timeout));
-        let timer = tokio::time::sleep_until(match ping {
-            Some((interval, _)) => after(self.last_seen, interval),
-            None => after(Instant::now(), Duration::MAX),
-        });
-        tokio::pin!(timer);
-
-        loop {
-            let can_read =
-                self.in_flight.len() < max_in_flight && self.conn.outbox.len() <= read_pause;
-            tokio::select! {
-                biased;
-                _ = self.shutdown.changed() => return Box::pin(self.shut_down()).await,
-                ready = poll_fn(|cx| self.conn.outbox.poll_ready(cx, &mut self.buf)) => {
-                    match ready {
-                        Ready::Frames => {
-                            if let Err(info) = self.write_buffered().await {
-                                return info;
-                            }
-                        }
-                        Ready::Close(request) => {
-                            if request.overflow {
-                                self.conn.report(
-                                    ErrorKind::SlowConsumer,
-                                    None,
-                                    ErrorPayload::new(ErrorCode::ResourceExhausted, request.reason.clone()),
-                                );
-                            }
-                            return Box::pin(self.close(request.code, request.reason)).await;
-                        }
-                    }
-                }
-                Some(correlation) = self.in_flight.next(), if !self.in_flight.is_empty() => {
-                    self.settle(correlation);
-                }
-                message = self.socket.next(), if can_read => {
-                    let awaiting_pong = self.ping_sent.is_some();
-                    if let Some(info) = self.receive(message).await {
-                        return info;
-                    }
-                    // The timer waits for the ping's timeout; the answer came, so schedule
-                    // the next ping instead. Other traffic leaves the timer alone: it
-                    // re-checks `last_seen` when it fires.
-                    if let (true, None, Some((interval, _))) = (awaiting_pong, self.ping_sent, ping) {
-                        timer.as_mut().reset(after(self.last_seen, interval));
-                    }
-                }
-                () = &mut timer, if ping.is_some() => {
-                    let Some((interval, timeout)) = ping else { continue };
-                    if !can_read {
-                        // Reading is paused on our side, so a pong could not be seen:
-                        // the silence proves nothing. Judge again once reading resumes.
-                        self.last_seen = Instant::now();
-                        self.ping_sent = None;
-                    }
-                    match self.liveness(interval, timeout) {
-                        Liveness::Wait(at) => timer.as_mut().reset(at),
-                        Liveness::Ping(at) => {
-                            let ping = self.send_now(WsMessage::Ping(Bytes::new()));
-                            if let Err(info) = Box::pin(ping).await {
-                                return info;
-                            }
-                            timer.as_mut().reset(at);
-                        }
-                        Liveness::Dead => return CloseInfo::abnormal("ping timeout"),
-                    }
-                }
-            }
-        }
-    }
-
-    fn liveness(&mut self, interval: Duration, timeout: Duration) -> Liveness {
-        let now = Instant::now();
-        match self.ping_sent {
-            Some(sent) if now >= after(sent, timeout) => Liveness::Dead,
-            Some(sent) => Liveness::Wait(after(sent, timeout)),
-            None if now >= after(self.last_seen, interval) => {
-                self.ping_sent = Some(now);
-                Liveness::Ping(after(now, timeout))
-            }
-            None => Liveness::Wait(after(self.last_seen, interval)),
-        }
-    }
-
-    /// Handles one read from the socket; `Some` when the connection is over.
-    async fn receive(&mut self, message: Option<Result<WsMessage, WsError>>) -> Option<CloseInfo> {
-        let message = match message {
-            None => return Some(CloseInfo::abnormal("the connection dropped")),
-            Some(Ok(message)) => message,
-            Some(Err(err)) => return Some(Box::pin(self.read_failed(err)).await),
-        };
-        // Any traffic proves the client alive, not only a pong.
-        self.last_seen = Instant::now();
-        self.ping_sent = None;
-        // Pongs answer our pings and a close ends the flood anyway: neither is counted.
-        let counted = matches!(
-            message,
-            WsMessage::Text(_) | WsMessage::Binary(_) | WsMessage::Ping(_)
-        );
-        if counted
-            && let Some(limiter) = &mut self.limiter
-            && !limiter.admit(self.last_seen)
-        {
-            self.rate_limited();
-            return None;
-        }
-        match message {
-            WsMessage::Text(text) => self.dispatch(text.as_str()),
-            WsMessage::Binary(bytes) => match std::str::from_utf8(&bytes) {
-                Ok(text) => self.dispatch(text),
-                Err(_) => {
-                    let close = self.protocol_close(1007, "binary frame is not valid UTF-8");
-                    return Some(Box::pin(close).await);
-                }
-            },
-            WsMessage::Close(frame) => {
-                let info = frame.map_or(
-                    CloseInfo {
-                        code: 1005,
-                        reason: String::new(),
-                    },
-                    |f| CloseInfo {
-                        code: f.code.into(),
-                        reason: f.reason.to_string(),
-                    },
-                );
-                // Sends the close echo the WebSocket library has queued.
-                let close_timeout = self.conn.shared.config.close_timeout;
-                let _ = Box::pin(timeout(close_timeout, self.socket.flush())).await;
-                return Some(info);
-            }
-            WsMessage::Ping(_) | WsMessage::Pong(_) | WsMessage::Frame(_) => {}
-        }
-        None
-    }
-
-    async fn read_failed(&mut self, err: WsError) -> CloseInfo {
-        use tokio_tungstenite::tungstenite::error::ProtocolError;
-        match err {
-            WsError::Capacity(_) => {
-                let limit = self.conn.shared.config.max_frame_size;
-                self.protocol_close(1009, format!("message too big: the limit is {limit} bytes"))
-                    .await
-            }
-            WsError::Utf8(_) => {
-                self.protocol_close(1007, "text frame is not valid UTF-8")
-                    .await
-            }
-            WsError::Protocol(ProtocolError::ResetWithoutClosingHandshake) => {
-                CloseInfo::abnormal("the connection dropped")
-            }
-            WsError::Protocol(err) => self.protocol_close(1002, err.to_string()).await,
-            err => CloseInfo::abnormal(format!("read failed: {err}")),
-        }
-    }
-
-    /// Closes the connection of a client past its rate limit, after the answers already
-    /// queued (the frame over the limit is dropped unread). The close request stops reading:
-    /// the outbox is polled before the socket.
-    fn rate_limited(&mut self) {
-        let Some(limit) = self.conn.shared.config.rate_limit else {
-            return;
-        };
-        let reason = format!("rate limit exceeded: {limit}");
-        self.conn.report(
-            ErrorKind::RateLimited,
-            None,
-            ErrorPayload::new(ErrorCode::ResourceExhausted, reason.clone()),
-        );
-        self.conn.outbox.request_close(CloseRequest {
-            code: RATE_LIMITED_CODE,
-            reason: reason.into(),
-            overflow: false,
-        });
-        // Nothing more is read; later frames must not report again.
-        self.limiter = None;
-    }
-
-    /// Closes the connection because the client broke the WebSocket protocol.
-    async fn protocol_close(
-        &mut self,
-        code: u16,
-        reason: impl Into<Cow<'static, str>>,
-    ) -> CloseInfo {
-        let reason = reason.into();
-        self.conn.report(
-            ErrorKind::Protocol,
-            None,
-            ErrorPayload::new(ErrorCode::InvalidArgument, reason.clone()),
-        );
-        self.close(code, reason).await
-    }
-
-    /// Dispatches one frame: parse, route, decode and validate, then start the handler.
-    /// Every refusal is answered at once.
-    fn dispatch(&mut self, text: &str) {
-        let conn = &*self.conn;
-        let inbound = match frame::parse(text) {
-            Ok(inbound) => inbound,
-            Err(rejected) => {
-                let id = rejected.correlation_id.as_deref();
-                return conn.refuse(id, rejected.error, ErrorKind::InvalidFrame);
-            }
-        };
-        if inbound.kind == HEARTBEAT_TYPE {
-            let _ = conn.outbox.push(HEARTBEAT_ACK);
-            return;
-        }
-        let correlation_id = inbound.meta.correlation_id.as_deref();
-        if inbound.kind == RPC_ABORT_TYPE {
-            return self.abort(correlation_id);
-        }
-        let Some(route) = conn.shared.routes.table.get(&*inbound.kind) else {
-            // No route has a reserved name, so only a type without a route needs the check:
-            // a reserved one is the client's mistake, any other is merely not served here.
-            let (error, kind) = match check_type_name(&inbound.kind) {
-                Err(reason) => (
-                    frame::frame_error("/type", "reserved", reason),
-                    ErrorKind::InvalidFrame,
-                ),
-                Ok(()) => (
-                    ErrorPayload::new(
-                        ErrorCode::Unimplemented,
-                        format!("no handler for message type `{}`", inbound.kind),
-                    )
-                    .with_details(serde_json::json!({ "type": inbound.kind })),
-                    ErrorKind::UnknownType,
-                ),
-            };
-            return conn.refuse(correlation_id, error, kind);
-        };
-        let correlation = match correlation_id {
-            Some(id) => {
-                if self.pending.get(id).is_some_and(|p| !p.0.is_answered()) {
-                    // Answered uncorrelated: an RPC_ERROR with this id would settle the
-                    // first request's promise with the second one's failure.
-                    let error = ErrorPayload::new(
-                        ErrorCode::AlreadyExists,
-                        format!("a request with correlation id `{id}` is still in flight"),
-                    )
-                    .with_details(serde_json::json!({ "correlationId": id }));
-                    return conn.refuse(None, error, ErrorKind::DuplicateCorrelationId);
-                }
-                Some(Arc::new(Correlation::new(id.to_owned())))
-            }
-            None if route.endpoint.is_rpc() => {
-                let error = crate::route::missing_correlation_id(route.message_type);
-                return conn.refuse(None, error, ErrorKind::InvalidFrame);
-            }
-            None => None,
-        };
-        let ctx = Context::new(
-            Arc::clone(&self.conn),
-            Some(route.message_type),
-            inbound.meta,
-            correlation.clone(),
-        );
-        let call = Call {
-            ctx,
-            chain: route.chain.clone(),
-            deadline: route.deadline,
-        };
-        match route.endpoint.start(call, inbound.payload) {
-            Ok(handler) => {
-                if let Some(correlation) = correlation {
-                    self.pending.replace(Pending(correlation));
-                }
-                self.in_flight.push(handler);
-            }
-            Err(error) => {
-                conn.answer_error(correlation.as_deref(), &error);
-                conn.report(ErrorKind::InvalidFrame, Some(route.message_type), error);
-            }
-        }
-    }
-
-    /// Handles `$ws:abort`: answers the request `CANCELLED` and cancels its handler, which
-    /// is dropped the next time it would run.
-    ///
-    /// An abort races with the answer, so one for an id that is unknown, finished or already
-    /// answered (a handler that replied early and works on) is ignored without a word: the
-    /// client has stopped waiting either way. Only an abort without any id is refused.
-    fn abort(&mut self, correlation_id: Option<&str>) {
-        let Some(id) = correlation_id else {
-            let error = frame::frame_error(
-                "/meta/correlationId",
-                "required",
-                format!("`{RPC_ABORT_TYPE}` names the request to cancel by its correlation id"),
-            );
-            return self.conn.refuse(None, error, ErrorKind::InvalidFrame);
-        };
-        let Some(Pending(correlation)) = self.pending.get(id) else {
-            return;
-        };
-        // The CANCELLED frame keeps "exactly one terminal frame per request": it tells
-        // the client when the id is free again, and clients ignore it once they settled.
-        if correlation.claim() {
-            let error = ErrorPayload::new(ErrorCode::Cancelled, "the client cancelled the request");
-            let _ = self.conn.outbox.push(frame::encode_error(Some(id), &error));
-            correlation.cancel();
-        }
-    }
-
-    /// Forgets a finished request, unless a newer one took over its id.
-    fn settle(&mut self, correlation: Option<Arc<Correlation>>) {
-        if let Some(c) = correlation
-            && self
-                .pending
-                .get(c.id())
-                .is_some_and(|p| Arc::ptr_eq(&p.0, &c))
-        {
-            self.pending.remove(c.id());
-        }
-    }
-
-    /// Writes the frames taken from the outbox, bounded by the write timeout.
-    async fn write_buffered(&mut self) -> Result<(), CloseInfo> {
-        let write_timeout = self.conn.shared.config.write_timeout;
-        let write = async {
-            while let Some(frame) = self.buf.pop_front() {
-                self.socket
-                    .feed(WsMessage::Text(frame.into_inner()))
-                    .await?;
-            }
-            self.socket.flush().await
-        };
-        let result = timeout(write_timeout, write).await;
-        self.buf.clear();
-        // A burst leaves a large buffer behind; idle connections should not keep it.
-        if self.buf.capacity() > 64 {
-            self.buf.shrink_to(16);
-        }
-        match result {
-            Ok(Ok(())) => Ok(()),
-            Ok(Err(err)) => Err(CloseInfo::abnormal(format!("write failed: {err}"))),
-            Err(_) => {
-                let reason = "writing to the client timed out (slow consumer)";
-                self.conn.report(
-                    ErrorKind::SlowConsumer,
-                    None,
-                    ErrorPayload::new(ErrorCode::ResourceExhausted, reason),
-                );
-                Err(CloseInfo::abnormal(reason))
-            }
-        }
-    }
-
-    /// Sends a control message right away.
-    async fn send_now(&mut self, message: WsMessage) -> Result<(), CloseInfo> {
-        let write_timeout = self.conn.shared.config.write_timeout;
-        match timeout(write_timeout, self.socket.send(message)).await {
-            Ok(Ok(())) => Ok(()),
-            Ok(Err(err)) => Err(CloseInfo::abnormal(format!("write failed: {err}"))),
-            Err(_) => Err(CloseInfo::abnormal("writing to the client timed out")),
-        }
-    }
-
-    /// Closes from the server side: sends the close frame and waits (briefly) for the
-    /// client's echo.
-    async fn close(&mut self, code: u16, reason: Cow<'static, str>) -> CloseInfo {
-        let close_timeout = self.conn.shared.config.close_timeout;
-        let frame = CloseFrame {
-            code: CloseCode::from(code),
-            reason: truncate_reason(&reason).into(),
-        };
-        let handshake = async {
-            self.socket.send(WsMessage::Close(Some(frame))).await?;
-            while let Some(message) = self.socket.next().await {
-                message?;
-            }
-            Ok::<(), WsError>(())
-        };
-        let _ = timeout(close_timeout, handshake).await;
-        CloseInfo {
-            code,
-            reason: reason.into_owned(),
-        }
-    }
-
-    /// Graceful shutdown: stop reading, let in-flight handlers finish within the grace
-    /// period and their frames go out, then close with 1001.
-    async fn shut_down(&mut self) -> CloseInfo {
-        let deadline = after(Instant::now(), self.conn.shared.config.shutdown_grace);
-        while !self.in_flight.is_empty() {
-            tokio::select! {
-                biased;
-                ready = poll_fn(|cx| self.conn.outbox.poll_ready(cx, &mut self.buf)) => match ready {
-                    Ready::Frames => {
-                        if let Err(info) = self.write_buffered().await {
-                            return info;
-                        }
-                    }
-                    Ready::Close(request) => return self.close(request.code, request.reason).await,
-                },
-                Some(correlation) = self.in_flight.next() => self.settle(correlation),
-                () = sleep_until(deadline) => break,
-            }
-        }
-        if self.conn.outbox.take_into(&mut self.buf)
-            && let Err(info) = self.write_buffered().await
-        {
-            return info;
-        }
-        self.close(1001, Cow::Borrowed("server shutting down"))
-            .await
-    }
-
-    /// After the socket is done: let running handlers finish (within the grace period),
-    /// leave every topic, run the close hooks.
-    async fn finish(self, close: CloseInfo) {
-        let Driver {
-            conn,
-            socket,
-            mut in_flight,
-            ..
-        } = self;
-        conn.outbox.shut();
-        drop(socket);
-        let grace = conn.shared.config.shutdown_grace;
-        let _ = timeout(grace, async { while in_flight.next().await.is_some() {} }).await;
-        drop(in_flight);
-        conn.unsubscribe_all().await;
-        let shared = Arc::clone(&conn.shared);
-        for hook in &shared.routes.on_close {
-            let ctx = Context::new(Arc::clone(&conn), None, Meta::default(), None);
-            let outcome = AssertUnwindSafe(hook(ctx, close.clone()))
-                .catch_unwind()
-                .await;
-            if let Err(panic) = outcome {
-                let error = ErrorPayload::new(ErrorCode::Internal, "the on_close hook panicked");
-                shared.errors().report(
-                    ErrorEvent::new(ErrorKind::Panic, error)
-                        .on(conn.id, None)
-                        .because(panic_message(panic.as_ref())),
-                );
-            }
-        }
-    }
-}
-
-/// `start + duration`, capped about a year ahead: a configured duration may be huge, and
-/// `Instant` arithmetic past its range panics.
-fn after(start: Instant, duration: Duration) -> Instant {
-    const YEAR: Duration = Duration::from_secs(365 * 86_400);
-    start.checked_add(duration.min(YEAR)).unwrap_or(start)
-}
-
-/// A close reason must fit a control frame: at most 123 bytes.
-fn truncate_reason(reason: &str) -> &str {
-    if reason.len() <= 123 {
-        return reason;
-    }
-    let mut end = 123;
-    while !reason.is_char_boundary(end) {
-        end -= 1;
-    }
-    &reason[..end]
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn huge_configured_durations_do_not_overflow() {
-        let now = Instant::now();
-        assert!(after(now, Duration::MAX) > now + Duration::from_secs(86_400));
-        assert_eq!(
-            after(now, Duration::from_secs(1)),
-            now + Duration::from_secs(1)
-        );
-    }
-
-    #[test]
-    fn close_reasons_are_cut_on_a_char_boundary() {
-        let long = "é".repeat(100);
-        let cut = truncate_reason(&long);
-        assert!(cut.len() <= 123);
-        assert!(long.starts_with(cut));
-        assert_eq!(truncate_reason("short"), "short");
     }
 }

@@ -101,6 +101,7 @@ mod client;
 mod config;
 mod connection;
 mod context;
+mod driver;
 mod error;
 mod frame;
 mod outbox;

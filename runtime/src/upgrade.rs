@@ -18,7 +18,7 @@ use tokio_tungstenite::tungstenite::handshake::derive_accept_key;
 use tokio_tungstenite::tungstenite::protocol::Role;
 use twinwire::{ErrorCode, ErrorPayload};
 
-use crate::connection;
+use crate::driver;
 use crate::error::{ErrorEvent, ErrorKind};
 use crate::route::panic_message;
 use crate::router::{InitialData, unit};
@@ -351,7 +351,7 @@ pub(crate) async fn upgrade<D: Send + Sync + 'static>(
         let socket =
             WebSocketStream::from_raw_socket(TokioIo::new(upgraded), Role::Server, Some(config))
                 .await;
-        connection::run(shared, socket, data, slot).await;
+        driver::run(shared, socket, data, slot).await;
     });
 
     let mut response = Response::new(Body::empty());
