@@ -17,6 +17,23 @@ import {
 import { type ServerProcess, startRustServer } from "./support/processes.js";
 import { Inbox, rejection, within } from "./support/wait.js";
 
+/**
+ * Starts the server again on `port`. Until the new process holds the port, another process's
+ * connection may briefly use it as its local port (node --test may run files in parallel),
+ * so a refused bind is retried a bounded number of times.
+ */
+async function restartOn(port: number): Promise<ServerProcess> {
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      return await startRustServer({ port });
+    } catch (error) {
+      const inUse = error instanceof Error && /in use|os error 98/i.test(error.message);
+      if (!inUse || attempt === 20) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
+}
+
 test("after a server restart the client reconnects and delivers what it queued meanwhile", async (t) => {
   let server: ServerProcess = await startRustServer();
   t.after(() => server.stop());
@@ -59,7 +76,7 @@ test("after a server restart the client reconnects and delivers what it queued m
   assert.equal(h.client.state, "reconnecting");
   assert.equal(h.client.queued, 4);
 
-  server = await startRustServer({ port });
+  server = await restartOn(port);
   await h.states.next("the client to be open again", (s) => s.state === "open");
   assert.deepEqual(await within(queuedRequest, "the queued CALCULATE"), { result: 42 });
   const delivered = [await chat.next("the first queued message"), await chat.next("the second queued message")];

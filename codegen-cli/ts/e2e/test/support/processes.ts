@@ -57,7 +57,8 @@ export async function startServer(what: string, command: string, args: readonly 
       if (url !== undefined) resolve(url);
     });
     child.once("error", (error) => reject(new Error(`${what} could not be started: ${error.message}`)));
-    child.once("exit", (code, signal) => reject(new Error(`${what} exited (${code ?? signal}) before it was ready:\n${log}`)));
+    // `close`, not `exit`: by then its output has been read, so the message includes it.
+    child.once("close", (code, signal) => reject(new Error(`${what} exited (${code ?? signal}) before it was ready:\n${log}`)));
   });
   let url: string;
   try {
