@@ -222,7 +222,7 @@ impl ClientBuilder {
 }
 
 type Handler = Arc<dyn Fn(&Meta, Option<&RawValue>) + Send + Sync>;
-type Progress = Box<dyn Fn(&RawValue) + Send + Sync>;
+type Progress = Arc<dyn Fn(&RawValue) + Send + Sync>;
 type Answer = Result<(String, Option<String>), ErrorPayload>;
 
 struct PendingRequest {
@@ -232,7 +232,9 @@ struct PendingRequest {
 
 struct Shared {
     pending: Mutex<HashMap<String, PendingRequest>>,
-    handlers: RwLock<HashMap<String, Vec<Handler>>>,
+    /// Per wire type; a slice shared with each frame's dispatch, which calls the handlers
+    /// without holding the lock (a handler may register another).
+    handlers: RwLock<HashMap<String, Arc<[Handler]>>>,
     closed: watch::Sender<Option<CloseInfo>>,
     next_id: AtomicU64,
     protocol: Option<String>,
@@ -249,9 +251,9 @@ impl Shared {
         };
         if let Some(id) = inbound.meta.correlation_id.as_deref() {
             if inbound.kind == RPC_PROGRESS_TYPE {
-                if let (Some(request), Some(value)) = (self.pending().get(id), inbound.payload)
-                    && let Some(progress) = &request.progress
-                {
+                // Called outside the lock, which `request` and the connection task need.
+                let progress = self.pending().get(id).and_then(|r| r.progress.clone());
+                if let (Some(progress), Some(value)) = (progress, inbound.payload) {
                     progress(value);
                 }
                 return;
@@ -275,8 +277,8 @@ impl Shared {
             .read()
             .unwrap_or_else(PoisonError::into_inner)
             .get(&*inbound.kind)
-            .cloned();
-        for handler in handlers.into_iter().flatten() {
+            .map(Arc::clone);
+        for handler in handlers.iter().flat_map(|h| h.iter()) {
             handler(&inbound.meta, inbound.payload);
         }
     }
@@ -401,13 +403,17 @@ impl Client {
     where
         F: Fn(&Meta, Option<&RawValue>) + Send + Sync + 'static,
     {
-        self.shared
+        let handler: Handler = Arc::new(handler);
+        let mut handlers = self
+            .shared
             .handlers
             .write()
-            .unwrap_or_else(PoisonError::into_inner)
+            .unwrap_or_else(PoisonError::into_inner);
+        let list = handlers
             .entry(kind.to_owned())
-            .or_default()
-            .push(Arc::new(handler));
+            .or_insert_with(|| Arc::from([]));
+        // Rebuilt on registration, which is rare, so dispatch only clones an `Arc`.
+        *list = list.iter().cloned().chain([handler]).collect();
     }
 
     /// Sends a client message.
@@ -471,7 +477,7 @@ impl Client {
         P: DeserializeOwned,
         F: Fn(P) + Send + Sync + 'static,
     {
-        let progress: Progress = Box::new(move |raw: &RawValue| {
+        let progress: Progress = Arc::new(move |raw: &RawValue| {
             if let Ok(value) = serde_json::from_str(raw.get()) {
                 on_progress(value);
             }
