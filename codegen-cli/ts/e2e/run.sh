@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # End-to-end tests of the generated TypeScript client (called by scripts/test.sh): builds the
 # Rust e2e server, installs WS-Kit and Bun (wskit/package-lock.json) when needed, type-checks
-# the tests and the WS-Kit server, compiles the tests to a scratch folder and runs them with
+# the tests (test/generated-types.test-d.ts: misuse of the generated client must not compile)
+# and the WS-Kit server, compiles the tests to a scratch folder and runs them with
 # node --test. Any failure exits non-zero.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
