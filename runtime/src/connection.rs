@@ -122,6 +122,8 @@ impl<D: Send + Sync + 'static> ConnState<D> {
         correlation: &Correlation,
         response: &M,
     ) -> Result<(), SendError> {
+        // Encoded before the claim: a response that cannot be encoded leaves the request
+        // unanswered, so the handler's guard can still answer it `INTERNAL`.
         let frame = frame::encode_message(response, Some(correlation.id()), None)
             .map_err(SendError::Encode)?;
         if !correlation.claim() {

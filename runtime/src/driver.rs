@@ -96,17 +96,22 @@ pub(crate) async fn run<D, S>(
     drop(slot);
 }
 
+/// The connection's task: everything only it touches, so none of it needs a lock.
 struct Driver<D, S> {
     conn: Arc<ConnState<D>>,
     socket: WebSocketStream<S>,
+    /// The running handlers, polled by this task (see the module docs).
     in_flight: FuturesUnordered<InFlight>,
-    /// Correlated frames whose handlers are running.
+    /// Correlated frames whose handlers are running, for duplicate ids and `$ws:abort`.
     pending: HashSet<Pending>,
     /// Frames taken from the outbox, being written.
     buf: VecDeque<Frame>,
     shutdown: watch::Receiver<bool>,
+    /// When the client last sent anything.
     last_seen: Instant,
+    /// When the ping that awaits an answer went out.
     ping_sent: Option<Instant>,
+    /// The configured rate limit; `None` without one, or once the client went past it.
     limiter: Option<Limiter>,
 }
 
