@@ -385,9 +385,13 @@ impl ChatHandlers<Session> for E2eService {
         }
         let (user, room) = ctx.data_mut(|s| (s.user.clone(), s.room.take()));
         if let Some(room) = room {
-            // The connection is gone: a failed announcement has no one to be reported to
-            // but the log, and the runtime's on_error hook already logs publish failures.
-            let _ = self.leave(&ctx, &room, &user).await;
+            // The connection is gone, so the log is the only place left for a failure.
+            if let Err(err) = self.leave(&ctx, &room, &user).await {
+                eprintln!(
+                    "twinwire-e2e-server: announcing that {} left `{room}` failed: {} {}",
+                    user.id, err.code, err.message
+                );
+            }
         }
     }
 }

@@ -71,7 +71,8 @@ export interface WireFrame {
   readonly data?: unknown;
 }
 
-function text(data: RawData): string {
+/** The text of a received WebSocket message, however `ws` delivered it. */
+export function frameText(data: RawData): string {
   if (Array.isArray(data)) return Buffer.concat(data).toString("utf8");
   return Buffer.from(data instanceof ArrayBuffer ? new Uint8Array(data) : data).toString("utf8");
 }
@@ -83,7 +84,7 @@ export class RawSocket {
 
   private constructor(socket: WebSocket) {
     this.#socket = socket;
-    socket.on("message", (data) => this.frames.push(JSON.parse(text(data)) as WireFrame));
+    socket.on("message", (data) => this.frames.push(JSON.parse(frameText(data)) as WireFrame));
   }
 
   /** Opens a socket to `url`, offering `protocols`; closed after the test. */

@@ -21,7 +21,8 @@
 //   retryAfterMs), `ERROR` (rejects), another type than the expected reply (rejects), or the
 //   reply (resolves with the whole message).
 import type { TestContext } from "node:test";
-import { type RawData, WebSocket } from "ws";
+import { WebSocket } from "ws";
+import { frameText } from "./chat.js";
 import { within } from "./wait.js";
 
 /** A frame as WS-Kit's client sees it. */
@@ -58,11 +59,6 @@ interface Pending {
 
 const SERVER_ONLY_META = ["clientId", "receivedAt"];
 
-function text(data: RawData): string {
-  if (Array.isArray(data)) return Buffer.concat(data).toString("utf8");
-  return Buffer.from(data instanceof ArrayBuffer ? new Uint8Array(data) : data).toString("utf8");
-}
-
 /** How the token reaches the server. */
 export interface WsKitAuth {
   readonly token: string;
@@ -80,7 +76,7 @@ export class WsKitClientFrames {
 
   private constructor(socket: WebSocket) {
     this.#socket = socket;
-    socket.on("message", (data) => this.#onMessage(JSON.parse(text(data)) as WsKitMessage));
+    socket.on("message", (data) => this.#onMessage(JSON.parse(frameText(data)) as WsKitMessage));
     socket.on("close", () => {
       for (const pending of this.#pending.values()) pending.reject(new WsKitRequestError("connection closed"));
       this.#pending.clear();
