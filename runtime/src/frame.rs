@@ -9,6 +9,7 @@
 //! generated TypeScript guards report them.
 
 use std::borrow::Cow;
+use std::cell::RefCell;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use serde::de::{DeserializeOwned, IgnoredAny};
@@ -422,8 +423,35 @@ struct OutEnvelope<'a, P: Serialize + ?Sized> {
 fn encode_envelope<P: Serialize + ?Sized>(
     envelope: &OutEnvelope<'_, P>,
 ) -> Result<Frame, serde_json::Error> {
-    serde_json::to_string(envelope).map(Frame::from_text)
+    thread_local! {
+        static SCRATCH: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
+    }
+    // Serialized into a reused buffer, then copied once into an exactly sized string: one
+    // allocation per frame instead of a growing `Vec` (2 or 3 allocations, and spare
+    // capacity kept while the frame waits in a queue) plus the shared header `Bytes` adds
+    // for a `Vec` whose length is not its capacity.
+    let encode = |buf: &mut Vec<u8>| {
+        buf.clear();
+        serde_json::to_writer(&mut *buf, envelope)?;
+        let text = std::str::from_utf8(buf).map_err(serde::ser::Error::custom)?;
+        Ok(Frame::from_text(text.to_owned()))
+    };
+    SCRATCH.with(|scratch| match scratch.try_borrow_mut() {
+        Ok(mut buf) => {
+            let frame = encode(&mut buf);
+            // A rare huge frame must not pin its buffer for the thread's lifetime.
+            if buf.capacity() > MAX_SCRATCH {
+                *buf = Vec::new();
+            }
+            frame
+        }
+        // Only if a `Serialize` impl encodes a frame itself: give it its own buffer.
+        Err(_) => encode(&mut Vec::new()),
+    })
 }
+
+/// The largest encoding buffer kept for reuse, in bytes.
+const MAX_SCRATCH: usize = 64 * 1024;
 
 /// Encodes message `msg` as a frame, stamped with the current time.
 pub(crate) fn encode_message<M: Message>(
@@ -497,6 +525,24 @@ mod tests {
 
     fn details(err: &ErrorPayload) -> Value {
         err.details.clone().unwrap()
+    }
+
+    #[test]
+    fn a_serialize_impl_that_encodes_a_frame_itself_gets_its_own_buffer() {
+        struct Nested;
+        impl Serialize for Nested {
+            fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                let inner =
+                    encode_progress("inner", &1, false).map_err(serde::ser::Error::custom)?;
+                serializer.serialize_str(inner.as_str())
+            }
+        }
+        let outer = encode_progress("outer", &Nested, false).unwrap();
+        let outer: Value = serde_json::from_str(outer.as_str()).unwrap();
+        assert_eq!(outer["meta"]["correlationId"], "outer");
+        let inner: Value = serde_json::from_str(outer["payload"].as_str().unwrap()).unwrap();
+        assert_eq!(inner["meta"]["correlationId"], "inner");
+        assert_eq!(inner["payload"], 1);
     }
 
     #[test]
