@@ -69,7 +69,7 @@ struct Topics {
 
 /// The state of a connection that handlers reach through their [`Context`](crate::Context).
 pub(crate) struct ConnState<D> {
-    pub(crate) id: ConnectionId,
+    id: ConnectionId,
     data: RwLock<D>,
     pub(crate) outbox: Arc<Outbox>,
     topics: Mutex<Topics>,
@@ -94,14 +94,6 @@ impl<D: Send + Sync + 'static> ConnState<D> {
             }),
             shared,
         }
-    }
-
-    pub(crate) fn shared(&self) -> &Shared<D> {
-        &self.shared
-    }
-
-    pub(crate) fn outbox(&self) -> &Outbox {
-        &self.outbox
     }
 
     pub(crate) fn read_data<R>(&self, read: impl FnOnce(&D) -> R) -> R {

@@ -247,7 +247,7 @@ impl<D: Send + Sync + 'static> Context<D> {
         options: PublishOptions,
     ) -> Result<(), PublishError> {
         let exclude = options.exclude_self.then(|| self.id());
-        self.conn.shared().publish(topic, msg, exclude).await
+        self.conn.shared.publish(topic, msg, exclude).await
     }
 
     /// Subscribes this connection to `topic`; a no-op if it already is. Subscriptions end
@@ -274,7 +274,7 @@ impl<D: Send + Sync + 'static> Context<D> {
 
     /// Closes the connection with `code` and `reason` after the frames queued so far.
     pub fn close(&self, code: u16, reason: impl Into<String>) {
-        self.conn.outbox().request_close(CloseRequest {
+        self.conn.outbox.request_close(CloseRequest {
             code,
             reason: reason.into().into(),
             overflow: false,
@@ -339,7 +339,7 @@ impl<D: Send + Sync + 'static, R: Rpc> RpcContext<D, R> {
         if self.correlation.is_answered() {
             return Err(SendError::AlreadyAnswered);
         }
-        let data_too = self.ctx.conn.shared().config.progress_data_field;
+        let data_too = self.ctx.conn.shared.config.progress_data_field;
         let frame = frame::encode_progress(self.correlation.id(), value, data_too)
             .map_err(SendError::Encode)?;
         self.ctx.conn.push(frame)

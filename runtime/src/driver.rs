@@ -145,7 +145,7 @@ where
         let error = ErrorPayload::new(ErrorCode::Internal, format!("the {hook} hook panicked"));
         self.conn.shared.errors().report(
             ErrorEvent::new(ErrorKind::Panic, error)
-                .on(self.conn.id, None)
+                .on(self.conn.id(), None)
                 .because(panic_message(panic)),
         );
     }
@@ -591,7 +591,7 @@ where
                 let error = ErrorPayload::new(ErrorCode::Internal, "the on_close hook panicked");
                 shared.errors().report(
                     ErrorEvent::new(ErrorKind::Panic, error)
-                        .on(conn.id, None)
+                        .on(conn.id(), None)
                         .because(panic_message(panic.as_ref())),
                 );
             }

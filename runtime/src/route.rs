@@ -282,7 +282,7 @@ impl<D: Send + Sync + 'static> Guard<D> {
         if let Some(cause) = cause {
             event = event.because(cause);
         }
-        self.conn.shared().errors().report(event);
+        self.conn.shared.errors().report(event);
         self.correlation
     }
 }
