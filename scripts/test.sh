@@ -6,6 +6,23 @@ cd "$(dirname "$0")/.."
 
 step() { printf '\n== %s\n' "$*"; }
 
+# Debian packages the tests need, installed only when missing. Non-interactive so a fresh CI
+# machine never stops at a debconf prompt; sudo only when not already root.
+apt_install() {
+  local missing=()
+  for pkg in "$@"; do
+    command -v "${pkg%%:*}" >/dev/null || missing+=("${pkg#*:}")
+  done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  local sudo=()
+  if [ "$(id -u)" -ne 0 ]; then
+    command -v sudo >/dev/null || { echo "error: need root or sudo to install: ${missing[*]}" >&2; exit 1; }
+    sudo=(sudo)
+  fi
+  "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+  "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}"
+}
+
 step "npm tooling (typescript, ajv, ws, esbuild, playwright-core) from package-lock.json"
 if [ ! -x node_modules/.bin/tsc ] || ! cmp -s package-lock.json node_modules/.package-lock.json.src 2>/dev/null; then
   npm ci --no-audit --no-fund --loglevel=error
@@ -13,7 +30,7 @@ if [ ! -x node_modules/.bin/tsc ] || ! cmp -s package-lock.json node_modules/.pa
 fi
 
 step "redis-server for the Redis pub/sub tests (runtime-redis/tests)"
-command -v redis-server >/dev/null || (apt-get update && apt-get install -y redis-server)
+apt_install redis-server:redis-server
 
 step "rustfmt"
 cargo fmt --all -- --check
@@ -29,13 +46,11 @@ INSTA_UPDATE=no cargo test --workspace --locked
 step "generated chat outputs are fresh (twinwire check)"
 cargo run --quiet --locked -p twinwire-codegen -- check --config examples/chat/twinwire.toml
 
-if [ -f codegen-cli/ts/run-tests.sh ]; then
-  step "TypeScript client tests (node --test)"
-  bash codegen-cli/ts/run-tests.sh
-fi
+step "TypeScript client tests (node --test)"
+bash codegen-cli/ts/run-tests.sh
 
 step "chat example in headless Chromium (examples/chat/web/test/browser.test.mjs)"
-command -v chromium >/dev/null || (apt-get update && apt-get install -y chromium)
+apt_install chromium:chromium
 node_modules/.bin/tsc -p examples/chat/web
 node_modules/.bin/tsc -p examples/chat/web/test
 node examples/chat/web/build.mjs
