@@ -1,10 +1,10 @@
-//! The chat protocol end to end, through a router written in the shape the code generator
-//! emits (contract B: a handler trait with one method per client message and RPC, and a
-//! function that builds the runtime router from an implementation).
+//! The chat protocol end to end, through the router the code generator emits for it
+//! (`examples/chat/generated/router.rs`: a handler trait with one method per client message
+//! and RPC, and a function that builds the runtime router from an implementation).
 
 use std::collections::HashMap;
+use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use chat_protocol::{
@@ -15,99 +15,15 @@ use chat_protocol::{
 use tokio::sync::mpsc;
 use twinwire::{ErrorCode, ErrorPayload};
 use twinwire_runtime::{
-    Client, CloseInfo, Context, PublishOptions, RequestError, Router, RpcContext, ServerConfig,
+    Client, CloseInfo, Context, PublishOptions, RequestError, RpcContext, ServerConfig,
 };
 
 use crate::common::{PATIENCE, start};
 
-// ---- What `twinwire generate` emits as router.rs (contract B), written by hand here. ----
+// ---- The router the code generator emits for the chat protocol (contract B). ----
+// Included, not copied, so this test breaks when the generated shape and the runtime drift.
 
-pub trait ChatHandlers<D: Send + Sync + 'static>: Send + Sync + 'static {
-    fn authenticate(
-        &self,
-        ctx: Context<D>,
-        payload: Authenticate,
-    ) -> impl Future<Output = Result<(), ErrorPayload>> + Send;
-    fn join_room(
-        &self,
-        ctx: Context<D>,
-        payload: JoinRoom,
-    ) -> impl Future<Output = Result<(), ErrorPayload>> + Send;
-    fn leave_room(
-        &self,
-        ctx: Context<D>,
-        payload: LeaveRoom,
-    ) -> impl Future<Output = Result<(), ErrorPayload>> + Send;
-    fn send_message(
-        &self,
-        ctx: Context<D>,
-        payload: SendMessage,
-    ) -> impl Future<Output = Result<(), ErrorPayload>> + Send;
-    fn typing_start(
-        &self,
-        ctx: Context<D>,
-        payload: TypingStart,
-    ) -> impl Future<Output = Result<(), ErrorPayload>> + Send;
-    fn typing_stop(
-        &self,
-        ctx: Context<D>,
-        payload: TypingStop,
-    ) -> impl Future<Output = Result<(), ErrorPayload>> + Send;
-    fn get_messages(
-        &self,
-        ctx: RpcContext<D, GetMessages>,
-        request: GetMessages,
-    ) -> impl Future<Output = Result<Messages, ErrorPayload>> + Send;
-    fn calculate(
-        &self,
-        ctx: RpcContext<D, Calculate>,
-        request: Calculate,
-    ) -> impl Future<Output = Result<CalculateResult, ErrorPayload>> + Send;
-    fn on_open(&self, ctx: Context<D>) -> impl Future<Output = ()> + Send {
-        let _ = ctx;
-        async {}
-    }
-    fn on_close(&self, ctx: Context<D>, close: CloseInfo) -> impl Future<Output = ()> + Send {
-        let _ = (ctx, close);
-        async {}
-    }
-}
-
-pub fn chat_router<D: Send + Sync + 'static, H: ChatHandlers<D>>(handlers: H) -> Router<D> {
-    let h = Arc::new(handlers);
-    macro_rules! route {
-        ($method:ident) => {{
-            let h = Arc::clone(&h);
-            move |ctx, payload| {
-                let h = Arc::clone(&h);
-                async move { h.$method(ctx, payload).await }
-            }
-        }};
-    }
-    Router::new()
-        .on::<Authenticate, _, _>(route!(authenticate))
-        .on::<JoinRoom, _, _>(route!(join_room))
-        .on::<LeaveRoom, _, _>(route!(leave_room))
-        .on::<SendMessage, _, _>(route!(send_message))
-        .on::<TypingStart, _, _>(route!(typing_start))
-        .on::<TypingStop, _, _>(route!(typing_stop))
-        .rpc::<GetMessages, _, _>(route!(get_messages))
-        .rpc::<Calculate, _, _>(route!(calculate))
-        .on_open({
-            let h = Arc::clone(&h);
-            move |ctx| {
-                let h = Arc::clone(&h);
-                async move { h.on_open(ctx).await }
-            }
-        })
-        .on_close({
-            let h = Arc::clone(&h);
-            move |ctx, close| {
-                let h = Arc::clone(&h);
-                async move { h.on_close(ctx, close).await }
-            }
-        })
-}
+include!("../../../examples/chat/generated/router.rs");
 
 // ---- The app: a chat server implementing the trait. ----
 
