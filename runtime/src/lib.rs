@@ -122,5 +122,5 @@ pub use pubsub::{MemoryPubSub, PubSub, PubSubError};
 pub use rate::RateLimit;
 pub use route::Next;
 pub use router::Router;
-pub use server::{ServeError, Server, ServerBuilder, ServerHandle, serve};
+pub use server::{ServeError, Server, ServerBuilder, ServerHandle, serve, serve_until};
 pub use upgrade::{ACCESS_TOKEN_PARAM, BEARER_PROTOCOL_PREFIX, Rejection, UpgradeRequest};

@@ -417,6 +417,26 @@ pub async fn serve<D: Send + Sync + 'static>(
     router: Router<D>,
     addr: impl ToSocketAddrs,
 ) -> Result<(), ServeError> {
+    serve_until(router, addr, async {
+        // Without a Ctrl-C handler (it could not be installed) the server runs until it fails.
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    })
+    .await
+}
+
+/// Serves `router` on `addr` like [`serve`], until `shutdown` completes; then shuts down
+/// gracefully (in-flight handlers finish, connections close with 1001).
+///
+/// # Errors
+/// A [`ServeError`] if the router cannot be served, the address cannot be bound, or the
+/// server stops on its own with an I/O error.
+pub async fn serve_until<D: Send + Sync + 'static>(
+    router: Router<D>,
+    addr: impl ToSocketAddrs,
+    shutdown: impl Future<Output = ()>,
+) -> Result<(), ServeError> {
     let mut handle = Server::new(router)?.bind(addr).await?;
     tokio::select! {
         result = &mut handle.task => {
@@ -425,7 +445,7 @@ pub async fn serve<D: Send + Sync + 'static>(
                 Err(join) => Err(ServeError::Io(io::Error::other(join))),
             };
         }
-        signal = tokio::signal::ctrl_c() => signal?,
+        () = shutdown => {}
     }
     handle.shutdown().await?;
     Ok(())

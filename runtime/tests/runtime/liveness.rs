@@ -9,10 +9,11 @@ use tokio::net::TcpSocket;
 use tokio::sync::{Notify, mpsc};
 use tokio_tungstenite::tungstenite::Message as WsMessage;
 use tokio_tungstenite::{WebSocketStream, client_async};
-use twinwire_runtime::{CloseInfo, Context, ErrorKind, RpcContext, ServerConfig};
+use twinwire_runtime::{Client, CloseInfo, Context, ErrorKind, RpcContext, ServerConfig};
 
 use crate::common::{
-    Done, Echo, Echoed, Ended, Events, PATIENCE, Raw, Slow, client, start, test_config, test_router,
+    Add, Done, Echo, Echoed, Ended, Events, PATIENCE, Raw, Slow, Sum, client, start, test_config,
+    test_router,
 };
 use crate::pubsub::{Join, Said};
 
@@ -349,4 +350,38 @@ async fn a_connection_paused_by_its_own_handlers_is_not_taken_for_dead() {
     );
     drop(client);
     server.shutdown().await.unwrap();
+}
+
+#[tokio::test]
+async fn serve_until_serves_then_shuts_down_with_1001() {
+    // A free port: `serve_until` binds the address itself, as `serve` does.
+    let addr = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .unwrap();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let serving = tokio::spawn(twinwire_runtime::serve_until(test_router(), addr, async {
+        let _ = stopped.await;
+    }));
+
+    let url = format!("ws://{addr}/");
+    let client = tokio::time::timeout(PATIENCE, async {
+        loop {
+            match Client::connect(url.clone()).await {
+                Ok(client) => break client,
+                Err(_) => tokio::time::sleep(Duration::from_millis(20)).await,
+            }
+        }
+    })
+    .await
+    .expect("the server accepts connections");
+    let sum = client.request(&Add { a: 2, b: 3 }, PATIENCE).await.unwrap();
+    assert_eq!(sum, Sum { value: 5 });
+
+    stop.send(()).unwrap();
+    assert_eq!(client.closed().await.code, 1001);
+    tokio::time::timeout(PATIENCE, serving)
+        .await
+        .expect("serve_until returns after shutdown")
+        .unwrap()
+        .unwrap();
 }
