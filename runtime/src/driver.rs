@@ -14,6 +14,7 @@ use std::future::poll_fn;
 use std::hash::{Hash, Hasher};
 use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
+use std::task::Poll;
 use std::time::Duration;
 
 use futures_util::stream::FuturesUnordered;
@@ -485,7 +486,15 @@ where
             }
             self.socket.flush().await
         };
-        let result = timeout(write_timeout, write).await;
+        // Nearly every write completes at once into the socket's send buffer; only one that
+        // has to wait arms the timer, which costs more than such a write.
+        let result = {
+            let mut write = std::pin::pin!(write);
+            match futures_util::poll!(write.as_mut()) {
+                Poll::Ready(result) => Ok(result),
+                Poll::Pending => timeout(write_timeout, write).await,
+            }
+        };
         self.buf.clear();
         // A burst leaves a large buffer behind; idle connections should not keep it.
         if self.buf.capacity() > 64 {
