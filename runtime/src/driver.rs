@@ -173,6 +173,13 @@ where
             tokio::select! {
                 biased;
                 _ = self.shutdown.changed() => return Box::pin(self.shut_down()).await,
+                // Handlers before the outbox: what they push while polled here does not wake
+                // this task (see `Outbox::driving`), so the outbox must be looked at after.
+                Some(correlation) = poll_fn(|cx| {
+                    self.conn.outbox.driving(|| self.in_flight.poll_next_unpin(cx))
+                }), if !self.in_flight.is_empty() => {
+                    self.settle(correlation);
+                }
                 ready = poll_fn(|cx| self.conn.outbox.poll_ready(cx, &mut self.buf)) => {
                     match ready {
                         Ready::Frames => {
@@ -191,9 +198,6 @@ where
                             return Box::pin(self.close(request.code, request.reason)).await;
                         }
                     }
-                }
-                Some(correlation) = self.in_flight.next(), if !self.in_flight.is_empty() => {
-                    self.settle(correlation);
                 }
                 message = self.socket.next(), if can_read => {
                     let awaiting_pong = self.ping_sent.is_some();

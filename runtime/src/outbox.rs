@@ -7,6 +7,7 @@
 //! wait (see the crate docs, "Slow readers").
 
 use std::borrow::Cow;
+use std::cell::Cell;
 use std::collections::VecDeque;
 use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::task::{Context, Poll};
@@ -54,6 +55,12 @@ struct State {
     shut: bool,
 }
 
+thread_local! {
+    /// The outbox whose connection task is polling that connection's handlers on this
+    /// thread (see [`Outbox::driving`]).
+    static DRIVING: Cell<*const Outbox> = const { Cell::new(std::ptr::null()) };
+}
+
 pub(crate) struct Outbox {
     state: Mutex<State>,
     waker: AtomicWaker,
@@ -94,11 +101,31 @@ impl Outbox {
         let was_empty = state.queue.is_empty();
         state.queue.push_back(frame);
         drop(state);
-        // The task drains everything at once, so only the first frame needs to wake it.
-        if was_empty {
+        // The task drains everything at once, so only the first frame needs to wake it, and
+        // not even that when the task itself is the pusher (a handler it is polling).
+        if was_empty && !self.is_driving() {
             self.waker.wake();
         }
         Ok(())
+    }
+
+    /// Runs `poll_handlers` (the connection task polling its own handlers) with pushes to
+    /// this outbox not waking the task: an RPC reply would otherwise schedule the task once
+    /// more, for nothing. The caller must poll the outbox after `poll_handlers` returns and
+    /// before the task sleeps, so frames pushed meanwhile are never left waiting.
+    pub(crate) fn driving<R>(&self, poll_handlers: impl FnOnce() -> R) -> R {
+        struct Restore(*const Outbox);
+        impl Drop for Restore {
+            fn drop(&mut self) {
+                DRIVING.set(self.0);
+            }
+        }
+        let _restore = Restore(DRIVING.replace(self));
+        poll_handlers()
+    }
+
+    fn is_driving(&self) -> bool {
+        std::ptr::eq(DRIVING.get(), self)
     }
 
     /// Asks the connection to close; the first request wins.
@@ -159,6 +186,7 @@ impl Outbox {
 mod tests {
     use super::*;
     use futures_util::task::noop_waker_ref;
+    use std::panic::AssertUnwindSafe;
 
     fn poll(outbox: &Outbox, buf: &mut VecDeque<Frame>) -> Poll<Ready> {
         outbox.poll_ready(&mut Context::from_waker(noop_waker_ref()), buf)
@@ -200,5 +228,62 @@ mod tests {
             Poll::Ready(Ready::Close(_))
         ));
         assert!(matches!(poll(&outbox, &mut buf), Poll::Pending));
+    }
+
+    /// Counts its wake-ups.
+    struct CountingWaker(std::sync::atomic::AtomicUsize);
+
+    impl std::task::Wake for CountingWaker {
+        fn wake(self: std::sync::Arc<Self>) {
+            self.0.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        }
+    }
+
+    #[test]
+    fn pushes_by_the_polling_task_itself_do_not_wake_it() {
+        let counter = std::sync::Arc::new(CountingWaker(Default::default()));
+        let waker = std::task::Waker::from(std::sync::Arc::clone(&counter));
+        let wakes = || counter.0.load(std::sync::atomic::Ordering::SeqCst);
+        let outbox = Outbox::new(8);
+        let other = Outbox::new(8);
+        let mut buf = VecDeque::new();
+        assert!(
+            outbox
+                .poll_ready(&mut Context::from_waker(&waker), &mut buf)
+                .is_pending()
+        );
+
+        // A handler polled by the connection's task: no wake-up, the frame is still there.
+        outbox.driving(|| outbox.push(Frame::from_text("1")).unwrap());
+        assert_eq!(wakes(), 0);
+        assert!(matches!(
+            poll(&outbox, &mut buf),
+            Poll::Ready(Ready::Frames)
+        ));
+        assert_eq!(buf.len(), 1);
+        buf.clear();
+
+        // Anyone else (another connection's handler, a spawned task) wakes it.
+        assert!(
+            outbox
+                .poll_ready(&mut Context::from_waker(&waker), &mut buf)
+                .is_pending()
+        );
+        other.driving(|| outbox.push(Frame::from_text("2")).unwrap());
+        assert_eq!(wakes(), 1);
+        // Driving ends with the closure, even one that panics.
+        let _ = std::panic::catch_unwind(AssertUnwindSafe(|| outbox.driving(|| panic!("boom"))));
+        buf.clear();
+        assert!(matches!(
+            poll(&outbox, &mut buf),
+            Poll::Ready(Ready::Frames)
+        ));
+        assert!(
+            outbox
+                .poll_ready(&mut Context::from_waker(&waker), &mut buf)
+                .is_pending()
+        );
+        outbox.push(Frame::from_text("3")).unwrap();
+        assert_eq!(wakes(), 2);
     }
 }
