@@ -166,13 +166,26 @@ where
             None => after(Instant::now(), Duration::MAX),
         });
         tokio::pin!(timer);
+        // One wait for the whole loop, polled again only once the shutdown flag has
+        // changed: its first poll registers the wake-up, and every later poll would take
+        // the lock of the server-wide waiter list.
+        let mut shutdown_rx = self.shutdown.clone();
+        let shutdown = shutdown_rx.changed();
+        tokio::pin!(shutdown);
+        let mut shutdown_registered = false;
 
         loop {
             let can_read =
                 self.in_flight.len() < max_in_flight && self.conn.outbox.len() <= read_pause;
             tokio::select! {
                 biased;
-                _ = self.shutdown.changed() => return Box::pin(self.shut_down()).await,
+                _ = poll_fn(|cx| {
+                    if shutdown_registered && self.shutdown.has_changed().is_ok_and(|c| !c) {
+                        return Poll::Pending;
+                    }
+                    shutdown_registered = true;
+                    shutdown.as_mut().poll(cx)
+                }) => return Box::pin(self.shut_down()).await,
                 // Handlers before the outbox: what they push while polled here does not wake
                 // this task (see `Outbox::driving`), so the outbox must be looked at after.
                 Some(correlation) = poll_fn(|cx| {
