@@ -8,10 +8,9 @@
 //! `max_in_flight` handlers running or half its outbound queue filled, so a flood of frames
 //! is absorbed by TCP flow control instead of memory.
 
-use std::borrow::{Borrow, Cow};
-use std::collections::{HashSet, VecDeque};
+use std::borrow::Cow;
+use std::collections::VecDeque;
 use std::future::poll_fn;
-use std::hash::{Hash, Hasher};
 use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 use std::task::Poll;
@@ -41,26 +40,31 @@ use crate::server::{ConnectionSlot, Shared};
 /// Close code for a client past its rate limit (policy violation).
 const RATE_LIMITED_CODE: u16 = 1008;
 
-/// A request in flight, found by its correlation id.
-struct Pending(Arc<Correlation>);
+/// The correlated requests whose handlers are running. A connection runs at most
+/// `max_in_flight` handlers (64 by default), usually one or two, so a short list searched
+/// by id costs less than hashing every client-chosen id.
+#[derive(Default)]
+struct PendingRequests(Vec<Arc<Correlation>>);
 
-impl Borrow<str> for Pending {
-    fn borrow(&self) -> &str {
-        self.0.id()
+impl PendingRequests {
+    /// The request in flight with this id.
+    fn get(&self, id: &str) -> Option<&Correlation> {
+        self.0.iter().find(|c| c.id() == id).map(|c| &**c)
     }
-}
 
-impl PartialEq for Pending {
-    fn eq(&self, other: &Self) -> bool {
-        self.0.id() == other.0.id()
+    /// Tracks `correlation`, in place of an answered request with the same id.
+    fn insert(&mut self, correlation: Arc<Correlation>) {
+        match self.0.iter_mut().find(|c| c.id() == correlation.id()) {
+            Some(slot) => *slot = correlation,
+            None => self.0.push(correlation),
+        }
     }
-}
 
-impl Eq for Pending {}
-
-impl Hash for Pending {
-    fn hash<H: Hasher>(&self, state: &mut H) {
-        self.0.id().hash(state);
+    /// Forgets `correlation`, unless a newer request took over its id.
+    fn remove(&mut self, correlation: &Arc<Correlation>) {
+        if let Some(index) = self.0.iter().position(|c| Arc::ptr_eq(c, correlation)) {
+            self.0.swap_remove(index);
+        }
     }
 }
 
@@ -84,7 +88,7 @@ pub(crate) async fn run<D, S>(
         conn,
         socket,
         in_flight: FuturesUnordered::new(),
-        pending: HashSet::new(),
+        pending: PendingRequests::default(),
         buf: VecDeque::new(),
         shutdown,
         last_seen: Instant::now(),
@@ -104,7 +108,7 @@ struct Driver<D, S> {
     /// The running handlers, polled by this task (see the module docs).
     in_flight: FuturesUnordered<InFlight>,
     /// Correlated frames whose handlers are running, for duplicate ids and `$ws:abort`.
-    pending: HashSet<Pending>,
+    pending: PendingRequests,
     /// Frames taken from the outbox, being written.
     buf: VecDeque<Frame>,
     shutdown: watch::Receiver<bool>,
@@ -410,7 +414,7 @@ where
         };
         let correlation = match correlation_id {
             Some(id) => {
-                if self.pending.get(id).is_some_and(|p| !p.0.is_answered()) {
+                if self.pending.get(id).is_some_and(|p| !p.is_answered()) {
                     // Answered uncorrelated: an RPC_ERROR with this id would settle the
                     // first request's promise with the second one's failure.
                     let error = ErrorPayload::new(
@@ -442,7 +446,7 @@ where
         match route.endpoint.start(call, inbound.payload) {
             Ok(handler) => {
                 if let Some(correlation) = correlation {
-                    self.pending.replace(Pending(correlation));
+                    self.pending.insert(correlation);
                 }
                 self.in_flight.push(handler);
             }
@@ -468,7 +472,7 @@ where
             );
             return self.conn.refuse(None, error, ErrorKind::InvalidFrame);
         };
-        let Some(Pending(correlation)) = self.pending.get(id) else {
+        let Some(correlation) = self.pending.get(id) else {
             return;
         };
         // The CANCELLED frame keeps "exactly one terminal frame per request": it tells
@@ -482,13 +486,8 @@ where
 
     /// Forgets a finished request, unless a newer one took over its id.
     fn settle(&mut self, correlation: Option<Arc<Correlation>>) {
-        if let Some(c) = correlation
-            && self
-                .pending
-                .get(c.id())
-                .is_some_and(|p| Arc::ptr_eq(&p.0, &c))
-        {
-            self.pending.remove(c.id());
+        if let Some(c) = correlation {
+            self.pending.remove(&c);
         }
     }
 
@@ -647,6 +646,28 @@ fn truncate_reason(reason: &str) -> &str {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn pending_requests_are_found_by_id_and_forgotten_by_identity() {
+        let mut pending = PendingRequests::default();
+        let first = Arc::new(Correlation::new("a".to_owned()));
+        pending.insert(Arc::clone(&first));
+        pending.insert(Arc::new(Correlation::new("b".to_owned())));
+        assert_eq!(pending.get("a").map(Correlation::id), Some("a"));
+        assert!(pending.get("c").is_none());
+
+        // A new request with the id of an answered one takes its place ...
+        assert!(first.claim());
+        let second = Arc::new(Correlation::new("a".to_owned()));
+        pending.insert(Arc::clone(&second));
+        assert!(!pending.get("a").is_some_and(Correlation::is_answered));
+        // ... so the first one finishing does not forget the second.
+        pending.remove(&first);
+        assert!(pending.get("a").is_some());
+        pending.remove(&second);
+        assert!(pending.get("a").is_none());
+        assert!(pending.get("b").is_some());
+    }
 
     #[test]
     fn huge_configured_durations_do_not_overflow() {
