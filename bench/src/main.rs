@@ -42,6 +42,10 @@ enum Command {
         /// Seconds of each measured echo window.
         #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u64).range(1..=60))]
         echo_seconds: u64,
+        /// Socket read buffer of both Rust servers, in bytes (default: twinwire's 4 KiB);
+        /// for experiments.
+        #[arg(long, value_parser = clap::value_parser!(u64).range(256..=1_048_576))]
+        read_buffer: Option<u64>,
     },
     /// A few connections for about a second against the Rust servers: proves the harness
     /// works, asserts no timings.
@@ -82,6 +86,7 @@ enum Only {
 #[tokio::main]
 async fn main() -> ExitCode {
     let cli = Cli::parse();
+    let mut rust_server_args = Vec::new();
     let plan = match cli.command {
         Command::Echo {
             url,
@@ -95,7 +100,11 @@ async fn main() -> ExitCode {
             servers,
             only,
             echo_seconds,
+            read_buffer,
         } => {
+            if let Some(bytes) = read_buffer {
+                rust_server_args = vec!["--read-buffer".to_owned(), bytes.to_string()];
+            }
             let mut plan = Plan::full();
             plan.runs = usize::try_from(runs).unwrap_or(3);
             plan.echo_duration = Duration::from_secs(echo_seconds);
@@ -112,7 +121,10 @@ async fn main() -> ExitCode {
         }
     };
     let programs = match Programs::beside_current_exe() {
-        Ok(programs) => programs,
+        Ok(programs) => Programs {
+            rust_server_args,
+            ..programs
+        },
         Err(err) => {
             eprintln!("twinwire-bench: cannot find the server binaries: {err}");
             return ExitCode::FAILURE;
@@ -120,6 +132,12 @@ async fn main() -> ExitCode {
     };
     let results = suite::run(&plan, &programs, |line| eprintln!("… {line}")).await;
     println!("{}", environment::describe(&programs));
+    if !programs.rust_server_args.is_empty() {
+        println!(
+            "Rust servers started with `{}` (an experiment, not the default configuration).\n",
+            programs.rust_server_args.join(" ")
+        );
+    }
     println!("{}", report::table(&plan, &results));
     let errors = results.error_count();
     if errors == 0 {

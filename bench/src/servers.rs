@@ -97,6 +97,8 @@ pub struct Programs {
     pub raw: PathBuf,
     /// The `bench/bun` folder (scripts and `node_modules`).
     pub bun_dir: PathBuf,
+    /// Extra arguments for both Rust servers (e.g. `--read-buffer 1024`), for experiments.
+    pub rust_server_args: Vec<String>,
 }
 
 impl Programs {
@@ -111,6 +113,7 @@ impl Programs {
             twinwire: exe.with_file_name(format!("twinwire-echo{}", std::env::consts::EXE_SUFFIX)),
             raw: exe.with_file_name(format!("raw-echo{}", std::env::consts::EXE_SUFFIX)),
             bun_dir: Path::new(env!("CARGO_MANIFEST_DIR")).join("bun"),
+            rust_server_args: Vec::new(),
         })
     }
 
@@ -145,8 +148,16 @@ impl Programs {
 
     fn command(&self, kind: ServerKind) -> Command {
         match kind {
-            ServerKind::Twinwire => Command::new(&self.twinwire),
-            ServerKind::RawRust => Command::new(&self.raw),
+            ServerKind::Twinwire | ServerKind::RawRust => {
+                let program = if kind == ServerKind::Twinwire {
+                    &self.twinwire
+                } else {
+                    &self.raw
+                };
+                let mut command = Command::new(program);
+                command.args(&self.rust_server_args);
+                command
+            }
             ServerKind::WsKit | ServerKind::RawBun => {
                 let script = if kind == ServerKind::WsKit {
                     "wskit.ts"

@@ -6,8 +6,9 @@
 //! bytes: `SUBSCRIBE` joins a topic (answered with `SUBSCRIBED`), `PUBLISH` encodes one
 //! `NEWS` frame and queues it for every subscriber. Echo connections never take that path.
 //!
-//! `raw-echo [ADDR]` (default `127.0.0.1:0`) prints `listening <addr>` and serves until
-//! Ctrl-C.
+//! `raw-echo [ADDR] [--read-buffer BYTES]` (default `127.0.0.1:0`) prints `listening <addr>`
+//! and serves until Ctrl-C. `--read-buffer` overrides the 4 KiB read buffer, for
+//! experiments (the table uses the default).
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
@@ -17,6 +18,7 @@ use serde_json::{Value, json};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::mpsc;
 use tokio_tungstenite::WebSocketStream;
+use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use tokio_tungstenite::tungstenite::{Message, Utf8Bytes};
 
 const SUBSCRIBE: &str = r#"{"type":"SUBSCRIBE""#;
@@ -49,9 +51,18 @@ impl Hub {
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
-    let addr = std::env::args()
-        .nth(1)
-        .unwrap_or_else(|| "127.0.0.1:0".to_owned());
+    let mut addr = "127.0.0.1:0".to_owned();
+    let mut config = twinwire_bench::servers::raw_websocket_config();
+    let mut args = std::env::args().skip(1);
+    while let Some(arg) = args.next() {
+        match arg.as_str() {
+            "--read-buffer" => {
+                let bytes = args.next().ok_or("--read-buffer needs a size in bytes")?;
+                config = config.read_buffer_size(bytes.parse()?);
+            }
+            _ => addr = arg,
+        }
+    }
     let listener = TcpListener::bind(addr).await?;
     twinwire_bench::servers::announce(listener.local_addr()?)?;
     let hub = Arc::new(Hub::default());
@@ -61,7 +72,7 @@ async fn main() -> Result<(), Error> {
             let hub = Arc::clone(&hub);
             tokio::spawn(async move {
                 // A client that goes away mid-connection is not the server's problem.
-                let _ = serve(stream, hub).await;
+                let _ = serve(stream, hub, config).await;
             });
         }
     };
@@ -71,8 +82,7 @@ async fn main() -> Result<(), Error> {
     }
 }
 
-async fn serve(stream: TcpStream, hub: Arc<Hub>) -> Result<(), Error> {
-    let config = twinwire_bench::servers::raw_websocket_config();
+async fn serve(stream: TcpStream, hub: Arc<Hub>, config: WebSocketConfig) -> Result<(), Error> {
     let mut ws = tokio_tungstenite::accept_async_with_config(stream, Some(config)).await?;
     while let Some(message) = ws.next().await {
         match message? {

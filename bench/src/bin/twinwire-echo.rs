@@ -2,17 +2,27 @@
 //! protocol on `twinwire-runtime` with its default configuration (only the connection
 //! limit is raised, for the 10,000-connection scenarios).
 //!
-//! `twinwire-echo [ADDR]` (default `127.0.0.1:0`) prints `listening <addr>` once it accepts
-//! connections and serves until Ctrl-C.
+//! `twinwire-echo [ADDR] [--read-buffer BYTES]` (default `127.0.0.1:0`) prints
+//! `listening <addr>` once it accepts connections and serves until Ctrl-C. `--read-buffer`
+//! overrides the socket read buffer size, for experiments (the table uses the default).
 
 use twinwire_bench::protocol::{Echo, EchoReply, News, Publish, Subscribe, Subscribed};
 use twinwire_runtime::{Context, Router, RpcContext, Server, ServerConfig};
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let addr = std::env::args()
-        .nth(1)
-        .unwrap_or_else(|| "127.0.0.1:0".to_owned());
+    let mut addr = "127.0.0.1:0".to_owned();
+    let mut read_buffer = None;
+    let mut args = std::env::args().skip(1);
+    while let Some(arg) = args.next() {
+        match arg.as_str() {
+            "--read-buffer" => {
+                let bytes = args.next().ok_or("--read-buffer needs a size in bytes")?;
+                read_buffer = Some(bytes.parse::<usize>()?);
+            }
+            _ => addr = arg,
+        }
+    }
     let router = Router::<()>::new()
         .rpc(
             |_ctx: RpcContext<(), Echo>, req: Echo| async move { Ok(EchoReply { text: req.text }) },
@@ -27,7 +37,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             ctx.publish(&msg.topic, &News { text: msg.text }).await?;
             Ok(())
         });
-    let config = ServerConfig::default().max_connections(twinwire_bench::MAX_CONNECTIONS);
+    let mut config = ServerConfig::default().max_connections(twinwire_bench::MAX_CONNECTIONS);
+    if let Some(read) = read_buffer {
+        // The write buffer stays at twinwire's documented default.
+        config = config.buffer_sizes(read, 4 * 1024);
+    }
     let handle = Server::builder(router)
         .config(config)
         .build()?
