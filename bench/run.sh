@@ -10,7 +10,7 @@ cd "$(dirname "$0")/.."
 if [ ! -x bench/bun/node_modules/bun/bin/bun.exe ] \
   || ! cmp -s bench/bun/package-lock.json bench/bun/node_modules/.package-lock.json.src 2>/dev/null; then
   echo "== npm ci (bench/bun: bun, @ws-kit/zod, @ws-kit/bun, zod)" >&2
-  (cd bench/bun && npm ci --no-audit --no-fund --loglevel=error)
+  (cd bench/bun && npm ci --no-audit --no-fund --loglevel=error) >&2
   cp bench/bun/package-lock.json bench/bun/node_modules/.package-lock.json.src
 fi
 

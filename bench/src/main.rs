@@ -42,6 +42,9 @@ enum Command {
         /// Seconds of each measured echo window.
         #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u64).range(1..=60))]
         echo_seconds: u64,
+        /// Characters of echoed text per request (default 90: a payload of about 100 bytes).
+        #[arg(long, default_value_t = 90, value_parser = clap::value_parser!(u64).range(1..=60_000))]
+        echo_text: u64,
         /// Socket read buffer of both Rust servers, in bytes (default: twinwire's 4 KiB);
         /// for experiments.
         #[arg(long, value_parser = clap::value_parser!(u64).range(256..=1_048_576))]
@@ -100,6 +103,7 @@ async fn main() -> ExitCode {
             servers,
             only,
             echo_seconds,
+            echo_text,
             read_buffer,
         } => {
             if let Some(bytes) = read_buffer {
@@ -108,6 +112,7 @@ async fn main() -> ExitCode {
             let mut plan = Plan::full();
             plan.runs = usize::try_from(runs).unwrap_or(3);
             plan.echo_duration = Duration::from_secs(echo_seconds);
+            plan.echo_text_len = usize::try_from(echo_text).unwrap_or(90);
             if !servers.is_empty() {
                 plan.servers = ServerKind::ALL
                     .into_iter()

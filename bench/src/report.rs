@@ -62,7 +62,15 @@ pub fn table(plan: &Plan, results: &Results) -> String {
     let mut rows = Vec::new();
     let per_server = |f: &dyn Fn(ServerKind) -> Cell| servers.iter().map(|&k| f(k)).collect();
 
-    let echo = format!("(a) echo, {} conns", plan.echo_connections);
+    let echo = if plan.echo_text_len == Plan::full().echo_text_len {
+        format!("(a) echo, {} conns", plan.echo_connections)
+    } else {
+        format!(
+            "(a) echo, {} conns, {}-char text",
+            plan.echo_connections,
+            count(plan.echo_text_len)
+        )
+    };
     let echo_cell = |kind: ServerKind, figure: &dyn Fn(&EchoRun) -> Option<f64>| {
         let values: Vec<f64> = results
             .echo

@@ -18,8 +18,8 @@ use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 /// How long a server may take to print its address.
 pub const STARTUP_TIMEOUT: Duration = Duration::from_secs(30);
 
-/// The socket buffer size of the raw server, and of the load generator's clients: the same
-/// as twinwire's default, so the comparison measures the runtime, not buffer sizes.
+/// The socket buffer size of the raw server: the same as twinwire's default, so the
+/// comparison measures the runtime, not buffer sizes.
 pub const RAW_BUFFER_SIZE: usize = 4 * 1024;
 
 /// Prints the line [`RunningServer::start`] waits for.
