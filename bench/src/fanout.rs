@@ -66,6 +66,8 @@ pub struct FanoutRun {
     pub errors: u64,
     /// The first failure, to show.
     pub first_error: Option<String>,
+    /// How many subscribers a publish that timed out reached (the load stops there).
+    pub incomplete: Option<usize>,
 }
 
 /// The round's progress, shared by every subscriber's reader.
@@ -133,9 +135,12 @@ pub async fn run(load: &FanoutLoad) -> Result<FanoutRun, Error> {
         for round in 0..load.warmup_publishes + load.publishes {
             tokio::time::sleep(load.pause).await;
             match publish_once(&mut publisher, &tally, round, load.delivery_timeout).await? {
-                Some(delivery) if round >= load.warmup_publishes => run.deliveries.push(delivery),
-                Some(_) => {}
-                None => break,
+                Ok(delivery) if round >= load.warmup_publishes => run.deliveries.push(delivery),
+                Ok(_) => {}
+                Err(reached) => {
+                    run.incomplete = Some(reached);
+                    break;
+                }
             }
         }
         let _ = tokio::time::timeout(Duration::from_millis(200), publisher.close(None)).await;
@@ -150,14 +155,14 @@ pub async fn run(load: &FanoutLoad) -> Result<FanoutRun, Error> {
     Ok(run)
 }
 
-/// Sends one publish and waits until every subscriber has it; `None` when they did not
-/// within `wait` (counted as an error).
+/// Sends one publish and waits until every subscriber has it; `Err(reached)` when they did
+/// not within `wait` (counted as an error).
 async fn publish_once(
     publisher: &mut Socket,
     tally: &Tally,
     round: usize,
     wait: Duration,
-) -> Result<Option<Delivery>, Error> {
+) -> Result<Result<Delivery, usize>, Error> {
     tally.received.store(0, Ordering::SeqCst);
     tally.last_ns.store(0, Ordering::SeqCst);
     tally.round.store(round, Ordering::SeqCst);
@@ -172,10 +177,10 @@ async fn publish_once(
             "publish {round} reached {got} of {} subscribers within {wait:?}",
             tally.subscribers
         ));
-        return Ok(None);
+        return Ok(Err(got));
     }
     let last = tally.last_ns.load(Ordering::SeqCst).saturating_sub(sent);
-    Ok(Some(Delivery {
+    Ok(Ok(Delivery {
         last_subscriber: Duration::from_nanos(last),
         delivered: tally.subscribers,
     }))

@@ -144,6 +144,9 @@ async fn main() -> ExitCode {
         );
     }
     println!("{}", report::table(&plan, &results));
+    for note in &results.notes {
+        println!("- {note}");
+    }
     let errors = results.error_count();
     if errors == 0 {
         return ExitCode::SUCCESS;

@@ -187,11 +187,20 @@ impl RunningServer {
     /// The program could not be started, exited, or did not announce an address within
     /// [`STARTUP_TIMEOUT`].
     pub fn start(programs: &Programs, kind: ServerKind) -> io::Result<Self> {
+        Self::start_with(programs, kind, &[])
+    }
+
+    /// Starts `kind` with extra arguments (e.g. `--pubsub router` for WS-Kit).
+    ///
+    /// # Errors
+    /// As [`start`](Self::start).
+    pub fn start_with(programs: &Programs, kind: ServerKind, args: &[&str]) -> io::Result<Self> {
         if let Some(missing) = programs.missing(kind) {
             return Err(io::Error::new(io::ErrorKind::NotFound, missing));
         }
         let mut child = programs
             .command(kind)
+            .args(args)
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())

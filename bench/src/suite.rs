@@ -130,6 +130,8 @@ pub struct Results {
     pub codegen: Vec<CodegenRun>,
     /// Runs that could not be measured at all, with the reason.
     pub failures: Vec<String>,
+    /// Observations to print under the table (e.g. WS-Kit's router pub/sub probe).
+    pub notes: Vec<String>,
 }
 
 impl Results {
@@ -204,6 +206,15 @@ pub async fn run(plan: &Plan, programs: &Programs, mut progress: impl FnMut(&str
             }
         }
     }
+    if plan.has(Scenario::Fanout) && servers.contains(&ServerKind::WsKit) {
+        progress("(b) WS-Kit pub/sub through its router (probe)");
+        match wskit_router_probe(programs).await {
+            Ok(note) => results.notes.push(note),
+            Err(err) => results
+                .notes
+                .push(format!("WS-Kit router pub/sub probe failed: {err}")),
+        }
+    }
     if plan.has(Scenario::Memory) {
         for run in 1..=plan.runs {
             for &kind in &servers {
@@ -272,6 +283,33 @@ async fn fanout_run(
     let measured = fanout::run(&load).await?;
     ensure_running(&mut server)?;
     Ok(measured)
+}
+
+/// Subscribes and publishes through WS-Kit's own pub/sub API (`ctx.topics.subscribe`,
+/// `ctx.publish` with the Bun adapter) instead of Bun's, to show what it delivers; the
+/// fan-out rows use Bun's `ws.subscribe` / `server.publish` because this path delivers
+/// nothing in WS-Kit 0.10.
+async fn wskit_router_probe(programs: &Programs) -> Result<String, Error> {
+    const SUBSCRIBERS: usize = 10;
+    let server = RunningServer::start_with(programs, ServerKind::WsKit, &["--pubsub", "router"])?;
+    let load = FanoutLoad {
+        url: server.url(),
+        subscribers: SUBSCRIBERS,
+        warmup_publishes: 0,
+        publishes: 1,
+        pause: Duration::from_millis(100),
+        delivery_timeout: Duration::from_secs(2),
+    };
+    let probe = fanout::run(&load).await?;
+    let reached = probe
+        .incomplete
+        .unwrap_or_else(|| probe.deliveries.iter().map(|d| d.delivered).sum());
+    Ok(format!(
+        "WS-Kit (Bun) with subscribe and publish through its router (`withPubSub` + \
+         `bunPubSub`): one publish reached {reached} of {SUBSCRIBERS} subscribers within 2 s; \
+         the fan-out rows use Bun's own `ws.subscribe` / `server.publish` from the WS-Kit \
+         handlers."
+    ))
 }
 
 async fn memory_run(
