@@ -34,6 +34,16 @@ pub fn describe(programs: &Programs) -> String {
         .map(|s| format!("Linux {}", s.trim()))
         .unwrap_or_else(|_| std::env::consts::OS.to_owned());
     let _ = writeln!(out, "- machine: {cpu}, {cores} cores, {memory}, {kernel}");
+    // Other work on the machine shows in every figure; the load average says how much.
+    if let Some(load) = std::fs::read_to_string("/proc/loadavg")
+        .ok()
+        .and_then(|l| l.split_whitespace().nth(2).map(str::to_owned))
+    {
+        let _ = writeln!(
+            out,
+            "- load average (15 min) when the table was printed: {load}"
+        );
+    }
     let _ = writeln!(
         out,
         "- rust: {}; twinwire {}, tokio-tungstenite 0.30 (release build)",
