@@ -115,7 +115,7 @@ pub async fn run(load: &EchoLoad) -> Result<EchoRun, Error> {
         .collect();
 
     let own_pid = std::process::id();
-    let cpu_of = |pid: Option<u32>| pid.map(procfs::cpu_time).transpose();
+    let cpu_of = |pid: Option<u32>| pid.map(procfs::cpu_time_precise).transpose();
     tokio::time::sleep_until(start).await;
     let (server_before, client_before) = (cpu_of(load.server_pid)?, cpu_of(Some(own_pid))?);
     tokio::time::sleep_until(end).await;

@@ -14,8 +14,8 @@ use tokio::sync::Notify;
 use tokio::task::JoinSet;
 use tokio::time::Instant;
 
-use crate::Error;
 use crate::client::{self, Envelope, Socket};
+use crate::{Error, procfs};
 
 /// The topic every subscriber joins.
 pub const TOPIC: &str = "bench";
@@ -38,6 +38,8 @@ pub struct FanoutLoad {
     pub pause: Duration,
     /// How long the last subscriber may take to receive one publish.
     pub delivery_timeout: Duration,
+    /// The server process, to read its CPU time over the measured publishes.
+    pub server_pid: Option<u32>,
 }
 
 /// One measured publish.
@@ -68,6 +70,18 @@ pub struct FanoutRun {
     pub first_error: Option<String>,
     /// How many subscribers a publish that timed out reached (the load stops there).
     pub incomplete: Option<usize>,
+    /// Server CPU time from the first measured publish to the last delivery, pauses
+    /// included (an idle server uses next to none).
+    pub server_cpu: Option<Duration>,
+}
+
+impl FanoutRun {
+    /// Server CPU microseconds per delivery over the measured publishes.
+    pub fn cpu_us_per_delivery(&self) -> Option<f64> {
+        let delivered: usize = self.deliveries.iter().map(|d| d.delivered).sum();
+        let cpu = self.server_cpu?;
+        (delivered > 0).then(|| cpu.as_secs_f64() * 1e6 / delivered as f64)
+    }
 }
 
 /// The round's progress, shared by every subscriber's reader.
@@ -132,8 +146,12 @@ pub async fn run(load: &FanoutLoad) -> Result<FanoutRun, Error> {
     let mut run = FanoutRun::default();
     if tally.errors.load(Ordering::Relaxed) == 0 {
         let mut publisher = client::connect(&load.url).await?;
+        let mut cpu_before = None;
         for round in 0..load.warmup_publishes + load.publishes {
             tokio::time::sleep(load.pause).await;
+            if round == load.warmup_publishes {
+                cpu_before = load.server_pid.map(procfs::cpu_time_precise).transpose()?;
+            }
             match publish_once(&mut publisher, &tally, round, load.delivery_timeout).await? {
                 Ok(delivery) if round >= load.warmup_publishes => run.deliveries.push(delivery),
                 Ok(_) => {}
@@ -142,6 +160,9 @@ pub async fn run(load: &FanoutLoad) -> Result<FanoutRun, Error> {
                     break;
                 }
             }
+        }
+        if let (Some(pid), Some(before), None) = (load.server_pid, cpu_before, run.incomplete) {
+            run.server_cpu = Some(procfs::cpu_time_precise(pid)?.saturating_sub(before));
         }
         let _ = tokio::time::timeout(Duration::from_millis(200), publisher.close(None)).await;
     }

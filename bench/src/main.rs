@@ -111,6 +111,7 @@ async fn main() -> ExitCode {
             }
             let mut plan = Plan::full();
             plan.runs = usize::try_from(runs).unwrap_or(3);
+            plan.fanout_publishes = plan.fanout_publishes.max(plan.runs);
             plan.echo_duration = Duration::from_secs(echo_seconds);
             plan.echo_text_len = usize::try_from(echo_text).unwrap_or(90);
             if !servers.is_empty() {

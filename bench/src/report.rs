@@ -6,13 +6,15 @@ use std::fmt::Write;
 
 use crate::echo::EchoRun;
 use crate::servers::ServerKind;
-use crate::stats::{Summary, count};
+use crate::stats::{Summary, count, number};
 use crate::suite::{Plan, Results, Scenario};
 
-/// A figure of one server: a summary over runs, a plain count, or nothing.
+/// A figure of one server: a summary over runs, one measurement over all of them, a plain
+/// count, or nothing.
 #[derive(Clone, Copy, Debug)]
 enum Cell {
     Summary(Summary),
+    Single(f64),
     Count(u64),
     Missing,
 }
@@ -25,6 +27,7 @@ impl Cell {
     fn median(self) -> Option<f64> {
         match self {
             Self::Summary(s) => Some(s.median),
+            Self::Single(value) => Some(value),
             Self::Count(_) | Self::Missing => None,
         }
     }
@@ -32,6 +35,7 @@ impl Cell {
     fn render(self) -> String {
         match self {
             Self::Summary(s) => s.to_string(),
+            Self::Single(value) => number(value),
             Self::Count(n) => n.to_string(),
             Self::Missing => "—".to_owned(),
         }
@@ -139,6 +143,19 @@ pub fn table(plan: &Plan, results: &Results) -> String {
             scenario: scenario.clone(),
             metric: "last subscriber has it (ms)",
             cells: per_server(&|k| figure(k, &|d| d.last_subscriber.as_secs_f64() * 1000.0)),
+            ratios: true,
+        });
+        rows.push(Row {
+            kind: Scenario::Fanout,
+            scenario: scenario.clone(),
+            metric: "server CPU µs / delivery",
+            cells: per_server(&|k| {
+                let cpu = results
+                    .fanout
+                    .get(&(k, size))
+                    .and_then(crate::fanout::FanoutRun::cpu_us_per_delivery);
+                cpu.map_or(Cell::Missing, Cell::Single)
+            }),
             ratios: true,
         });
         rows.push(Row {

@@ -62,7 +62,7 @@ pub struct Plan {
 
 impl Plan {
     /// The full benchmark of issue 8: 3 runs; 50 echo connections for 5 s after 1 s of
-    /// warm-up; fan-out to 1,000 and 10,000 subscribers, 5 measured publishes each;
+    /// warm-up; fan-out to 1,000 and 10,000 subscribers, 20 measured publishes each;
     /// 10,000 idle connections; a protocol of 1,000 messages and 100 RPCs.
     pub fn full() -> Self {
         Self {
@@ -79,7 +79,7 @@ impl Plan {
             echo_duration: Duration::from_secs(5),
             echo_text_len: 90,
             fanout_sizes: vec![1_000, 10_000],
-            fanout_publishes: 5,
+            fanout_publishes: 20,
             fanout_pause: Duration::from_millis(200),
             idle_connections: 10_000,
             memory_settle: Duration::from_secs(1),
@@ -279,6 +279,7 @@ async fn fanout_run(
         publishes: plan.fanout_publishes,
         pause: plan.fanout_pause,
         delivery_timeout: Duration::from_secs(30),
+        server_pid: Some(server.pid()),
     };
     let measured = fanout::run(&load).await?;
     ensure_running(&mut server)?;
@@ -299,6 +300,7 @@ async fn wskit_router_probe(programs: &Programs) -> Result<String, Error> {
         publishes: 1,
         pause: Duration::from_millis(100),
         delivery_timeout: Duration::from_secs(2),
+        server_pid: None,
     };
     let probe = fanout::run(&load).await?;
     let reached = probe
