@@ -144,6 +144,8 @@ fn is_generated(path: &Path) -> Result<bool, Error> {
 impl Output {
     /// Generated files in the owned folders that are not part of this output.
     fn extras(&self) -> Result<Vec<PathBuf>, Error> {
+        let generated: std::collections::HashSet<&Path> =
+            self.files.iter().map(|f| f.path.as_path()).collect();
         let mut extras = Vec::new();
         for dir in &self.owned {
             let entries = match fs::read_dir(&dir.path) {
@@ -158,7 +160,7 @@ impl Output {
                 let name = entry.file_name();
                 let ours = name.to_string_lossy().ends_with(dir.suffix)
                     && path.is_file()
-                    && !self.files.iter().any(|f| f.path == path);
+                    && !generated.contains(path.as_path());
                 if ours && is_generated(&path)? {
                     found.push(path);
                 }

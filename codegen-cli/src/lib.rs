@@ -139,16 +139,19 @@ fn schema_file_names(manifest: &Manifest) -> Vec<String> {
             (cleaned, plain)
         })
         .collect();
+    // File systems may ignore case, so names equal but for case share one file.
+    let mut uses: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
+    for (cleaned, _) in &safe {
+        *uses.entry(cleaned.to_ascii_lowercase()).or_default() += 1;
+    }
     manifest
         .messages
         .iter()
         .zip(&safe)
         .map(|(m, (cleaned, plain))| {
-            let clash = safe
-                .iter()
-                .filter(|(other, _)| other.eq_ignore_ascii_case(cleaned))
-                .count()
-                > 1;
+            let clash = uses
+                .get(&cleaned.to_ascii_lowercase())
+                .is_some_and(|&n| n > 1);
             if *plain && !clash {
                 format!("{cleaned}{SCHEMA_SUFFIX}")
             } else {
