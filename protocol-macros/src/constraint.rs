@@ -218,6 +218,10 @@ impl FieldConstraints {
     /// to is reported there.
     pub fn checks(&self, value: &TokenStream, ty: &syn::Type) -> TokenStream {
         let c = quote!(::twinwire::__private::constraints);
+        // The validator variable keeps the call-site span although each check is spanned at
+        // its constraint: a span from a `macro_rules!` expansion would make `__v` a
+        // different (hygienic) name than the one the impl declares.
+        let v = format_ident!("__v");
         let checks = self
             .constraints
             .iter()
@@ -226,12 +230,12 @@ impl FieldConstraints {
                 Constraint::Length { span, min, max } => {
                     let min = opt(min.as_ref().map(|m| quote!(#m)));
                     let max = opt(max.as_ref().map(|m| quote!(#m)));
-                    quote_spanned!(*span=> #c::length::<#ty>(__v, #value, #min, #max);)
+                    quote_spanned!(*span=> #c::length::<#ty>(#v, #value, #min, #max);)
                 }
                 Constraint::Range { span, min, max } => {
                     let min = opt(min.as_ref().map(|m| quote!((#m) as f64)));
                     let max = opt(max.as_ref().map(|m| quote!((#m) as f64)));
-                    quote_spanned!(*span=> #c::range::<#ty>(__v, #value, #min, #max);)
+                    quote_spanned!(*span=> #c::range::<#ty>(#v, #value, #min, #max);)
                 }
                 Constraint::Pattern { span, pattern } => {
                     let name = format_ident!("__TWINWIRE_PATTERN_{}", i);
@@ -240,12 +244,12 @@ impl FieldConstraints {
                             ::twinwire::__private::LazyRegex::new(|| {
                                 ::twinwire::__private::compile_pattern(#pattern)
                             });
-                        #c::pattern::<#ty>(__v, #value, &#name, #pattern);
+                        #c::pattern::<#ty>(#v, #value, &#name, #pattern);
                     }
                 }
-                Constraint::Email(span) => quote_spanned!(*span=> #c::email::<#ty>(__v, #value);),
-                Constraint::Url(span) => quote_spanned!(*span=> #c::url::<#ty>(__v, #value);),
-                Constraint::Uuid(span) => quote_spanned!(*span=> #c::uuid::<#ty>(__v, #value);),
+                Constraint::Email(span) => quote_spanned!(*span=> #c::email::<#ty>(#v, #value);),
+                Constraint::Url(span) => quote_spanned!(*span=> #c::url::<#ty>(#v, #value);),
+                Constraint::Uuid(span) => quote_spanned!(*span=> #c::uuid::<#ty>(#v, #value);),
             });
         quote!(#(#checks)*)
     }

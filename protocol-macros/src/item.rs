@@ -363,8 +363,10 @@ fn fields_validation(
         }
         let ty = &field.ty;
         let constraint_checks = constraints.checks(&value, ty);
+        // `__v` keeps the call-site span (see `FieldConstraints::checks`).
+        let v = format_ident!("__v");
         let recurse = (!constraints.skip)
-            .then(|| quote_spanned!(ty.span()=> ::twinwire::Validate::validate_into(#value, __v);));
+            .then(|| quote_spanned!(ty.span()=> ::twinwire::Validate::validate_into(#value, #v);));
         let body = quote!(#constraint_checks #recurse);
         let wrapped = if member.flatten || !name_segments {
             body

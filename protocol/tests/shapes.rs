@@ -411,6 +411,28 @@ macro_rules! declare_message {
 
 declare_message!(FromMacro, "FROM_MACRO", count: u8);
 
+macro_rules! declare_enum {
+    ($name:ident, $variant:ident, $field:ident) => {
+        #[twinwire::data]
+        #[serde(tag = "kind")]
+        pub enum $name {
+            $variant {
+                #[validate(length(min = 1))]
+                $field: String,
+            },
+            Other,
+        }
+
+        #[twinwire::message("WRAPPED")]
+        pub struct Wrapped {
+            pub inner: $name,
+            pub list: Vec<$name>,
+        }
+    };
+}
+
+declare_enum!(Figure, Circle, label);
+
 #[test]
 fn messages_can_be_declared_inside_macro_rules() {
     assert_eq!(FromMacro::TYPE, "FROM_MACRO");
@@ -419,4 +441,16 @@ fn messages_can_be_declared_inside_macro_rules() {
         count: 10,
     };
     assert_eq!(paths(&bad), ["/text", "/count"]);
+    let wrapped = Wrapped {
+        inner: Figure::Circle {
+            label: String::new(),
+        },
+        list: vec![
+            Figure::Other,
+            Figure::Circle {
+                label: String::new(),
+            },
+        ],
+    };
+    assert_eq!(paths(&wrapped), ["/inner/label", "/list/1/label"]);
 }
