@@ -10,10 +10,11 @@
 //! directly, with the protocol crate as a build-dependency:
 //!
 //! ```no_run
-//! # fn manifest() -> twinwire::Manifest { unimplemented!() }
 //! // build.rs
+//! use twinwire::Protocol;
+//!
 //! fn main() -> Result<(), Box<dyn std::error::Error>> {
-//!     let manifest = manifest(); // e.g. `<chat_protocol::Chat as twinwire::Protocol>::manifest()?`
+//!     let manifest = chat_protocol::Chat::manifest()?;
 //!     let report = twinwire_codegen::Generator::new(manifest)
 //!         .rust("src/generated/router.rs")
 //!         .typescript("web/src/generated")
