@@ -120,7 +120,15 @@ mod tests {
     #[test]
     fn type_names_follow_the_reservation_rules() {
         assert!(check_type_name("SEND_MESSAGE").is_ok());
-        for bad in ["", "$ws:x", RPC_ABORT_TYPE, "__hb", "ERROR", "RPC_ERROR", "A\nB"] {
+        for bad in [
+            "",
+            "$ws:x",
+            RPC_ABORT_TYPE,
+            "__hb",
+            "ERROR",
+            "RPC_ERROR",
+            "A\nB",
+        ] {
             assert!(check_type_name(bad).is_err(), "{bad:?} should be refused");
         }
     }
