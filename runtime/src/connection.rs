@@ -34,7 +34,7 @@ impl fmt::Display for ConnectionId {
 /// server's when the server closed (1001 shutdown, 1002 protocol error, 1007 invalid
 /// UTF-8, 1008 slow consumer or rate limit, 1009 frame too big, or what a handler passed to
 /// [`Context::close`](crate::Context::close)), and 1006 when the connection dropped without
-/// a close handshake (network loss, ping timeout, write timeout). The [`close`](crate::close)
+/// a close handshake (network loss, ping timeout, write timeout). The [`close`]
 /// module names them.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct CloseInfo {
