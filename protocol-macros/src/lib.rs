@@ -1,3 +1,10 @@
+// Module layers, leaves first; a module uses only modules of earlier layers:
+// 1. `case`, `constraint`, `docs`
+// 2. `serde_attrs` (`case`), `protocol` (`docs`)
+// 3. `item` (`case`, `constraint`, `docs`, `serde_attrs`)
+// This file holds only the macro entry points, which Rust requires at the crate root; each
+// hands its input to `item` or `protocol`.
+
 //! Procedural macros of twinwire. Use them through the `twinwire` crate, which re-exports
 //! them and the crates their expansions need.
 

@@ -1,7 +1,9 @@
-//! The wire envelope `{ "type", "meta"?, "payload"? }` shared by the runtime and codegen.
+//! The wire envelope `{ "type", "meta"?, "payload"? }`: the reserved wire types and meta
+//! keys, the rule for message type names, and [`Meta`], shared by the runtime and codegen.
 //!
-//! See DESIGN.md §5. Every frame is a JSON object; `payload` is present exactly when the
-//! message has one, `meta` carries `timestamp` and `correlationId` plus per-message keys.
+//! See `docs/wire-protocol.md`, sections "Envelope", "Meta" and "Reserved types". Every frame
+//! is a JSON object; `payload` is present exactly when the message has one, `meta` carries
+//! `timestamp` and `correlationId` plus per-message keys.
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
@@ -12,6 +14,9 @@ pub const ERROR_TYPE: &str = "ERROR";
 pub const RPC_ERROR_TYPE: &str = "RPC_ERROR";
 /// `type` of a non-terminal RPC progress frame (WS-Kit's spelling).
 pub const RPC_PROGRESS_TYPE: &str = "$ws:rpc-progress";
+/// `type` of the frame by which a client cancels its request (`meta.correlationId` names
+/// it), as WS-Kit's client and twinwire's clients send it on a timeout or abort.
+pub const RPC_ABORT_TYPE: &str = "$ws:abort";
 /// `type` of an application-level heartbeat sent by clients.
 pub const HEARTBEAT_TYPE: &str = "__heartbeat";
 /// `type` of the server's answer to [`HEARTBEAT_TYPE`].
@@ -25,10 +30,11 @@ pub const META_TIMESTAMP: &str = "timestamp";
 pub const META_CORRELATION_ID: &str = "correlationId";
 
 /// Wire types no user message may take: the frames above.
-pub const RESERVED_TYPES: [&str; 5] = [
+pub const RESERVED_TYPES: [&str; 6] = [
     ERROR_TYPE,
     RPC_ERROR_TYPE,
     RPC_PROGRESS_TYPE,
+    RPC_ABORT_TYPE,
     HEARTBEAT_TYPE,
     HEARTBEAT_ACK_TYPE,
 ];
@@ -82,73 +88,47 @@ impl Meta {
     }
 }
 
-/// One frame: `{ "type", "meta"?, "payload"? }`.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct Envelope<P = Value> {
-    /// The wire type, e.g. `"SEND_MESSAGE"`.
-    #[serde(rename = "type")]
-    pub kind: String,
-    /// Standard and per-message meta; omitted when empty.
-    #[serde(default, skip_serializing_if = "Meta::is_empty")]
-    pub meta: Meta,
-    /// The payload; absent for payload-less messages.
-    #[serde(default = "none", skip_serializing_if = "Option::is_none")]
-    pub payload: Option<P>,
-}
-
-fn none<P>() -> Option<P> {
-    None
-}
-
-impl<P> Envelope<P> {
-    /// A frame of `kind` with `payload` and empty meta.
-    pub fn new(kind: impl Into<String>, payload: Option<P>) -> Self {
-        Self {
-            kind: kind.into(),
-            meta: Meta::default(),
-            payload,
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use serde_json::json;
 
     #[test]
-    fn payload_and_meta_are_omitted_when_absent() {
-        let e: Envelope = Envelope::new("TYPING_STOP", None);
-        assert_eq!(
-            serde_json::to_string(&e).unwrap(),
-            r#"{"type":"TYPING_STOP"}"#
-        );
+    fn empty_meta_writes_no_key() {
+        let meta = Meta::default();
+        assert!(meta.is_empty());
+        assert_eq!(serde_json::to_string(&meta).unwrap(), "{}");
     }
 
     #[test]
     fn meta_keeps_extras_and_strips_reserved_keys() {
-        let mut e: Envelope = serde_json::from_value(json!({
-            "type": "X",
-            "meta": {"timestamp": 5, "correlationId": "c1", "clientId": "spoof", "receivedAt": 1, "trace": "t"},
-            "payload": {"a": 1},
-            "ignored": true
+        let mut meta: Meta = serde_json::from_value(json!({
+            "timestamp": 5, "correlationId": "c1", "clientId": "spoof", "receivedAt": 1, "trace": "t"
         }))
         .unwrap();
-        e.meta.strip_reserved();
-        assert_eq!(e.meta.timestamp, Some(5));
-        assert_eq!(e.meta.correlation_id.as_deref(), Some("c1"));
-        assert_eq!(e.meta.extra.len(), 1);
-        assert_eq!(e.meta.extra["trace"], "t");
+        meta.strip_reserved();
+        assert_eq!(meta.timestamp, Some(5));
+        assert_eq!(meta.correlation_id.as_deref(), Some("c1"));
+        assert_eq!(meta.extra.len(), 1);
+        assert_eq!(meta.extra["trace"], "t");
         assert_eq!(
-            serde_json::to_value(&e).unwrap(),
-            json!({"type":"X","meta":{"timestamp":5,"correlationId":"c1","trace":"t"},"payload":{"a":1}})
+            serde_json::to_value(&meta).unwrap(),
+            json!({"timestamp":5,"correlationId":"c1","trace":"t"})
         );
     }
 
     #[test]
     fn type_names_follow_the_reservation_rules() {
         assert!(check_type_name("SEND_MESSAGE").is_ok());
-        for bad in ["", "$ws:x", "__hb", "ERROR", "RPC_ERROR", "A\nB"] {
+        for bad in [
+            "",
+            "$ws:x",
+            RPC_ABORT_TYPE,
+            "__hb",
+            "ERROR",
+            "RPC_ERROR",
+            "A\nB",
+        ] {
             assert!(check_type_name(bad).is_err(), "{bad:?} should be refused");
         }
     }

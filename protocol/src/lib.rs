@@ -1,3 +1,10 @@
+// Module layers, leaves first; a module uses only modules of earlier layers:
+// 1. `validate`, `envelope`
+// 2. `error`, `constraints`, `message` (each uses `validate`)
+// 3. `manifest` (`message`, `envelope`, `validate`)
+// 4. `__private` (`macro_support.rs`: `constraints`, `manifest`)
+// This file is the facade: docs, `mod` and `pub use` only.
+
 //! Declare a real-time protocol once, in Rust.
 //!
 //! An app's protocol crate marks its payload structs with [`message`] or [`rpc`], lists them
@@ -42,10 +49,10 @@ pub mod manifest;
 mod message;
 pub mod validate;
 
-pub use envelope::{Envelope, Meta};
+pub use envelope::Meta;
 pub use error::{ErrorCode, ErrorPayload};
-pub use manifest::{Direction, Manifest, ManifestError};
-pub use message::{Message, Protocol, Rpc};
+pub use manifest::{Direction, Manifest, ManifestError, Protocol};
+pub use message::{Message, Rpc};
 pub use validate::{Issue, Validate, ValidationError, Validator};
 
 /// Marks a struct (or an internally tagged enum) as a protocol message with its wire `type`.
@@ -92,56 +99,5 @@ pub use twinwire_macros::protocol;
 /// Items the macros' generated code refers to. Not a public API: it may change in any
 /// release.
 #[doc(hidden)]
-pub mod __private {
-    pub use regex::Regex;
-    pub use schemars;
-    pub use serde;
-    pub use serde_json;
-
-    pub use crate::constraints;
-    pub use crate::manifest::ManifestBuilder;
-
-    /// Compares two strings in a `const` context, for the duplicate-`type` checks that
-    /// `protocol!` evaluates at compile time.
-    pub const fn str_eq(a: &str, b: &str) -> bool {
-        let (a, b) = (a.as_bytes(), b.as_bytes());
-        if a.len() != b.len() {
-            return false;
-        }
-        let mut i = 0;
-        while i < a.len() {
-            if a[i] != b[i] {
-                return false;
-            }
-            i += 1;
-        }
-        true
-    }
-
-    /// Index of the first entry whose wire type repeats an earlier one, or `usize::MAX`.
-    pub const fn first_duplicate(types: &[&str]) -> usize {
-        let mut j = 0;
-        while j < types.len() {
-            let mut i = 0;
-            while i < j {
-                if str_eq(types[i], types[j]) {
-                    return j;
-                }
-                i += 1;
-            }
-            j += 1;
-        }
-        usize::MAX
-    }
-
-    /// A lazily compiled regex for `#[validate(pattern = ...)]`. The macro has already
-    /// checked the pattern's syntax, so compiling cannot fail for a pattern it accepted;
-    /// should it fail anyway, the constraint reports every value as invalid rather than
-    /// panicking in the server.
-    pub type LazyRegex = std::sync::LazyLock<Option<Regex>>;
-
-    /// Compiles a pattern for [`LazyRegex`].
-    pub fn compile_pattern(pattern: &str) -> Option<Regex> {
-        Regex::new(pattern).ok()
-    }
-}
+#[path = "macro_support.rs"]
+pub mod __private;

@@ -135,7 +135,7 @@ impl Manifest {
                 ));
             }
         }
-        let manifest: Self = serde_path_to_error_free(value)?;
+        let manifest: Self = deserialize_manifest(value)?;
         manifest.check()?;
         Ok(manifest)
     }
@@ -206,7 +206,8 @@ impl Manifest {
     }
 }
 
-fn serde_path_to_error_free(value: Value) -> Result<Manifest, ManifestError> {
+/// Reads a manifest from its already parsed JSON; a wrong shape is [`ManifestError::Malformed`].
+fn deserialize_manifest(value: Value) -> Result<Manifest, ManifestError> {
     serde_json::from_value(value).map_err(|e| ManifestError::Malformed(e.to_string()))
 }
 
@@ -315,6 +316,19 @@ impl fmt::Display for ManifestError {
 }
 
 impl std::error::Error for ManifestError {}
+
+/// A declared protocol: what `twinwire::protocol!` defines.
+pub trait Protocol {
+    /// The protocol's name, e.g. `"Chat"`.
+    const NAME: &'static str;
+
+    /// Builds the protocol's manifest: messages, RPCs and their JSON Schemas.
+    ///
+    /// # Errors
+    /// A [`ManifestError`] when two different Rust types would share one schema name, or
+    /// when the declaration is inconsistent in a way the compiler could not see.
+    fn manifest() -> Result<Manifest, ManifestError>;
+}
 
 /// Builds a [`Manifest`]; what `protocol!` expands to. Not meant to be called by hand.
 pub struct ManifestBuilder {

@@ -1,7 +1,8 @@
+//! The traits the attribute macros implement: [`Message`] and [`Rpc`].
+
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use crate::manifest::{Manifest, ManifestError};
 use crate::validate::Validate;
 
 /// A protocol message: a payload type with its wire `type`.
@@ -37,17 +38,4 @@ pub trait Message:
 pub trait Rpc: Message {
     /// The message a successful call answers with.
     type Response: Message;
-}
-
-/// A declared protocol: what `twinwire::protocol!` defines.
-pub trait Protocol {
-    /// The protocol's name, e.g. `"Chat"`.
-    const NAME: &'static str;
-
-    /// Builds the protocol's manifest: messages, RPCs and their JSON Schemas.
-    ///
-    /// # Errors
-    /// A [`ManifestError`] when two different Rust types would share one schema name, or
-    /// when the declaration is inconsistent in a way the compiler could not see.
-    fn manifest() -> Result<Manifest, ManifestError>;
 }

@@ -1,3 +1,10 @@
+// Module layers, leaves first; a module uses only modules of earlier layers:
+// 1. `backoff`, `config`, `error`, `events`, `wire`
+// 2. `link` (config, wire), `state` (wire)
+// 3. `supervisor` (backoff, config, events, link, state, wire)
+// 4. `pubsub` (config, error, link, state, supervisor, wire)
+// This file is the facade: docs, `mod` and `pub use` only.
+
 //! Redis pub/sub for [`twinwire_runtime`]: several server instances (behind a load
 //! balancer) share topics, so a message published on any instance reaches the subscribers
 //! on every instance.
@@ -72,7 +79,7 @@ mod error;
 mod events;
 mod link;
 mod pubsub;
-mod shared;
+mod state;
 mod supervisor;
 mod wire;
 

@@ -12,7 +12,7 @@ use twinwire_runtime::{ConnectionId, ErrorSink, Frame, PubSub, PubSubError};
 use crate::config::RedisConfig;
 use crate::error::ConnectError;
 use crate::link::{self, Link};
-use crate::shared::Shared;
+use crate::state::InstanceState;
 use crate::supervisor::{Command, Supervisor};
 use crate::wire::{self, Channels, InstanceId};
 
@@ -24,7 +24,7 @@ use crate::wire::{self, Channels, InstanceId};
 /// process may share it. Dropping the last handle stops its task and closes its
 /// connections to Redis.
 pub struct RedisPubSub {
-    shared: Arc<Shared>,
+    state: Arc<InstanceState>,
     commands: mpsc::UnboundedSender<Command>,
 }
 
@@ -50,35 +50,35 @@ impl RedisPubSub {
                 url: url.clone(),
                 reason: err.to_string(),
             })?;
-        let shared = Arc::new(Shared::new(
+        let state = Arc::new(InstanceState::new(
             instance,
             Channels::new(config.prefix.clone()),
             url,
         ));
         let (commands, inbox) = mpsc::unbounded_channel();
-        let supervisor = Supervisor::new(Arc::clone(&shared), client, config, inbox);
+        let supervisor = Supervisor::new(Arc::clone(&state), client, config, inbox);
         tokio::spawn(supervisor.run(link));
-        Ok(Self { shared, commands })
+        Ok(Self { state, commands })
     }
 
     /// This instance's id, as it tags the messages it publishes (32 hex digits).
     pub fn instance_id(&self) -> &str {
-        self.shared.instance.as_str()
+        self.state.instance.as_str()
     }
 
     /// Whether the connection to Redis is up now.
     pub fn is_connected(&self) -> bool {
-        self.shared.publisher().is_some()
+        self.state.publisher().is_some()
     }
 
     /// The Redis channel that carries `topic` (the topic behind the configured prefix).
     pub fn channel(&self, topic: &str) -> String {
-        self.shared.channels.channel(topic)
+        self.state.channels.channel(topic)
     }
 
     /// How many connections of this instance are subscribed to `topic`.
     pub fn subscriber_count(&self, topic: &str) -> usize {
-        self.shared.local.subscriber_count(topic)
+        self.state.local.subscriber_count(topic)
     }
 
     /// Asks the task to bring `topic`'s channel in line with its local subscribers, and
@@ -105,10 +105,10 @@ impl PubSub for RedisPubSub {
     fn subscribe<'a>(&'a self, topic: &'a str, subscriber: Subscriber) -> PubSubFuture<'a> {
         PubSubFuture::boxed(async move {
             let id = subscriber.id();
-            self.shared.local.subscribe(topic, subscriber).await?;
+            self.state.local.subscribe(topic, subscriber).await?;
             let result = self.sync(topic, true).await;
             if result.is_err() {
-                self.shared.local.unsubscribe(topic, id).await?;
+                self.state.local.unsubscribe(topic, id).await?;
                 // The rollback is a change too; nobody needs to wait for it.
                 let _ = self.sync(topic, false).await;
             }
@@ -119,9 +119,9 @@ impl PubSub for RedisPubSub {
     /// Removes the local subscriber; after the topic's last, unsubscribes its channel.
     fn unsubscribe<'a>(&'a self, topic: &'a str, id: ConnectionId) -> PubSubFuture<'a> {
         PubSubFuture::boxed(async move {
-            self.shared.local.unsubscribe(topic, id).await?;
+            self.state.local.unsubscribe(topic, id).await?;
             // While others remain, whoever leaves last will sync.
-            if self.shared.local.subscriber_count(topic) > 0 {
+            if self.state.local.subscriber_count(topic) > 0 {
                 return Ok(());
             }
             self.sync(topic, true).await
@@ -138,15 +138,15 @@ impl PubSub for RedisPubSub {
         exclude: Option<ConnectionId>,
     ) -> PubSubFuture<'a> {
         PubSubFuture::boxed(async move {
-            let Some(mut publisher) = self.shared.publisher() else {
-                return Err(self.shared.outage("the message was not published"));
+            let Some(mut publisher) = self.state.publisher() else {
+                return Err(self.state.outage("the message was not published"));
             };
-            let message = wire::encode(&self.shared.instance, frame.as_str());
-            let channel = self.shared.channels.channel(topic);
+            let message = wire::encode(&self.state.instance, frame.as_str());
+            let channel = self.state.channels.channel(topic);
             let published: Result<usize, _> = publisher.connection.publish(channel, message).await;
             match published {
                 Ok(_) => {
-                    self.shared.local.deliver(topic, &frame, exclude);
+                    self.state.local.deliver(topic, &frame, exclude);
                     Ok(())
                 }
                 Err(err) if link::is_refusal(&err) => Err(PubSubError::new(ErrorPayload::new(
@@ -169,16 +169,16 @@ impl PubSub for RedisPubSub {
     }
 
     fn attach(&self, errors: ErrorSink) {
-        self.shared.add_sink(errors);
+        self.state.add_sink(errors);
     }
 }
 
 impl fmt::Debug for RedisPubSub {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("RedisPubSub")
-            .field("url", &self.shared.url)
-            .field("instance", &self.shared.instance)
-            .field("channels", &self.shared.channels)
+            .field("url", &self.state.url)
+            .field("instance", &self.state.instance)
+            .field("channels", &self.state.channels)
             .field("connected", &self.is_connected())
             .finish_non_exhaustive()
     }

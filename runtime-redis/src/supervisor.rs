@@ -23,7 +23,7 @@ use crate::backoff::Backoff;
 use crate::config::RedisConfig;
 use crate::events;
 use crate::link::{Link, LinkError};
-use crate::shared::{Publisher, Shared};
+use crate::state::{InstanceState, Publisher};
 use crate::wire::{self, Incoming};
 
 /// A request to the task.
@@ -40,7 +40,7 @@ pub(crate) enum Command {
 }
 
 pub(crate) struct Supervisor {
-    shared: Arc<Shared>,
+    state: Arc<InstanceState>,
     client: redis::Client,
     config: RedisConfig,
     commands: mpsc::UnboundedReceiver<Command>,
@@ -66,13 +66,13 @@ impl From<LinkError> for Exit {
 
 impl Supervisor {
     pub(crate) fn new(
-        shared: Arc<Shared>,
+        state: Arc<InstanceState>,
         client: redis::Client,
         config: RedisConfig,
         commands: mpsc::UnboundedReceiver<Command>,
     ) -> Self {
         Self {
-            shared,
+            state,
             client,
             config,
             commands,
@@ -86,13 +86,13 @@ impl Supervisor {
         self.install(&link);
         loop {
             let exit = self.serve(&mut link).await;
-            self.shared.set_publisher(None);
+            self.state.set_publisher(None);
             drop(link);
             let Exit::Lost(cause) = exit else { return };
 
             let lost_at = Instant::now();
-            self.shared.report(events::connection_lost(
-                &self.shared.url,
+            self.state.report(events::connection_lost(
+                &self.state.url,
                 &cause.to_string(),
                 self.wanted.len(),
             ));
@@ -102,8 +102,8 @@ impl Supervisor {
             link = next;
             // Installed before the report, so a hook reacting to it can publish.
             self.install(&link);
-            self.shared.report(events::connection_restored(
-                &self.shared.url,
+            self.state.report(events::connection_restored(
+                &self.state.url,
                 attempts,
                 lost_at.elapsed(),
                 link.subscribed_count(),
@@ -114,7 +114,7 @@ impl Supervisor {
     /// Makes `link` the one publishes go through.
     fn install(&mut self, link: &Link) {
         self.generation += 1;
-        self.shared.set_publisher(Some(Publisher {
+        self.state.set_publisher(Some(Publisher {
             generation: self.generation,
             connection: link.publisher.clone(),
         }));
@@ -140,7 +140,7 @@ impl Supervisor {
             command = self.commands.recv() => match command.ok_or(Exit::Stopped)? {
                 Command::Sync { topic, reply } => {
                     let wanted = self.note(&topic);
-                    let result = Self::sync(&self.shared, link, &topic, wanted).await;
+                    let result = Self::sync(&self.state, link, &topic, wanted).await;
                     let answer = match &result {
                         Err(err) if wanted && err.is_refusal() => {
                             Err(PubSubError::new(ErrorPayload::new(
@@ -148,7 +148,7 @@ impl Supervisor {
                                 format!("Redis refused to subscribe to `{topic}`: {err}"),
                             )))
                         }
-                        Err(err) if wanted => Err(self.shared.outage(&format!(
+                        Err(err) if wanted => Err(self.state.outage(&format!(
                             "cannot subscribe to `{topic}` ({err})"
                         ))),
                         _ => Ok(()),
@@ -177,7 +177,7 @@ impl Supervisor {
 
     /// Records whether `topic` has local subscribers now; returns that.
     fn note(&mut self, topic: &Arc<str>) -> bool {
-        let wanted = self.shared.local.subscriber_count(topic) > 0;
+        let wanted = self.state.local.subscriber_count(topic) > 0;
         if wanted {
             self.wanted.insert(Arc::clone(topic));
         } else {
@@ -188,17 +188,17 @@ impl Supervisor {
 
     /// Brings `topic`'s subscription on `link` in line with `wanted`.
     async fn sync(
-        shared: &Shared,
+        state: &InstanceState,
         link: &mut Link,
         topic: &Arc<str>,
         wanted: bool,
     ) -> Result<(), LinkError> {
         match (wanted, link.is_subscribed(topic)) {
             (true, false) => {
-                link.subscribe(&shared.channels, std::slice::from_ref(topic))
+                link.subscribe(&state.channels, std::slice::from_ref(topic))
                     .await
             }
-            (false, true) => link.unsubscribe(&shared.channels, topic).await,
+            (false, true) => link.unsubscribe(&state.channels, topic).await,
             _ => Ok(()),
         }
     }
@@ -207,18 +207,18 @@ impl Supervisor {
     fn deliver(&self, message: &Msg) {
         let channel = message.get_channel_name();
         // Only our own channels are ever subscribed.
-        let Some(topic) = self.shared.channels.topic(channel) else {
+        let Some(topic) = self.state.channels.topic(channel) else {
             return;
         };
-        match wire::decode(&self.shared.instance, message.get_payload_bytes()) {
+        match wire::decode(&self.state.instance, message.get_payload_bytes()) {
             Ok(Incoming::Frame(text)) => {
-                self.shared
+                self.state
                     .local
                     .deliver(topic, &Frame::from_text(text), None);
             }
             // Delivered locally when it was published.
             Ok(Incoming::Own) => {}
-            Err(why) => self.shared.report(events::message_dropped(channel, &why)),
+            Err(why) => self.state.report(events::message_dropped(channel, &why)),
         }
     }
 
@@ -227,9 +227,7 @@ impl Supervisor {
         if let Command::Sync { topic, reply } = command {
             let wanted = self.note(&topic);
             let answer = if wanted {
-                Err(self
-                    .shared
-                    .outage(&format!("cannot subscribe to `{topic}`")))
+                Err(self.state.outage(&format!("cannot subscribe to `{topic}`")))
             } else {
                 Ok(())
             };
@@ -266,7 +264,7 @@ impl Supervisor {
             };
             let Ok(mut link) = opened else { continue };
             let wanted: Vec<Arc<str>> = self.wanted.iter().cloned().collect();
-            if link.subscribe(&self.shared.channels, &wanted).await.is_ok() {
+            if link.subscribe(&self.state.channels, &wanted).await.is_ok() {
                 return Ok((link, attempts));
             }
         }

@@ -33,11 +33,11 @@ use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::http::header::{self, HeaderName, HeaderValue};
 use tokio_tungstenite::tungstenite::protocol::{CloseFrame, WebSocketConfig};
 use tokio_tungstenite::tungstenite::{Bytes, Error as WsError, Message as WsMessage};
-use twinwire::envelope::{ERROR_TYPE, RPC_ERROR_TYPE, RPC_PROGRESS_TYPE};
+use twinwire::envelope::{ERROR_TYPE, RPC_ABORT_TYPE, RPC_ERROR_TYPE, RPC_PROGRESS_TYPE};
 use twinwire::{ErrorPayload, Message, Meta, Rpc};
 
 use crate::connection::CloseInfo;
-use crate::frame::{self, RPC_ABORT_TYPE};
+use crate::frame;
 
 /// Why connecting or sending failed.
 #[derive(Debug)]
@@ -230,7 +230,9 @@ struct PendingRequest {
     progress: Option<Progress>,
 }
 
-struct Shared {
+/// What a client's handles and its connection task share: the requests awaiting an answer,
+/// the handlers of server messages, and how the connection ended.
+struct ClientState {
     pending: Mutex<HashMap<String, PendingRequest>>,
     /// Per wire type; a slice shared with each frame's dispatch, which calls the handlers
     /// without holding the lock (a handler may register another).
@@ -240,7 +242,7 @@ struct Shared {
     protocol: Option<String>,
 }
 
-impl Shared {
+impl ClientState {
     fn pending(&self) -> MutexGuard<'_, HashMap<String, PendingRequest>> {
         self.pending.lock().unwrap_or_else(PoisonError::into_inner)
     }
@@ -320,14 +322,14 @@ fn decode<M: Message>(payload: Option<&str>) -> Result<M, serde_json::Error> {
 /// clone is dropped (or on [`close`](Self::close)).
 #[derive(Clone)]
 pub struct Client {
-    shared: Arc<Shared>,
+    state: Arc<ClientState>,
     commands: mpsc::Sender<WsMessage>,
 }
 
 impl fmt::Debug for Client {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Client")
-            .field("protocol", &self.shared.protocol)
+            .field("protocol", &self.state.protocol)
             .finish_non_exhaustive()
     }
 }
@@ -357,7 +359,7 @@ impl Client {
     where
         S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
     {
-        let shared = Arc::new(Shared {
+        let state = Arc::new(ClientState {
             pending: Mutex::new(HashMap::new()),
             handlers: RwLock::new(HashMap::new()),
             closed: watch::Sender::new(None),
@@ -365,13 +367,13 @@ impl Client {
             protocol,
         });
         let (commands, receiver) = mpsc::channel(256);
-        tokio::spawn(drive(socket, receiver, Arc::clone(&shared)));
-        Self { shared, commands }
+        tokio::spawn(drive(socket, receiver, Arc::clone(&state)));
+        Self { state, commands }
     }
 
     /// The subprotocol the server echoed, if any.
     pub fn protocol(&self) -> Option<&str> {
-        self.shared.protocol.as_deref()
+        self.state.protocol.as_deref()
     }
 
     /// Calls `handler` for every `M` the server sends that does not answer a request.
@@ -405,7 +407,7 @@ impl Client {
     {
         let handler: Handler = Arc::new(handler);
         let mut handlers = self
-            .shared
+            .state
             .handlers
             .write()
             .unwrap_or_else(PoisonError::into_inner);
@@ -491,14 +493,11 @@ impl Client {
         timeout: Duration,
         progress: Option<Progress>,
     ) -> Result<R::Response, RequestError> {
-        let id = format!(
-            "rpc-{}",
-            self.shared.next_id.fetch_add(1, Ordering::Relaxed)
-        );
+        let id = format!("rpc-{}", self.state.next_id.fetch_add(1, Ordering::Relaxed));
         let frame =
             frame::encode_message(request, Some(&id), None).map_err(RequestError::Encode)?;
         let (answer, answered) = oneshot::channel();
-        self.shared
+        self.state
             .pending()
             .insert(id.clone(), PendingRequest { answer, progress });
         let mut waiting = Waiting {
@@ -539,7 +538,7 @@ impl Client {
     /// Waits until the connection has closed and returns how: the server's close code and
     /// reason, or 1006 when it dropped without a close frame.
     pub async fn closed(&self) -> CloseInfo {
-        let mut closed = self.shared.closed.subscribe();
+        let mut closed = self.state.closed.subscribe();
         match closed.wait_for(Option::is_some).await {
             Ok(info) => info.clone().unwrap_or_else(dropped),
             Err(_) => dropped(),
@@ -548,7 +547,7 @@ impl Client {
 
     /// How the connection ended, if it has.
     pub fn close_info(&self) -> Option<CloseInfo> {
-        self.shared.closed.borrow().clone()
+        self.state.closed.borrow().clone()
     }
 }
 
@@ -564,7 +563,7 @@ struct Waiting<'a> {
 impl Drop for Waiting<'_> {
     fn drop(&mut self) {
         // Absent once answered, or once the connection closed.
-        let unanswered = self.client.shared.pending().remove(&self.id).is_some();
+        let unanswered = self.client.state.pending().remove(&self.id).is_some();
         if unanswered && self.sent {
             let abort = serde_json::json!({
                 "type": RPC_ABORT_TYPE,
@@ -581,16 +580,13 @@ impl Drop for Waiting<'_> {
 }
 
 fn dropped() -> CloseInfo {
-    CloseInfo {
-        code: 1006,
-        reason: "the connection dropped".into(),
-    }
+    CloseInfo::abnormal("the connection dropped")
 }
 
 async fn drive<S>(
     mut socket: WebSocketStream<S>,
     mut commands: mpsc::Receiver<WsMessage>,
-    shared: Arc<Shared>,
+    state: Arc<ClientState>,
 ) where
     S: AsyncRead + AsyncWrite + Unpin,
 {
@@ -613,22 +609,19 @@ async fn drive<S>(
                 }
             },
             inbound = socket.next() => match inbound {
-                Some(Ok(WsMessage::Text(text))) => shared.handle(text.as_str()),
+                Some(Ok(WsMessage::Text(text))) => state.handle(text.as_str()),
                 Some(Ok(WsMessage::Binary(bytes))) => {
                     if let Ok(text) = std::str::from_utf8(&bytes) {
-                        shared.handle(text);
+                        state.handle(text);
                     }
                 }
                 Some(Ok(WsMessage::Close(frame))) => {
-                    server_close = Some(frame.map_or(
-                        CloseInfo { code: 1005, reason: String::new() },
-                        |f| CloseInfo { code: f.code.into(), reason: f.reason.to_string() },
-                    ));
+                    server_close = Some(CloseInfo::from_frame(frame));
                 }
                 Some(Ok(_)) => {}
                 Some(Err(_)) | None => break,
             },
         }
     }
-    shared.finish(server_close.unwrap_or_else(dropped));
+    state.finish(server_close.unwrap_or_else(dropped));
 }

@@ -1,19 +1,10 @@
-//! One connection's shared state: what handlers reach through their [`Context`](crate::Context) (data,
-//! outbound queue, topics), its [`ConnectionId`], and how it ended ([`CloseInfo`]). The
-//! task that serves the connection is in `driver`.
+//! What identifies a connection ([`ConnectionId`]) and how it ended ([`CloseInfo`]). The
+//! connection's state is in `conn_state`, the task serving it in `driver`.
 
 use std::fmt;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock};
 
-use twinwire::{ErrorPayload, Message};
-
-use crate::context::Correlation;
-use crate::error::{ErrorEvent, ErrorKind, PublishError, SendError};
-use crate::frame::{self, Frame};
-use crate::outbox::Outbox;
-use crate::pubsub::{Subscriber, validate_topic};
-use crate::server::Shared;
+use crate::close;
 
 /// Identifies a connection within this process.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -42,8 +33,9 @@ impl fmt::Display for ConnectionId {
 /// The code is the client's when it closed (1005 if its close frame had none), the
 /// server's when the server closed (1001 shutdown, 1002 protocol error, 1007 invalid
 /// UTF-8, 1008 slow consumer or rate limit, 1009 frame too big, or what a handler passed to
-/// [`Context::close`](crate::Context::close)), and 1006 when the connection dropped without a close handshake
-/// (network loss, ping timeout, write timeout).
+/// [`Context::close`](crate::Context::close)), and 1006 when the connection dropped without
+/// a close handshake (network loss, ping timeout, write timeout). The [`close`]
+/// module names them.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct CloseInfo {
     /// The WebSocket close code.
@@ -53,171 +45,27 @@ pub struct CloseInfo {
 }
 
 impl CloseInfo {
+    /// A connection that dropped without a close handshake (1006).
     pub(crate) fn abnormal(reason: impl Into<String>) -> Self {
         Self {
-            code: 1006,
+            code: close::ABNORMAL,
             reason: reason.into(),
         }
     }
-}
 
-struct Topics {
-    names: Vec<Arc<str>>,
-    /// Set when the connection has left all its topics: later subscribes are refused.
-    closed: bool,
-}
-
-/// The state of a connection that handlers reach through their [`Context`](crate::Context).
-pub(crate) struct ConnState<D> {
-    id: ConnectionId,
-    data: RwLock<D>,
-    pub(crate) outbox: Arc<Outbox>,
-    topics: Mutex<Topics>,
-    pub(crate) shared: Arc<Shared<D>>,
-}
-
-impl<D> ConnState<D> {
-    pub(crate) fn id(&self) -> ConnectionId {
-        self.id
-    }
-}
-
-impl<D: Send + Sync + 'static> ConnState<D> {
-    pub(crate) fn new(shared: Arc<Shared<D>>, data: D) -> Self {
-        Self {
-            id: ConnectionId::next(),
-            data: RwLock::new(data),
-            outbox: Arc::new(Outbox::new(shared.config.outbound_queue)),
-            topics: Mutex::new(Topics {
-                names: Vec::new(),
-                closed: false,
-            }),
-            shared,
-        }
-    }
-
-    pub(crate) fn read_data<R>(&self, read: impl FnOnce(&D) -> R) -> R {
-        read(&self.data.read().unwrap_or_else(PoisonError::into_inner))
-    }
-
-    pub(crate) fn write_data<R>(&self, write: impl FnOnce(&mut D) -> R) -> R {
-        write(&mut self.data.write().unwrap_or_else(PoisonError::into_inner))
-    }
-
-    pub(crate) fn push(&self, frame: Frame) -> Result<(), SendError> {
-        self.outbox.push(frame).map_err(SendError::from)
-    }
-
-    /// Sends `response` as the terminal reply of `correlation`.
-    pub(crate) fn reply<M: Message>(
-        &self,
-        correlation: &Correlation,
-        response: &M,
-    ) -> Result<(), SendError> {
-        // Encoded before the claim: a response that cannot be encoded leaves the request
-        // unanswered, so the handler's guard can still answer it `INTERNAL`.
-        let frame = frame::encode_message(response, Some(correlation.id()), None)
-            .map_err(SendError::Encode)?;
-        if !correlation.claim() {
-            return Err(SendError::AlreadyAnswered);
-        }
-        self.push(frame)
-    }
-
-    /// Answers a handled frame with an error: `RPC_ERROR` if it is correlated and not yet
-    /// answered, `ERROR` if it is not correlated.
-    pub(crate) fn answer_error(&self, correlation: Option<&Correlation>, error: &ErrorPayload) {
-        let frame = match correlation {
-            Some(c) if c.claim() => frame::encode_error(Some(c.id()), error),
-            Some(_) => return,
-            None => frame::encode_error(None, error),
-        };
-        // A closing connection cannot be told anything more.
-        let _ = self.outbox.push(frame);
-    }
-
-    pub(crate) fn report(&self, kind: ErrorKind, message_type: Option<&str>, error: ErrorPayload) {
-        self.shared
-            .errors()
-            .report(ErrorEvent::new(kind, error).on(self.id, message_type));
-    }
-
-    /// Answers a frame that never reached a handler.
-    pub(crate) fn refuse(
-        &self,
-        correlation_id: Option<&str>,
-        error: ErrorPayload,
-        kind: ErrorKind,
-    ) {
-        let _ = self
-            .outbox
-            .push(frame::encode_error(correlation_id, &error));
-        self.report(kind, None, error);
-    }
-
-    fn lock_topics(&self) -> MutexGuard<'_, Topics> {
-        self.topics.lock().unwrap_or_else(PoisonError::into_inner)
-    }
-
-    pub(crate) fn topics(&self) -> Vec<String> {
-        self.lock_topics()
-            .names
-            .iter()
-            .map(|t| t.to_string())
-            .collect()
-    }
-
-    pub(crate) async fn subscribe(&self, topic: &str) -> Result<(), PublishError> {
-        validate_topic(topic)?;
-        {
-            let mut topics = self.lock_topics();
-            if topics.closed {
-                return Err(PublishError::Closed);
-            }
-            if topics.names.iter().any(|t| &**t == topic) {
-                return Ok(());
-            }
-            topics.names.push(Arc::from(topic));
-        }
-        let subscriber = Subscriber::new(self.id, Arc::clone(&self.outbox));
-        if let Err(err) = self.shared.pubsub.subscribe(topic, subscriber).await {
-            self.lock_topics().names.retain(|t| &**t != topic);
-            self.report(ErrorKind::PubSub, None, err.payload().clone());
-            return Err(err.into());
-        }
-        Ok(())
-    }
-
-    pub(crate) async fn unsubscribe(&self, topic: &str) -> Result<(), PublishError> {
-        validate_topic(topic)?;
-        {
-            let mut topics = self.lock_topics();
-            let before = topics.names.len();
-            topics.names.retain(|t| &**t != topic);
-            if topics.names.len() == before {
-                return Ok(());
-            }
-        }
-        self.shared
-            .pubsub
-            .unsubscribe(topic, self.id)
-            .await
-            .map_err(|err| {
-                self.report(ErrorKind::PubSub, None, err.payload().clone());
-                err.into()
-            })
-    }
-
-    pub(crate) async fn unsubscribe_all(&self) {
-        let names = {
-            let mut topics = self.lock_topics();
-            topics.closed = true;
-            std::mem::take(&mut topics.names)
-        };
-        for topic in names {
-            if let Err(err) = self.shared.pubsub.unsubscribe(&topic, self.id).await {
-                self.report(ErrorKind::PubSub, None, err.payload().clone());
-            }
-        }
+    /// The peer's close frame, or 1005 when it had none.
+    pub(crate) fn from_frame(
+        frame: Option<tokio_tungstenite::tungstenite::protocol::CloseFrame>,
+    ) -> Self {
+        frame.map_or(
+            Self {
+                code: close::NO_STATUS,
+                reason: String::new(),
+            },
+            |f| Self {
+                code: f.code.into(),
+                reason: f.reason.to_string(),
+            },
+        )
     }
 }

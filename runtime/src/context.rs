@@ -3,77 +3,18 @@
 use std::fmt;
 use std::marker::PhantomData;
 use std::ops::Deref;
-use std::pin::pin;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 
 use serde::Serialize;
 use serde_json::{Map, Value};
-use tokio::sync::Notify;
 use twinwire::{ErrorPayload, Message, Meta, Rpc};
 
-use crate::connection::{ConnState, ConnectionId};
-use crate::error::{PublishError, SendError};
+use crate::conn_state::ConnState;
+use crate::connection::ConnectionId;
+use crate::correlation::Correlation;
+use crate::error::{PublishError, SendError, SubscribeError};
 use crate::frame;
-use crate::outbox::{CloseRequest, PushError};
-
-/// The correlation of a request with its answer: its id, whether the one terminal frame
-/// (reply or error) has gone out, and whether the client cancelled it (`$ws:abort`).
-#[derive(Debug)]
-pub(crate) struct Correlation {
-    id: String,
-    answered: AtomicBool,
-    cancelled: AtomicBool,
-    /// Wakes whoever waits for the cancellation: the guard that drops the handler, and
-    /// tasks that watch [`Context::cancelled`]. `Notify` takes no allocation of its own.
-    cancel: Notify,
-}
-
-impl Correlation {
-    pub(crate) fn new(id: String) -> Self {
-        Self {
-            id,
-            answered: AtomicBool::new(false),
-            cancelled: AtomicBool::new(false),
-            cancel: Notify::new(),
-        }
-    }
-
-    pub(crate) fn id(&self) -> &str {
-        &self.id
-    }
-
-    pub(crate) fn is_answered(&self) -> bool {
-        self.answered.load(Ordering::Acquire)
-    }
-
-    /// Claims the right to send the terminal frame; `true` exactly once.
-    pub(crate) fn claim(&self) -> bool {
-        !self.answered.swap(true, Ordering::AcqRel)
-    }
-
-    pub(crate) fn is_cancelled(&self) -> bool {
-        self.cancelled.load(Ordering::Acquire)
-    }
-
-    /// Marks the request cancelled and wakes everyone waiting for that.
-    pub(crate) fn cancel(&self) {
-        self.cancelled.store(true, Ordering::Release);
-        self.cancel.notify_waiters();
-    }
-
-    /// Resolves once the request is cancelled.
-    pub(crate) async fn cancelled(&self) {
-        let notified = self.cancel.notified();
-        let mut notified = pin!(notified);
-        // Registered before the flag is read, so a `cancel` in between still wakes us.
-        notified.as_mut().enable();
-        if self.is_cancelled() {
-            return;
-        }
-        notified.await;
-    }
-}
+use crate::outbox::CloseRequest;
 
 /// Options for [`Context::publish_with`].
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -247,23 +188,24 @@ impl<D: Send + Sync + 'static> Context<D> {
         options: PublishOptions,
     ) -> Result<(), PublishError> {
         let exclude = options.exclude_self.then(|| self.id());
-        self.conn.shared.publish(topic, msg, exclude).await
+        self.conn.server.publish(topic, msg, exclude).await
     }
 
     /// Subscribes this connection to `topic`; a no-op if it already is. Subscriptions end
     /// when the connection closes.
     ///
     /// # Errors
-    /// [`PublishError`] for an invalid topic or a backend failure.
-    pub async fn subscribe(&self, topic: &str) -> Result<(), PublishError> {
+    /// [`SubscribeError`] for an invalid topic, a backend failure, or a connection that has
+    /// closed.
+    pub async fn subscribe(&self, topic: &str) -> Result<(), SubscribeError> {
         self.conn.subscribe(topic).await
     }
 
     /// Unsubscribes this connection from `topic`; a no-op if it is not subscribed.
     ///
     /// # Errors
-    /// [`PublishError`] for an invalid topic or a backend failure.
-    pub async fn unsubscribe(&self, topic: &str) -> Result<(), PublishError> {
+    /// [`SubscribeError`] for an invalid topic or a backend failure.
+    pub async fn unsubscribe(&self, topic: &str) -> Result<(), SubscribeError> {
         self.conn.unsubscribe(topic).await
     }
 
@@ -339,7 +281,7 @@ impl<D: Send + Sync + 'static, R: Rpc> RpcContext<D, R> {
         if self.correlation.is_answered() {
             return Err(SendError::AlreadyAnswered);
         }
-        let data_too = self.ctx.conn.shared.config.progress_data_field;
+        let data_too = self.ctx.conn.server.config.progress_data_field;
         let frame = frame::encode_progress(self.correlation.id(), value, data_too)
             .map_err(SendError::Encode)?;
         self.ctx.conn.push(frame)
@@ -369,14 +311,5 @@ impl<D: Send + Sync + 'static, R: Rpc> RpcContext<D, R> {
     /// The plain context, e.g. to move into a spawned task.
     pub fn context(&self) -> &Context<D> {
         &self.ctx
-    }
-}
-
-impl From<PushError> for SendError {
-    fn from(err: PushError) -> Self {
-        match err {
-            PushError::Full => SendError::QueueFull,
-            PushError::Closed => SendError::Closed,
-        }
     }
 }

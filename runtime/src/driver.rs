@@ -25,20 +25,21 @@ use tokio_tungstenite::WebSocketStream;
 use tokio_tungstenite::tungstenite::protocol::CloseFrame;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 use tokio_tungstenite::tungstenite::{Bytes, Error as WsError, Message as WsMessage};
-use twinwire::envelope::{HEARTBEAT_TYPE, check_type_name};
+use twinwire::envelope::{HEARTBEAT_TYPE, RPC_ABORT_TYPE, check_type_name};
 use twinwire::{ErrorCode, ErrorPayload, Meta};
 
-use crate::connection::{CloseInfo, ConnState};
-use crate::context::{Context, Correlation};
-use crate::error::{ErrorEvent, ErrorKind};
-use crate::frame::{self, Frame, HEARTBEAT_ACK, RPC_ABORT_TYPE};
+use crate::close;
+use crate::conn_state::ConnState;
+use crate::connection::CloseInfo;
+use crate::context::Context;
+use crate::correlation::Correlation;
+use crate::event::{ErrorEvent, ErrorKind};
+use crate::frame::{self, Frame, HEARTBEAT_ACK};
 use crate::outbox::{CloseRequest, Ready};
 use crate::rate::Limiter;
 use crate::route::{Call, InFlight, panic_message};
-use crate::server::{ConnectionSlot, Shared};
-
-/// Close code for a client past its rate limit (policy violation).
-const RATE_LIMITED_CODE: u16 = 1008;
+use crate::router::Routes;
+use crate::server_state::{ConnectionSlot, ServerState};
 
 /// The correlated requests whose handlers are running. A connection runs at most
 /// `max_in_flight` handlers (64 by default), usually one or two, so a short list searched
@@ -70,7 +71,8 @@ impl PendingRequests {
 
 /// Serves a freshly upgraded socket until the connection ends.
 pub(crate) async fn run<D, S>(
-    shared: Arc<Shared<D>>,
+    server: Arc<ServerState>,
+    routes: Arc<Routes<D>>,
     socket: WebSocketStream<S>,
     data: D,
     slot: ConnectionSlot,
@@ -78,14 +80,15 @@ pub(crate) async fn run<D, S>(
     D: Send + Sync + 'static,
     S: AsyncRead + AsyncWrite + Unpin,
 {
-    let shutdown = shared.subscribe_shutdown();
-    let limiter = shared
+    let shutdown = server.subscribe_shutdown();
+    let limiter = server
         .config
         .rate_limit
         .map(|limit| Limiter::new(limit, Instant::now()));
-    let conn = Arc::new(ConnState::new(shared, data));
+    let conn = Arc::new(ConnState::new(server, data));
     let mut driver = Driver {
         conn,
+        routes,
         socket,
         in_flight: FuturesUnordered::new(),
         pending: PendingRequests::default(),
@@ -104,6 +107,7 @@ pub(crate) async fn run<D, S>(
 /// The connection's task: everything only it touches, so none of it needs a lock.
 struct Driver<D, S> {
     conn: Arc<ConnState<D>>,
+    routes: Arc<Routes<D>>,
     socket: WebSocketStream<S>,
     /// The running handlers, polled by this task (see the module docs).
     in_flight: FuturesUnordered<InFlight>,
@@ -137,8 +141,8 @@ where
     }
 
     async fn open(&mut self) {
-        let shared = Arc::clone(&self.conn.shared);
-        for hook in &shared.routes.on_open {
+        let routes = Arc::clone(&self.routes);
+        for hook in &routes.on_open {
             let outcome = AssertUnwindSafe(hook(self.context())).catch_unwind().await;
             if let Err(panic) = outcome {
                 self.report_panic("on_open", panic.as_ref());
@@ -148,7 +152,7 @@ where
 
     fn report_panic(&self, hook: &str, panic: &(dyn std::any::Any + Send)) {
         let error = ErrorPayload::new(ErrorCode::Internal, format!("the {hook} hook panicked"));
-        self.conn.shared.errors().report(
+        self.conn.server.errors.report(
             ErrorEvent::new(ErrorKind::Panic, error)
                 .on(self.conn.id(), None)
                 .because(panic_message(panic)),
@@ -160,7 +164,7 @@ where
         if *self.shutdown.borrow() {
             return Box::pin(self.shut_down()).await;
         }
-        let config = &self.conn.shared.config;
+        let config = &self.conn.server.config;
         let (max_in_flight, read_pause) = (config.max_in_flight, config.outbound_queue / 2);
         let ping = config
             .ping_interval
@@ -292,23 +296,15 @@ where
             WsMessage::Binary(bytes) => match std::str::from_utf8(&bytes) {
                 Ok(text) => self.dispatch(text),
                 Err(_) => {
-                    let close = self.protocol_close(1007, "binary frame is not valid UTF-8");
+                    let close = self
+                        .protocol_close(close::INVALID_PAYLOAD, "binary frame is not valid UTF-8");
                     return Some(Box::pin(close).await);
                 }
             },
             WsMessage::Close(frame) => {
-                let info = frame.map_or(
-                    CloseInfo {
-                        code: 1005,
-                        reason: String::new(),
-                    },
-                    |f| CloseInfo {
-                        code: f.code.into(),
-                        reason: f.reason.to_string(),
-                    },
-                );
+                let info = CloseInfo::from_frame(frame);
                 // Sends the close echo the WebSocket library has queued.
-                let close_timeout = self.conn.shared.config.close_timeout;
+                let close_timeout = self.conn.server.config.close_timeout;
                 let _ = Box::pin(timeout(close_timeout, self.socket.flush())).await;
                 return Some(info);
             }
@@ -321,18 +317,24 @@ where
         use tokio_tungstenite::tungstenite::error::ProtocolError;
         match err {
             WsError::Capacity(_) => {
-                let limit = self.conn.shared.config.max_frame_size;
-                self.protocol_close(1009, format!("message too big: the limit is {limit} bytes"))
-                    .await
+                let limit = self.conn.server.config.max_frame_size;
+                self.protocol_close(
+                    close::MESSAGE_TOO_BIG,
+                    format!("message too big: the limit is {limit} bytes"),
+                )
+                .await
             }
             WsError::Utf8(_) => {
-                self.protocol_close(1007, "text frame is not valid UTF-8")
+                self.protocol_close(close::INVALID_PAYLOAD, "text frame is not valid UTF-8")
                     .await
             }
             WsError::Protocol(ProtocolError::ResetWithoutClosingHandshake) => {
                 CloseInfo::abnormal("the connection dropped")
             }
-            WsError::Protocol(err) => self.protocol_close(1002, err.to_string()).await,
+            WsError::Protocol(err) => {
+                self.protocol_close(close::PROTOCOL_ERROR, err.to_string())
+                    .await
+            }
             err => CloseInfo::abnormal(format!("read failed: {err}")),
         }
     }
@@ -341,7 +343,7 @@ where
     /// queued (the frame over the limit is dropped unread). The close request stops reading:
     /// the outbox is polled before the socket.
     fn rate_limited(&mut self) {
-        let Some(limit) = self.conn.shared.config.rate_limit else {
+        let Some(limit) = self.conn.server.config.rate_limit else {
             return;
         };
         let reason = format!("rate limit exceeded: {limit}");
@@ -351,7 +353,7 @@ where
             ErrorPayload::new(ErrorCode::ResourceExhausted, reason.clone()),
         );
         self.conn.outbox.request_close(CloseRequest {
-            code: RATE_LIMITED_CODE,
+            code: close::POLICY_VIOLATION,
             reason: reason.into(),
             overflow: false,
         });
@@ -393,7 +395,7 @@ where
         if inbound.kind == RPC_ABORT_TYPE {
             return self.abort(correlation_id);
         }
-        let Some(route) = conn.shared.routes.table.get(&*inbound.kind) else {
+        let Some(route) = self.routes.table.get(&*inbound.kind) else {
             // No route has a reserved name, so only a type without a route needs the check:
             // a reserved one is the client's mistake, any other is merely not served here.
             let (error, kind) = match check_type_name(&inbound.kind) {
@@ -493,7 +495,7 @@ where
 
     /// Writes the frames taken from the outbox, bounded by the write timeout.
     async fn write_buffered(&mut self) -> Result<(), CloseInfo> {
-        let write_timeout = self.conn.shared.config.write_timeout;
+        let write_timeout = self.conn.server.config.write_timeout;
         let write = async {
             while let Some(frame) = self.buf.pop_front() {
                 self.socket
@@ -533,7 +535,7 @@ where
 
     /// Sends a control message right away.
     async fn send_now(&mut self, message: WsMessage) -> Result<(), CloseInfo> {
-        let write_timeout = self.conn.shared.config.write_timeout;
+        let write_timeout = self.conn.server.config.write_timeout;
         match timeout(write_timeout, self.socket.send(message)).await {
             Ok(Ok(())) => Ok(()),
             Ok(Err(err)) => Err(CloseInfo::abnormal(format!("write failed: {err}"))),
@@ -544,7 +546,7 @@ where
     /// Closes from the server side: sends the close frame and waits (briefly) for the
     /// client's echo.
     async fn close(&mut self, code: u16, reason: Cow<'static, str>) -> CloseInfo {
-        let close_timeout = self.conn.shared.config.close_timeout;
+        let close_timeout = self.conn.server.config.close_timeout;
         let frame = CloseFrame {
             code: CloseCode::from(code),
             reason: truncate_reason(&reason).into(),
@@ -566,7 +568,7 @@ where
     /// Graceful shutdown: stop reading, let in-flight handlers finish within the grace
     /// period and their frames go out, then close with 1001.
     async fn shut_down(&mut self) -> CloseInfo {
-        let deadline = after(Instant::now(), self.conn.shared.config.shutdown_grace);
+        let deadline = after(Instant::now(), self.conn.server.config.shutdown_grace);
         while !self.in_flight.is_empty() {
             tokio::select! {
                 biased;
@@ -587,7 +589,7 @@ where
         {
             return info;
         }
-        self.close(1001, Cow::Borrowed("server shutting down"))
+        self.close(close::GOING_AWAY, Cow::Borrowed("server shutting down"))
             .await
     }
 
@@ -596,25 +598,25 @@ where
     async fn finish(self, close: CloseInfo) {
         let Driver {
             conn,
+            routes,
             socket,
             mut in_flight,
             ..
         } = self;
         conn.outbox.shut();
         drop(socket);
-        let grace = conn.shared.config.shutdown_grace;
+        let grace = conn.server.config.shutdown_grace;
         let _ = timeout(grace, async { while in_flight.next().await.is_some() {} }).await;
         drop(in_flight);
         conn.unsubscribe_all().await;
-        let shared = Arc::clone(&conn.shared);
-        for hook in &shared.routes.on_close {
+        for hook in &routes.on_close {
             let ctx = Context::new(Arc::clone(&conn), None, Meta::default(), None);
             let outcome = AssertUnwindSafe(hook(ctx, close.clone()))
                 .catch_unwind()
                 .await;
             if let Err(panic) = outcome {
                 let error = ErrorPayload::new(ErrorCode::Internal, "the on_close hook panicked");
-                shared.errors().report(
+                conn.server.errors.report(
                     ErrorEvent::new(ErrorKind::Panic, error)
                         .on(conn.id(), None)
                         .because(panic_message(panic.as_ref())),

@@ -1,112 +1,11 @@
-//! Errors of the runtime's API, and the events the router's `on_error` hook receives.
+//! Errors of the runtime's API: [`RouterError`] when building, [`SendError`],
+//! [`PublishError`] and [`SubscribeError`] from handlers.
 
 use std::fmt;
-use std::panic::{AssertUnwindSafe, catch_unwind};
-use std::sync::Arc;
 
 use twinwire::{ErrorCode, ErrorPayload};
 
-use crate::connection::ConnectionId;
 use crate::pubsub::{PubSubError, TopicError};
-
-/// What went wrong, for [`ErrorEvent`].
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum ErrorKind {
-    /// An inbound frame was malformed or failed validation; the client got
-    /// `INVALID_ARGUMENT`.
-    InvalidFrame,
-    /// An inbound frame named a type without a handler; the client got `UNIMPLEMENTED`.
-    UnknownType,
-    /// A request reused a correlation id still in flight; the client got `ALREADY_EXISTS`.
-    DuplicateCorrelationId,
-    /// A handler or middleware returned an error, which the client got.
-    Handler,
-    /// A handler, middleware or hook panicked; the client got `INTERNAL`.
-    Panic,
-    /// A handler ran past its route's deadline; the client got `DEADLINE_EXCEEDED`.
-    DeadlineExceeded,
-    /// A message could not be encoded (a `Serialize` impl failed).
-    Encode,
-    /// A connection's outbound queue overflowed and it was closed with 1008.
-    SlowConsumer,
-    /// The client broke the WebSocket protocol (invalid UTF-8, an oversized frame, ...)
-    /// and the connection was closed.
-    Protocol,
-    /// The client sent faster than [`ServerConfig::rate_limit`](crate::ServerConfig::rate_limit)
-    /// allows, and the connection was closed with 1008.
-    RateLimited,
-    /// The pub/sub backend failed.
-    PubSub,
-}
-
-/// A failure the runtime handled, reported to the router's `on_error` hook.
-#[derive(Clone, Debug, PartialEq)]
-pub struct ErrorEvent {
-    /// What went wrong.
-    pub kind: ErrorKind,
-    /// The connection concerned, if any.
-    pub connection: Option<ConnectionId>,
-    /// The message type being handled, if known.
-    pub message_type: Option<String>,
-    /// The error, as sent to the client (or as it would have been).
-    pub error: ErrorPayload,
-    /// Server-side detail not sent to the client, e.g. a panic message.
-    pub cause: Option<String>,
-}
-
-impl ErrorEvent {
-    /// An event of `kind` about `error`.
-    pub fn new(kind: ErrorKind, error: ErrorPayload) -> Self {
-        Self {
-            kind,
-            connection: None,
-            message_type: None,
-            error,
-            cause: None,
-        }
-    }
-
-    pub(crate) fn on(mut self, connection: ConnectionId, message_type: Option<&str>) -> Self {
-        self.connection = Some(connection);
-        self.message_type = message_type.map(str::to_owned);
-        self
-    }
-
-    pub(crate) fn because(mut self, cause: impl Into<String>) -> Self {
-        self.cause = Some(cause.into());
-        self
-    }
-}
-
-type ErrorHook = Arc<dyn Fn(&ErrorEvent) + Send + Sync>;
-
-/// Where runtime failures are reported: the router's `on_error` hook, if any.
-#[derive(Clone, Default)]
-pub struct ErrorSink {
-    hook: Option<ErrorHook>,
-}
-
-impl ErrorSink {
-    pub(crate) fn new(hook: Option<ErrorHook>) -> Self {
-        Self { hook }
-    }
-
-    /// Reports `event`. A panicking hook is contained: it cannot take a connection down.
-    pub fn report(&self, event: ErrorEvent) {
-        if let Some(hook) = &self.hook {
-            let _ = catch_unwind(AssertUnwindSafe(|| hook(&event)));
-        }
-    }
-}
-
-impl fmt::Debug for ErrorSink {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ErrorSink")
-            .field("hook", &self.hook.is_some())
-            .finish()
-    }
-}
 
 /// A router that cannot be served as built.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -224,7 +123,7 @@ impl From<SendError> for ErrorPayload {
     }
 }
 
-/// Why a publish, subscribe or unsubscribe failed.
+/// Why a publish failed.
 #[derive(Debug)]
 #[non_exhaustive]
 pub enum PublishError {
@@ -234,8 +133,6 @@ pub enum PublishError {
     Encode(serde_json::Error),
     /// The backend failed.
     Backend(PubSubError),
-    /// The connection has closed (subscribing from a task that outlived it).
-    Closed,
 }
 
 impl fmt::Display for PublishError {
@@ -244,7 +141,6 @@ impl fmt::Display for PublishError {
             Self::Topic(err) => err.fmt(f),
             Self::Encode(err) => write!(f, "the message could not be encoded: {err}"),
             Self::Backend(err) => err.fmt(f),
-            Self::Closed => f.write_str("the connection is closed"),
         }
     }
 }
@@ -255,7 +151,6 @@ impl std::error::Error for PublishError {
             Self::Topic(err) => Some(err),
             Self::Encode(err) => Some(err),
             Self::Backend(err) => Some(err),
-            Self::Closed => None,
         }
     }
 }
@@ -281,7 +176,60 @@ impl From<PublishError> for ErrorPayload {
                 format!("the message could not be encoded: {err}"),
             ),
             PublishError::Backend(err) => err.into(),
-            PublishError::Closed => {
+        }
+    }
+}
+
+/// Why a subscribe or unsubscribe failed.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum SubscribeError {
+    /// The topic name is invalid.
+    Topic(TopicError),
+    /// The backend failed.
+    Backend(PubSubError),
+    /// The connection has closed (subscribing from a task that outlived it).
+    Closed,
+}
+
+impl fmt::Display for SubscribeError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Topic(err) => err.fmt(f),
+            Self::Backend(err) => err.fmt(f),
+            Self::Closed => f.write_str("the connection is closed"),
+        }
+    }
+}
+
+impl std::error::Error for SubscribeError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Self::Topic(err) => Some(err),
+            Self::Backend(err) => Some(err),
+            Self::Closed => None,
+        }
+    }
+}
+
+impl From<TopicError> for SubscribeError {
+    fn from(err: TopicError) -> Self {
+        Self::Topic(err)
+    }
+}
+
+impl From<PubSubError> for SubscribeError {
+    fn from(err: PubSubError) -> Self {
+        Self::Backend(err)
+    }
+}
+
+impl From<SubscribeError> for ErrorPayload {
+    fn from(err: SubscribeError) -> Self {
+        match err {
+            SubscribeError::Topic(err) => err.into(),
+            SubscribeError::Backend(err) => err.into(),
+            SubscribeError::Closed => {
                 ErrorPayload::new(ErrorCode::Unavailable, "the connection is closed")
             }
         }

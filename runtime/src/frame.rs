@@ -1,5 +1,5 @@
-//! Frames on the wire (DESIGN.md §5): parsing inbound envelopes without building a JSON tree,
-//! and encoding outbound ones in a single pass.
+//! Frames on the wire (`docs/wire-protocol.md`, "Envelope" and "Errors"): parsing inbound
+//! envelopes without building a JSON tree, and encoding outbound ones in a single pass.
 //!
 //! Inbound, the envelope is split into borrowed raw parts first, so a payload is deserialized
 //! straight from the frame's text into the handler's type. Every problem is answered with
@@ -55,10 +55,6 @@ pub(crate) const HEARTBEAT_ACK: Frame = Frame::from_static(
     // Kept in sync with the constant by a unit test.
     r#"{"type":"__heartbeat_ack"}"#,
 );
-
-/// `type` of the frame by which a client cancels its request (`meta.correlationId` names
-/// it), as WS-Kit's client and twinwire's TypeScript client send it on a timeout or abort.
-pub(crate) const RPC_ABORT_TYPE: &str = "$ws:abort";
 
 /// A frame the runtime refused, and who to tell.
 #[derive(Debug)]

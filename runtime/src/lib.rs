@@ -1,5 +1,22 @@
-//! Serves a twinwire protocol over WebSocket, speaking the wire format of DESIGN.md §5
-//! (compatible with WS-Kit 0.10), and a Rust client for it.
+// Module layers, leaves first; a module uses only modules of earlier layers:
+// 1. `auth`, `close`, `correlation`, `frame`, `rate`
+// 2. `config` (rate), `connection` (close), `outbox` (close, frame)
+// 3. `event` (connection)
+// 4. `pubsub` (connection, event, frame, outbox)
+// 5. `error` (pubsub)
+// 6. `server_state` (config, connection, error, event, frame, pubsub)
+// 7. `conn_state` (server_state and below)
+// 8. `context` (conn_state and below)
+// 9. `route` (context and below)
+// 10. `router` (route, auth and below)
+// 11. `driver` (router, server_state, rate and below)
+// 12. `upgrade` (driver, router, auth and below)
+// 13. `server` (upgrade and below)
+// `client` stands apart, above `connection` and `frame`.
+// This file is the facade: docs, `mod` and `pub use` only.
+
+//! Serves a twinwire protocol over WebSocket, speaking the wire format of
+//! `docs/wire-protocol.md` (compatible with WS-Kit 0.10), and a Rust client for it.
 //!
 //! ```no_run
 //! use chat_protocol::{Calculate, CalculateResult, Operation};
@@ -97,12 +114,17 @@
 //! [`ServerConfig::max_in_flight`] handlers its reading pauses, and the abort waits too.
 //! Give routes that may hang a [deadline](Router::deadline).
 
+mod auth;
 mod client;
+pub mod close;
 mod config;
+mod conn_state;
 mod connection;
 mod context;
+mod correlation;
 mod driver;
 mod error;
+mod event;
 mod frame;
 mod outbox;
 pub mod pubsub;
@@ -110,17 +132,19 @@ mod rate;
 mod route;
 mod router;
 mod server;
+mod server_state;
 mod upgrade;
 
+pub use auth::{ACCESS_TOKEN_PARAM, BEARER_PROTOCOL_PREFIX, Rejection, UpgradeRequest};
 pub use client::{Client, ClientBuilder, ClientError, RequestError};
 pub use config::ServerConfig;
 pub use connection::{CloseInfo, ConnectionId};
 pub use context::{Context, PublishOptions, RpcContext};
-pub use error::{ErrorEvent, ErrorKind, ErrorSink, PublishError, RouterError, SendError};
+pub use error::{PublishError, RouterError, SendError, SubscribeError};
+pub use event::{ErrorEvent, ErrorKind, ErrorSink};
 pub use frame::Frame;
 pub use pubsub::{MemoryPubSub, PubSub, PubSubError};
 pub use rate::RateLimit;
 pub use route::Next;
 pub use router::Router;
 pub use server::{ServeError, Server, ServerBuilder, ServerHandle, serve, serve_until};
-pub use upgrade::{ACCESS_TOKEN_PARAM, BEARER_PROTOCOL_PREFIX, Rejection, UpgradeRequest};

@@ -14,10 +14,8 @@ use std::task::{Context, Poll};
 
 use futures_util::task::AtomicWaker;
 
+use crate::close;
 use crate::frame::Frame;
-
-/// Close code sent to a connection whose outbound queue overflowed (policy violation).
-pub(crate) const SLOW_CONSUMER_CODE: u16 = 1008;
 
 /// Why a frame was not queued.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -90,7 +88,7 @@ impl Outbox {
         if state.queue.len() >= self.capacity {
             state.queue.clear();
             state.close = Some(CloseRequest {
-                code: SLOW_CONSUMER_CODE,
+                code: close::POLICY_VIOLATION,
                 reason: Cow::Borrowed("outbound queue full: the client is not reading"),
                 overflow: true,
             });
@@ -201,7 +199,7 @@ mod tests {
         assert_eq!(outbox.push(Frame::from_text("4")), Err(PushError::Closed));
         let mut buf = VecDeque::new();
         match poll(&outbox, &mut buf) {
-            Poll::Ready(Ready::Close(c)) => assert_eq!(c.code, SLOW_CONSUMER_CODE),
+            Poll::Ready(Ready::Close(c)) => assert_eq!(c.code, close::POLICY_VIOLATION),
             other => panic!("expected a close, got {other:?}"),
         }
         assert!(buf.is_empty());
@@ -212,7 +210,7 @@ mod tests {
         let outbox = Outbox::new(8);
         outbox.push(Frame::from_text("1")).unwrap();
         outbox.request_close(CloseRequest {
-            code: 1000,
+            code: close::NORMAL,
             reason: "bye".into(),
             overflow: false,
         });

@@ -38,7 +38,7 @@ use std::task::{Context, Poll};
 use twinwire::{ErrorCode, ErrorPayload};
 
 use crate::connection::ConnectionId;
-use crate::error::ErrorSink;
+use crate::event::ErrorSink;
 use crate::frame::Frame;
 use crate::outbox::Outbox;
 

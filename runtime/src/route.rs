@@ -14,9 +14,11 @@ use futures_util::FutureExt;
 use serde_json::value::RawValue;
 use twinwire::{ErrorCode, ErrorPayload, Message, Rpc};
 
-use crate::connection::ConnState;
-use crate::context::{Context, Correlation, RpcContext};
-use crate::error::{ErrorEvent, ErrorKind, SendError};
+use crate::conn_state::ConnState;
+use crate::context::{Context, RpcContext};
+use crate::correlation::Correlation;
+use crate::error::SendError;
+use crate::event::{ErrorEvent, ErrorKind};
 use crate::frame;
 
 pub(crate) type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
@@ -282,7 +284,7 @@ impl<D: Send + Sync + 'static> Guard<D> {
         if let Some(cause) = cause {
             event = event.because(cause);
         }
-        self.conn.shared.errors().report(event);
+        self.conn.server.errors.report(event);
         self.correlation
     }
 }

@@ -11,15 +11,15 @@ use std::time::Duration;
 use twinwire::envelope::check_type_name;
 use twinwire::{ErrorPayload, Message, Rpc};
 
+use crate::auth::{Rejection, UpgradeRequest};
 use crate::connection::CloseInfo;
 use crate::context::{Context, RpcContext};
-use crate::error::{ErrorEvent, ErrorSink, RouterError};
+use crate::error::RouterError;
+use crate::event::{ErrorEvent, ErrorHook, ErrorSink};
 use crate::route::{BoxFuture, Endpoint, Middleware, Next, OnEndpoint, RpcEndpoint};
-use crate::upgrade::{Rejection, UpgradeRequest};
 
 type OpenHook<D> = Arc<dyn Fn(Context<D>) -> BoxFuture<'static, ()> + Send + Sync>;
 type CloseHook<D> = Arc<dyn Fn(Context<D>, CloseInfo) -> BoxFuture<'static, ()> + Send + Sync>;
-type ErrorHook = Arc<dyn Fn(&ErrorEvent) + Send + Sync>;
 pub(crate) type AuthHook<D> =
     Arc<dyn Fn(UpgradeRequest) -> BoxFuture<'static, Result<D, Rejection>> + Send + Sync>;
 type DataFactory<D> = Arc<dyn Fn() -> D + Send + Sync>;
@@ -316,8 +316,9 @@ impl<D: Send + Sync + 'static> Router<D> {
         types
     }
 
-    /// Checks the router and freezes it for serving.
-    pub(crate) fn build(mut self) -> Result<Routes<D>, RouterError> {
+    /// Checks the router and freezes it for serving: its routes, and where its `on_error`
+    /// hooks hear of failures.
+    pub(crate) fn build(mut self) -> Result<(Routes<D>, ErrorSink), RouterError> {
         if let Some(err) = self.deferred.into_iter().next() {
             return Err(err);
         }
@@ -359,13 +360,13 @@ impl<D: Send + Sync + 'static> Router<D> {
         let errors = ErrorSink::new((!hooks.is_empty()).then(|| -> ErrorHook {
             Arc::new(move |event: &ErrorEvent| hooks.iter().for_each(|hook| hook(event)))
         }));
-        Ok(Routes {
+        let routes = Routes {
             table,
             on_open: self.on_open,
             on_close: self.on_close,
-            errors,
             initial,
-        })
+        };
+        Ok((routes, errors))
     }
 }
 
@@ -404,6 +405,5 @@ pub(crate) struct Routes<D> {
     pub table: HashMap<&'static str, Route<D>>,
     pub on_open: Vec<OpenHook<D>>,
     pub on_close: Vec<CloseHook<D>>,
-    pub errors: ErrorSink,
     pub initial: InitialData<D>,
 }

@@ -1,5 +1,5 @@
-//! Serving a router: [`Server`] (mount it in an axum app, or bind it standalone), its
-//! [`ServerHandle`], and the one-call [`serve`].
+//! Serving a router: [`Server`] (mount it in an axum app, bind it standalone or with an
+//! app's own routes), its [`ServerHandle`], and the one-call [`serve`].
 
 use std::fmt;
 use std::io;
@@ -13,93 +13,16 @@ use axum::http::{Request, Response};
 use axum::response::IntoResponse;
 use axum::routing::MethodRouter;
 use tokio::net::{TcpListener, ToSocketAddrs};
-use tokio::sync::{oneshot, watch};
+use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 use twinwire::Message;
 
 use crate::config::ServerConfig;
-use crate::connection::ConnectionId;
-use crate::error::{ErrorSink, PublishError, RouterError};
-use crate::frame;
-use crate::pubsub::{MemoryPubSub, PubSub, validate_topic};
+use crate::error::{PublishError, RouterError};
+use crate::pubsub::{MemoryPubSub, PubSub};
 use crate::router::{Router, Routes};
+use crate::server_state::ServerState;
 use crate::upgrade::upgrade;
-
-/// Connection count and shutdown flag, shared by every connection of a server.
-struct Lifecycle {
-    connections: watch::Sender<usize>,
-    shutdown: watch::Sender<bool>,
-}
-
-/// A place in the server's connection limit, held for a connection's lifetime.
-pub(crate) struct ConnectionSlot {
-    lifecycle: Arc<Lifecycle>,
-}
-
-impl Drop for ConnectionSlot {
-    fn drop(&mut self) {
-        self.lifecycle
-            .connections
-            .send_modify(|n| *n = n.saturating_sub(1));
-    }
-}
-
-/// What every connection of a server shares.
-pub(crate) struct Shared<D> {
-    pub(crate) routes: Routes<D>,
-    pub(crate) config: ServerConfig,
-    pub(crate) pubsub: Arc<dyn PubSub>,
-    lifecycle: Arc<Lifecycle>,
-}
-
-impl<D> Shared<D> {
-    pub(crate) fn errors(&self) -> &ErrorSink {
-        &self.routes.errors
-    }
-
-    pub(crate) fn subscribe_shutdown(&self) -> watch::Receiver<bool> {
-        self.lifecycle.shutdown.subscribe()
-    }
-
-    /// Takes a place for a new connection, unless the server is full or shutting down.
-    pub(crate) fn try_reserve_slot(&self) -> Option<ConnectionSlot> {
-        if *self.lifecycle.shutdown.borrow() {
-            return None;
-        }
-        let max = self.config.max_connections;
-        let reserved = self.lifecycle.connections.send_if_modified(|n| {
-            if *n >= max {
-                false
-            } else {
-                *n += 1;
-                true
-            }
-        });
-        reserved.then(|| ConnectionSlot {
-            lifecycle: Arc::clone(&self.lifecycle),
-        })
-    }
-
-    pub(crate) async fn publish<M: Message>(
-        &self,
-        topic: &str,
-        msg: &M,
-        exclude: Option<ConnectionId>,
-    ) -> Result<(), PublishError> {
-        validate_topic(topic)?;
-        let frame = frame::encode_message(msg, None, None).map_err(PublishError::Encode)?;
-        self.pubsub
-            .publish(topic, frame, exclude)
-            .await
-            .map_err(|err| {
-                self.errors().report(crate::ErrorEvent::new(
-                    crate::ErrorKind::PubSub,
-                    err.payload().clone(),
-                ));
-                err.into()
-            })
-    }
-}
 
 /// Builds a [`Server`] with a configuration and a pub/sub backend.
 pub struct ServerBuilder<D> {
@@ -130,29 +53,21 @@ impl<D: Send + Sync + 'static> ServerBuilder<D> {
     /// reserved type, an option for a type without a handler, or no way to create the
     /// connections' data.
     pub fn build(self) -> Result<Server<D>, RouterError> {
-        let routes = self.router.build()?;
+        let (routes, errors) = self.router.build()?;
         let pubsub = self.pubsub.unwrap_or_else(|| Arc::new(MemoryPubSub::new()));
-        pubsub.attach(routes.errors.clone());
-        let shared = Shared {
-            routes,
-            config: self.config,
-            pubsub,
-            lifecycle: Arc::new(Lifecycle {
-                connections: watch::Sender::new(0),
-                shutdown: watch::Sender::new(false),
-            }),
-        };
+        pubsub.attach(errors.clone());
         Ok(Server {
-            shared: Arc::new(shared),
+            state: Arc::new(ServerState::new(self.config, pubsub, errors)),
+            routes: Arc::new(routes),
         })
     }
 }
 
 /// A router ready to serve WebSocket connections.
 ///
-/// Mount it in an axum app with [`route`](Self::route), or run it on its own with
-/// [`bind`](Self::bind) (or the [`serve`] function). Cloning is cheap; clones serve the same
-/// connections.
+/// Mount it in an axum app with [`route`](Self::route), run it on its own with
+/// [`bind`](Self::bind) (or the [`serve`] function), or beside an app's own routes with
+/// [`bind_app`](Self::bind_app). Cloning is cheap; clones serve the same connections.
 ///
 /// ```no_run
 /// # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
@@ -165,13 +80,15 @@ impl<D: Send + Sync + 'static> ServerBuilder<D> {
 /// # Ok(()) }
 /// ```
 pub struct Server<D = ()> {
-    shared: Arc<Shared<D>>,
+    state: Arc<ServerState>,
+    routes: Arc<Routes<D>>,
 }
 
 impl<D> Clone for Server<D> {
     fn clone(&self) -> Self {
         Self {
-            shared: Arc::clone(&self.shared),
+            state: Arc::clone(&self.state),
+            routes: Arc::clone(&self.routes),
         }
     }
 }
@@ -179,8 +96,8 @@ impl<D> Clone for Server<D> {
 impl<D> fmt::Debug for Server<D> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Server")
-            .field("connections", &*self.shared.lifecycle.connections.borrow())
-            .field("config", &self.shared.config)
+            .field("connections", &self.state.connection_count())
+            .field("config", &self.state.config)
             .finish_non_exhaustive()
     }
 }
@@ -203,11 +120,6 @@ impl<D: Send + Sync + 'static> Server<D> {
         }
     }
 
-    /// The configuration.
-    pub fn config(&self) -> &ServerConfig {
-        &self.shared.config
-    }
-
     /// An axum route (any method; non-upgrade requests are answered with an HTTP error)
     /// that upgrades requests to this server's WebSocket. Path parameters of the mount
     /// point reach the `authenticate` hook; serve the app with
@@ -216,10 +128,10 @@ impl<D: Send + Sync + 'static> Server<D> {
     where
         S: Clone + Send + Sync + 'static,
     {
-        let shared = Arc::clone(&self.shared);
+        let server = self.clone();
         axum::routing::any(move |request: Request<Body>| {
-            let shared = Arc::clone(&shared);
-            async move { handle(shared, request).await }
+            let server = server.clone();
+            async move { server.handle(request).await }
         })
     }
 
@@ -234,12 +146,12 @@ impl<D: Send + Sync + 'static> Server<D> {
     /// # Errors
     /// As [`Context::publish`](crate::Context::publish).
     pub async fn publish<M: Message>(&self, topic: &str, msg: &M) -> Result<(), PublishError> {
-        self.shared.publish(topic, msg, None).await
+        self.state.publish(topic, msg, None).await
     }
 
     /// How many WebSocket connections are open.
     pub fn connection_count(&self) -> usize {
-        *self.shared.lifecycle.connections.borrow()
+        self.state.connection_count()
     }
 
     /// Closes every connection gracefully and waits until they are gone: new upgrades
@@ -247,10 +159,7 @@ impl<D: Send + Sync + 'static> Server<D> {
     /// (within `ServerConfig::shutdown_grace`), sends what they queued, and closes with
     /// 1001.
     pub async fn shutdown(&self) {
-        self.shared.lifecycle.shutdown.send_replace(true);
-        let mut connections = self.shared.lifecycle.connections.subscribe();
-        // Only fails if the sender is gone, which `self` prevents.
-        let _ = connections.wait_for(|n| *n == 0).await;
+        self.state.shut_down().await;
     }
 
     /// Binds `addr` and serves in a background task until [`ServerHandle::shutdown`].
@@ -258,10 +167,39 @@ impl<D: Send + Sync + 'static> Server<D> {
     /// # Errors
     /// The bind error.
     pub async fn bind(self, addr: impl ToSocketAddrs) -> io::Result<ServerHandle<D>> {
+        let app = self.clone().into_axum_router();
+        self.bind_app(addr, app).await
+    }
+
+    /// Binds `addr` and serves `app` in a background task until [`ServerHandle::shutdown`]:
+    /// an axum app that mounts this server's [`route`](Self::route) among routes of its
+    /// own (static files, health checks). It is served as [`bind`](Self::bind) serves:
+    /// with the peer address for the `authenticate` hook, and the same graceful shutdown
+    /// of this server's connections.
+    ///
+    /// ```no_run
+    /// # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
+    /// use twinwire_runtime::{Router, Server};
+    ///
+    /// let server = Server::new(Router::<()>::new())?;
+    /// let app = axum::Router::new()
+    ///     .route("/ws", server.route())
+    ///     .route("/health", axum::routing::get(|| async { "ok" }));
+    /// let running = server.bind_app("127.0.0.1:3000", app).await?;
+    /// running.shutdown().await?;
+    /// # Ok(()) }
+    /// ```
+    ///
+    /// # Errors
+    /// The bind error.
+    pub async fn bind_app(
+        self,
+        addr: impl ToSocketAddrs,
+        app: axum::Router,
+    ) -> io::Result<ServerHandle<D>> {
         let listener = TcpListener::bind(addr).await?;
         let local_addr = listener.local_addr()?;
         let (stop, stopped) = oneshot::channel::<()>();
-        let app = self.clone().into_axum_router();
         let task = tokio::spawn(async move {
             axum::serve(
                 listener,
@@ -279,36 +217,35 @@ impl<D: Send + Sync + 'static> Server<D> {
             task,
         })
     }
+
+    /// Answers one request to [`route`](Self::route).
+    async fn handle(self, request: Request<Body>) -> Response<Body> {
+        let (mut parts, body) = request.into_parts();
+        let path_params = match RawPathParams::from_request_parts(&mut parts, &()).await {
+            Ok(params) => params
+                .iter()
+                .map(|(k, v)| (k.to_owned(), v.to_owned()))
+                .collect(),
+            // Mounted as a fallback: there are no parameters.
+            Err(RawPathParamsRejection::MissingPathParams(_)) => Vec::new(),
+            Err(rejection) => return rejection.into_response(),
+        };
+        let remote_addr = parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|info| info.0);
+        upgrade(
+            self.state,
+            self.routes,
+            Request::from_parts(parts, body),
+            path_params,
+            remote_addr,
+        )
+        .await
+    }
 }
 
-async fn handle<D: Send + Sync + 'static>(
-    shared: Arc<Shared<D>>,
-    request: Request<Body>,
-) -> Response<Body> {
-    let (mut parts, body) = request.into_parts();
-    let path_params = match RawPathParams::from_request_parts(&mut parts, &()).await {
-        Ok(params) => params
-            .iter()
-            .map(|(k, v)| (k.to_owned(), v.to_owned()))
-            .collect(),
-        // Mounted as a fallback: there are no parameters.
-        Err(RawPathParamsRejection::MissingPathParams(_)) => Vec::new(),
-        Err(rejection) => return rejection.into_response(),
-    };
-    let remote_addr = parts
-        .extensions
-        .get::<ConnectInfo<SocketAddr>>()
-        .map(|info| info.0);
-    upgrade(
-        shared,
-        Request::from_parts(parts, body),
-        path_params,
-        remote_addr,
-    )
-    .await
-}
-
-/// A server running in the background, from [`Server::bind`].
+/// A server running in the background, from [`Server::bind`] or [`Server::bind_app`].
 pub struct ServerHandle<D = ()> {
     server: Server<D>,
     local_addr: SocketAddr,
@@ -340,13 +277,31 @@ impl<D: Send + Sync + 'static> ServerHandle<D> {
         &self.server
     }
 
+    /// Serves until `signal` resolves, then shuts down gracefully (see
+    /// [`shutdown`](Self::shutdown)).
+    ///
+    /// # Errors
+    /// The listener's I/O error, if it failed, before the signal or while shutting down.
+    pub async fn run_until(mut self, signal: impl Future<Output = ()>) -> io::Result<()> {
+        tokio::select! {
+            result = &mut self.task => {
+                return match result {
+                    Ok(result) => result,
+                    Err(join) => Err(io::Error::other(join)),
+                };
+            }
+            () = signal => {}
+        }
+        self.shutdown().await
+    }
+
     /// Stops accepting connections, closes the open ones gracefully (see
     /// [`Server::shutdown`]) and waits for the listener task to end.
     ///
     /// # Errors
     /// The listener's I/O error, if it failed.
     pub async fn shutdown(mut self) -> io::Result<()> {
-        self.server.shared.lifecycle.shutdown.send_replace(true);
+        self.server.state.begin_shutdown();
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
         }
@@ -437,16 +392,7 @@ pub async fn serve_until<D: Send + Sync + 'static>(
     addr: impl ToSocketAddrs,
     shutdown: impl Future<Output = ()>,
 ) -> Result<(), ServeError> {
-    let mut handle = Server::new(router)?.bind(addr).await?;
-    tokio::select! {
-        result = &mut handle.task => {
-            return match result {
-                Ok(result) => result.map_err(ServeError::Io),
-                Err(join) => Err(ServeError::Io(io::Error::other(join))),
-            };
-        }
-        () = shutdown => {}
-    }
-    handle.shutdown().await?;
+    let handle = Server::new(router)?.bind(addr).await?;
+    handle.run_until(shutdown).await?;
     Ok(())
 }

@@ -1,5 +1,6 @@
 //! Pub/sub: subscribe, publish (one encoding, shared), exclude-sender, unsubscribe, the
-//! automatic unsubscribe on close, topic validation, backend failures.
+//! automatic unsubscribe on close and no subscribing after it, topic validation, backend
+//! failures.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -9,8 +10,8 @@ use serde_json::json;
 use twinwire::message;
 use twinwire_runtime::pubsub::PubSubFuture;
 use twinwire_runtime::{
-    ConnectionId, Context, ErrorKind, Frame, MemoryPubSub, PubSub, PubSubError, PublishOptions,
-    Router, Server, ServerHandle, pubsub::Subscriber,
+    CloseInfo, ConnectionId, Context, ErrorKind, Frame, MemoryPubSub, PubSub, PubSubError,
+    PublishOptions, Router, Server, ServerHandle, SubscribeError, pubsub::Subscriber,
 };
 
 use crate::common::{Echoed, Events, PATIENCE, Raw, test_config, test_router};
@@ -224,6 +225,41 @@ async fn unsubscribe_and_close_both_end_a_subscription() {
     })
     .await
     .expect("the closed connection left every topic");
+    server.shutdown().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_connection_that_has_closed_cannot_subscribe() {
+    let backend = Arc::new(MemoryPubSub::new());
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    let tx = std::sync::Mutex::new(Some(tx));
+    // The close hook runs after the connection left its topics: a task that outlived the
+    // connection is in the same place.
+    let router = chat_router().on_close(move |ctx: Context, _: CloseInfo| {
+        let tx = tx.lock().unwrap().take();
+        async move {
+            let result = ctx.subscribe("late").await;
+            if let Some(tx) = tx {
+                let _ = tx.send((result, ctx.topics()));
+            }
+        }
+    });
+    let server = Server::builder(router)
+        .config(test_config())
+        .pubsub(backend.clone())
+        .build()
+        .unwrap()
+        .bind("127.0.0.1:0")
+        .await
+        .unwrap();
+    let mut raw = Raw::connect(&server.url()).await;
+    assert_eq!(join(&mut raw, "a").await, "a");
+    drop(raw);
+
+    let (result, topics) = tokio::time::timeout(PATIENCE, rx).await.unwrap().unwrap();
+    assert!(matches!(result, Err(SubscribeError::Closed)), "{result:?}");
+    assert!(topics.is_empty(), "{topics:?}");
+    assert_eq!(backend.subscriber_count("late"), 0);
     server.shutdown().await.unwrap();
 }
 

@@ -41,10 +41,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use axum::http::{Method, Uri};
-use tokio::net::TcpListener;
-use tokio::sync::oneshot;
-use tokio::task::JoinHandle;
-use twinwire_runtime::{PubSub, Router, RouterError, Server, ServerConfig};
+use twinwire_runtime::{PubSub, Router, RouterError, Server, ServerConfig, ServerHandle};
 
 mod assets;
 mod rooms;
@@ -200,30 +197,14 @@ pub async fn start(config: ChatConfig) -> Result<ChatServer, StartError> {
         },
     );
 
-    let bind = |source| StartError::Bind {
-        addr: config.addr,
-        source,
-    };
-    let listener = TcpListener::bind(config.addr).await.map_err(bind)?;
-    let local_addr = listener.local_addr().map_err(bind)?;
-    let (stop, stopped) = oneshot::channel::<()>();
-    let task = tokio::spawn(async move {
-        axum::serve(
-            listener,
-            app.into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .with_graceful_shutdown(async {
-            let _ = stopped.await;
-        })
+    let handle = server
+        .bind_app(config.addr, app)
         .await
-    });
-    Ok(ChatServer {
-        server,
-        local_addr,
-        page_built,
-        stop: Some(stop),
-        task,
-    })
+        .map_err(|source| StartError::Bind {
+            addr: config.addr,
+            source,
+        })?;
+    Ok(ChatServer { handle, page_built })
 }
 
 /// A running chat server, from [`start`].
@@ -231,17 +212,14 @@ pub async fn start(config: ChatConfig) -> Result<ChatServer, StartError> {
 /// Dropping it stops the listener; [`shutdown`](Self::shutdown) also closes the open
 /// connections gracefully and waits for them.
 pub struct ChatServer {
-    server: Server<Session>,
-    local_addr: SocketAddr,
+    handle: ServerHandle<Session>,
     page_built: bool,
-    stop: Option<oneshot::Sender<()>>,
-    task: JoinHandle<io::Result<()>>,
 }
 
 impl fmt::Debug for ChatServer {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ChatServer")
-            .field("local_addr", &self.local_addr)
+            .field("local_addr", &self.local_addr())
             .finish_non_exhaustive()
     }
 }
@@ -249,17 +227,17 @@ impl fmt::Debug for ChatServer {
 impl ChatServer {
     /// The address it listens on.
     pub fn local_addr(&self) -> SocketAddr {
-        self.local_addr
+        self.handle.local_addr()
     }
 
     /// The page's URL, e.g. `http://127.0.0.1:8080/`.
     pub fn http_url(&self) -> String {
-        format!("http://{}/", self.local_addr)
+        format!("http://{}/", self.local_addr())
     }
 
     /// The WebSocket endpoint's URL, e.g. `ws://127.0.0.1:8080/ws`.
     pub fn ws_url(&self) -> String {
-        format!("ws://{}{WS_PATH}", self.local_addr)
+        format!("ws://{}{WS_PATH}", self.local_addr())
     }
 
     /// Whether the static folder held an `index.html` at start.
@@ -269,25 +247,15 @@ impl ChatServer {
 
     /// The runtime server, e.g. to count connections.
     pub fn server(&self) -> &Server<Session> {
-        &self.server
+        self.handle.server()
     }
 
     /// Serves until `signal` resolves, then shuts down gracefully.
     ///
     /// # Errors
     /// The listener's I/O error, if it failed before the signal.
-    pub async fn run_until(mut self, signal: impl Future<Output = ()>) -> io::Result<()> {
-        tokio::select! {
-            result = &mut self.task => {
-                self.stop = None;
-                return match result {
-                    Ok(result) => result,
-                    Err(join) => Err(io::Error::other(join)),
-                };
-            }
-            () = signal => {}
-        }
-        self.shutdown().await
+    pub async fn run_until(self, signal: impl Future<Output = ()>) -> io::Result<()> {
+        self.handle.run_until(signal).await
     }
 
     /// Stops accepting connections, closes the open ones with 1001 after their in-flight
@@ -295,22 +263,7 @@ impl ChatServer {
     ///
     /// # Errors
     /// The listener's I/O error, if it failed.
-    pub async fn shutdown(mut self) -> io::Result<()> {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
-        self.server.shutdown().await;
-        match (&mut self.task).await {
-            Ok(result) => result,
-            Err(join) => Err(io::Error::other(join)),
-        }
-    }
-}
-
-impl Drop for ChatServer {
-    fn drop(&mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
+    pub async fn shutdown(self) -> io::Result<()> {
+        self.handle.shutdown().await
     }
 }

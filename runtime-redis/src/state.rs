@@ -1,4 +1,6 @@
-//! What the publish path and the supervisor task share.
+//! [`InstanceState`]: what the publish path and the supervisor task of one instance share:
+//! the local subscribers, the instance id and channel names, the current publisher
+//! connection, and where to report background failures.
 
 use std::sync::{Mutex, PoisonError, RwLock};
 
@@ -15,7 +17,7 @@ pub(crate) struct Publisher {
     pub(crate) connection: MultiplexedConnection,
 }
 
-pub(crate) struct Shared {
+pub(crate) struct InstanceState {
     /// The local subscribers of every topic.
     pub(crate) local: MemoryPubSub,
     pub(crate) instance: InstanceId,
@@ -28,7 +30,7 @@ pub(crate) struct Shared {
     sinks: Mutex<Vec<ErrorSink>>,
 }
 
-impl Shared {
+impl InstanceState {
     pub(crate) fn new(instance: InstanceId, channels: Channels, url: String) -> Self {
         Self {
             local: MemoryPubSub::new(),
