@@ -20,7 +20,7 @@ use twinwire_runtime::{
 
 use crate::common::{PATIENCE, start};
 
-// ---- The router the code generator emits for the chat protocol (contract B). ----
+// ---- The router the code generator emits for the chat protocol (its `router.rs`). ----
 // Included, not copied, so this test breaks when the generated shape and the runtime drift.
 
 include!("../../../examples/chat/generated/router.rs");
