@@ -1,11 +1,12 @@
 //! Tools besides Rust that some tests need, and what a test does when one is missing.
 //!
-//! A missing tool skips the test: [`skip`] prints `skipped: <test>: <reason>` to stderr
-//! (shown by `cargo test -- --nocapture`, and in the output of a failing test run) and the
-//! test returns early. With [`REQUIRE_ALL`]` = 1` it panics with the reason instead.
+//! A missing tool skips the test: [`skip`] prints `skipped: <test>: <reason>` to stderr (past
+//! libtest's output capture, so a plain `cargo test` shows it) and the test returns early.
+//! When [`REQUIRE_ALL`] is `1`, it panics with the reason instead.
 
 use std::ffi::OsStr;
 use std::fmt::Display;
+use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
 /// The environment variable that turns every skip into a failure when set to `1`.
@@ -32,7 +33,10 @@ pub fn skip(reason: impl Display) {
     if std::env::var_os(REQUIRE_ALL).as_deref() == Some(OsStr::new("1")) {
         panic!("{test} cannot run: {reason} ({REQUIRE_ALL}=1 forbids skipping it)");
     }
-    eprintln!("skipped: {test}: {reason}");
+    // Straight to the process's stderr: libtest captures `eprintln!` of passing tests, and a
+    // skip must show in a plain `cargo test` run. One write, so parallel tests don't interleave.
+    let line = format!("skipped: {test}: {reason}\n");
+    let _ = std::io::stderr().write_all(line.as_bytes());
 }
 
 /// The first executable file named `program` in the folders of `PATH`.

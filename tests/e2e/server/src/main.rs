@@ -51,15 +51,14 @@
 mod auth;
 mod service;
 
-/// The router trait and function generated from `chat_protocol::Chat`: the checked-in
-/// `examples/chat/generated/router.rs` (`twinwire check` proves it fresh), compiled by the
-/// fixture crate that holds the generated routers of every test.
-use twinwire_codegen_fixture::chat as generated;
-
 use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::Parser;
+// The router trait and function generated from `chat_protocol::Chat`: the checked-in
+// `examples/chat/generated/router.rs` (`twinwire check` proves it fresh), as the fixture crate
+// (tests/fixture) compiles it.
+use twinwire_codegen_fixture::chat as generated;
 use twinwire_runtime::{ErrorEvent, Router, Server, ServerConfig};
 
 use crate::service::{E2eService, Session};
