@@ -18,9 +18,7 @@ use std::time::Duration;
 pub use events::Events;
 #[cfg(feature = "redis")]
 pub use redis_server::RedisServer;
-pub use tools::{
-    NpmTooling, REQUIRE_ALL, find_on_path, repo_root, require_npm_tooling, require_tool, skip,
-};
+pub use tools::{NpmTooling, REQUIRE_ALL, require_npm_tooling, require_tool, skip};
 
 /// How long a test waits for something that should happen promptly: a bound against hangs,
 /// never an assertion about speed.

@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 pub const REQUIRE_ALL: &str = "TWINWIRE_REQUIRE_ALL";
 
 /// The repository root: the npm tooling (`node_modules`, `package.json`) lives there.
-pub fn repo_root() -> PathBuf {
+fn repo_root() -> PathBuf {
     // This crate sits at `tests/support/`.
     let support = Path::new(env!("CARGO_MANIFEST_DIR"));
     support.ancestors().nth(2).unwrap_or(support).to_owned()
@@ -40,7 +40,7 @@ pub fn skip(reason: impl Display) {
 }
 
 /// The first executable file named `program` in the folders of `PATH`.
-pub fn find_on_path(program: &str) -> Option<PathBuf> {
+fn find_on_path(program: &str) -> Option<PathBuf> {
     let path = std::env::var_os("PATH")?;
     std::env::split_paths(&path)
         .map(|dir| dir.join(program))
