@@ -4,6 +4,12 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+# Rust tests that need a tool besides Rust (node and the npm packages, redis-server) skip with
+# a printed reason on a machine without it, so `cargo test --workspace` passes with only Rust
+# (tests/support). This command installs every tool, so here a skip means something is
+# broken: TWINWIRE_REQUIRE_ALL=1 makes every such skip a failure.
+export TWINWIRE_REQUIRE_ALL=1
+
 step() { printf '\n== %s\n' "$*"; }
 
 # Debian packages the tests need, installed only when missing. Non-interactive so a fresh CI
@@ -29,7 +35,7 @@ if [ ! -x node_modules/.bin/tsc ] || ! cmp -s package-lock.json node_modules/.pa
   cp package-lock.json node_modules/.package-lock.json.src
 fi
 
-step "redis-server for the Redis pub/sub tests (runtime-redis/tests)"
+step "redis-server for the Redis pub/sub tests (runtime-redis/tests, examples/chat/server/tests/redis.rs)"
 apt_install redis-server:redis-server
 
 step "rustfmt"
@@ -40,14 +46,15 @@ cargo clippy --workspace --all-targets --locked -- -D warnings
 
 step "cargo test (workspace)"
 # Snapshots are compared, never written: a changed snapshot fails (codegen-cli/tests/snapshots.rs
-# also fails on snapshot files no output produces).
+# also fails on snapshot files no output produces). The chat example's outputs are checked by
+# `twinwire check` below instead: examples/chat/generated/ is their only copy.
 INSTA_UPDATE=no cargo test --workspace --locked
 
 step "generated chat outputs are fresh (twinwire check)"
 cargo run --quiet --locked -p twinwire-codegen -- check --config examples/chat/twinwire.toml
 
-step "TypeScript client tests (node --test)"
-bash codegen-cli/ts/run-tests.sh
+step "TypeScript client tests (tests/ts-client, node --test)"
+bash tests/ts-client/run-tests.sh
 
 step "chat example in headless Chromium (examples/chat/web/test/browser.test.mjs)"
 apt_install chromium:chromium
@@ -57,8 +64,8 @@ node examples/chat/web/build.mjs
 cargo build --quiet --locked -p chat-server
 node --test --test-reporter=spec examples/chat/web/test/browser.test.mjs
 
-step "TypeScript client end to end: the Rust e2e server and WS-Kit 0.10 on Bun (codegen-cli/ts/e2e)"
-# Builds twinwire-e2e-server and installs Bun and WS-Kit from codegen-cli/ts/e2e/wskit/package-lock.json.
-bash codegen-cli/ts/e2e/run.sh
+step "TypeScript client end to end: the Rust e2e server and WS-Kit 0.10 on Bun (tests/e2e)"
+# Builds twinwire-e2e-server and installs Bun and WS-Kit from tests/e2e/wskit/package-lock.json.
+bash tests/e2e/run.sh
 
 step "all checks passed"

@@ -156,7 +156,7 @@ fn payload_def(i: usize, client: bool) -> Value {
     if !client {
         required.push("note");
     }
-    if i % 3 == 0 {
+    if i.is_multiple_of(3) {
         properties.insert(
             "address".into(),
             json!({ "anyOf": [{ "$ref": "#/$defs/Address" }, { "type": "null" }], "description": "Where to deliver." }),
@@ -165,14 +165,14 @@ fn payload_def(i: usize, client: bool) -> Value {
             required.push("address");
         }
     }
-    if i % 5 == 0 {
+    if i.is_multiple_of(5) {
         properties.insert(
             "tags".into(),
             json!({ "type": "object", "additionalProperties": { "type": "string" }, "description": "Free-form tags." }),
         );
         required.push("tags");
     }
-    if i % 7 == 0 {
+    if i.is_multiple_of(7) {
         properties.insert(
             "code".into(),
             json!({ "type": "string", "pattern": "^[A-Z]{3}-[0-9]{4}$", "description": "A booking code." }),

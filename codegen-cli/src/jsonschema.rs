@@ -173,10 +173,10 @@ pub fn reachable(manifest: &Manifest, schema: &Value) -> BTreeSet<String> {
     let mut queue = Vec::new();
     collect_refs(schema, &mut queue);
     while let Some(name) = queue.pop() {
-        if found.insert(name.clone()) {
-            if let Some(def) = manifest.defs.get(&name) {
-                collect_refs(def, &mut queue);
-            }
+        if found.insert(name.clone())
+            && let Some(def) = manifest.defs.get(&name)
+        {
+            collect_refs(def, &mut queue);
         }
     }
     found

@@ -134,10 +134,10 @@ fn absolutize(ty: &mut syn::Type) {
 fn absolutize_path(path: &mut syn::Path) {
     if path.segments.len() >= 2 && path.leading_colon.is_none() {
         path.leading_colon = Some(Default::default());
-        if let Some(first) = path.segments.first_mut() {
-            if first.ident == "alloc" {
-                first.ident = syn::Ident::new("std", first.ident.span());
-            }
+        if let Some(first) = path.segments.first_mut()
+            && first.ident == "alloc"
+        {
+            first.ident = syn::Ident::new("std", first.ident.span());
         }
     }
     for segment in &mut path.segments {

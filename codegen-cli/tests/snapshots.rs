@@ -1,6 +1,11 @@
-//! Snapshots of every generated file of the chat protocol, in the repository's top-level
-//! `snapshots/` folder. A changed output fails its snapshot; a snapshot no output produces
-//! any more fails `snapshots_folder_holds_exactly_the_chat_outputs`.
+//! Snapshots of the generator's text for the test protocol `twinwire_corpus::Corpus` (every
+//! serde shape), in the repository's top-level `snapshots/` folder: the router, the
+//! TypeScript module, the JSON Schema bundle and one message's envelope schema. A changed
+//! output fails its snapshot; a snapshot no output produces any more fails
+//! `snapshots_folder_holds_exactly_the_corpus_outputs`.
+//!
+//! The chat example's outputs are not snapshotted: their one copy is
+//! `examples/chat/generated/`, which `twinwire check` keeps fresh (`scripts/test.sh`).
 //!
 //! To accept intended changes: `INSTA_UPDATE=always cargo test -p twinwire-codegen --test
 //! snapshots`, then review the diff in git. (`twinwire-client.ts` is copied verbatim from
@@ -16,41 +21,58 @@ fn snapshot_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../snapshots")
 }
 
-/// Every chat output but the verbatim client, by snapshot name.
-fn chat_outputs() -> Vec<(String, String)> {
-    let manifest = chat_protocol::Chat::manifest().unwrap();
+/// The corpus outputs that are snapshotted, by path in the output: one of each kind of
+/// file the generator writes. The other per-message schemas come from the same code as
+/// `LOOKUP`'s, and the verbatim client is checked by the last test.
+const SNAPSHOTTED: [&str; 4] = [
+    "router.rs",
+    "ts/protocol.ts",
+    "schema/protocol.schema.json",
+    "schema/LOOKUP.schema.json",
+];
+
+/// The snapshotted corpus outputs, by snapshot name.
+fn corpus_outputs() -> Vec<(String, String)> {
+    let manifest = twinwire_corpus::Corpus::manifest().unwrap();
     let out = twinwire_codegen::Generator::new(manifest)
         .rust("router.rs")
         .typescript("ts")
         .schemas("schema")
         .output()
         .unwrap();
-    out.files
+    let outputs: Vec<(String, String)> = out
+        .files
         .into_iter()
-        .filter(|f| !f.path.ends_with(TS_CLIENT_FILE))
+        .filter(|f| SNAPSHOTTED.iter().any(|path| f.path.ends_with(path)))
         .map(|f| {
-            let name = format!("chat__{}", f.path.display()).replace('/', "__");
+            let name = format!("corpus__{}", f.path.display()).replace('/', "__");
             (name, f.contents)
         })
-        .collect()
+        .collect();
+    assert_eq!(
+        outputs.len(),
+        SNAPSHOTTED.len(),
+        "the generator no longer writes all of {SNAPSHOTTED:?}"
+    );
+    outputs
 }
 
 #[test]
-fn chat_outputs_match_their_snapshots() {
+fn corpus_outputs_match_their_snapshots() {
     let mut settings = insta::Settings::clone_current();
     settings.set_snapshot_path(snapshot_dir());
     settings.set_prepend_module_to_snapshot(false);
     settings.set_omit_expression(true);
     settings.bind(|| {
-        for (name, contents) in chat_outputs() {
+        for (name, contents) in corpus_outputs() {
             insta::assert_snapshot!(name, contents);
         }
     });
 }
 
 #[test]
-fn snapshots_folder_holds_exactly_the_chat_outputs() {
-    let mut expected: Vec<String> = chat_outputs()
+fn snapshots_folder_holds_exactly_the_corpus_outputs() {
+    let mut expected: Vec<String> = corpus_outputs()
         .into_iter()
         .map(|(name, _)| format!("{name}.snap"))
         .collect();

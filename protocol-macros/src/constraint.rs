@@ -170,10 +170,10 @@ fn check_order<T>(
     max: &Option<T>,
     value: impl Fn(&T) -> Option<f64>,
 ) -> Result<()> {
-    if let (Some(lo), Some(hi)) = (min.as_ref().and_then(&value), max.as_ref().and_then(&value)) {
-        if lo > hi {
-            return Err(syn::Error::new(span, "`min` is greater than `max`"));
-        }
+    if let (Some(lo), Some(hi)) = (min.as_ref().and_then(&value), max.as_ref().and_then(&value))
+        && lo > hi
+    {
+        return Err(syn::Error::new(span, "`min` is greater than `max`"));
     }
     Ok(())
 }

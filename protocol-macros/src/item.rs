@@ -109,13 +109,13 @@ pub fn expand(kind: Kind, args: TokenStream, input: TokenStream) -> Result<Token
     let args: Args = syn::parse2(args)?;
     let mut item: Item = syn::parse2(input)?;
 
-    if kind == Kind::Data {
-        if let Some(wire) = &args.wire {
-            return Err(syn::Error::new(
-                wire.span(),
-                "`#[twinwire::data]` types have no wire type; use `#[twinwire::message(\"TYPE\")]` for a message",
-            ));
-        }
+    if kind == Kind::Data
+        && let Some(wire) = &args.wire
+    {
+        return Err(syn::Error::new(
+            wire.span(),
+            "`#[twinwire::data]` types have no wire type; use `#[twinwire::message(\"TYPE\")]` for a message",
+        ));
     }
     match (&args.response, kind) {
         (None, Kind::Rpc) => {

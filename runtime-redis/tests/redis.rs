@@ -4,13 +4,15 @@ mod common;
 
 use std::time::Duration;
 
-use common::{Instance, RedisServer, eventually};
+use common::{Instance, RedisReports, RedisServer, eventually, report};
 use twinwire::ErrorCode;
 use twinwire_redis::{ConnectError, RedisConfig, RedisEvent, RedisPubSub};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_instances_share_topics_and_each_client_gets_a_message_once() {
-    let redis = RedisServer::start();
+    let Some(redis) = RedisServer::start() else {
+        return;
+    };
     let a = Instance::start(&redis, "share:").await;
     let b = Instance::start(&redis, "share:").await;
     assert_ne!(a.pubsub.instance_id(), b.pubsub.instance_id());
@@ -54,7 +56,9 @@ async fn two_instances_share_topics_and_each_client_gets_a_message_once() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn redis_channels_follow_local_subscriptions() {
-    let redis = RedisServer::start();
+    let Some(redis) = RedisServer::start() else {
+        return;
+    };
     let a = Instance::start(&redis, "books:").await;
     let b = Instance::start(&redis, "books:").await;
     let (a1, a2, b1) = (a.client().await, a.client().await, b.client().await);
@@ -112,7 +116,9 @@ async fn redis_channels_follow_local_subscriptions() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn concurrent_joins_and_leaves_leave_redis_consistent() {
-    let redis = RedisServer::start();
+    let Some(redis) = RedisServer::start() else {
+        return;
+    };
     let a = Instance::start(&redis, "race:").await;
     let mut clients = Vec::new();
     for _ in 0..12 {
@@ -143,7 +149,9 @@ async fn concurrent_joins_and_leaves_leave_redis_consistent() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn redis_restart_is_survived_without_reconnecting_clients() {
-    let mut redis = RedisServer::start();
+    let Some(mut redis) = RedisServer::start() else {
+        return;
+    };
     let a = Instance::start(&redis, "").await;
     let b = Instance::start(&redis, "").await;
     let (a1, b1) = (a.client().await, b.client().await);
@@ -153,8 +161,8 @@ async fn redis_restart_is_survived_without_reconnecting_clients() {
     b1.wait_for("before").await;
 
     redis.kill();
-    let lost = a.events.wait_for(RedisEvent::ConnectionLost, 1).await;
-    b.events.wait_for(RedisEvent::ConnectionLost, 1).await;
+    let lost = a.events.wait_for(report(RedisEvent::ConnectionLost)).await;
+    b.events.wait_for(report(RedisEvent::ConnectionLost)).await;
     assert_eq!(lost.error.code, ErrorCode::Unavailable);
     assert_eq!(lost.error.details.as_ref().unwrap()["topics"], 1);
     assert!(!a.pubsub.is_connected());
@@ -179,8 +187,13 @@ async fn redis_restart_is_survived_without_reconnecting_clients() {
     assert_eq!(b1.leave("elsewhere").await.unwrap(), ["room"]);
 
     redis.restart();
-    let back = a.events.wait_for(RedisEvent::ConnectionRestored, 1).await;
-    b.events.wait_for(RedisEvent::ConnectionRestored, 1).await;
+    let back = a
+        .events
+        .wait_for(report(RedisEvent::ConnectionRestored))
+        .await;
+    b.events
+        .wait_for(report(RedisEvent::ConnectionRestored))
+        .await;
     assert_eq!(back.error.details.as_ref().unwrap()["topics"], 1);
     assert!(a.pubsub.is_connected() && b.pubsub.is_connected());
     // Resubscribed exactly what is still wanted: not the refused topic.
@@ -212,7 +225,9 @@ async fn redis_restart_is_survived_without_reconnecting_clients() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_redis_that_stops_answering_is_noticed_by_the_health_check() {
-    let redis = RedisServer::start();
+    let Some(redis) = RedisServer::start() else {
+        return;
+    };
     let config = RedisConfig::new(redis.url())
         .reconnect_backoff(Duration::from_millis(20), Duration::from_millis(200))
         .connect_timeout(Duration::from_millis(500))
@@ -224,7 +239,7 @@ async fn a_redis_that_stops_answering_is_noticed_by_the_health_check() {
 
     // The connections stay open, so only an unanswered PING can tell.
     redis.pause(true);
-    let lost = a.events.wait_for(RedisEvent::ConnectionLost, 1).await;
+    let lost = a.events.wait_for(report(RedisEvent::ConnectionLost)).await;
     assert!(
         lost.cause.as_deref().unwrap().contains("PING"),
         "{:?}",
@@ -234,7 +249,9 @@ async fn a_redis_that_stops_answering_is_noticed_by_the_health_check() {
     assert_eq!(refused.code, ErrorCode::Unavailable);
 
     redis.pause(false);
-    a.events.wait_for(RedisEvent::ConnectionRestored, 1).await;
+    a.events
+        .wait_for(report(RedisEvent::ConnectionRestored))
+        .await;
     a1.say("room", "back").await.unwrap();
     a1.wait_for("back").await;
     assert_eq!(redis.channels(), ["room"]);
@@ -243,7 +260,9 @@ async fn a_redis_that_stops_answering_is_noticed_by_the_health_check() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_publish_on_a_dead_connection_fails_and_triggers_a_reconnect() {
-    let redis = RedisServer::start();
+    let Some(redis) = RedisServer::start() else {
+        return;
+    };
     // Health checks far apart: only the failed publish can reveal the dead connection.
     let config = RedisConfig::new(redis.url())
         .reconnect_backoff(Duration::from_millis(20), Duration::from_millis(200))
@@ -263,8 +282,10 @@ async fn a_publish_on_a_dead_connection_fails_and_triggers_a_reconnect() {
     );
     let refused = a1.say("room", "lost").await.unwrap_err();
     assert_eq!(refused.code, ErrorCode::Unavailable);
-    a.events.wait_for(RedisEvent::ConnectionLost, 1).await;
-    a.events.wait_for(RedisEvent::ConnectionRestored, 1).await;
+    a.events.wait_for(report(RedisEvent::ConnectionLost)).await;
+    a.events
+        .wait_for(report(RedisEvent::ConnectionRestored))
+        .await;
     a1.say("room", "found").await.unwrap();
     a1.wait_for("found").await;
     assert_eq!(a1.count("lost"), 0);
@@ -273,7 +294,9 @@ async fn a_publish_on_a_dead_connection_fails_and_triggers_a_reconnect() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn commands_redis_refuses_fail_alone_without_dropping_the_connection() {
-    let redis = RedisServer::start();
+    let Some(redis) = RedisServer::start() else {
+        return;
+    };
     let a = Instance::start(&redis, "").await;
     let a1 = a.client().await;
     // The default user may now use the `open:` channels only.
@@ -303,7 +326,9 @@ async fn commands_redis_refuses_fail_alone_without_dropping_the_connection() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn prefixes_keep_apps_apart_and_foreign_messages_are_dropped() {
-    let redis = RedisServer::start();
+    let Some(redis) = RedisServer::start() else {
+        return;
+    };
     let chat = Instance::start(&redis, "chat:").await;
     let chat2 = Instance::start(&redis, "chat:").await;
     let shop = Instance::start(&redis, "shop:").await;
@@ -330,7 +355,10 @@ async fn prefixes_keep_apps_apart_and_foreign_messages_are_dropped() {
     c1.wait_for("marker").await;
     c1.wait_for("from a worker").await;
     assert_eq!(c1.count("forged"), 0, "{:?}", c1.received());
-    let dropped = chat.events.wait_for(RedisEvent::MessageDropped, 1).await;
+    let dropped = chat
+        .events
+        .wait_for(report(RedisEvent::MessageDropped))
+        .await;
     assert_eq!(
         dropped.error.details.as_ref().unwrap()["channel"],
         "chat:room"

@@ -4,12 +4,13 @@
 //! about each sample is the truth every other side must agree with.
 //!
 //! Needs `node` and the repository's `node_modules` (typescript, ajv, ajv-formats), which
-//! `scripts/test.sh` installs; without them the tests fail with a message saying so rather
-//! than skip.
+//! `scripts/test.sh` installs; without them the TypeScript and JSON Schema checks are skipped
+//! with a printed reason (a failure under `TWINWIRE_REQUIRE_ALL=1`, as `scripts/test.sh`
+//! runs them), after the Rust-side checks have run.
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::fmt::Write as _;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 
 use serde_json::{Value, json};
@@ -17,6 +18,7 @@ use twinwire::{Manifest, Message};
 use twinwire_codegen::Generator;
 use twinwire_codegen::ts::names::identifier;
 use twinwire_corpus::Verdict;
+use twinwire_test_support::NpmTooling;
 
 /// How a sample was made, which decides what is expected of it.
 #[derive(Clone, Debug, PartialEq)]
@@ -138,24 +140,12 @@ enum Expected {
 
 pub type VerdictFn = fn(&str, Option<&Value>) -> Option<Verdict>;
 
-pub fn repo_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .unwrap()
-        .to_owned()
-}
+/// The npm packages the TypeScript and JSON Schema checks use.
+const NPM_PACKAGES: [&str; 3] = ["typescript", "ajv", "ajv-formats"];
 
-/// `node_modules/.bin/tsc`, or a panic explaining how to get it.
-pub fn tsc() -> PathBuf {
-    let tsc = repo_root().join("node_modules/.bin/tsc");
-    let ajv = repo_root().join("node_modules/ajv/package.json");
-    assert!(
-        tsc.exists() && ajv.exists(),
-        "the TypeScript and JSON Schema checks need the npm dev tooling: run `npm ci` in {} \
-         (scripts/test.sh does it)",
-        repo_root().display()
-    );
-    tsc
+/// Node and the npm tooling, or `None` after skipping the calling test (which then returns).
+pub fn npm_tooling() -> Option<NpmTooling> {
+    twinwire_test_support::require_npm_tooling(&NPM_PACKAGES)
 }
 
 /// A fresh folder under the target directory (so node finds the repository's
@@ -199,8 +189,8 @@ pub fn tsconfig(files: &[&str], out_dir: Option<&str>) -> Value {
 }
 
 /// Runs tsc on a project file; `Err` with its output when it reports errors.
-pub fn run_tsc(project: &Path) -> Result<(), String> {
-    let output = Command::new(tsc())
+pub fn run_tsc(npm: &NpmTooling, project: &Path) -> Result<(), String> {
+    let output = Command::new(npm.bin("tsc"))
         .arg("-p")
         .arg(project)
         .output()
@@ -272,7 +262,6 @@ fn reports(issues: &[(String, String)], (path, code): &(String, String)) -> bool
 
 /// Generates `manifest`'s TypeScript and schemas, then checks every sample on every side.
 pub fn round_trip(name: &str, manifest: Manifest, verdict: VerdictFn, samples: &[Sample]) {
-    tsc();
     let work = work_dir(name);
     let dir = work.path();
     Generator::new(manifest.clone())
@@ -333,18 +322,23 @@ pub fn round_trip(name: &str, manifest: Manifest, verdict: VerdictFn, samples: &
         .unwrap(),
     )
     .unwrap();
-    if let Err(e) = run_tsc(&dir.join("tsconfig.json")) {
+    // Everything so far was Rust's side (serde's verdict on every sample); the rest needs
+    // tsc, node and ajv.
+    let Some(npm) = npm_tooling() else {
+        return;
+    };
+    if let Err(e) = run_tsc(&npm, &dir.join("tsconfig.json")) {
         let kept = work.keep();
         panic!("{e}\n(work dir kept: {})", kept.display());
     }
     std::fs::write(dir.join("js/package.json"), "{\"type\": \"module\"}\n").unwrap();
 
     let driver = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/support/roundtrip.mjs");
-    let output = Command::new("node")
+    let output = Command::new(&npm.node)
         .arg(&driver)
         .arg(dir)
         .output()
-        .expect("`node` (Node 20) must be on PATH for the round-trip tests");
+        .expect("node runs");
     assert!(
         output.status.success(),
         "roundtrip.mjs failed:\n{}",

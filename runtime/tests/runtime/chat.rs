@@ -20,9 +20,8 @@ use twinwire_runtime::{
 
 use crate::common::{PATIENCE, start};
 
-// ---- The router the code generator emits for the chat protocol. ----
-// Its shape is described in ARCHITECTURE.md, "Code generation". Included, not copied, so
-// this test breaks when the generated shape and the runtime drift.
+// ---- The router the code generator emits for the chat protocol (its `router.rs`). ----
+// Included, not copied, so this test breaks when the generated shape and the runtime drift.
 
 include!("../../../examples/chat/generated/router.rs");
 

@@ -1,7 +1,6 @@
 //! A small test protocol, servers on 127.0.0.1:0, and a raw WebSocket client for frames a
 //! well-behaved client would never send.
 
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use futures_util::{SinkExt, StreamExt};
@@ -10,9 +9,8 @@ use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::{Bytes, Message as WsMessage};
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 use twinwire::{ErrorCode, ErrorPayload, message, rpc};
-use twinwire_runtime::{
-    Client, Context, ErrorEvent, Router, RpcContext, Server, ServerConfig, ServerHandle,
-};
+use twinwire_runtime::{Client, Context, Router, RpcContext, Server, ServerConfig, ServerHandle};
+pub use twinwire_test_support::Events;
 
 /// How long a test waits for something that should happen promptly; only a bound against
 /// hangs, never an assertion about speed.
@@ -230,35 +228,6 @@ pub async fn start_default() -> ServerHandle {
 /// Connects the crate's client.
 pub async fn client(server: &ServerHandle<impl Send + Sync + 'static>) -> Client {
     Client::connect(server.url()).await.expect("connect")
-}
-
-/// Collects `on_error` events.
-#[derive(Clone, Default)]
-pub struct Events(Arc<Mutex<Vec<ErrorEvent>>>);
-
-impl Events {
-    pub fn hook(&self) -> impl Fn(&ErrorEvent) + Send + Sync + 'static {
-        let events = self.0.clone();
-        move |event| events.lock().unwrap().push(event.clone())
-    }
-
-    pub fn all(&self) -> Vec<ErrorEvent> {
-        self.0.lock().unwrap().clone()
-    }
-
-    /// Waits until an event satisfies `pred`.
-    pub async fn wait_for(&self, pred: impl Fn(&ErrorEvent) -> bool) -> ErrorEvent {
-        tokio::time::timeout(PATIENCE, async {
-            loop {
-                if let Some(e) = self.all().into_iter().find(|e| pred(e)) {
-                    return e;
-                }
-                tokio::time::sleep(Duration::from_millis(10)).await;
-            }
-        })
-        .await
-        .expect("the expected error event")
-    }
 }
 
 /// A WebSocket client without any twinwire logic.

@@ -1,0 +1,185 @@
+// A WS-Kit 0.10 server on Bun speaking the chat protocol of WS-Kit's tutorial, for twinwire's
+// compatibility tests (tests/e2e/test/wskit-server.test.ts): the generated twinwire
+// client must talk to it as it talks to twinwire's runtime.
+//
+// Usage: bun server.ts. Listens on 127.0.0.1 at a free port and prints
+// `wskit-server: listening on ws://127.0.0.1:<port>/` once ready.
+//
+// The schemas mirror examples/chat/protocol/src/lib.rs field for field and constraint for
+// constraint. Behaviour, like the Rust e2e server's where both have it:
+// - the upgrade needs `access_token=valid.<name>` (WS-Kit's client default), else HTTP 401;
+// - on open: ROOM_LIST; AUTHENTICATE with the upgrade's token: AUTH_SUCCESS;
+// - JOIN_ROOM / LEAVE_ROOM: USER_JOINED / USER_LEFT to the room's members (the joiner too);
+// - SEND_MESSAGE: CHAT_MESSAGE to the sender and the room's other members;
+// - TYPING_START / TYPING_STOP: USER_TYPING to the room's other members;
+// - CALCULATE (RPC): one progress frame carrying the first operand as a running result (WS-Kit
+//   validates progress values against the response schema), then CALCULATE_RESULT; a result
+//   that is not finite is an RPC_ERROR INVALID_ARGUMENT.
+// Rooms are kept here and members are written to directly: WS-Kit 0.10's Bun pub/sub adapter
+// delivers nothing when subscribing through the router (seen with @ws-kit/bun 0.10.1).
+import { createBunHandler } from "@ws-kit/bun";
+import { createRouter, message, rpc, withZod, z } from "@ws-kit/zod";
+
+const roomId = z.string().min(1).max(64);
+const Attachment = z.object({ url: z.url(), name: z.string().min(1).max(200).nullable().optional() }).strict();
+const RoomInfo = z.object({ id: z.string(), name: z.string(), userCount: z.number().int().nonnegative() }).strict();
+
+const Authenticate = message("AUTHENTICATE", { token: z.string().min(1).max(4096) });
+const AuthSuccess = message("AUTH_SUCCESS", { userId: z.string(), userName: z.string() });
+const JoinRoom = message("JOIN_ROOM", { roomId });
+const LeaveRoom = message("LEAVE_ROOM", { roomId });
+const UserJoined = message("USER_JOINED", { roomId: z.string(), userId: z.string(), userName: z.string() });
+const UserLeft = message("USER_LEFT", { roomId: z.string(), userId: z.string() });
+const RoomList = message("ROOM_LIST", { rooms: z.array(RoomInfo) });
+const SendMessage = message("SEND_MESSAGE", {
+  roomId,
+  text: z.string().min(1).max(1000),
+  attachment: Attachment.nullable().optional(),
+});
+const ChatMessage = message("CHAT_MESSAGE", {
+  id: z.string(),
+  roomId: z.string(),
+  userId: z.string(),
+  userName: z.string(),
+  text: z.string(),
+  attachment: Attachment.nullable(),
+  timestamp: z.number().int().nonnegative(),
+});
+const TypingStart = message("TYPING_START", { roomId });
+const TypingStop = message("TYPING_STOP", { roomId });
+const UserTyping = message("USER_TYPING", {
+  roomId: z.string(),
+  userId: z.string(),
+  userName: z.string(),
+  typing: z.boolean(),
+});
+const Calculate = rpc(
+  "CALCULATE",
+  { operation: z.enum(["add", "multiply"]), a: z.number(), b: z.number() },
+  "CALCULATE_RESULT",
+  { result: z.number() },
+);
+
+interface Connection {
+  userId: string;
+  userName: string;
+  roomId?: string | undefined;
+  [key: string]: unknown;
+}
+
+/** Something that takes frames: WS-Kit's view of a connection's socket. */
+interface Member {
+  send(data: string): void;
+}
+
+/** Room id → client id → socket. */
+const rooms = new Map<string, Map<string, Member>>();
+let nextMessage = 0;
+
+/**
+ * Writes a server message to members of a room, checked against its schema first (what
+ * `ctx.send` does for the current connection; WS-Kit has no validated send to others).
+ */
+function toRoom(room: string, schema: z.ZodType, payload: unknown, except?: string): void {
+  const frame = JSON.stringify(schema.parse({ type: typeOfSchema(schema), meta: { timestamp: Date.now() }, payload }));
+  for (const [clientId, member] of rooms.get(room) ?? []) {
+    if (clientId !== except) member.send(frame);
+  }
+}
+
+function typeOfSchema(schema: z.ZodType): string {
+  return (schema as unknown as { messageType: string }).messageType;
+}
+
+function leave(room: string, clientId: string, userId: string): void {
+  toRoom(room, UserLeft, { roomId: room, userId });
+  rooms.get(room)?.delete(clientId);
+}
+
+const TOKEN = /^valid\.([A-Za-z0-9_-]{1,32})$/;
+
+const router = createRouter<Connection>()
+  .plugin(withZod())
+  .onOpen((ctx) => {
+    const list = [...rooms].map(([id, members]) => ({ id, name: id, userCount: members.size }));
+    ctx.send(RoomList, { rooms: list });
+  })
+  .onClose((ctx) => {
+    if (ctx.data.roomId !== undefined) {
+      rooms.get(ctx.data.roomId)?.delete(ctx.clientId);
+      toRoom(ctx.data.roomId, UserLeft, { roomId: ctx.data.roomId, userId: ctx.data.userId });
+    }
+  })
+  .on(Authenticate, (ctx) => {
+    if (ctx.payload.token !== `valid.${ctx.data.userName}`) {
+      ctx.error("UNAUTHENTICATED", "the token does not match the one this connection was opened with");
+      return;
+    }
+    ctx.send(AuthSuccess, { userId: ctx.data.userId, userName: ctx.data.userName });
+  })
+  .on(JoinRoom, (ctx) => {
+    const room = ctx.payload.roomId;
+    if (ctx.data.roomId === room) return;
+    if (ctx.data.roomId !== undefined) leave(ctx.data.roomId, ctx.clientId, ctx.data.userId);
+    ctx.assignData({ roomId: room });
+    let members = rooms.get(room);
+    if (members === undefined) {
+      members = new Map();
+      rooms.set(room, members);
+    }
+    members.set(ctx.clientId, ctx.ws);
+    toRoom(room, UserJoined, { roomId: room, userId: ctx.data.userId, userName: ctx.data.userName });
+  })
+  .on(LeaveRoom, (ctx) => {
+    const room = ctx.payload.roomId;
+    if (ctx.data.roomId !== room) {
+      ctx.error("FAILED_PRECONDITION", `you are not in room \`${room}\``, { roomId: room });
+      return;
+    }
+    leave(room, ctx.clientId, ctx.data.userId);
+    ctx.assignData({ roomId: undefined });
+  })
+  .on(SendMessage, (ctx) => {
+    nextMessage += 1;
+    const chat = {
+      id: `w${nextMessage}`,
+      roomId: ctx.payload.roomId,
+      userId: ctx.data.userId,
+      userName: ctx.data.userName,
+      text: ctx.payload.text,
+      attachment: ctx.payload.attachment ?? null,
+      timestamp: Date.now(),
+    };
+    ctx.send(ChatMessage, chat);
+    toRoom(chat.roomId, ChatMessage, chat, ctx.clientId);
+  })
+  .on(TypingStart, (ctx) => {
+    const { userId, userName } = ctx.data;
+    toRoom(ctx.payload.roomId, UserTyping, { roomId: ctx.payload.roomId, userId, userName, typing: true }, ctx.clientId);
+  })
+  .on(TypingStop, (ctx) => {
+    const { userId, userName } = ctx.data;
+    toRoom(ctx.payload.roomId, UserTyping, { roomId: ctx.payload.roomId, userId, userName, typing: false }, ctx.clientId);
+  })
+  .rpc(Calculate, async (ctx) => {
+    const { operation, a, b } = ctx.payload;
+    // Awaited so the progress frame is written before the reply.
+    await ctx.progress({ result: a });
+    const result = operation === "add" ? a + b : a * b;
+    if (!Number.isFinite(result)) {
+      ctx.error("INVALID_ARGUMENT", `${a} ${operation} ${b} is not a finite number`, { operation, a, b });
+      return;
+    }
+    ctx.reply({ result });
+  });
+
+const { fetch, websocket } = createBunHandler(router, {
+  authenticate(req) {
+    const token = new URL(req.url).searchParams.get("access_token") ?? "";
+    const name = TOKEN.exec(token)?.[1];
+    return name === undefined ? undefined : { userId: `user-${name}`, userName: name };
+  },
+});
+
+const server = Bun.serve({ hostname: "127.0.0.1", port: 0, fetch, websocket });
+console.log(`wskit-server: listening on ws://127.0.0.1:${server.port}/`);
