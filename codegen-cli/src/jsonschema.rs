@@ -13,13 +13,12 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::{Map, Value, json};
-use twinwire::manifest::JSON_SCHEMA_DIALECT;
-use twinwire::manifest::MessageSpec;
+use twinwire::manifest::{JSON_SCHEMA_DIALECT, MessageSpec, ref_target, ref_to};
 use twinwire::validate::MAX_SAFE_INTEGER;
 use twinwire::{Direction, Manifest};
 
 use crate::error::Error;
-use crate::schema::{integer_format_range, ref_target, ref_to};
+use crate::schema::integer_format_range;
 
 /// Name of the envelope `meta` definition.
 pub const META_DEF: &str = "twinwire.Meta";

@@ -12,6 +12,7 @@
 use std::fmt;
 
 use serde_json::{Map, Value};
+use twinwire::manifest::ref_target;
 
 /// A parsed schema: its documentation, default value and shape.
 #[derive(Clone, Debug, PartialEq)]
@@ -169,57 +170,6 @@ impl fmt::Display for SchemaError {
 }
 
 impl std::error::Error for SchemaError {}
-
-/// The prefix of every reference into the manifest's definitions.
-pub const DEFS_PREFIX: &str = "#/$defs/";
-
-/// The definition name a `$ref` points to, decoding the URI fragment (schemars percent-encodes
-/// non-ASCII names) and the JSON pointer escapes; `None` for a reference elsewhere.
-pub fn ref_target(reference: &str) -> Option<String> {
-    let encoded = reference.strip_prefix(DEFS_PREFIX)?;
-    if encoded.contains('/') {
-        return None;
-    }
-    let decoded = percent_decode(encoded)?;
-    Some(decoded.replace("~1", "/").replace("~0", "~"))
-}
-
-/// The `$ref` string pointing at definition `name`: JSON-pointer escaped, and
-/// percent-encoded where a URI fragment needs it.
-pub fn ref_to(name: &str) -> String {
-    let mut out = String::from(DEFS_PREFIX);
-    for c in name.chars() {
-        match c {
-            '~' => out.push_str("~0"),
-            '/' => out.push_str("~1"),
-            c if c.is_ascii_alphanumeric() || "-._!$&'()*+,;=:@".contains(c) => out.push(c),
-            c => {
-                let mut buf = [0u8; 4];
-                for b in c.encode_utf8(&mut buf).bytes() {
-                    out.push_str(&format!("%{b:02X}"));
-                }
-            }
-        }
-    }
-    out
-}
-
-fn percent_decode(s: &str) -> Option<String> {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%' {
-            let hex = s.get(i + 1..i + 3)?;
-            out.push(u8::from_str_radix(hex, 16).ok()?);
-            i += 3;
-        } else {
-            out.push(bytes[i]);
-            i += 1;
-        }
-    }
-    String::from_utf8(out).ok()
-}
 
 impl Node {
     /// A node of this kind without documentation.
@@ -588,22 +538,6 @@ mod tests {
 
     fn parse(v: Value) -> Kind {
         Node::parse(&v).unwrap().kind
-    }
-
-    #[test]
-    fn refs_decode_pointer_escapes_and_percent_encoding() {
-        assert_eq!(ref_target("#/$defs/Foo").as_deref(), Some("Foo"));
-        assert_eq!(
-            ref_target("#/$defs/Gr%C3%B6%C3%9Fe").as_deref(),
-            Some("Größe")
-        );
-        assert_eq!(ref_target("#/$defs/a~1b~0c").as_deref(), Some("a/b~c"));
-        assert_eq!(ref_target("#/definitions/Foo"), None);
-        assert_eq!(ref_target("#/$defs/Foo/properties/x"), None);
-        assert_eq!(ref_target("#/$defs/%ZZ"), None);
-        for name in ["Foo", "Größe", "a/b~c", "with space", "Wrapper<T>"] {
-            assert_eq!(ref_target(&ref_to(name)).as_deref(), Some(name), "{name}");
-        }
     }
 
     #[test]
