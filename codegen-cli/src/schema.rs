@@ -900,6 +900,88 @@ mod tests {
         assert_eq!(parse(json!(false)), Kind::Never);
     }
 
+    fn union_of(defs: &Definitions, schema: Value) -> (bool, String) {
+        let node = Node::parse(&schema).unwrap();
+        let Kind::Union(variants) = &node.kind else {
+            panic!("not a union: {schema}")
+        };
+        let union = defs.union(variants);
+        let shape = match union.representation {
+            Representation::Empty => "empty".to_owned(),
+            Representation::Single(_) => "single".to_owned(),
+            Representation::Tagged { tag, variants } => {
+                let tags: Vec<&str> = variants.iter().map(|(t, _)| t.as_str()).collect();
+                format!("tagged by {tag}: {}", tags.join(","))
+            }
+            Representation::External(variants) => {
+                let kinds: Vec<String> = variants
+                    .iter()
+                    .map(|(k, _)| match k {
+                        External::Unit(names) => names.join("|"),
+                        External::Keyed(key) => format!("{{{key}}}"),
+                    })
+                    .collect();
+                format!("external: {}", kinds.join(","))
+            }
+            Representation::Untagged(variants) => format!("untagged: {}", variants.len()),
+        };
+        (union.nullable, shape)
+    }
+
+    #[test]
+    fn unions_are_read_as_serde_represents_enums() {
+        let defs = Definitions::parse(&BTreeMap::from([
+            ("Unit".to_owned(), json!({"type": "string", "const": "Stop"})),
+            (
+                "Add".to_owned(),
+                json!({"type": "object", "properties": {"op": {"const": "add"}, "n": {"type": "integer"}}, "required": ["op", "n"]}),
+            ),
+        ]))
+        .unwrap();
+        let tagged = json!({"oneOf": [
+            {"$ref": "#/$defs/Add"},
+            {"type": "object", "properties": {"op": {"type": "string", "enum": ["neg"]}}, "required": ["op"]}
+        ]});
+        assert_eq!(
+            union_of(&defs, tagged),
+            (false, "tagged by op: add,neg".to_owned())
+        );
+        let external = json!({"oneOf": [
+            {"$ref": "#/$defs/Unit"},
+            {"type": "string", "enum": ["Pause", "Resume"]},
+            {"type": "object", "properties": {"Move": {"type": "integer"}}, "required": ["Move"], "additionalProperties": false}
+        ]});
+        assert_eq!(
+            union_of(&defs, external),
+            (false, "external: Stop,Pause|Resume,{Move}".to_owned())
+        );
+        let untagged = json!({"anyOf": [{"type": "boolean"}, {"type": "string"}]});
+        assert_eq!(union_of(&defs, untagged), (false, "untagged: 2".to_owned()));
+        let option = json!({"anyOf": [{"$ref": "#/$defs/Add"}, {"type": "null"}]});
+        assert_eq!(union_of(&defs, option), (true, "single".to_owned()));
+        let only_null = json!({"anyOf": [{"type": "null"}, {"const": null}]});
+        assert_eq!(union_of(&defs, only_null), (true, "empty".to_owned()));
+        // Two variants with the same tag are not a tagged enum.
+        let same_tag = json!({"oneOf": [{"$ref": "#/$defs/Add"}, {"$ref": "#/$defs/Add"}]});
+        assert_eq!(union_of(&defs, same_tag).1, "untagged: 2");
+    }
+
+    #[test]
+    fn references_must_name_a_definition() {
+        let err = Definitions::parse(&BTreeMap::from([(
+            "A".to_owned(),
+            json!({"type": "array", "items": {"$ref": "#/$defs/B"}}),
+        )]))
+        .unwrap_err();
+        assert!(err.to_string().contains("definition `A`"), "{err}");
+        let defs = Definitions::parse(&BTreeMap::new()).unwrap();
+        let err = defs
+            .payload(&json!({"$ref": "#/$defs/Gone"}), "X")
+            .unwrap_err();
+        assert!(err.to_string().contains("the payload of `X`"), "{err}");
+        assert!(err.to_string().contains("`Gone`"), "{err}");
+    }
+
     #[test]
     fn integer_formats() {
         assert_eq!(integer_format_range("uint8"), Some((0.0, 255.0)));
