@@ -57,7 +57,7 @@ use files::{MARKER, OwnedDir};
 #[cfg(feature = "cli")]
 pub use source::{Source, load_manifest};
 
-/// `twinwire-codegen <version>`, written into every generated file's header.
+/// `twinwire-codegen <version>`, naming the generator in the manifest helper it writes.
 #[cfg(feature = "cli")]
 const GENERATOR: &str = concat!("twinwire-codegen ", env!("CARGO_PKG_VERSION"));
 

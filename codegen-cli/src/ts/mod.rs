@@ -3,7 +3,7 @@
 //!
 //! Unlike `router.rs`, this file is written by Rust code rather than a template: most of
 //! it is validator code whose shape follows the schemas recursively (see ARCHITECTURE.md,
-//! "Code generation"). [`write`] holds the whole layout, [`validate`] the validator bodies
+//! "Code generation"). [`write`](mod@write) holds the whole layout, [`validate`] the validator bodies
 //! and [`helpers`] the functions they call.
 
 mod helpers;
