@@ -236,7 +236,7 @@ fn generator(manifest_json: &str, dir: &std::path::Path) -> Result<Generator, Er
     Ok(Generator::from_json(manifest_json)?
         .rust(dir.join("router.rs"))
         .typescript(dir.join("ts"))
-        .schemas(dir.join("schema")))
+        .schema(dir.join("schema")))
 }
 
 #[cfg(test)]

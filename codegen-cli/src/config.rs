@@ -20,7 +20,6 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 
 use crate::error::Error;
-use crate::resolve;
 
 /// A parsed configuration with paths resolved against its folder.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
@@ -102,6 +101,15 @@ impl Config {
             *path = resolve(base, path);
         }
         Ok(config)
+    }
+}
+
+/// `path` relative to `base` unless it is absolute.
+fn resolve(base: &Path, path: &Path) -> PathBuf {
+    if path.is_absolute() {
+        path.to_owned()
+    } else {
+        base.join(path)
     }
 }
 

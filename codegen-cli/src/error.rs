@@ -28,13 +28,6 @@ pub enum Error {
         /// minijinja's error.
         source: minijinja::Error,
     },
-    /// Generated code did not parse (a bug in twinwire-codegen).
-    Generated {
-        /// The output file.
-        file: String,
-        /// The parser's message.
-        message: String,
-    },
     /// Reading or writing a file failed.
     Io {
         /// The file or folder.
@@ -81,10 +74,6 @@ impl fmt::Display for Error {
             Self::Template { template, source } => write!(
                 f,
                 "rendering `{template}` failed (a bug in twinwire-codegen, please report it): {source:#}"
-            ),
-            Self::Generated { file, message } => write!(
-                f,
-                "the generated `{file}` does not parse (a bug in twinwire-codegen, please report it): {message}"
             ),
             Self::Io { path, source } => write!(f, "{}: {source}", path.display()),
             Self::Config { path, message } => write!(f, "{}: {message}", path.display()),

@@ -13,26 +13,25 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::{Map, Value, json};
-use twinwire::manifest::JSON_SCHEMA_DIALECT;
-use twinwire::manifest::MessageSpec;
+use twinwire::manifest::{JSON_SCHEMA_DIALECT, MessageSpec, ref_target, ref_to};
 use twinwire::validate::MAX_SAFE_INTEGER;
 use twinwire::{Direction, Manifest};
 
 use crate::error::Error;
-use crate::schema::{integer_format_range, ref_target, ref_to};
+use crate::schema::integer_format_range;
 
 /// Name of the envelope `meta` definition.
-pub const META_DEF: &str = "twinwire.Meta";
+pub(crate) const META_DEF: &str = "twinwire.Meta";
 /// Name of the client envelope union.
-pub const CLIENT_DEF: &str = "twinwire.ClientEnvelope";
+pub(crate) const CLIENT_DEF: &str = "twinwire.ClientEnvelope";
 /// Name of the server envelope union.
-pub const SERVER_DEF: &str = "twinwire.ServerEnvelope";
+pub(crate) const SERVER_DEF: &str = "twinwire.ServerEnvelope";
 
 /// The bundle `protocol.schema.json`.
 ///
 /// # Errors
 /// [`Error::Names`] when a payload definition uses one of twinwire's reserved names.
-pub fn bundle(manifest: &Manifest, comment: &str) -> Result<Value, Error> {
+pub(crate) fn bundle(manifest: &Manifest, comment: &str) -> Result<Value, Error> {
     check_reserved(manifest)?;
     let mut defs: Map<String, Value> = manifest
         .defs
@@ -67,7 +66,7 @@ pub fn bundle(manifest: &Manifest, comment: &str) -> Result<Value, Error> {
 ///
 /// # Errors
 /// [`Error::Names`] when a payload definition uses one of twinwire's reserved names.
-pub fn message(manifest: &Manifest, m: &MessageSpec, comment: &str) -> Result<Value, Error> {
+pub(crate) fn message(manifest: &Manifest, m: &MessageSpec, comment: &str) -> Result<Value, Error> {
     check_reserved(manifest)?;
     let mut root = Map::new();
     root.insert("$schema".into(), JSON_SCHEMA_DIALECT.into());
@@ -168,7 +167,7 @@ fn direction_union(manifest: &Manifest, direction: Direction) -> Value {
 }
 
 /// The definitions `schema` refers to, directly or through other definitions.
-pub fn reachable(manifest: &Manifest, schema: &Value) -> BTreeSet<String> {
+pub(crate) fn reachable(manifest: &Manifest, schema: &Value) -> BTreeSet<String> {
     let mut found = BTreeSet::new();
     let mut queue = Vec::new();
     collect_refs(schema, &mut queue);
@@ -196,7 +195,7 @@ fn collect_refs(schema: &Value, out: &mut Vec<String>) {
 }
 
 /// Adds the bounds of narrow integer formats that schemars leaves out.
-pub fn tightened(schema: &Value) -> Value {
+pub(crate) fn tightened(schema: &Value) -> Value {
     let Value::Object(map) = schema else {
         return schema.clone();
     };
@@ -257,7 +256,7 @@ pub fn tightened(schema: &Value) -> Value {
 
 /// The same value with every object's keys sorted, so the output is byte-identical whatever
 /// map ordering serde_json was built with.
-pub fn canonical(value: Value) -> Value {
+pub(crate) fn canonical(value: Value) -> Value {
     match value {
         Value::Object(map) => {
             let sorted: BTreeMap<String, Value> =
@@ -270,7 +269,7 @@ pub fn canonical(value: Value) -> Value {
 }
 
 /// Pretty JSON with a trailing newline.
-pub fn to_text(value: &Value) -> String {
+pub(crate) fn to_text(value: &Value) -> String {
     let mut text = serde_json::to_string_pretty(value).unwrap_or_default();
     text.push('\n');
     text

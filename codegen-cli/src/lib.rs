@@ -1,13 +1,17 @@
 //! Code generation from a twinwire manifest: the Rust router stubs, JSON Schemas and
 //! TypeScript both sides of a protocol need.
 //!
-//! The pipeline is manifest → a view model per language (names, types, docs and escapes
-//! resolved in Rust, see [`ts`] and the router module) → minijinja templates embedded from
-//! the repository's `templates/` folder → files. Output is deterministic: the same manifest
-//! gives byte-identical files, with no timestamps.
+//! The pipeline is manifest → a view model per output (names, types, docs and escapes
+//! resolved in Rust) → text → files. `router.rs` is a minijinja template embedded from the
+//! repository's `templates/` folder, `protocol.ts` is written by Rust code (its validators
+//! follow the schemas recursively), and the JSON Schemas are serialized with serde_json; the
+//! repository's ARCHITECTURE.md ("Code generation") explains the split. Output is
+//! deterministic: the same manifest gives byte-identical files, with no timestamps.
 //!
 //! The `twinwire` binary wraps this library; a downstream crate's `build.rs` can use it
-//! directly, with the protocol crate as a build-dependency:
+//! directly, with the protocol crate as a build-dependency. Such a crate needs neither the
+//! command line nor `twinwire.toml`, so it can leave out the default `cli` feature (and
+//! with it clap and toml): `twinwire-codegen = { version = "…", default-features = false }`.
 //!
 //! ```no_run
 //! // build.rs
@@ -18,7 +22,7 @@
 //!     let report = twinwire_codegen::Generator::new(manifest)
 //!         .rust("src/generated/router.rs")
 //!         .typescript("web/src/generated")
-//!         .schemas("schema")
+//!         .schema("schema")
 //!         .write()?;
 //!     println!("cargo::rerun-if-changed=build.rs");
 //!     let _ = report;
@@ -29,67 +33,54 @@
 //! [`Generator::write`] only touches files whose contents changed, so it does not cause
 //! rebuild loops; [`Generator::check`] compares instead of writing.
 
+#[cfg(feature = "cli")]
 mod config;
 mod error;
 mod files;
 mod jsonschema;
-mod render;
 mod rust;
-pub mod schema;
+mod schema;
+#[cfg(feature = "cli")]
 mod source;
-pub mod ts;
+mod templates;
+mod ts;
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use twinwire::Manifest;
 
+#[cfg(feature = "cli")]
 pub use config::{Config, ConfigInput, ConfigOutput};
 pub use error::Error;
-pub use files::{CheckReport, GeneratedFile, MARKER, Output, OwnedDir, Staleness, WriteReport};
+pub use files::{CheckReport, GeneratedFile, Output, Staleness, WriteReport};
+use files::{MARKER, OwnedDir};
+#[cfg(feature = "cli")]
 pub use source::{Source, load_manifest};
 
-/// `twinwire-codegen <version>`, written into every generated file's header.
-pub const GENERATOR: &str = concat!("twinwire-codegen ", env!("CARGO_PKG_VERSION"));
+/// `twinwire-codegen <version>`, naming the generator in the manifest helper it writes.
+#[cfg(feature = "cli")]
+const GENERATOR: &str = concat!("twinwire-codegen ", env!("CARGO_PKG_VERSION"));
 
 /// The protocol-independent TypeScript client, emitted byte for byte as
 /// `twinwire-client.ts` beside `protocol.ts`.
-pub const TS_CLIENT: &str = include_str!("../ts/twinwire-client.ts");
+const TS_CLIENT: &str = include_str!("../ts/twinwire-client.ts");
 
 /// File name of the generated TypeScript protocol module.
-pub const TS_PROTOCOL_FILE: &str = "protocol.ts";
+const TS_PROTOCOL_FILE: &str = "protocol.ts";
 /// File name of the verbatim TypeScript client.
-pub const TS_CLIENT_FILE: &str = "twinwire-client.ts";
+const TS_CLIENT_FILE: &str = "twinwire-client.ts";
 /// File name of the JSON Schema bundle.
-pub const SCHEMA_BUNDLE_FILE: &str = "protocol.schema.json";
+const SCHEMA_BUNDLE_FILE: &str = "protocol.schema.json";
 /// File name ending of every JSON Schema file.
-pub const SCHEMA_SUFFIX: &str = ".schema.json";
+const SCHEMA_SUFFIX: &str = ".schema.json";
 
 /// The header line of a generated file.
-pub fn header(manifest: &Manifest) -> String {
+fn header(manifest: &Manifest) -> String {
     format!(
         "{MARKER} {} from `{}`. Do not edit.",
         env!("CARGO_PKG_VERSION"),
         manifest.rust_path.replace(['\n', '\r'], " ")
     )
-}
-
-/// The generated `router.rs`: the handler trait and the router function (DESIGN.md §4).
-///
-/// # Errors
-/// [`Error::Manifest`] for a message whose Rust path is not a type.
-pub fn rust_router(manifest: &Manifest) -> Result<String, Error> {
-    rust::router(manifest, &header(manifest))
-}
-
-/// The generated `protocol.ts`: payload types, validators and guards, descriptors,
-/// envelope unions, the RPC map, the protocol descriptor and its client factory.
-///
-/// # Errors
-/// [`Error::Schema`] for a schema it cannot read, [`Error::Names`] when generated names
-/// collide.
-pub fn typescript(manifest: &Manifest) -> Result<String, Error> {
-    let view = ts::ProtocolFile::new(manifest, &header(manifest))?;
-    render::render(render::PROTOCOL_TS, &view)
 }
 
 /// The JSON Schema files by file name: one envelope schema per message
@@ -98,7 +89,7 @@ pub fn typescript(manifest: &Manifest) -> Result<String, Error> {
 ///
 /// # Errors
 /// [`Error::Names`] when a definition uses a name reserved for the envelopes.
-pub fn json_schemas(manifest: &Manifest) -> Result<Vec<(String, String)>, Error> {
+fn json_schemas(manifest: &Manifest) -> Result<Vec<(String, String)>, Error> {
     let comment = header(manifest);
     let mut files = vec![(
         SCHEMA_BUNDLE_FILE.to_owned(),
@@ -174,7 +165,8 @@ pub(crate) fn fnv1a(bytes: &[u8]) -> u64 {
 ///
 /// Each output is optional: [`rust`](Self::rust) names the router file,
 /// [`typescript`](Self::typescript) the folder of `protocol.ts` and `twinwire-client.ts`,
-/// [`schemas`](Self::schemas) the folder of the JSON Schemas. The generator owns the files
+/// [`schema`](Self::schema) the folder of the JSON Schemas (the names match the
+/// `[output]` keys of `twinwire.toml` and the command line's flags). The generator owns the files
 /// it writes; in those folders, a file carrying the generated-file marker that is no longer
 /// generated is stale ([`write`](Self::write) removes it, [`check`](Self::check) reports it).
 #[derive(Clone, Debug)]
@@ -182,7 +174,7 @@ pub struct Generator {
     manifest: Manifest,
     rust: Option<PathBuf>,
     typescript: Option<PathBuf>,
-    schemas: Option<PathBuf>,
+    schema: Option<PathBuf>,
 }
 
 impl Generator {
@@ -192,7 +184,7 @@ impl Generator {
             manifest,
             rust: None,
             typescript: None,
-            schemas: None,
+            schema: None,
         }
     }
 
@@ -210,7 +202,7 @@ impl Generator {
         &self.manifest
     }
 
-    /// Writes the Rust router to `path`.
+    /// Writes the Rust router (the handler trait and the router function) to `path`.
     #[must_use]
     pub fn rust(mut self, path: impl Into<PathBuf>) -> Self {
         self.rust = Some(path.into());
@@ -224,29 +216,33 @@ impl Generator {
         self
     }
 
-    /// Writes the JSON Schemas into folder `dir`.
+    /// Writes the JSON Schemas into folder `dir`: one envelope schema per message
+    /// (`<TYPE>.schema.json`) and the bundle `protocol.schema.json`.
     #[must_use]
-    pub fn schemas(mut self, dir: impl Into<PathBuf>) -> Self {
-        self.schemas = Some(dir.into());
+    pub fn schema(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.schema = Some(dir.into());
         self
     }
 
     /// Every chosen output, rendered in memory.
     ///
     /// # Errors
-    /// See [`rust_router`], [`typescript`] and [`json_schemas`].
+    /// [`Error::Manifest`] for a message whose Rust path is not a type, [`Error::Schema`]
+    /// for a schema the TypeScript output cannot read, [`Error::Names`] when generated
+    /// names collide or a definition uses a name reserved for the envelope schemas.
     pub fn output(&self) -> Result<Output, Error> {
         let mut out = Output::default();
+        let header = header(&self.manifest);
         if let Some(path) = &self.rust {
             out.files.push(GeneratedFile {
                 path: path.clone(),
-                contents: rust_router(&self.manifest)?,
+                contents: rust::router(&self.manifest, &header)?,
             });
         }
         if let Some(dir) = &self.typescript {
             out.files.push(GeneratedFile {
                 path: dir.join(TS_PROTOCOL_FILE),
-                contents: typescript(&self.manifest)?,
+                contents: ts::protocol_ts(&self.manifest, &header)?,
             });
             out.files.push(GeneratedFile {
                 path: dir.join(TS_CLIENT_FILE),
@@ -257,7 +253,7 @@ impl Generator {
                 suffix: ".ts",
             });
         }
-        if let Some(dir) = &self.schemas {
+        if let Some(dir) = &self.schema {
             for (name, contents) in json_schemas(&self.manifest)? {
                 out.files.push(GeneratedFile {
                     path: dir.join(name),
@@ -291,21 +287,12 @@ impl Generator {
     }
 
     fn require_output(&self) -> Result<(), Error> {
-        if self.rust.is_none() && self.typescript.is_none() && self.schemas.is_none() {
+        if self.rust.is_none() && self.typescript.is_none() && self.schema.is_none() {
             return Err(Error::Usage(
                 "no output chosen: give a Rust router path, a TypeScript folder or a schema folder"
                     .into(),
             ));
         }
         Ok(())
-    }
-}
-
-/// `path` relative to `base` unless it is absolute.
-pub(crate) fn resolve(base: &Path, path: &Path) -> PathBuf {
-    if path.is_absolute() {
-        path.to_owned()
-    } else {
-        base.join(path)
     }
 }

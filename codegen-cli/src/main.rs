@@ -138,7 +138,7 @@ fn generator(input: &InputArgs, output: &OutputArgs) -> Result<Generator, Error>
         generator = generator.typescript(dir);
     }
     if let Some(dir) = output.schema.as_ref().or(config.output.schema.as_ref()) {
-        generator = generator.schemas(dir);
+        generator = generator.schema(dir);
     }
     Ok(generator)
 }
@@ -185,7 +185,7 @@ fn run(cli: Cli) -> Result<ExitCode, Error> {
                 )
             })?;
             let manifest = load_manifest(&input.source(&config)?)?;
-            let report = Generator::new(manifest).schemas(dir).write()?;
+            let report = Generator::new(manifest).schema(dir).write()?;
             println!("{report}");
             Ok(ExitCode::SUCCESS)
         }

@@ -1,16 +1,18 @@
 //! The Rust view model of `router.rs`: a handler trait with one method per client message
 //! and RPC, and the function turning an implementation into a `twinwire_runtime::Router`.
 //!
-//! The template's output is parsed with syn and formatted with prettyplease, so the file
-//! reads like hand-written code. Every item is referred to by an absolute path, so the file
-//! can be `include!`d or used as a module anywhere without imports.
+//! The template `templates/router.rs.j2` owns the file's text, laid out as rustfmt would;
+//! this module computes what goes into it: method names, doc comment lines, and payload
+//! types written with absolute paths, so the file can be `include!`d or used as a module
+//! anywhere without imports.
 
-use proc_macro2::Literal;
+use proc_macro2::{Delimiter, Spacing, TokenStream, TokenTree};
+use quote::ToTokens as _;
 use serde::Serialize;
 use twinwire::{Direction, Manifest, ManifestError};
 
 use crate::error::Error;
-use crate::render::{self, ROUTER};
+use crate::templates::{self, ROUTER};
 
 /// Rust's strict and reserved keywords (2024 edition), which cannot name a method.
 const KEYWORDS: &[&str] = &[
@@ -26,6 +28,8 @@ const HOOKS: &[&str] = &["on_open", "on_close"];
 
 #[derive(Debug, Serialize)]
 struct RouterView {
+    /// The header, as line comments.
+    header: String,
     trait_name: String,
     trait_doc: Vec<String>,
     fn_name: String,
@@ -36,14 +40,17 @@ struct RouterView {
 #[derive(Debug, Serialize)]
 struct MethodView {
     name: String,
+    /// Doc comment lines, each a `///` comment or a `#[doc]` attribute.
     doc: Vec<String>,
+    /// The payload type, by absolute path.
     payload: String,
+    /// For an RPC, the response type, by absolute path.
     response: Option<String>,
 }
 
 /// `name` in snake_case, as a valid identifier that is not a keyword: `SendMessage` →
 /// `send_message`, `HTTPServer` → `http_server`, `Type` → `type_`, `r#await` → `await_`.
-pub fn method_name(name: &str) -> String {
+pub(crate) fn method_name(name: &str) -> String {
     let name = name.strip_prefix("r#").unwrap_or(name);
     let chars: Vec<char> = name.chars().collect();
     let mut out = String::new();
@@ -66,7 +73,7 @@ pub fn method_name(name: &str) -> String {
 }
 
 /// A valid, non-keyword identifier: invalid characters become `_`, a keyword gets a `_`.
-pub fn identifier(name: &str) -> String {
+pub(crate) fn identifier(name: &str) -> String {
     let mut out: String = name
         .chars()
         .map(|c| {
@@ -93,9 +100,19 @@ pub fn identifier(name: &str) -> String {
     out
 }
 
+/// Doc comment lines for `doc`: `/// text`, or a `#[doc = "…"]` attribute for a line a
+/// comment cannot hold (a carriage return).
 fn doc_lines(doc: &str) -> Vec<String> {
     doc.lines()
-        .map(|line| Literal::string(&format!(" {line}")).to_string())
+        .map(|line| {
+            let text = format!(" {line}");
+            let text = text.trim_end_matches(' ');
+            if text.contains('\r') {
+                format!("#[doc = {text:?}]")
+            } else {
+                format!("///{text}")
+            }
+        })
         .collect()
 }
 
@@ -109,7 +126,101 @@ fn absolute_type(path: &str, kind: &str) -> Result<String, Error> {
         )))
     })?;
     absolutize(&mut ty);
-    Ok(quote::ToTokens::to_token_stream(&ty).to_string())
+    let mut text = String::new();
+    write_tokens(ty.to_token_stream(), &mut text);
+    Ok(text)
+}
+
+/// Writes tokens as Rust source spaced the way rustfmt spaces a type: words apart,
+/// punctuation tight, and a space after `,` and `;`, around `=`, `+` and `->`, and between
+/// a lifetime or a keyword such as `mut` and the type after it (`&'a [u8]`, `&mut (A, B)`,
+/// `<A as ::m::T>`).
+fn write_tokens(tokens: TokenStream, out: &mut String) {
+    /// What was written last, as far as spacing cares.
+    enum Last {
+        Other,
+        /// An identifier or literal; `spaced` when a bracket after it needs a space.
+        Word {
+            spaced: bool,
+        },
+    }
+    let mut last = Last::Other;
+    let mut operator = String::new();
+    let mut in_lifetime = false;
+    for token in tokens {
+        if let TokenTree::Punct(punct) = &token {
+            let c = punct.as_char();
+            if operator.is_empty()
+                && matches!(last, Last::Word { spaced: true })
+                && matches!(c, ':' | '&' | '*' | '<' | '!')
+            {
+                // A type after `as`, `dyn`, `mut` or a lifetime: `as ::m::T`, `&'a &str`.
+                out.push(' ');
+            }
+            operator.push(c);
+            if punct.spacing() == Spacing::Alone {
+                push_operator(&operator, out);
+                operator.clear();
+            }
+            last = Last::Other;
+            continue;
+        }
+        if !operator.is_empty() {
+            // A joint punctuation before a word: a lifetime's `'`.
+            in_lifetime = operator.ends_with('\'');
+            push_operator(&operator, out);
+            operator.clear();
+        }
+        match token {
+            TokenTree::Ident(_) | TokenTree::Literal(_) => {
+                if matches!(last, Last::Word { .. }) {
+                    out.push(' ');
+                }
+                let word = token.to_string();
+                let spaced =
+                    in_lifetime || matches!(word.as_str(), "mut" | "const" | "dyn" | "impl" | "as");
+                out.push_str(&word);
+                last = Last::Word { spaced };
+            }
+            TokenTree::Group(group) => {
+                let (open, close) = match group.delimiter() {
+                    Delimiter::Parenthesis => ("(", ")"),
+                    Delimiter::Bracket => ("[", "]"),
+                    Delimiter::Brace => ("{ ", " }"),
+                    Delimiter::None => ("", ""),
+                };
+                if matches!(last, Last::Word { spaced: true }) {
+                    out.push(' ');
+                }
+                out.push_str(open);
+                write_tokens(group.stream(), out);
+                if out.ends_with(' ') && !close.starts_with(' ') {
+                    out.pop();
+                }
+                out.push_str(close);
+                last = Last::Other;
+            }
+            TokenTree::Punct(_) => {}
+        }
+        in_lifetime = false;
+    }
+    push_operator(&operator, out);
+}
+
+fn push_operator(operator: &str, out: &mut String) {
+    match operator {
+        "" => {}
+        "," | ";" | ":" => {
+            out.push_str(operator);
+            out.push(' ');
+        }
+        "=" | "+" | "->" => {
+            out.push(' ');
+            out.push_str(operator);
+            out.push(' ');
+        }
+        _ => out.push_str(operator),
+    }
 }
 
 fn absolutize(ty: &mut syn::Type) {
@@ -154,9 +265,8 @@ fn absolutize_path(path: &mut syn::Path) {
 /// Renders `router.rs` for `manifest`; `header` is the first comment line.
 ///
 /// # Errors
-/// [`Error::Manifest`] for a message whose Rust path is not a type, [`Error::Generated`] if
-/// the rendered code does not parse (a bug).
-pub fn router(manifest: &Manifest, header: &str) -> Result<String, Error> {
+/// [`Error::Manifest`] for a message whose Rust path is not a type.
+pub(crate) fn router(manifest: &Manifest, header: &str) -> Result<String, Error> {
     let protocol = identifier(manifest.name.strip_prefix("r#").unwrap_or(&manifest.name));
     let trait_name = format!("{protocol}Handlers");
     let fn_name = format!(
@@ -227,28 +337,18 @@ pub fn router(manifest: &Manifest, header: &str) -> Result<String, Error> {
         manifest.name
     ));
     let view = RouterView {
+        header: header
+            .lines()
+            .map(|line| format!("// {line}"))
+            .collect::<Vec<_>>()
+            .join("\n"),
         trait_name,
         trait_doc,
         fn_name,
         fn_doc,
         methods,
     };
-    let source = render::render(ROUTER, &view)?;
-    let file: syn::File = syn::parse_file(&source).map_err(|e| Error::Generated {
-        file: "router.rs".into(),
-        message: e.to_string(),
-    })?;
-    let mut text = String::new();
-    for line in header.lines() {
-        text.push_str("// ");
-        text.push_str(line);
-        text.push('\n');
-    }
-    text.push_str(
-        "// Include it (`include!`) or declare it as a module; it names everything by absolute path.\n\n",
-    );
-    text.push_str(&prettyplease::unparse(&file));
-    Ok(text)
+    templates::render(ROUTER, &view)
 }
 
 #[cfg(test)]
@@ -272,19 +372,54 @@ mod tests {
     }
 
     #[test]
+    fn types_are_written_as_rustfmt_spaces_them() {
+        for (input, written) in [
+            ("&'static str", "&'static str"),
+            ("&'a mut [u8; 4]", "&'a mut [u8; 4]"),
+            ("(u8,)", "(u8,)"),
+            ("&mut (u8, u16)", "&mut (u8, u16)"),
+            ("&'a [u8]", "&'a [u8]"),
+            ("&'a &'b m::X", "&'a &'b ::m::X"),
+            ("&mut *const u8", "&mut *const u8"),
+            ("m::X<'a, u8>", "::m::X<'a, u8>"),
+            ("m::F<dyn Fn(u8) -> u8>", "::m::F<dyn Fn(u8) -> u8>"),
+            ("(a::A, b::B)", "(::a::A, ::b::B)"),
+            ("*const u8", "*const u8"),
+            ("dyn core::fmt::Debug + Send", "dyn core::fmt::Debug + Send"),
+            ("fn(u8) -> u8", "fn(u8) -> u8"),
+            ("m::Iter<Item = u8>", "::m::Iter<Item = u8>"),
+            ("m::Arr<3, { 1 + 2 }>", "::m::Arr<3, { 1 + 2 }>"),
+            ("<a::A as m::T>::Out", "<::a::A as ::m::T>::Out"),
+            ("!", "!"),
+        ] {
+            assert_eq!(absolute_type(input, "X").unwrap(), written, "{input}");
+        }
+    }
+
+    #[test]
+    fn doc_lines_are_comments_unless_a_comment_cannot_hold_them() {
+        assert_eq!(
+            doc_lines("First.\n\n  Indented */ `x`  "),
+            ["/// First.", "///", "///   Indented */ `x`"]
+        );
+        assert_eq!(doc_lines("a\rb"), ["#[doc = \" a\\rb\"]"]);
+    }
+
+    #[test]
     fn paths_become_absolute() {
         assert_eq!(
             absolute_type("chat_protocol::SendMessage", "X").unwrap(),
-            ":: chat_protocol :: SendMessage"
+            "::chat_protocol::SendMessage"
         );
         assert_eq!(
             absolute_type("corpus::Wrapper<alloc::vec::Vec<u32>>", "X").unwrap(),
-            ":: corpus :: Wrapper < :: std :: vec :: Vec < u32 > >"
+            "::corpus::Wrapper<::std::vec::Vec<u32>>"
         );
         assert_eq!(
             absolute_type("m::hostile::r#await", "X").unwrap(),
-            ":: m :: hostile :: r#await"
+            "::m::hostile::r#await"
         );
+        assert_eq!(absolute_type("u8", "X").unwrap(), "u8");
         let err = absolute_type("not a path!", "BAD").unwrap_err();
         assert!(err.to_string().contains("`BAD`"), "{err}");
     }

@@ -3,30 +3,37 @@
 //! The manifest carries payload shapes as JSON Schema 2020-12, so the TypeScript mapping
 //! follows serde exactly: renames, the four enum representations, `Option`, defaults,
 //! `flatten` and recursion are already resolved in the schema. This module parses a schema
-//! value into [`Node`]s once; the language back ends only pattern-match on them.
+//! value into [`Node`]s once, keeps the manifest's definitions as a [`Definitions`] table,
+//! and answers the questions every back end asks of a schema, above all which of serde's
+//! enum representations a union is ([`Definitions::union`]). The back ends only
+//! pattern-match on the results.
 //!
 //! Keywords that do not describe a shape the back ends can use (`title`, `examples`,
 //! `readOnly`, `not`, `if`/`then`/`else`, `dependentRequired`, …) are ignored here; the
 //! emitted JSON Schema files still carry them, so a schema validator enforces them.
 
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 
 use serde_json::{Map, Value};
+use twinwire::manifest::ref_target;
+
+use crate::error::Error;
 
 /// A parsed schema: its documentation, default value and shape.
 #[derive(Clone, Debug, PartialEq)]
-pub struct Node {
+pub(crate) struct Node {
     /// The schema's `description`, if any.
-    pub doc: Option<String>,
+    pub(crate) doc: Option<String>,
     /// The schema's `default`, if any (documentation only: serde applies it).
-    pub default: Option<Value>,
+    pub(crate) default: Option<Value>,
     /// What values the schema accepts.
-    pub kind: Kind,
+    pub(crate) kind: Kind,
 }
 
 /// The shape of a [`Node`].
 #[derive(Clone, Debug, PartialEq)]
-pub enum Kind {
+pub(crate) enum Kind {
     /// Anything (`true`, `{}`).
     Any,
     /// Nothing (`false`).
@@ -59,49 +66,49 @@ pub enum Kind {
 
 /// Numeric keywords.
 #[derive(Clone, Debug, Default, PartialEq)]
-pub struct Numeric {
+pub(crate) struct Numeric {
     /// schemars' `format`: `uint8`, `int64`, `double`, …
-    pub format: Option<String>,
+    pub(crate) format: Option<String>,
     /// Inclusive lower bound.
-    pub minimum: Option<f64>,
+    pub(crate) minimum: Option<f64>,
     /// Inclusive upper bound.
-    pub maximum: Option<f64>,
+    pub(crate) maximum: Option<f64>,
     /// Exclusive lower bound.
-    pub exclusive_minimum: Option<f64>,
+    pub(crate) exclusive_minimum: Option<f64>,
     /// Exclusive upper bound.
-    pub exclusive_maximum: Option<f64>,
+    pub(crate) exclusive_maximum: Option<f64>,
 }
 
 /// String keywords.
 #[derive(Clone, Debug, Default, PartialEq)]
-pub struct Text {
+pub(crate) struct Text {
     /// Least number of Unicode scalar values.
-    pub min_length: Option<u64>,
+    pub(crate) min_length: Option<u64>,
     /// Greatest number of Unicode scalar values.
-    pub max_length: Option<u64>,
+    pub(crate) max_length: Option<u64>,
     /// An ECMA-262 regular expression that must match somewhere in the string.
-    pub pattern: Option<String>,
+    pub(crate) pattern: Option<String>,
     /// `email`, `uri`, `uuid`, `date-time`, …
-    pub format: Option<String>,
+    pub(crate) format: Option<String>,
 }
 
 /// Array keywords.
 #[derive(Clone, Debug, Default, PartialEq)]
-pub struct Array {
+pub(crate) struct Array {
     /// Schemas of the leading positions (`prefixItems`): a tuple.
-    pub prefix: Vec<Node>,
+    pub(crate) prefix: Vec<Node>,
     /// Schema of every further item (`items`); `None` accepts anything.
-    pub items: Option<Box<Node>>,
+    pub(crate) items: Option<Box<Node>>,
     /// Least number of items.
-    pub min_items: Option<u64>,
+    pub(crate) min_items: Option<u64>,
     /// Greatest number of items.
-    pub max_items: Option<u64>,
+    pub(crate) max_items: Option<u64>,
 }
 
 impl Array {
     /// Whether this is a fixed-length tuple: its positions are all described and nothing may
     /// follow them.
-    pub fn is_closed_tuple(&self) -> bool {
+    pub(crate) fn is_closed_tuple(&self) -> bool {
         let len = self.prefix.len() as u64;
         !self.prefix.is_empty()
             && (self.max_items == Some(len)
@@ -111,38 +118,38 @@ impl Array {
 
 /// Object keywords.
 #[derive(Clone, Debug, Default, PartialEq)]
-pub struct Object {
+pub(crate) struct Object {
     /// Named properties: required ones in the schema's `required` order, then the optional
     /// ones by name.
-    pub properties: Vec<Property>,
+    pub(crate) properties: Vec<Property>,
     /// Properties that must be present but have no schema of their own.
-    pub required_only: Vec<String>,
+    pub(crate) required_only: Vec<String>,
     /// `patternProperties`: keys matching a pattern, with their value schema.
-    pub patterns: Vec<(String, Node)>,
+    pub(crate) patterns: Vec<(String, Node)>,
     /// What keys neither named nor matched by a pattern may hold.
-    pub additional: Additional,
+    pub(crate) additional: Additional,
     /// `propertyNames`: a schema every key must match.
-    pub property_names: Option<Box<Node>>,
+    pub(crate) property_names: Option<Box<Node>>,
     /// Least number of properties.
-    pub min_properties: Option<u64>,
+    pub(crate) min_properties: Option<u64>,
     /// Greatest number of properties.
-    pub max_properties: Option<u64>,
+    pub(crate) max_properties: Option<u64>,
 }
 
 /// A named property of an [`Object`].
 #[derive(Clone, Debug, PartialEq)]
-pub struct Property {
+pub(crate) struct Property {
     /// The wire name.
-    pub name: String,
+    pub(crate) name: String,
     /// Its schema.
-    pub node: Node,
+    pub(crate) node: Node,
     /// Whether it must be present.
-    pub required: bool,
+    pub(crate) required: bool,
 }
 
 /// `additionalProperties`.
 #[derive(Clone, Debug, Default, PartialEq)]
-pub enum Additional {
+pub(crate) enum Additional {
     /// Absent or `true`: any further key is allowed.
     #[default]
     Any,
@@ -154,11 +161,11 @@ pub enum Additional {
 
 /// A schema this module cannot read.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct SchemaError {
+pub(crate) struct SchemaError {
     /// JSON pointer of the offending schema inside the one being parsed.
-    pub at: String,
+    pub(crate) at: String,
     /// What is wrong.
-    pub message: String,
+    pub(crate) message: String,
 }
 
 impl fmt::Display for SchemaError {
@@ -170,60 +177,9 @@ impl fmt::Display for SchemaError {
 
 impl std::error::Error for SchemaError {}
 
-/// The prefix of every reference into the manifest's definitions.
-pub const DEFS_PREFIX: &str = "#/$defs/";
-
-/// The definition name a `$ref` points to, decoding the URI fragment (schemars percent-encodes
-/// non-ASCII names) and the JSON pointer escapes; `None` for a reference elsewhere.
-pub fn ref_target(reference: &str) -> Option<String> {
-    let encoded = reference.strip_prefix(DEFS_PREFIX)?;
-    if encoded.contains('/') {
-        return None;
-    }
-    let decoded = percent_decode(encoded)?;
-    Some(decoded.replace("~1", "/").replace("~0", "~"))
-}
-
-/// The `$ref` string pointing at definition `name`: JSON-pointer escaped, and
-/// percent-encoded where a URI fragment needs it.
-pub fn ref_to(name: &str) -> String {
-    let mut out = String::from(DEFS_PREFIX);
-    for c in name.chars() {
-        match c {
-            '~' => out.push_str("~0"),
-            '/' => out.push_str("~1"),
-            c if c.is_ascii_alphanumeric() || "-._!$&'()*+,;=:@".contains(c) => out.push(c),
-            c => {
-                let mut buf = [0u8; 4];
-                for b in c.encode_utf8(&mut buf).bytes() {
-                    out.push_str(&format!("%{b:02X}"));
-                }
-            }
-        }
-    }
-    out
-}
-
-fn percent_decode(s: &str) -> Option<String> {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%' {
-            let hex = s.get(i + 1..i + 3)?;
-            out.push(u8::from_str_radix(hex, 16).ok()?);
-            i += 3;
-        } else {
-            out.push(bytes[i]);
-            i += 1;
-        }
-    }
-    String::from_utf8(out).ok()
-}
-
 impl Node {
     /// A node of this kind without documentation.
-    pub fn of(kind: Kind) -> Self {
+    pub(crate) fn of(kind: Kind) -> Self {
         Self {
             doc: None,
             default: None,
@@ -236,14 +192,276 @@ impl Node {
     /// # Errors
     /// A [`SchemaError`] for a value that is not a schema, a `$ref` outside the manifest's
     /// definitions, or a keyword with a value of the wrong type.
-    pub fn parse(schema: &Value) -> Result<Self, SchemaError> {
+    pub(crate) fn parse(schema: &Value) -> Result<Self, SchemaError> {
         Parser { at: String::new() }.node(schema)
     }
 
+    /// The schemas directly inside this one.
+    fn children(&self) -> Box<dyn Iterator<Item = &Node> + '_> {
+        match &self.kind {
+            Kind::Array(a) => Box::new(a.prefix.iter().chain(a.items.as_deref())),
+            Kind::Object(o) => Box::new(
+                o.properties
+                    .iter()
+                    .map(|p| &p.node)
+                    .chain(o.patterns.iter().map(|(_, n)| n))
+                    .chain(match &o.additional {
+                        Additional::Schema(n) => Some(n.as_ref()),
+                        Additional::Any | Additional::Forbidden => None,
+                    })
+                    .chain(o.property_names.as_deref()),
+            ),
+            Kind::Union(list) | Kind::AllOf(list) => Box::new(list.iter()),
+            _ => Box::new(std::iter::empty()),
+        }
+    }
+
     /// Whether the node accepts `null` and nothing else.
-    pub fn is_null(&self) -> bool {
+    pub(crate) fn is_null(&self) -> bool {
         matches!(&self.kind, Kind::Null) || matches!(&self.kind, Kind::Const(Value::Null))
     }
+}
+
+/// The manifest's definitions, parsed, by name.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Definitions {
+    nodes: BTreeMap<String, Node>,
+}
+
+impl Definitions {
+    /// Parses every definition and checks that every `$ref` in them names one.
+    ///
+    /// # Errors
+    /// [`Error::Schema`] for a definition that is not a readable schema or refers to a
+    /// definition that does not exist.
+    pub(crate) fn parse(defs: &BTreeMap<String, Value>) -> Result<Self, Error> {
+        let mut nodes = BTreeMap::new();
+        for (name, schema) in defs {
+            nodes.insert(
+                name.clone(),
+                parse_schema(schema, || format!("definition `{name}`"))?,
+            );
+        }
+        let definitions = Self { nodes };
+        for (name, node) in &definitions.nodes {
+            definitions.check_refs(node, &format!("definition `{name}`"))?;
+        }
+        Ok(definitions)
+    }
+
+    /// The definitions in name order.
+    pub(crate) fn iter(&self) -> impl Iterator<Item = (&String, &Node)> {
+        self.nodes.iter()
+    }
+
+    /// Parses a message's payload schema and checks its references.
+    ///
+    /// # Errors
+    /// [`Error::Schema`] for an unreadable schema or a `$ref` to a missing definition.
+    pub(crate) fn payload(&self, schema: &Value, kind: &str) -> Result<Node, Error> {
+        let context = || format!("the payload of `{kind}`");
+        let node = parse_schema(schema, context)?;
+        self.check_refs(&node, &context())?;
+        Ok(node)
+    }
+
+    /// Every `$ref` must name a definition. The manifest reader checks this too, but a
+    /// manifest built in memory may not have been through it.
+    fn check_refs(&self, node: &Node, context: &str) -> Result<(), Error> {
+        if let Kind::Ref(name) = &node.kind {
+            if self.nodes.contains_key(name) {
+                return Ok(());
+            }
+            return Err(Error::Schema {
+                context: context.to_owned(),
+                message: format!("`$ref` to `{name}`, which is not in the manifest's defs"),
+            });
+        }
+        node.children()
+            .try_for_each(|child| self.check_refs(child, context))
+    }
+
+    /// The node behind a reference, following a few levels of `$ref` (a definition that is
+    /// only a reference to another is how schemars writes a transparent newtype).
+    pub(crate) fn resolve<'n>(&'n self, node: &'n Node) -> &'n Node {
+        let mut node = node;
+        for _ in 0..8 {
+            match &node.kind {
+                Kind::Ref(name) => match self.nodes.get(name) {
+                    Some(target) => node = target,
+                    None => return node,
+                },
+                _ => return node,
+            }
+        }
+        node
+    }
+
+    /// How serde reads a union of `variants`: whether `null` is one of them (`Option<T>`),
+    /// and which enum representation the others follow.
+    pub(crate) fn union<'n>(&self, variants: &'n [Node]) -> Union<'n> {
+        let (nulls, others): (Vec<&Node>, Vec<&Node>) = variants.iter().partition(|n| n.is_null());
+        let representation = match others.as_slice() {
+            [] => Representation::Empty,
+            [only] => Representation::Single(only),
+            _ => {
+                if let Some((tag, tags)) = self.discriminator(&others) {
+                    Representation::Tagged {
+                        tag,
+                        variants: tags.into_iter().zip(others).collect(),
+                    }
+                } else if let Some(kinds) = self.external(&others) {
+                    Representation::External(kinds.into_iter().zip(others).collect())
+                } else {
+                    Representation::Untagged(others)
+                }
+            }
+        };
+        Union {
+            nullable: !nulls.is_empty(),
+            representation,
+        }
+    }
+
+    /// The string `const` of required property `prop` in a variant.
+    fn tag_of(&self, node: &Node, prop: &str) -> Option<String> {
+        match &self.resolve(node).kind {
+            Kind::Object(o) => o
+                .properties
+                .iter()
+                .find(|p| p.name == prop && p.required)
+                .and_then(|p| single_string(&self.resolve(&p.node).kind)),
+            Kind::AllOf(parts) => parts.iter().find_map(|part| self.tag_of(part, prop)),
+            _ => None,
+        }
+    }
+
+    fn required_names(&self, node: &Node) -> Vec<String> {
+        match &self.resolve(node).kind {
+            Kind::Object(o) => o
+                .properties
+                .iter()
+                .filter(|p| p.required)
+                .map(|p| p.name.clone())
+                .collect(),
+            Kind::AllOf(parts) => parts.iter().flat_map(|p| self.required_names(p)).collect(),
+            _ => Vec::new(),
+        }
+    }
+
+    /// An internally or adjacently tagged enum: a property every variant requires, holding a
+    /// distinct string in each. The property and each variant's tag.
+    fn discriminator(&self, variants: &[&Node]) -> Option<(String, Vec<String>)> {
+        let first = variants.first()?;
+        self.required_names(first)
+            .into_iter()
+            .find_map(|candidate| {
+                let tags: Option<Vec<String>> = variants
+                    .iter()
+                    .map(|v| self.tag_of(v, &candidate))
+                    .collect();
+                let tags = tags?;
+                let unique: BTreeSet<&String> = tags.iter().collect();
+                (unique.len() == tags.len()).then_some((candidate, tags))
+            })
+    }
+
+    /// An externally tagged enum: unit variants as strings, the others as objects with one
+    /// required key and nothing else, each key distinct.
+    fn external(&self, variants: &[&Node]) -> Option<Vec<External>> {
+        let mut out = Vec::with_capacity(variants.len());
+        for v in variants {
+            match &self.resolve(v).kind {
+                Kind::Const(Value::String(s)) => out.push(External::Unit(vec![s.clone()])),
+                Kind::Enum(values) => {
+                    let names: Option<Vec<String>> = values
+                        .iter()
+                        .map(|x| x.as_str().map(str::to_owned))
+                        .collect();
+                    out.push(External::Unit(names?));
+                }
+                Kind::Object(o)
+                    if o.properties.len() == 1
+                        && o.properties.iter().all(|p| p.required)
+                        && o.patterns.is_empty()
+                        && o.required_only.is_empty()
+                        && o.additional == Additional::Forbidden =>
+                {
+                    out.push(External::Keyed(o.properties[0].name.clone()));
+                }
+                _ => return None,
+            }
+        }
+        let keyed: Vec<&String> = out
+            .iter()
+            .filter_map(|v| match v {
+                External::Keyed(k) => Some(k),
+                External::Unit(_) => None,
+            })
+            .collect();
+        let unique: BTreeSet<&&String> = keyed.iter().collect();
+        (!keyed.is_empty() && unique.len() == keyed.len()).then_some(out)
+    }
+}
+
+/// Parses a schema, naming where it comes from in the error.
+fn parse_schema(schema: &Value, context: impl FnOnce() -> String) -> Result<Node, Error> {
+    Node::parse(schema).map_err(|e| Error::Schema {
+        context: context(),
+        message: e.to_string(),
+    })
+}
+
+fn single_string(kind: &Kind) -> Option<String> {
+    match kind {
+        Kind::Const(Value::String(s)) => Some(s.clone()),
+        Kind::Enum(values) => match values.as_slice() {
+            [Value::String(s)] => Some(s.clone()),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+/// A union (`anyOf`, `oneOf`, a `type` list) as serde reads it.
+#[derive(Debug)]
+pub(crate) struct Union<'n> {
+    /// Whether `null` is a variant: the union is an `Option` of the others.
+    pub(crate) nullable: bool,
+    /// How the variants other than `null` are told apart.
+    pub(crate) representation: Representation<'n>,
+}
+
+/// Which of serde's enum representations a union's non-null variants follow, judged from
+/// their schemas (schemars writes each representation in a recognisable shape).
+#[derive(Debug)]
+pub(crate) enum Representation<'n> {
+    /// No variant besides `null`.
+    Empty,
+    /// One variant: the union is that schema.
+    Single(&'n Node),
+    /// Internally or adjacently tagged: every variant is an object requiring property
+    /// `tag`, which holds a distinct string in each. Each variant with its tag.
+    Tagged {
+        /// The tag property's wire name.
+        tag: String,
+        /// Each variant's tag and schema.
+        variants: Vec<(String, &'n Node)>,
+    },
+    /// Externally tagged (serde's default): unit variants are strings, the others objects
+    /// with exactly one key, the variant's name.
+    External(Vec<(External, &'n Node)>),
+    /// Untagged: serde takes the first variant whose shape fits.
+    Untagged(Vec<&'n Node>),
+}
+
+/// One variant of an externally tagged enum.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum External {
+    /// Unit variants, written as these strings.
+    Unit(Vec<String>),
+    /// A variant with data, written as an object with this one key.
+    Keyed(String),
 }
 
 struct Parser {
@@ -555,7 +773,7 @@ fn implied_type(map: &Map<String, Value>) -> Option<&'static str> {
 /// The range of values of an integer `format` that serde accepts, where it is narrower
 /// than what JSON numbers hold. Wide formats (64 bits and more) are bounded by
 /// JavaScript's safe integers instead, see [`is_wide_integer`].
-pub fn integer_format_range(format: &str) -> Option<(f64, f64)> {
+pub(crate) fn integer_format_range(format: &str) -> Option<(f64, f64)> {
     Some(match format {
         "int8" => (f64::from(i8::MIN), f64::from(i8::MAX)),
         "uint8" => (0.0, f64::from(u8::MAX)),
@@ -569,7 +787,7 @@ pub fn integer_format_range(format: &str) -> Option<(f64, f64)> {
 
 /// Whether an integer `format` is a 64-bit or wider type, which twinwire bounds by
 /// ±(2^53 − 1) (README, "Integers").
-pub fn is_wide_integer(format: &str) -> bool {
+pub(crate) fn is_wide_integer(format: &str) -> bool {
     matches!(
         format,
         "int64" | "uint64" | "int128" | "uint128" | "int" | "uint"
@@ -577,7 +795,7 @@ pub fn is_wide_integer(format: &str) -> bool {
 }
 
 /// Whether an integer `format` is unsigned.
-pub fn is_unsigned_integer(format: &str) -> bool {
+pub(crate) fn is_unsigned_integer(format: &str) -> bool {
     format.starts_with("uint")
 }
 
@@ -588,22 +806,6 @@ mod tests {
 
     fn parse(v: Value) -> Kind {
         Node::parse(&v).unwrap().kind
-    }
-
-    #[test]
-    fn refs_decode_pointer_escapes_and_percent_encoding() {
-        assert_eq!(ref_target("#/$defs/Foo").as_deref(), Some("Foo"));
-        assert_eq!(
-            ref_target("#/$defs/Gr%C3%B6%C3%9Fe").as_deref(),
-            Some("Größe")
-        );
-        assert_eq!(ref_target("#/$defs/a~1b~0c").as_deref(), Some("a/b~c"));
-        assert_eq!(ref_target("#/definitions/Foo"), None);
-        assert_eq!(ref_target("#/$defs/Foo/properties/x"), None);
-        assert_eq!(ref_target("#/$defs/%ZZ"), None);
-        for name in ["Foo", "Größe", "a/b~c", "with space", "Wrapper<T>"] {
-            assert_eq!(ref_target(&ref_to(name)).as_deref(), Some(name), "{name}");
-        }
     }
 
     #[test]
@@ -696,6 +898,88 @@ mod tests {
         assert_eq!(parse(json!(true)), Kind::Any);
         assert_eq!(parse(json!({})), Kind::Any);
         assert_eq!(parse(json!(false)), Kind::Never);
+    }
+
+    fn union_of(defs: &Definitions, schema: Value) -> (bool, String) {
+        let node = Node::parse(&schema).unwrap();
+        let Kind::Union(variants) = &node.kind else {
+            panic!("not a union: {schema}")
+        };
+        let union = defs.union(variants);
+        let shape = match union.representation {
+            Representation::Empty => "empty".to_owned(),
+            Representation::Single(_) => "single".to_owned(),
+            Representation::Tagged { tag, variants } => {
+                let tags: Vec<&str> = variants.iter().map(|(t, _)| t.as_str()).collect();
+                format!("tagged by {tag}: {}", tags.join(","))
+            }
+            Representation::External(variants) => {
+                let kinds: Vec<String> = variants
+                    .iter()
+                    .map(|(k, _)| match k {
+                        External::Unit(names) => names.join("|"),
+                        External::Keyed(key) => format!("{{{key}}}"),
+                    })
+                    .collect();
+                format!("external: {}", kinds.join(","))
+            }
+            Representation::Untagged(variants) => format!("untagged: {}", variants.len()),
+        };
+        (union.nullable, shape)
+    }
+
+    #[test]
+    fn unions_are_read_as_serde_represents_enums() {
+        let defs = Definitions::parse(&BTreeMap::from([
+            ("Unit".to_owned(), json!({"type": "string", "const": "Stop"})),
+            (
+                "Add".to_owned(),
+                json!({"type": "object", "properties": {"op": {"const": "add"}, "n": {"type": "integer"}}, "required": ["op", "n"]}),
+            ),
+        ]))
+        .unwrap();
+        let tagged = json!({"oneOf": [
+            {"$ref": "#/$defs/Add"},
+            {"type": "object", "properties": {"op": {"type": "string", "enum": ["neg"]}}, "required": ["op"]}
+        ]});
+        assert_eq!(
+            union_of(&defs, tagged),
+            (false, "tagged by op: add,neg".to_owned())
+        );
+        let external = json!({"oneOf": [
+            {"$ref": "#/$defs/Unit"},
+            {"type": "string", "enum": ["Pause", "Resume"]},
+            {"type": "object", "properties": {"Move": {"type": "integer"}}, "required": ["Move"], "additionalProperties": false}
+        ]});
+        assert_eq!(
+            union_of(&defs, external),
+            (false, "external: Stop,Pause|Resume,{Move}".to_owned())
+        );
+        let untagged = json!({"anyOf": [{"type": "boolean"}, {"type": "string"}]});
+        assert_eq!(union_of(&defs, untagged), (false, "untagged: 2".to_owned()));
+        let option = json!({"anyOf": [{"$ref": "#/$defs/Add"}, {"type": "null"}]});
+        assert_eq!(union_of(&defs, option), (true, "single".to_owned()));
+        let only_null = json!({"anyOf": [{"type": "null"}, {"const": null}]});
+        assert_eq!(union_of(&defs, only_null), (true, "empty".to_owned()));
+        // Two variants with the same tag are not a tagged enum.
+        let same_tag = json!({"oneOf": [{"$ref": "#/$defs/Add"}, {"$ref": "#/$defs/Add"}]});
+        assert_eq!(union_of(&defs, same_tag).1, "untagged: 2");
+    }
+
+    #[test]
+    fn references_must_name_a_definition() {
+        let err = Definitions::parse(&BTreeMap::from([(
+            "A".to_owned(),
+            json!({"type": "array", "items": {"$ref": "#/$defs/B"}}),
+        )]))
+        .unwrap_err();
+        assert!(err.to_string().contains("definition `A`"), "{err}");
+        let defs = Definitions::parse(&BTreeMap::new()).unwrap();
+        let err = defs
+            .payload(&json!({"$ref": "#/$defs/Gone"}), "X")
+            .unwrap_err();
+        assert!(err.to_string().contains("the payload of `X`"), "{err}");
+        assert!(err.to_string().contains("`Gone`"), "{err}");
     }
 
     #[test]

@@ -6,7 +6,7 @@
 //! workspace's `Cargo.lock` and target folder, so dependencies are shared with the
 //! workspace's own builds and a second run only relinks or reuses the helper. (A crate's own
 //! `build.rs` cannot call the derive impls of that crate, and parsing source text cannot
-//! resolve serde's attributes, hence a program; DESIGN.md §8.)
+//! resolve serde's attributes, hence a program; see ARCHITECTURE.md, "Code generation".)
 
 use std::ffi::OsString;
 use std::fs;

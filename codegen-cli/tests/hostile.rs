@@ -7,18 +7,47 @@
 
 mod support;
 
+use std::path::Path;
+
 use serde_json::{Value, json};
 use twinwire::{Manifest, Protocol};
-use twinwire_codegen::{json_schemas, rust_router, typescript};
+use twinwire_codegen::Generator;
 use twinwire_corpus::hostile::Hostile;
 
 const OBJECT_DOC_LINE: &str =
     "Ends a comment early */ /* and opens another; has `backticks`, {{ braces }}, {% raw %},";
 
+/// Every output of `manifest`, rendered in memory: `protocol.ts`, `router.rs`, and the JSON
+/// Schema files by file name.
+fn outputs(manifest: &Manifest) -> (String, String, Vec<(String, String)>) {
+    let out = Generator::new(manifest.clone())
+        .rust("router.rs")
+        .typescript("ts")
+        .schema("schema")
+        .output()
+        .unwrap();
+    let file = |path: &str| {
+        out.files
+            .iter()
+            .find(|f| f.path == Path::new(path))
+            .map(|f| f.contents.clone())
+            .unwrap()
+    };
+    let schemas = out
+        .files
+        .iter()
+        .filter_map(|f| {
+            let name = f.path.strip_prefix("schema").ok()?;
+            Some((name.to_string_lossy().into_owned(), f.contents.clone()))
+        })
+        .collect();
+    (file("ts/protocol.ts"), file("router.rs"), schemas)
+}
+
 #[test]
 fn docs_and_names_survive_in_every_output() {
     let manifest = Hostile::manifest().unwrap();
-    let ts = typescript(&manifest).unwrap();
+    let (ts, rust, schemas) = outputs(&manifest);
     // In TSDoc `*/` must become `*\/`; everything else is verbatim.
     assert!(
         ts.contains(&OBJECT_DOC_LINE.replace("*/", "*\\/")),
@@ -53,7 +82,6 @@ fn docs_and_names_survive_in_every_output() {
         assert!(ts.contains(decl), "missing {decl}");
     }
 
-    let rust = rust_router(&manifest).unwrap();
     assert!(
         rust.contains(&format!("    /// {OBJECT_DOC_LINE}")),
         "{rust}"
@@ -64,7 +92,6 @@ fn docs_and_names_survive_in_every_output() {
     assert!(rust.contains("payload: ::twinwire_corpus::hostile::delete,"));
     assert!(!rust.contains("fn größe"), "server messages get no handler");
 
-    let schemas = json_schemas(&manifest).unwrap();
     let bundle: Value = serde_json::from_str(
         &schemas
             .iter()
@@ -110,9 +137,9 @@ fn non_ascii_definition_names_compile_and_resolve() {
     let manifest = non_ascii_manifest();
     let work = support::work_dir("non-ascii");
     let dir = work.path();
-    twinwire_codegen::Generator::new(manifest.clone())
+    Generator::new(manifest.clone())
         .typescript(dir.join("gen"))
-        .schemas(dir.join("schema"))
+        .schema(dir.join("schema"))
         .write()
         .unwrap();
     let ts = std::fs::read_to_string(dir.join("gen/protocol.ts")).unwrap();
@@ -143,7 +170,7 @@ fn the_chat_facade_enforces_directions_and_payloads() {
     };
     let work = support::work_dir("facade");
     let dir = work.path();
-    twinwire_codegen::Generator::new(chat_protocol::Chat::manifest().unwrap())
+    Generator::new(chat_protocol::Chat::manifest().unwrap())
         .typescript(dir.join("gen"))
         .write()
         .unwrap();

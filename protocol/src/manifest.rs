@@ -8,6 +8,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, percent_decode_str, utf8_percent_encode};
 use schemars::generate::{SchemaGenerator, SchemaSettings};
 use schemars::transform::RecursiveTransform;
 use schemars::{JsonSchema, Schema};
@@ -191,8 +192,7 @@ impl Manifest {
         match schema {
             Value::Object(map) => {
                 if let Some(Value::String(r)) = map.get("$ref") {
-                    let name = r.strip_prefix("#/$defs/").map(decode_pointer_segment);
-                    if !name.is_some_and(|n| self.defs.contains_key(&n)) {
+                    if !ref_target(r).is_some_and(|n| self.defs.contains_key(&n)) {
                         return Err(ManifestError::Inconsistent(format!(
                             "`$ref` {r:?} does not point into the manifest's `defs`"
                         )));
@@ -211,43 +211,62 @@ fn deserialize_manifest(value: Value) -> Result<Manifest, ManifestError> {
     serde_json::from_value(value).map_err(|e| ManifestError::Malformed(e.to_string()))
 }
 
-/// The definition name a `#/$defs/…` reference segment points to.
+/// The prefix of every `$ref` into a manifest's definitions.
+pub const DEFS_PREFIX: &str = "#/$defs/";
+
+/// Characters a `$ref`'s URI fragment may hold as they are (RFC 3986 `pchar` without `/`,
+/// which the JSON pointer escapes as `~1`); every other byte is percent-encoded.
+const FRAGMENT: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~')
+    .remove(b'!')
+    .remove(b'$')
+    .remove(b'&')
+    .remove(b'\'')
+    .remove(b'(')
+    .remove(b')')
+    .remove(b'*')
+    .remove(b'+')
+    .remove(b',')
+    .remove(b';')
+    .remove(b'=')
+    .remove(b':')
+    .remove(b'@');
+
+/// The definition a `$ref` points to: `Some("Größe")` for `"#/$defs/Gr%C3%B6%C3%9Fe"`.
 ///
 /// A `$ref` is a URI fragment holding a JSON pointer, so a name is escaped twice: JSON
-/// pointer (`~0`, `~1`) inside URI percent-encoding, which is how schemars writes a
-/// non-ASCII name (`Gr%C3%B6%C3%9Fe`).
-fn decode_pointer_segment(segment: &str) -> String {
-    percent_decode(segment)
-        .replace("~1", "/")
-        .replace("~0", "~")
+/// pointer (`~0` for `~`, `~1` for `/`) inside URI percent-encoding, which is how schemars
+/// writes a non-ASCII name. `None` for a reference outside the definitions, one deeper than a
+/// definition (`#/$defs/A/properties/b`), a malformed `%` escape, or bytes that are not
+/// UTF-8. Every reader of manifest references (this crate, twinwire-codegen) decodes with
+/// this one function, so they agree on what a reference names.
+pub fn ref_target(reference: &str) -> Option<String> {
+    let segment = reference.strip_prefix(DEFS_PREFIX)?;
+    if segment.contains('/') {
+        return None;
+    }
+    // `percent_decode_str` keeps a malformed escape as written; a reference holding one is
+    // not what any schema generator writes, so it names nothing.
+    let well_formed = segment.split('%').skip(1).all(|after| {
+        after
+            .as_bytes()
+            .get(..2)
+            .is_some_and(|hex| hex.iter().all(u8::is_ascii_hexdigit))
+    });
+    if !well_formed {
+        return None;
+    }
+    let decoded = percent_decode_str(segment).decode_utf8().ok()?;
+    Some(decoded.replace("~1", "/").replace("~0", "~"))
 }
 
-/// Decodes `%XX` escapes; a malformed escape or invalid UTF-8 is kept as written, so a
-/// hand-edited manifest gets a "does not resolve" error rather than a panic.
-fn percent_decode(text: &str) -> String {
-    if !text.contains('%') {
-        return text.to_owned();
-    }
-    let bytes = text.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        let escaped = (bytes[i] == b'%')
-            .then(|| text.get(i + 1..i + 3))
-            .flatten()
-            .and_then(|hex| u8::from_str_radix(hex, 16).ok());
-        match escaped {
-            Some(byte) => {
-                out.push(byte);
-                i += 3;
-            }
-            None => {
-                out.push(bytes[i]);
-                i += 1;
-            }
-        }
-    }
-    String::from_utf8(out).unwrap_or_else(|_| text.to_owned())
+/// The `$ref` pointing at definition `name`, escaped as [`ref_target`] decodes it.
+pub fn ref_to(name: &str) -> String {
+    let pointer = name.replace('~', "~0").replace('/', "~1");
+    format!("{DEFS_PREFIX}{}", utf8_percent_encode(&pointer, FRAGMENT))
 }
 
 /// Why a manifest could not be built or read.
@@ -587,9 +606,7 @@ fn rename_refs(schema: &mut Value, renamed: &BTreeMap<String, String>) {
     match schema {
         Value::Object(map) => {
             if let Some(Value::String(r)) = map.get_mut("$ref") {
-                let is_renamed = r
-                    .strip_prefix("#/$defs/")
-                    .is_some_and(|name| renamed.contains_key(&decode_pointer_segment(name)));
+                let is_renamed = ref_target(r).is_some_and(|name| renamed.contains_key(&name));
                 // The new name is the old one plus an ASCII suffix, so appending the suffix
                 // keeps the reference escaped exactly as schemars escaped it.
                 if is_renamed {
@@ -600,5 +617,44 @@ fn rename_refs(schema: &mut Value, renamed: &BTreeMap<String, String>) {
         }
         Value::Array(items) => items.iter_mut().for_each(|v| rename_refs(v, renamed)),
         _ => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn refs_decode_pointer_escapes_and_percent_encoding() {
+        assert_eq!(ref_target("#/$defs/Foo").as_deref(), Some("Foo"));
+        assert_eq!(
+            ref_target("#/$defs/Gr%C3%B6%C3%9Fe").as_deref(),
+            Some("Größe")
+        );
+        assert_eq!(ref_target("#/$defs/a~1b~0c").as_deref(), Some("a/b~c"));
+        assert_eq!(ref_target("#/definitions/Foo"), None);
+        assert_eq!(ref_target("#/$defs/Foo/properties/x"), None);
+        assert_eq!(ref_target("#/$defs/%ZZ"), None);
+        assert_eq!(ref_target("#/$defs/a%2"), None);
+        assert_eq!(ref_target("#/$defs/%FF"), None, "not UTF-8");
+    }
+
+    #[test]
+    fn ref_to_is_undone_by_ref_target() {
+        assert_eq!(ref_to("Größe"), "#/$defs/Gr%C3%B6%C3%9Fe");
+        assert_eq!(ref_to("a/b~c"), "#/$defs/a~1b~0c");
+        assert_eq!(ref_to("Wrapper<T>"), "#/$defs/Wrapper%3CT%3E");
+        assert_eq!(ref_to("twinwire.Meta"), "#/$defs/twinwire.Meta");
+        for name in [
+            "Foo",
+            "Größe",
+            "a/b~c",
+            "with space",
+            "Wrapper<T>",
+            "100%",
+            "a?b#c",
+        ] {
+            assert_eq!(ref_target(&ref_to(name)).as_deref(), Some(name), "{name}");
+        }
     }
 }

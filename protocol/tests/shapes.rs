@@ -324,28 +324,8 @@ twinwire::protocol! {
 
 fn def_of<'a>(m: &'a Manifest, kind: &str) -> &'a Value {
     let payload = m.message(kind).unwrap().payload.as_ref().unwrap();
-    let name = payload["$ref"]
-        .as_str()
-        .unwrap()
-        .trim_start_matches("#/$defs/");
-    let name = percent_decode(name);
+    let name = twinwire::manifest::ref_target(payload["$ref"].as_str().unwrap()).unwrap();
     &m.defs[&name]
-}
-
-fn percent_decode(s: &str) -> String {
-    let bytes = s.as_bytes();
-    let mut out = Vec::new();
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%' && i + 2 < bytes.len() + 1 {
-            out.push(u8::from_str_radix(&s[i + 1..i + 3], 16).unwrap());
-            i += 3;
-        } else {
-            out.push(bytes[i]);
-            i += 1;
-        }
-    }
-    String::from_utf8(out).unwrap()
 }
 
 #[test]

@@ -1,26 +1,32 @@
-//! The TypeScript view model: names, types, validators and descriptors of `protocol.ts`,
-//! resolved in Rust so the template only lays them out.
+//! `protocol.ts`: the view model (every TypeScript name, type expression and literal,
+//! computed from the manifest) and the writer that lays it out.
+//!
+//! Unlike `router.rs`, this file is written by Rust code rather than a template: most of
+//! it is validator code whose shape follows the schemas recursively (see ARCHITECTURE.md,
+//! "Code generation"). [`write`](mod@write) holds the whole layout, [`validate`] the validator bodies
+//! and [`helpers`] the functions they call.
 
-pub mod names;
-pub mod types;
-pub mod validate;
+mod helpers;
+mod names;
+mod types;
+mod validate;
+mod write;
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use serde::Serialize;
 use serde_json::Value;
 use twinwire::{Direction, Manifest};
 
 use crate::error::Error;
-use crate::schema::{Kind, Node};
+use crate::schema::{Definitions, Kind, Node};
 use names::{doc_comment, identifier, line_comment, property_key, string_literal};
 use types::TypePrinter;
-use validate::{Body, HELPERS, Module};
 
 /// The manifest's definitions, parsed, with their TypeScript names.
 #[derive(Debug)]
-pub struct Defs {
-    by_name: BTreeMap<String, (String, Node)>,
+pub(crate) struct Defs {
+    schema: Definitions,
+    idents: BTreeMap<String, String>,
 }
 
 impl Defs {
@@ -29,96 +35,113 @@ impl Defs {
     /// # Errors
     /// [`Error::Schema`] for a definition that is not a readable schema, [`Error::Names`]
     /// when two definitions get the same TypeScript name.
-    pub fn new(defs: &BTreeMap<String, Value>) -> Result<Self, Error> {
-        let mut by_name = BTreeMap::new();
-        let mut taken: BTreeMap<String, String> = BTreeMap::new();
-        for (name, schema) in defs {
-            let node = Node::parse(schema).map_err(|e| Error::Schema {
-                context: format!("definition `{name}`"),
-                message: e.to_string(),
-            })?;
+    pub(crate) fn new(defs: &BTreeMap<String, Value>) -> Result<Self, Error> {
+        let schema = Definitions::parse(defs)?;
+        let mut idents = BTreeMap::new();
+        let mut taken: BTreeMap<String, &String> = BTreeMap::new();
+        for (name, _) in schema.iter() {
             let ident = identifier(name);
-            if let Some(first) = taken.insert(ident.clone(), name.clone()) {
+            if let Some(first) = taken.insert(ident.clone(), name) {
                 return Err(Error::Names(format!(
                     "the schema definitions `{first}` and `{name}` both become the TypeScript name `{ident}`; \
                      rename one with `#[serde(rename = \"...\")]`"
                 )));
             }
-            by_name.insert(name.clone(), (ident, node));
+            idents.insert(name.clone(), ident);
         }
-        Ok(Self { by_name })
+        Ok(Self { schema, idents })
     }
 
     /// The TypeScript name of definition `name`.
-    pub fn ident(&self, name: &str) -> Option<&str> {
-        self.by_name.get(name).map(|(ident, _)| ident.as_str())
+    pub(crate) fn ident(&self, name: &str) -> Option<&str> {
+        self.idents.get(name).map(String::as_str)
     }
 
-    /// The parsed schema of definition `name`.
-    pub fn node(&self, name: &str) -> Option<&Node> {
-        self.by_name.get(name).map(|(_, node)| node)
-    }
-
-    fn iter(&self) -> impl Iterator<Item = (&String, &String, &Node)> {
-        self.by_name
-            .iter()
-            .map(|(name, (ident, node))| (name, ident, node))
+    /// The parsed definitions.
+    pub(crate) fn schema(&self) -> &Definitions {
+        &self.schema
     }
 }
 
-/// The whole `protocol.ts`.
-#[derive(Debug, Serialize)]
-pub struct ProtocolFile {
+/// The generated `protocol.ts` for `manifest`; `header` is its first comment line.
+///
+/// # Errors
+/// [`Error::Schema`] for a schema it cannot read, [`Error::Names`] when generated names
+/// collide.
+pub(crate) fn protocol_ts(manifest: &Manifest, header: &str) -> Result<String, Error> {
+    let defs = Defs::new(&manifest.defs)?;
+    let file = ProtocolFile::new(manifest, header, &defs)?;
+    Ok(file.write())
+}
+
+/// The view model of `protocol.ts`: every name, type expression, doc comment and literal,
+/// in the order the file declares them.
+#[derive(Debug)]
+struct ProtocolFile<'d> {
+    defs: &'d Defs,
+    /// The header, as line comments.
     header: String,
+    /// The protocol's TSDoc block, or empty.
     protocol_doc: String,
     protocol_ident: String,
+    /// The protocol's name as a string literal.
     protocol_name: String,
+    /// The client factory's name.
     factory: String,
-    helpers: BTreeMap<&'static str, bool>,
-    patterns: Vec<PatternView>,
     types: Vec<TypeView>,
+    /// The message descriptors, server messages first.
     messages: Vec<MessageView>,
+    /// The descriptors in declaration order, for the protocol's `messages`.
     protocol_messages: Vec<String>,
     client_envelopes: Vec<EnvelopeView>,
     server_envelopes: Vec<EnvelopeView>,
     rpcs: Vec<RpcView>,
 }
 
-#[derive(Debug, Serialize)]
-struct PatternView {
-    name: String,
-    source: String,
-}
-
-/// A named payload type with its validator.
-#[derive(Debug, Serialize)]
+/// A named payload type.
+#[derive(Debug)]
 struct TypeView {
     ident: String,
+    /// Its TSDoc block, or empty.
     doc: String,
-    interface_body: Option<String>,
-    alias: Option<String>,
-    body: String,
+    declaration: Declaration,
+    /// Its schema, which its validator checks.
+    node: Node,
 }
 
-#[derive(Debug, Serialize)]
+/// How a payload type is declared.
+#[derive(Debug)]
+enum Declaration {
+    /// `export interface Name { … }`, with this body (braces included).
+    Interface(String),
+    /// `export type Name =…;`, with this right-hand side (leading space or newline
+    /// included).
+    Alias(String),
+}
+
+/// A message descriptor.
+#[derive(Debug)]
 struct MessageView {
     ident: String,
     doc: String,
+    /// The wire type as a string literal.
     type_literal: String,
     direction: &'static str,
-    payload_type: String,
-    has_payload: bool,
-    validate: String,
+    /// The payload's type name; `None` for a message without payload.
+    payload_type: Option<String>,
+    /// For an RPC request, its response's descriptor.
     response: Option<String>,
 }
 
-#[derive(Debug, Serialize)]
+/// One variant of an envelope union.
+#[derive(Debug)]
 struct EnvelopeView {
     type_literal: String,
     payload: Option<String>,
 }
 
-#[derive(Debug, Serialize)]
+/// One entry of the RPC map.
+#[derive(Debug)]
 struct RpcView {
     key: String,
     request: String,
@@ -131,30 +154,21 @@ struct MessageNames {
     payload_type: Option<String>,
 }
 
-impl ProtocolFile {
-    /// Builds the view of `protocol.ts` for `manifest`; `header` is the first comment line.
-    ///
-    /// # Errors
-    /// [`Error::Schema`] for an unreadable payload schema, [`Error::Names`] when two
-    /// generated names collide.
-    pub fn new(manifest: &Manifest, header: &str) -> Result<Self, Error> {
-        let defs = Defs::new(&manifest.defs)?;
-        check_refs(manifest, &defs)?;
-        let mut module = Module::default();
-        let printer = TypePrinter::new(&defs);
+impl<'d> ProtocolFile<'d> {
+    fn new(manifest: &Manifest, header: &str, defs: &'d Defs) -> Result<Self, Error> {
+        let printer = TypePrinter::new(defs);
         let mut types = Vec::new();
         let mut type_names: BTreeSet<String> = BTreeSet::new();
-
-        for (_, ident, node) in defs.iter() {
-            types.push(type_view(ident, node, &printer, &mut module, &defs));
-            type_names.insert(ident.clone());
+        for (name, node) in defs.schema().iter() {
+            let ident = defs.ident(name).unwrap_or_default().to_owned();
+            types.push(type_view(&ident, node.clone(), &printer));
+            type_names.insert(ident);
         }
 
-        let (names, synthetic) =
-            message_names(manifest, &defs, &printer, &mut module, &mut type_names)?;
+        let (names, synthetic) = message_names(manifest, defs, &printer, &mut type_names)?;
         types.extend(synthetic);
 
-        let messages = descriptors(manifest, &names, &mut module);
+        let messages = descriptors(manifest, &names);
         let envelopes = |direction: Direction| {
             manifest
                 .messages
@@ -189,19 +203,11 @@ impl ProtocolFile {
         let protocol_ident = identifier(&manifest.name);
         let factory = identifier(&format!("create{protocol_ident}Client"));
         let file = Self {
+            defs,
             header: line_comment(header),
             protocol_doc: doc_comment(&manifest.doc, ""),
             protocol_name: string_literal(&manifest.name),
             factory,
-            helpers: HELPERS
-                .iter()
-                .map(|(name, _)| (*name, module.uses(name)))
-                .collect(),
-            patterns: module
-                .patterns()
-                .into_iter()
-                .map(|(name, source)| PatternView { name, source })
-                .collect(),
             types,
             protocol_messages: names.iter().map(|n| n.ident.clone()).collect(),
             messages,
@@ -232,13 +238,10 @@ impl ProtocolFile {
         for t in &self.types {
             types.push((t.ident.clone(), format!("the payload type `{}`", t.ident)));
             values.push((
-                format!("validate{}", t.ident),
+                validator(&t.ident),
                 format!("the validator of `{}`", t.ident),
             ));
-            values.push((
-                format!("is{}", t.ident),
-                format!("the guard of `{}`", t.ident),
-            ));
+            values.push((guard(&t.ident), format!("the guard of `{}`", t.ident)));
         }
         for m in &self.messages {
             values.push((
@@ -258,6 +261,16 @@ impl ProtocolFile {
     }
 }
 
+/// The exported validator of payload type `ident`.
+fn validator(ident: &str) -> String {
+    format!("validate{ident}")
+}
+
+/// The exported type guard of payload type `ident`.
+fn guard(ident: &str) -> String {
+    format!("is{ident}")
+}
+
 /// Each message's descriptor name and payload type name. A payload gets a type named after
 /// its message unless it already is a definition of that name (the usual case); the new
 /// types are returned too.
@@ -265,7 +278,6 @@ fn message_names(
     manifest: &Manifest,
     defs: &Defs,
     printer: &TypePrinter<'_>,
-    module: &mut Module,
     type_names: &mut BTreeSet<String>,
 ) -> Result<(Vec<MessageNames>, Vec<TypeView>), Error> {
     let mut names = Vec::with_capacity(manifest.messages.len());
@@ -279,10 +291,7 @@ fn message_names(
             });
             continue;
         };
-        let mut node = Node::parse(schema).map_err(|e| Error::Schema {
-            context: format!("the payload of `{}`", m.kind),
-            message: e.to_string(),
-        })?;
+        let mut node = defs.schema().payload(schema, &m.kind)?;
         let direct = matches!(&node.kind, Kind::Ref(def) if defs.ident(def) == Some(&ident));
         let payload_type = if direct {
             ident.clone()
@@ -300,7 +309,7 @@ fn message_names(
             if node.doc.is_none() && !m.doc.is_empty() {
                 node.doc = Some(m.doc.clone());
             }
-            synthetic.push(type_view(&name, &node, printer, module, defs));
+            synthetic.push(type_view(&name, node, printer));
             type_names.insert(name.clone());
             name
         };
@@ -314,11 +323,7 @@ fn message_names(
 
 /// The message descriptors, server messages first: an RPC descriptor refers to its
 /// response's constant, which must be initialized before it.
-fn descriptors(
-    manifest: &Manifest,
-    names: &[MessageNames],
-    module: &mut Module,
-) -> Vec<MessageView> {
+fn descriptors(manifest: &Manifest, names: &[MessageNames]) -> Vec<MessageView> {
     let ident_of = |kind: &str| {
         manifest
             .messages
@@ -336,21 +341,12 @@ fn descriptors(
             let response = manifest
                 .rpc_for_request(&m.kind)
                 .and_then(|r| ident_of(&r.response));
-            let (payload_type, validate) = match &n.payload_type {
-                Some(t) => (t.clone(), format!("validate{t}")),
-                None => {
-                    module.use_helper("noPayload");
-                    ("undefined".to_owned(), "$noPayload".to_owned())
-                }
-            };
             messages.push(MessageView {
                 ident: n.ident.clone(),
                 doc: doc_comment(&m.doc, ""),
                 type_literal: string_literal(&m.kind),
                 direction: m.direction.as_str(),
-                payload_type,
-                has_payload: n.payload_type.is_some(),
-                validate,
+                payload_type: n.payload_type.clone(),
                 response,
             });
         }
@@ -365,69 +361,16 @@ fn collision(name: &str, first: &str, second: &str) -> Error {
     ))
 }
 
-fn type_view(
-    ident: &str,
-    node: &Node,
-    printer: &TypePrinter<'_>,
-    module: &mut Module,
-    defs: &Defs,
-) -> TypeView {
-    let interface_body = match &node.kind {
-        Kind::Object(object) => printer.interface_body(object),
+fn type_view(ident: &str, node: Node, printer: &TypePrinter<'_>) -> TypeView {
+    let declaration = match &node.kind {
+        Kind::Object(object) => printer.interface_body(object).map(Declaration::Interface),
         _ => None,
-    };
-    let alias = interface_body.is_none().then(|| printer.definition(node));
+    }
+    .unwrap_or_else(|| Declaration::Alias(printer.definition(&node)));
     TypeView {
         ident: ident.to_owned(),
-        doc: doc_comment(&types::describe(node), ""),
-        interface_body,
-        alias,
-        body: Body::new(module, defs).finish(node),
+        doc: doc_comment(&types::describe(&node), ""),
+        declaration,
+        node,
     }
-}
-
-/// Every `$ref` must name a definition; the manifest reader checks this too, but a
-/// manifest built in memory may not have been through it.
-fn check_refs(manifest: &Manifest, defs: &Defs) -> Result<(), Error> {
-    fn walk(node: &Node, defs: &Defs, context: &str) -> Result<(), Error> {
-        let children: Vec<&Node> = match &node.kind {
-            Kind::Ref(name) => {
-                return match defs.node(name) {
-                    Some(_) => Ok(()),
-                    None => Err(Error::Schema {
-                        context: context.to_owned(),
-                        message: format!("`$ref` to `{name}`, which is not in the manifest's defs"),
-                    }),
-                };
-            }
-            Kind::Array(a) => a.prefix.iter().chain(a.items.as_deref()).collect(),
-            Kind::Object(o) => {
-                let mut list: Vec<&Node> = o.properties.iter().map(|p| &p.node).collect();
-                list.extend(o.patterns.iter().map(|(_, n)| n));
-                if let crate::schema::Additional::Schema(n) = &o.additional {
-                    list.push(n);
-                }
-                list.extend(o.property_names.as_deref());
-                list
-            }
-            Kind::Union(list) | Kind::AllOf(list) => list.iter().collect(),
-            _ => Vec::new(),
-        };
-        children
-            .into_iter()
-            .try_for_each(|n| walk(n, defs, context))
-    }
-    for (name, _, node) in defs.iter() {
-        walk(node, defs, &format!("definition `{name}`"))?;
-    }
-    for m in &manifest.messages {
-        if let Some(schema) = &m.payload {
-            let node = Node::parse(schema).map_err(|e| Error::Schema {
-                context: format!("the payload of `{}`", m.kind),
-                message: e.to_string(),
-            })?;
-            walk(&node, defs, &format!("the payload of `{}`", m.kind))?;
-        }
-    }
-    Ok(())
 }

@@ -85,7 +85,7 @@ const RESERVED: &[&str] = &[
 ];
 
 /// Whether `word` is reserved for a binding or type name.
-pub fn is_reserved(word: &str) -> bool {
+pub(crate) fn is_reserved(word: &str) -> bool {
     RESERVED.contains(&word)
 }
 
@@ -98,7 +98,7 @@ fn is_continue(c: char) -> bool {
 }
 
 /// Whether `name` is an IdentifierName (which may be a reserved word: fine as a property).
-pub fn is_identifier_name(name: &str) -> bool {
+pub(crate) fn is_identifier_name(name: &str) -> bool {
     let mut chars = name.chars();
     chars.next().is_some_and(is_start) && chars.all(is_continue)
 }
@@ -106,7 +106,7 @@ pub fn is_identifier_name(name: &str) -> bool {
 /// A TypeScript identifier for a user's name: a Rust raw-identifier prefix is dropped, `$`
 /// and other characters no identifier may hold become `_`, a leading digit gets a `_`
 /// before it, and a reserved word gets a `_` after it.
-pub fn identifier(name: &str) -> String {
+pub(crate) fn identifier(name: &str) -> String {
     let name = name.strip_prefix("r#").unwrap_or(name);
     let mut out: String = name
         .chars()
@@ -122,17 +122,17 @@ pub fn identifier(name: &str) -> String {
 }
 
 /// A string literal (JSON's escaping is valid TypeScript).
-pub fn string_literal(text: &str) -> String {
+pub(crate) fn string_literal(text: &str) -> String {
     serde_json::to_string(text).unwrap_or_else(|_| String::from("\"\""))
 }
 
 /// A JSON value as a TypeScript literal, valid both as an expression and as a type.
-pub fn json_literal(value: &Value) -> String {
+pub(crate) fn json_literal(value: &Value) -> String {
     serde_json::to_string(value).unwrap_or_else(|_| String::from("null"))
 }
 
 /// A property key: bare when it is an identifier name, quoted otherwise.
-pub fn property_key(name: &str) -> String {
+pub(crate) fn property_key(name: &str) -> String {
     if is_identifier_name(name) {
         name.to_owned()
     } else {
@@ -143,7 +143,7 @@ pub fn property_key(name: &str) -> String {
 /// A TSDoc block for `doc`, indented by `indent`; empty when there is no documentation.
 /// A `*/` in the text would end the comment early, so it is written `*\/` (TSDoc renders
 /// the backslash escape as the two characters).
-pub fn doc_comment(doc: &str, indent: &str) -> String {
+pub(crate) fn doc_comment(doc: &str, indent: &str) -> String {
     let doc = doc.trim_matches('\n');
     if doc.trim().is_empty() {
         return String::new();
@@ -168,7 +168,7 @@ pub fn doc_comment(doc: &str, indent: &str) -> String {
 }
 
 /// A line comment safe for any text: one `//` per line.
-pub fn line_comment(text: &str) -> String {
+pub(crate) fn line_comment(text: &str) -> String {
     text.lines().map(|l| format!("// {l}\n")).collect()
 }
 

@@ -19,7 +19,7 @@ enum Prec {
 }
 
 /// Prints type expressions; `defs` resolves `$ref`s to the generated type names.
-pub struct TypePrinter<'a> {
+pub(crate) struct TypePrinter<'a> {
     defs: &'a Defs,
 }
 
@@ -27,17 +27,17 @@ const INDENT: &str = "  ";
 
 impl<'a> TypePrinter<'a> {
     /// A printer resolving references through `defs`.
-    pub fn new(defs: &'a Defs) -> Self {
+    pub(crate) fn new(defs: &'a Defs) -> Self {
         Self { defs }
     }
 
     /// The TypeScript type of `node`, laid out for a position nested `depth` levels deep.
-    pub fn type_of(&self, node: &Node, depth: usize) -> String {
+    pub(crate) fn type_of(&self, node: &Node, depth: usize) -> String {
         self.expr(node, depth).0
     }
 
     /// A definition's right-hand side: unions put one variant per line, each with its doc.
-    pub fn definition(&self, node: &Node) -> String {
+    pub(crate) fn definition(&self, node: &Node) -> String {
         match &node.kind {
             Kind::Union(variants) if variants.len() > 1 => {
                 let mut out = String::new();
@@ -57,7 +57,7 @@ impl<'a> TypePrinter<'a> {
 
     /// The body of an `interface` for `object`, or `None` when the object is better written
     /// as a type alias (no named properties).
-    pub fn interface_body(&self, object: &Object) -> Option<String> {
+    pub(crate) fn interface_body(&self, object: &Object) -> Option<String> {
         (!object.properties.is_empty()).then(|| self.object(object, 0))
     }
 
@@ -236,7 +236,7 @@ impl<'a> TypePrinter<'a> {
 }
 
 /// A node's documentation with its default value noted.
-pub fn describe(node: &Node) -> String {
+pub(crate) fn describe(node: &Node) -> String {
     let mut doc = node.doc.clone().unwrap_or_default();
     if let Some(default) = &node.default {
         if !doc.is_empty() {

@@ -14,10 +14,11 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde_json::Value;
 
 use crate::schema::{
-    Additional, Array, Kind, Node, Numeric, Object, Text, integer_format_range,
-    is_unsigned_integer, is_wide_integer,
+    Additional, Array, External, Kind, Node, Numeric, Object, Representation, Text,
+    integer_format_range, is_unsigned_integer, is_wide_integer,
 };
 use crate::ts::Defs;
+use crate::ts::helpers::Helper;
 use crate::ts::names::{json_literal, string_literal};
 
 /// 2^53 − 1: the bound twinwire puts on 64-bit integers.
@@ -30,77 +31,87 @@ const REQUIRED: &str = "required";
 /// The code the server gives a field a strict type does not know.
 const UNKNOWN_FIELD: &str = "unknown_field";
 
-/// Module-level state shared by every validator of a file: which helper functions and
-/// regular expressions the generated code needs.
+/// What the validators of one file share: the helpers they call and the regular
+/// expressions they test, each compiled once per module.
 #[derive(Debug, Default)]
-pub struct Module {
-    helpers: BTreeSet<&'static str>,
+pub(crate) struct Support {
+    helpers: BTreeSet<Helper>,
     patterns: BTreeMap<String, usize>,
 }
 
-/// Every helper the template knows, with the helpers it calls.
-pub const HELPERS: &[(&str, &[&str])] = &[
-    ("N", &[]),
-    ("A", &[]),
-    ("O", &[]),
-    ("D", &[]),
-    ("issue", &[]),
-    ("at", &[]),
-    ("isObject", &["A"]),
-    ("get", &["O"]),
-    ("keys", &["O"]),
-    ("len", &["A"]),
-    ("equal", &["A", "O"]),
-    ("fits", &[]),
-    ("regex", &[]),
-    ("test", &[]),
-    ("isEmail", &[]),
-    ("isUuid", &[]),
-    ("isUrl", &[]),
-    ("isDate", &["N", "D"]),
-    ("isDateTime", &["isDate", "N"]),
-    ("noPayload", &[]),
-];
-
-impl Module {
+impl Support {
     /// Marks a helper (and the helpers it calls) as used.
-    pub fn use_helper(&mut self, name: &'static str) {
-        if !self.helpers.insert(name) {
-            return;
-        }
-        if let Some((_, deps)) = HELPERS.iter().find(|(n, _)| *n == name) {
-            for dep in *deps {
-                self.use_helper(dep);
+    pub(crate) fn use_helper(&mut self, helper: Helper) {
+        if self.helpers.insert(helper) {
+            for callee in helper.calls() {
+                self.use_helper(*callee);
             }
         }
     }
 
     /// Whether a helper is used.
-    pub fn uses(&self, name: &str) -> bool {
-        self.helpers.contains(name)
+    #[cfg(test)]
+    pub(crate) fn uses(&self, helper: Helper) -> bool {
+        self.helpers.contains(&helper)
     }
 
-    /// The regular expressions to compile, as `(constant name, source)`.
-    pub fn patterns(&self) -> Vec<(String, String)> {
+    /// The declarations of everything used: the built-in aliases, the helper functions,
+    /// then the compiled patterns; empty when nothing is used.
+    pub(crate) fn declarations(&self) -> String {
+        let mut out = String::new();
+        let (builtins, functions): (Vec<Helper>, Vec<Helper>) =
+            self.helpers.iter().partition(|h| h.is_builtin());
+        if !builtins.is_empty() {
+            out.push_str(
+                "\n// Built-ins, reached through `globalThis`: a protocol may name a message `Array` or `Object`.\n",
+            );
+            for helper in builtins {
+                out.push_str(helper.text());
+                out.push('\n');
+            }
+        }
+        for helper in functions {
+            out.push('\n');
+            out.push_str(helper.text());
+            out.push('\n');
+        }
+        let patterns = self.patterns();
+        if !patterns.is_empty() {
+            out.push('\n');
+            for (name, source) in patterns {
+                out.push_str(&format!("const {name} = $regex({source});\n"));
+            }
+        }
+        out
+    }
+
+    /// The regular expressions to compile, as `(constant name, source literal)`.
+    fn patterns(&self) -> Vec<(String, String)> {
         let mut list: Vec<(usize, &String)> = self.patterns.iter().map(|(s, i)| (*i, s)).collect();
         list.sort();
         list.into_iter()
-            .map(|(i, s)| (format!("$re{i}"), string_literal(s)))
+            .map(|(i, s)| (format!("$pattern{i}"), string_literal(s)))
             .collect()
     }
 
     fn pattern(&mut self, source: &str) -> String {
-        self.use_helper("regex");
-        self.use_helper("test");
+        self.use_helper(Helper::Regex);
+        self.use_helper(Helper::Test);
         let next = self.patterns.len();
         let index = *self.patterns.entry(source.to_owned()).or_insert(next);
-        format!("$re{index}")
+        format!("$pattern{index}")
     }
 }
 
-/// Writes the body of one validator function `(v: unknown, p: string, out: $Issue[])`.
-pub struct Body<'a> {
-    module: &'a mut Module,
+/// The name of the function checking values of the payload type `ident`.
+pub(crate) fn check_function(ident: &str) -> String {
+    format!("$check_{ident}")
+}
+
+/// Writes the body of one check function `(value: unknown, path: string, issues: $Issue[])`,
+/// which appends to `issues` every issue of `value`, found at JSON pointer `path`.
+pub(crate) struct Body<'a> {
+    module: &'a mut Support,
     defs: &'a Defs,
     text: String,
     depth: usize,
@@ -109,7 +120,7 @@ pub struct Body<'a> {
 
 impl<'a> Body<'a> {
     /// A body at one level of indentation.
-    pub fn new(module: &'a mut Module, defs: &'a Defs) -> Self {
+    pub(crate) fn new(module: &'a mut Support, defs: &'a Defs) -> Self {
         Self {
             module,
             defs,
@@ -119,10 +130,9 @@ impl<'a> Body<'a> {
         }
     }
 
-    /// Emits the checks of `node` for the value `v` at path `p` into `out`, and returns the
-    /// code.
-    pub fn finish(mut self, node: &Node) -> String {
-        self.node(node, "v", "p", "out");
+    /// The checks of `node`, for the function's parameters `value`, `path` and `issues`.
+    pub(crate) fn finish(mut self, node: &Node) -> String {
+        self.node(node, "value", "path", "issues");
         self.text
     }
 
@@ -156,7 +166,7 @@ impl<'a> Body<'a> {
     }
 
     fn issue(&mut self, out: &str, path: &str, code: &str, message: &str) -> String {
-        self.module.use_helper("issue");
+        self.module.use_helper(Helper::Issue);
         format!(
             "$issue({out}, {path}, {}, {message});",
             string_literal(code)
@@ -164,7 +174,7 @@ impl<'a> Body<'a> {
     }
 
     fn at(&mut self, path: &str, key: &str) -> String {
-        self.module.use_helper("at");
+        self.module.use_helper(Helper::At);
         format!("$at({path}, {key})")
     }
 
@@ -177,7 +187,7 @@ impl<'a> Body<'a> {
             }
             Kind::Ref(name) => {
                 let ident = self.defs.ident(name).unwrap_or("unknown").to_owned();
-                self.line(&format!("$v_{ident}({v}, {p}, {out});"));
+                self.line(&format!("{}({v}, {p}, {out});", check_function(&ident)));
             }
             Kind::Const(value) => {
                 let test = self.equals(v, value);
@@ -230,7 +240,7 @@ impl<'a> Body<'a> {
     fn equals(&mut self, v: &str, value: &Value) -> String {
         match value {
             Value::Object(_) | Value::Array(_) => {
-                self.module.use_helper("equal");
+                self.module.use_helper(Helper::Equal);
                 format!("$equal({v}, {})", json_literal(value))
             }
             _ => format!("{v} === {}", json_literal(value)),
@@ -238,10 +248,10 @@ impl<'a> Body<'a> {
     }
 
     fn integer(&mut self, n: &Numeric, v: &str, p: &str, out: &str) {
-        self.module.use_helper("N");
+        self.module.use_helper(Helper::Number);
         let shape = self.issue(out, p, INVALID, &lit("expected an integer"));
         self.line(&format!(
-            "if (typeof {v} !== \"number\" || !$N.isInteger({v})) {shape}"
+            "if (typeof {v} !== \"number\" || !$Number.isInteger({v})) {shape}"
         ));
         let format = n.format.as_deref().unwrap_or_default();
         let body = self.nested(|b| {
@@ -285,7 +295,7 @@ impl<'a> Body<'a> {
                             lit(" is beyond ±2^53−1 and would lose precision in JavaScript")
                         ),
                     );
-                    b.line(&format!("if (!$N.isSafeInteger({v})) {s}"));
+                    b.line(&format!("if (!$Number.isSafeInteger({v})) {s}"));
                 });
                 b.block("else", &rest);
             } else {
@@ -298,10 +308,10 @@ impl<'a> Body<'a> {
     }
 
     fn number(&mut self, n: &Numeric, v: &str, p: &str, out: &str) {
-        self.module.use_helper("N");
+        self.module.use_helper(Helper::Number);
         let shape = self.issue(out, p, INVALID, &lit("expected a number"));
         self.line(&format!(
-            "if (typeof {v} !== \"number\" || !$N.isFinite({v})) {shape}"
+            "if (typeof {v} !== \"number\" || !$Number.isFinite({v})) {shape}"
         ));
         let body = self.nested(|b| b.bounds(n, None, None, v, p, out));
         if !body.is_empty() {
@@ -353,8 +363,8 @@ impl<'a> Body<'a> {
         self.line(&format!("if (typeof {v} !== \"string\") {shape}"));
         let body = self.nested(|b| {
             if t.min_length.is_some() || t.max_length.is_some() {
-                b.module.use_helper("len");
-                let n = b.name("n");
+                b.module.use_helper(Helper::Len);
+                let n = b.name("count");
                 b.line(&format!("const {n} = $len({v});"));
                 b.lengths(t.min_length, t.max_length, "characters", &n, p, out);
             }
@@ -369,23 +379,25 @@ impl<'a> Body<'a> {
                 b.line(&format!("if (!$test({re}, {v})) {s}"));
             }
             let check = match t.format.as_deref() {
-                Some("email") => Some(("isEmail", "email", "must be an email address")),
-                Some("uri") => Some(("isUrl", "url", "must be an absolute URL")),
+                Some("email") => Some((Helper::IsEmail, "email", "must be an email address")),
+                Some("uri") => Some((Helper::IsUrl, "url", "must be an absolute URL")),
                 Some("uuid") => Some((
-                    "isUuid",
+                    Helper::IsUuid,
                     "uuid",
                     "must be a UUID (8-4-4-4-12 hexadecimal digits)",
                 )),
-                Some("date-time") => {
-                    Some(("isDateTime", INVALID, "expected an RFC 3339 date-time"))
-                }
-                Some("date") => Some(("isDate", INVALID, "expected a date (YYYY-MM-DD)")),
+                Some("date-time") => Some((
+                    Helper::IsDateTime,
+                    INVALID,
+                    "expected an RFC 3339 date-time",
+                )),
+                Some("date") => Some((Helper::IsDate, INVALID, "expected a date (YYYY-MM-DD)")),
                 _ => None,
             };
             if let Some((helper, code, message)) = check {
                 b.module.use_helper(helper);
                 let s = b.issue(out, p, code, &lit(message));
-                b.line(&format!("if (!${helper}({v})) {s}"));
+                b.line(&format!("if (!{}({v})) {s}", helper.name()));
             }
         });
         if !body.is_empty() {
@@ -424,9 +436,9 @@ impl<'a> Body<'a> {
     }
 
     fn array(&mut self, a: &Array, v: &str, p: &str, out: &str) {
-        self.module.use_helper("A");
+        self.module.use_helper(Helper::Array);
         let shape = self.issue(out, p, INVALID, &lit("expected an array"));
-        self.line(&format!("if (!$A.isArray({v})) {shape}"));
+        self.line(&format!("if (!$Array.isArray({v})) {shape}"));
         let body = self.nested(|b| {
             if a.is_closed_tuple() {
                 let len = a.prefix.len();
@@ -458,8 +470,8 @@ impl<'a> Body<'a> {
                 b.positions(&a.prefix, v, p, out);
             }
             if let Some(items) = a.items.as_deref() {
-                let i = b.name("i");
-                let e = b.name("e");
+                let i = b.name("index");
+                let e = b.name("item");
                 let path = b.at(p, &i);
                 let checks = b.nested(|b| b.node(items, &e, &path, out));
                 if !checks.is_empty() {
@@ -482,7 +494,7 @@ impl<'a> Body<'a> {
 
     fn positions(&mut self, prefix: &[Node], v: &str, p: &str, out: &str) {
         for (i, item) in prefix.iter().enumerate() {
-            let e = self.name("e");
+            let e = self.name("item");
             let path = self.at(p, &i.to_string());
             let inner = self.nested(|b| b.node(item, &e, &path, out));
             if !inner.is_empty() {
@@ -493,13 +505,13 @@ impl<'a> Body<'a> {
     }
 
     fn object(&mut self, o: &Object, v: &str, p: &str, out: &str) {
-        self.module.use_helper("isObject");
+        self.module.use_helper(Helper::IsObject);
         let shape = self.issue(out, p, INVALID, &lit("expected an object"));
         self.line(&format!("if (!$isObject({v})) {shape}"));
         let body = self.nested(|b| {
             for prop in &o.properties {
-                b.module.use_helper("get");
-                let x = b.name("x");
+                b.module.use_helper(Helper::Get);
+                let x = b.name("field");
                 let key = string_literal(&prop.name);
                 let path = b.at(p, &key);
                 let checks = b.nested(|b| b.node(&prop.node, &x, &path, out));
@@ -518,7 +530,7 @@ impl<'a> Body<'a> {
                 }
             }
             for name in &o.required_only {
-                b.module.use_helper("get");
+                b.module.use_helper(Helper::Get);
                 let key = string_literal(name);
                 let path = b.at(p, &key);
                 let s = b.issue(out, &path, REQUIRED, &lit("missing required field"));
@@ -526,8 +538,8 @@ impl<'a> Body<'a> {
             }
             b.extra_keys(o, v, p, out);
             if o.min_properties.is_some() || o.max_properties.is_some() {
-                b.module.use_helper("keys");
-                let n = b.name("n");
+                b.module.use_helper(Helper::Keys);
+                let n = b.name("count");
                 b.line(&format!("const {n} = $keys({v}).length;"));
                 b.lengths(o.min_properties, o.max_properties, "items", &n, p, out);
             }
@@ -544,9 +556,9 @@ impl<'a> Body<'a> {
         if o.property_names.is_none() && !restricted {
             return;
         }
-        self.module.use_helper("keys");
-        let k = self.name("k");
-        let x = self.name("x");
+        self.module.use_helper(Helper::Keys);
+        let k = self.name("key");
+        let x = self.name("entry");
         let path = self.at(p, &k);
         // What a key beyond the named ones and the patterns may hold; `refusal` is the code
         // and message when it may not exist at all.
@@ -585,7 +597,7 @@ impl<'a> Body<'a> {
                 value_checks(b, &o.additional, (UNKNOWN_FIELD, "unknown field"));
                 return;
             }
-            let matched = b.name("m");
+            let matched = b.name("matched");
             b.line(&format!("let {matched} = false;"));
             for (pattern, node) in &o.patterns {
                 let re = b.module.pattern(pattern);
@@ -621,149 +633,45 @@ impl<'a> Body<'a> {
     }
 
     fn union(&mut self, variants: &[Node], v: &str, p: &str, out: &str) {
-        let (nulls, others): (Vec<&Node>, Vec<&Node>) = variants.iter().partition(|n| n.is_null());
-        if others.is_empty() {
-            if !nulls.is_empty() {
+        let defs = self.defs;
+        let union = defs.schema().union(variants);
+        if union.nullable {
+            if matches!(union.representation, Representation::Empty) {
                 self.node(&Node::of(Kind::Null), v, p, out);
+                return;
             }
-            return;
-        }
-        if !nulls.is_empty() {
             // `Option<T>`: null is fine, anything else must be a `T`.
-            let inner = self.nested(|b| b.union_of(&others, v, p, out));
+            let inner = self.nested(|b| b.representation(&union.representation, v, p, out));
             if !inner.is_empty() {
                 self.block(&format!("if ({v} !== null)"), &inner);
             }
             return;
         }
-        self.union_of(&others, v, p, out);
+        self.representation(&union.representation, v, p, out);
     }
 
-    fn union_of(&mut self, variants: &[&Node], v: &str, p: &str, out: &str) {
-        if let [only] = variants {
-            self.node(only, v, p, out);
-        } else if let Some((tag, tags)) = self.discriminator(variants) {
-            self.tagged(&tag, &tags, variants, v, p, out);
-        } else if let Some(keys) = self.external(variants) {
-            self.externally_tagged(&keys, variants, v, p, out);
-        } else {
-            self.first_fit(variants, v, p, out);
+    fn representation(&mut self, repr: &Representation<'_>, v: &str, p: &str, out: &str) {
+        match repr {
+            Representation::Empty => {}
+            Representation::Single(only) => self.node(only, v, p, out),
+            Representation::Tagged { tag, variants } => self.tagged(tag, variants, v, p, out),
+            Representation::External(variants) => self.externally_tagged(variants, v, p, out),
+            Representation::Untagged(variants) => self.first_fit(variants, v, p, out),
         }
     }
 
-    /// The node behind a reference (following a few levels of `$ref`).
-    fn resolve<'n>(&'n self, node: &'n Node) -> &'n Node {
-        let mut node = node;
-        for _ in 0..8 {
-            match &node.kind {
-                Kind::Ref(name) => match self.defs.node(name) {
-                    Some(target) => node = target,
-                    None => return node,
-                },
-                _ => return node,
-            }
-        }
-        node
-    }
-
-    /// The string `const` of required property `prop` in a variant.
-    fn tag_of(&self, node: &Node, prop: &str) -> Option<String> {
-        match &self.resolve(node).kind {
-            Kind::Object(o) => o
-                .properties
-                .iter()
-                .find(|p| p.name == prop && p.required)
-                .and_then(|p| single_string(&self.resolve(&p.node).kind)),
-            Kind::AllOf(parts) => parts.iter().find_map(|part| self.tag_of(part, prop)),
-            _ => None,
-        }
-    }
-
-    fn required_names(&self, node: &Node) -> Vec<String> {
-        match &self.resolve(node).kind {
-            Kind::Object(o) => o
-                .properties
-                .iter()
-                .filter(|p| p.required)
-                .map(|p| p.name.clone())
-                .collect(),
-            Kind::AllOf(parts) => parts.iter().flat_map(|p| self.required_names(p)).collect(),
-            _ => Vec::new(),
-        }
-    }
-
-    /// An internally or adjacently tagged enum: a property every variant requires, holding a
-    /// distinct string in each.
-    fn discriminator(&self, variants: &[&Node]) -> Option<(String, Vec<String>)> {
-        let first = variants.first()?;
-        self.required_names(first)
-            .into_iter()
-            .find_map(|candidate| {
-                let tags: Option<Vec<String>> = variants
-                    .iter()
-                    .map(|v| self.tag_of(v, &candidate))
-                    .collect();
-                let tags = tags?;
-                let unique: BTreeSet<&String> = tags.iter().collect();
-                (unique.len() == tags.len()).then_some((candidate, tags))
-            })
-    }
-
-    /// An externally tagged enum: unit variants as strings, the others as objects with one
-    /// required key and nothing else. `Some(key)` per variant, `None` for a unit variant.
-    fn external(&self, variants: &[&Node]) -> Option<Vec<ExternalVariant>> {
-        let mut out = Vec::with_capacity(variants.len());
-        for v in variants {
-            match &self.resolve(v).kind {
-                Kind::Const(Value::String(s)) => out.push(ExternalVariant::Unit(vec![s.clone()])),
-                Kind::Enum(values) => {
-                    let names: Option<Vec<String>> = values
-                        .iter()
-                        .map(|x| x.as_str().map(str::to_owned))
-                        .collect();
-                    out.push(ExternalVariant::Unit(names?));
-                }
-                Kind::Object(o)
-                    if o.properties.len() == 1
-                        && o.properties.iter().all(|p| p.required)
-                        && o.patterns.is_empty()
-                        && o.required_only.is_empty()
-                        && o.additional == Additional::Forbidden =>
-                {
-                    out.push(ExternalVariant::Keyed(o.properties[0].name.clone()));
-                }
-                _ => return None,
-            }
-        }
-        let keyed: Vec<&String> = out
-            .iter()
-            .filter_map(|v| match v {
-                ExternalVariant::Keyed(k) => Some(k),
-                ExternalVariant::Unit(_) => None,
-            })
-            .collect();
-        let unique: BTreeSet<&&String> = keyed.iter().collect();
-        (!keyed.is_empty() && unique.len() == keyed.len()).then_some(out)
-    }
-
-    fn tagged(
-        &mut self,
-        tag: &str,
-        tags: &[String],
-        variants: &[&Node],
-        v: &str,
-        p: &str,
-        out: &str,
-    ) {
-        self.module.use_helper("isObject");
-        self.module.use_helper("get");
+    /// An internally or adjacently tagged enum: dispatched on its tag, so issues point
+    /// inside the chosen variant.
+    fn tagged(&mut self, tag: &str, variants: &[(String, &Node)], v: &str, p: &str, out: &str) {
+        self.module.use_helper(Helper::IsObject);
+        self.module.use_helper(Helper::Get);
         let shape = self.issue(out, p, INVALID, &lit("expected an object"));
         self.line(&format!("if (!$isObject({v})) {shape}"));
         let key = string_literal(tag);
-        let listed: Vec<String> = tags.iter().map(|t| string_literal(t)).collect();
+        let listed: Vec<String> = variants.iter().map(|(t, _)| string_literal(t)).collect();
         let tag_path = self.at(p, &key);
         let body = self.nested(|b| {
-            for (variant, name) in variants.iter().zip(tags) {
+            for (name, variant) in variants {
                 let checks = b.nested(|b| {
                     b.node(variant, v, p, out);
                     b.line("break;");
@@ -799,27 +707,22 @@ impl<'a> Body<'a> {
         self.block(&format!("else switch ($get({v}, {key}))"), &body);
     }
 
-    fn externally_tagged(
-        &mut self,
-        kinds: &[ExternalVariant],
-        variants: &[&Node],
-        v: &str,
-        p: &str,
-        out: &str,
-    ) {
-        let units: Vec<String> = kinds
+    /// An externally tagged enum: a unit variant's string, or an object whose one key names
+    /// the variant.
+    fn externally_tagged(&mut self, variants: &[(External, &Node)], v: &str, p: &str, out: &str) {
+        let units: Vec<String> = variants
             .iter()
-            .filter_map(|k| match k {
-                ExternalVariant::Unit(names) => Some(names.clone()),
-                ExternalVariant::Keyed(_) => None,
+            .filter_map(|(k, _)| match k {
+                External::Unit(names) => Some(names.clone()),
+                External::Keyed(_) => None,
             })
             .flatten()
             .collect();
-        let all: Vec<String> = kinds
+        let all: Vec<String> = variants
             .iter()
-            .flat_map(|k| match k {
-                ExternalVariant::Unit(names) => names.clone(),
-                ExternalVariant::Keyed(key) => vec![key.clone()],
+            .flat_map(|(k, _)| match k {
+                External::Unit(names) => names.clone(),
+                External::Keyed(key) => vec![key.clone()],
             })
             .map(|n| string_literal(&n))
             .collect();
@@ -848,10 +751,10 @@ impl<'a> Body<'a> {
             self.depth -= 1;
             self.line("}");
         }
-        self.module.use_helper("isObject");
-        self.module.use_helper("keys");
-        let ks = self.name("ks");
-        let k = self.name("k");
+        self.module.use_helper(Helper::IsObject);
+        self.module.use_helper(Helper::Keys);
+        let ks = self.name("keys");
+        let k = self.name("key");
         let key_path = self.at(p, &k);
         let body = self.nested(|b| {
             b.line(&format!("const {ks} = $keys({v});"));
@@ -864,8 +767,8 @@ impl<'a> Body<'a> {
             );
             b.line(&format!("if ({ks}.length !== 1) {s}"));
             let cases = b.nested(|b| {
-                for (kind, variant) in kinds.iter().zip(variants) {
-                    if let ExternalVariant::Keyed(key) = kind {
+                for (kind, variant) in variants {
+                    if let External::Keyed(key) = kind {
                         let checks = b.nested(|b| {
                             b.node(variant, v, p, out);
                             b.line("break;");
@@ -888,9 +791,9 @@ impl<'a> Body<'a> {
     /// serde's untagged rule: the first variant whose shape fits wins (its constraint issues
     /// are reported); if none fits, the value is invalid.
     fn first_fit(&mut self, variants: &[&Node], v: &str, p: &str, out: &str) {
-        self.module.use_helper("fits");
-        let label = self.name("$u");
-        let o = self.name("o");
+        self.module.use_helper(Helper::Fits);
+        let label = self.name("untagged");
+        let o = self.name("attempt");
         let body = self.nested(|b| {
             b.line(&format!("const {o}: $Issue[] = [];"));
             for (i, variant) in variants.iter().enumerate() {
@@ -909,22 +812,6 @@ impl<'a> Body<'a> {
             b.line(&s);
         });
         self.block(&format!("{label}:"), &body);
-    }
-}
-
-enum ExternalVariant {
-    Unit(Vec<String>),
-    Keyed(String),
-}
-
-fn single_string(kind: &Kind) -> Option<String> {
-    match kind {
-        Kind::Const(Value::String(s)) => Some(s.clone()),
-        Kind::Enum(values) => match values.as_slice() {
-            [Value::String(s)] => Some(s.clone()),
-            _ => None,
-        },
-        _ => None,
     }
 }
 
@@ -962,9 +849,9 @@ mod tests {
     use super::*;
     use serde_json::json;
 
-    fn body(schema: Value) -> (String, Module) {
+    fn body(schema: Value) -> (String, Support) {
         let defs = Defs::new(&BTreeMap::new()).unwrap();
-        let mut module = Module::default();
+        let mut module = Support::default();
         let code = Body::new(&mut module, &defs).finish(&Node::parse(&schema).unwrap());
         (code, module)
     }
@@ -972,9 +859,11 @@ mod tests {
     #[test]
     fn an_option_checks_only_a_present_value() {
         let (code, module) = body(json!({"type": ["string", "null"], "minLength": 2}));
-        assert!(code.starts_with("  if (v !== null) {\n"), "{code}");
+        assert!(code.starts_with("  if (value !== null) {\n"), "{code}");
         assert!(code.contains("\"too_short\""), "{code}");
-        assert!(module.uses("len") && module.uses("issue") && !module.uses("equal"));
+        assert!(
+            module.uses(Helper::Len) && module.uses(Helper::Issue) && !module.uses(Helper::Equal)
+        );
     }
 
     #[test]
@@ -991,7 +880,7 @@ mod tests {
             "type": "integer", "format": "uint64", "minimum": 0, "maximum": 1000
         }));
         assert!(
-            code.contains("if (v > 1000) $issue(out, p, \"too_large\""),
+            code.contains("if (value > 1000) $issue(issues, path, \"too_large\""),
             "{code}"
         );
     }
@@ -1000,8 +889,8 @@ mod tests {
     fn narrow_integers_outside_their_type_are_invalid_before_any_range() {
         let (code, _) =
             body(json!({"type": "integer", "format": "uint8", "minimum": 1, "maximum": 10}));
-        let invalid = code.find("if (v < 0 || v > 255)").unwrap();
-        let range = code.find("if (v < 1)").unwrap();
+        let invalid = code.find("if (value < 0 || value > 255)").unwrap();
+        let range = code.find("if (value < 1)").unwrap();
         assert!(invalid < range, "{code}");
         assert!(code.contains("\"too_large\""));
     }
@@ -1012,7 +901,10 @@ mod tests {
             {"type": "object", "properties": {"op": {"const": "a"}, "x": {"type": "string"}}, "required": ["op", "x"]},
             {"type": "object", "properties": {"op": {"const": "b"}}, "required": ["op"]}
         ]}));
-        assert!(code.contains("else switch ($get(v, \"op\")) {"), "{code}");
+        assert!(
+            code.contains("else switch ($get(value, \"op\")) {"),
+            "{code}"
+        );
         assert!(
             code.contains("case \"a\": {") && code.contains("case \"b\": {"),
             "{code}"
@@ -1026,21 +918,21 @@ mod tests {
     #[test]
     fn untagged_unions_take_the_first_variant_that_fits() {
         let (code, module) = body(json!({"anyOf": [{"type": "boolean"}, {"type": "string"}]}));
-        assert!(code.contains("$u1: {"), "{code}");
+        assert!(code.contains("untagged1: {"), "{code}");
         assert!(code.contains("matches none of the accepted shapes"));
-        assert!(module.uses("fits"));
+        assert!(module.uses(Helper::Fits));
     }
 
     #[test]
     fn patterns_are_shared_module_constants() {
-        let mut module = Module::default();
+        let mut module = Support::default();
         let defs = Defs::new(&BTreeMap::new()).unwrap();
         let node = Node::parse(&json!({"type": "string", "pattern": "^a$"})).unwrap();
         Body::new(&mut module, &defs).finish(&node);
         Body::new(&mut module, &defs).finish(&node);
         assert_eq!(
             module.patterns(),
-            [("$re0".to_owned(), "\"^a$\"".to_owned())]
+            [("$pattern0".to_owned(), "\"^a$\"".to_owned())]
         );
     }
 }

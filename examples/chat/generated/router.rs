@@ -100,6 +100,7 @@ pub trait ChatHandlers<D: Send + Sync + 'static>: Send + Sync + 'static {
         ::core::future::ready(())
     }
 }
+
 /// Builds a runtime router in which every client message and RPC of `Chat` is routed to `handlers`.
 pub fn chat_router<D, H>(handlers: H) -> ::twinwire_runtime::Router<D>
 where

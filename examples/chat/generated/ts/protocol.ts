@@ -14,56 +14,7 @@ import {
 // that equals one of them wins: local exports shadow `export *`.
 export * from "./twinwire-client.js";
 
-// Built-ins, reached through `globalThis`: a protocol may name a message `Array` or `Object`.
-const $N = globalThis.Number;
-const $A = globalThis.Array;
-const $O = globalThis.Object;
-
-function $issue(out: $Issue[], path: string, code: string, message: string): void {
-  out.push({ path, code, message });
-}
-
-/** Appends a JSON-pointer segment (RFC 6901 escaping). */
-function $at(path: string, key: string | number): string {
-  return `${path}/${String(key).replace(/~/g, "~0").replace(/\//g, "~1")}`;
-}
-
-function $isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null && !$A.isArray(value);
-}
-
-/** An own property (never one inherited from `Object.prototype`, such as `constructor`). */
-function $get(object: Record<string, unknown>, key: string): unknown {
-  return $O.prototype.hasOwnProperty.call(object, key) ? object[key] : undefined;
-}
-
-function $keys(object: object): string[] {
-  return $O.keys(object);
-}
-
-/** Length in Unicode scalar values, as Rust and JSON Schema count it. */
-function $len(text: string): number {
-  return $A.from(text).length;
-}
-
-/** Whether a value has a variant's shape (serde would pick it), whatever its constraints say. */
-function $fits(issues: readonly $Issue[]): boolean {
-  return issues.every((issue) => issue.code !== "invalid" && issue.code !== "required" && issue.code !== "unknown_field");
-}
-
-/** An absolute URL by the WHATWG rules (the server's `url` crate follows them too). */
-function $isUrl(text: string): boolean {
-  const Url = (globalThis as unknown as { URL?: new (input: string) => unknown }).URL;
-  if (Url === undefined) return /^[a-zA-Z][a-zA-Z0-9+.-]*:\S*$/.test(text);
-  try {
-    new Url(text);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-// ───────────────────────────── Payload types and validators ─────────────────────────────
+// ───────────────────────────── Payload types ─────────────────────────────
 
 /** A link attached to a chat message. */
 export interface Attachment {
@@ -71,53 +22,6 @@ export interface Attachment {
   url: string;
   /** A label to show instead of the URL. */
   name: string | null;
-}
-
-/** Checks a value against {@link Attachment}: every issue, with its JSON-pointer path; `[]` when valid. */
-export function validateAttachment(value: unknown): $Issue[] {
-  const out: $Issue[] = [];
-  $v_Attachment(value, "", out);
-  return out;
-}
-
-/** Whether a value is a valid {@link Attachment}. */
-export function isAttachment(value: unknown): value is Attachment {
-  return validateAttachment(value).length === 0;
-}
-
-function $v_Attachment(v: unknown, p: string, out: $Issue[]): void {
-  if (!$isObject(v)) $issue(out, p, "invalid", "expected an object");
-  else {
-    const x1 = $get(v, "url");
-    if (x1 === undefined) $issue(out, $at(p, "url"), "required", "missing required field");
-    else {
-      if (typeof x1 !== "string") $issue(out, $at(p, "url"), "invalid", "expected a string");
-      else {
-        if (!$isUrl(x1)) $issue(out, $at(p, "url"), "url", "must be an absolute URL");
-      }
-    }
-    const x2 = $get(v, "name");
-    if (x2 === undefined) $issue(out, $at(p, "name"), "required", "missing required field");
-    else {
-      if (x2 !== null) {
-        if (typeof x2 !== "string") $issue(out, $at(p, "name"), "invalid", "expected a string");
-        else {
-          const n3 = $len(x2);
-          if (n3 < 1) $issue(out, $at(p, "name"), "too_short", "must have at least 1 characters, has " + n3);
-          if (n3 > 200) $issue(out, $at(p, "name"), "too_long", "must have at most 200 characters, has " + n3);
-        }
-      }
-    }
-    for (const k4 of $keys(v)) {
-      if (v[k4] === undefined) continue;
-      switch (k4) {
-        case "url":
-        case "name":
-          continue;
-      }
-      $issue(out, $at(p, k4), "unknown_field", "unknown field");
-    }
-  }
 }
 
 /** A link attached to a chat message. */
@@ -128,52 +32,6 @@ export interface AttachmentInput {
   name?: string | null;
 }
 
-/** Checks a value against {@link AttachmentInput}: every issue, with its JSON-pointer path; `[]` when valid. */
-export function validateAttachmentInput(value: unknown): $Issue[] {
-  const out: $Issue[] = [];
-  $v_AttachmentInput(value, "", out);
-  return out;
-}
-
-/** Whether a value is a valid {@link AttachmentInput}. */
-export function isAttachmentInput(value: unknown): value is AttachmentInput {
-  return validateAttachmentInput(value).length === 0;
-}
-
-function $v_AttachmentInput(v: unknown, p: string, out: $Issue[]): void {
-  if (!$isObject(v)) $issue(out, p, "invalid", "expected an object");
-  else {
-    const x1 = $get(v, "url");
-    if (x1 === undefined) $issue(out, $at(p, "url"), "required", "missing required field");
-    else {
-      if (typeof x1 !== "string") $issue(out, $at(p, "url"), "invalid", "expected a string");
-      else {
-        if (!$isUrl(x1)) $issue(out, $at(p, "url"), "url", "must be an absolute URL");
-      }
-    }
-    const x2 = $get(v, "name");
-    if (x2 !== undefined) {
-      if (x2 !== null) {
-        if (typeof x2 !== "string") $issue(out, $at(p, "name"), "invalid", "expected a string");
-        else {
-          const n3 = $len(x2);
-          if (n3 < 1) $issue(out, $at(p, "name"), "too_short", "must have at least 1 characters, has " + n3);
-          if (n3 > 200) $issue(out, $at(p, "name"), "too_long", "must have at most 200 characters, has " + n3);
-        }
-      }
-    }
-    for (const k4 of $keys(v)) {
-      if (v[k4] === undefined) continue;
-      switch (k4) {
-        case "url":
-        case "name":
-          continue;
-      }
-      $issue(out, $at(p, k4), "unknown_field", "unknown field");
-    }
-  }
-}
-
 /** The connection is now authenticated as this user. */
 export interface AuthSuccess {
   /** The user's stable id. */
@@ -182,83 +40,10 @@ export interface AuthSuccess {
   userName: string;
 }
 
-/** Checks a value against {@link AuthSuccess}: every issue, with its JSON-pointer path; `[]` when valid. */
-export function validateAuthSuccess(value: unknown): $Issue[] {
-  const out: $Issue[] = [];
-  $v_AuthSuccess(value, "", out);
-  return out;
-}
-
-/** Whether a value is a valid {@link AuthSuccess}. */
-export function isAuthSuccess(value: unknown): value is AuthSuccess {
-  return validateAuthSuccess(value).length === 0;
-}
-
-function $v_AuthSuccess(v: unknown, p: string, out: $Issue[]): void {
-  if (!$isObject(v)) $issue(out, p, "invalid", "expected an object");
-  else {
-    const x1 = $get(v, "userId");
-    if (x1 === undefined) $issue(out, $at(p, "userId"), "required", "missing required field");
-    else {
-      if (typeof x1 !== "string") $issue(out, $at(p, "userId"), "invalid", "expected a string");
-    }
-    const x2 = $get(v, "userName");
-    if (x2 === undefined) $issue(out, $at(p, "userName"), "required", "missing required field");
-    else {
-      if (typeof x2 !== "string") $issue(out, $at(p, "userName"), "invalid", "expected a string");
-    }
-    for (const k3 of $keys(v)) {
-      if (v[k3] === undefined) continue;
-      switch (k3) {
-        case "userId":
-        case "userName":
-          continue;
-      }
-      $issue(out, $at(p, k3), "unknown_field", "unknown field");
-    }
-  }
-}
-
 /** Present credentials to become an authenticated user. */
 export interface Authenticate {
   /** An opaque token issued by the app's login flow. */
   token: string;
-}
-
-/** Checks a value against {@link Authenticate}: every issue, with its JSON-pointer path; `[]` when valid. */
-export function validateAuthenticate(value: unknown): $Issue[] {
-  const out: $Issue[] = [];
-  $v_Authenticate(value, "", out);
-  return out;
-}
-
-/** Whether a value is a valid {@link Authenticate}. */
-export function isAuthenticate(value: unknown): value is Authenticate {
-  return validateAuthenticate(value).length === 0;
-}
-
-function $v_Authenticate(v: unknown, p: string, out: $Issue[]): void {
-  if (!$isObject(v)) $issue(out, p, "invalid", "expected an object");
-  else {
-    const x1 = $get(v, "token");
-    if (x1 === undefined) $issue(out, $at(p, "token"), "required", "missing required field");
-    else {
-      if (typeof x1 !== "string") $issue(out, $at(p, "token"), "invalid", "expected a string");
-      else {
-        const n2 = $len(x1);
-        if (n2 < 1) $issue(out, $at(p, "token"), "too_short", "must have at least 1 characters, has " + n2);
-        if (n2 > 4096) $issue(out, $at(p, "token"), "too_long", "must have at most 4096 characters, has " + n2);
-      }
-    }
-    for (const k3 of $keys(v)) {
-      if (v[k3] === undefined) continue;
-      switch (k3) {
-        case "token":
-          continue;
-      }
-      $issue(out, $at(p, k3), "unknown_field", "unknown field");
-    }
-  }
 }
 
 /** Compute `a <operation> b` on the server. */
@@ -271,84 +56,10 @@ export interface Calculate {
   b: number;
 }
 
-/** Checks a value against {@link Calculate}: every issue, with its JSON-pointer path; `[]` when valid. */
-export function validateCalculate(value: unknown): $Issue[] {
-  const out: $Issue[] = [];
-  $v_Calculate(value, "", out);
-  return out;
-}
-
-/** Whether a value is a valid {@link Calculate}. */
-export function isCalculate(value: unknown): value is Calculate {
-  return validateCalculate(value).length === 0;
-}
-
-function $v_Calculate(v: unknown, p: string, out: $Issue[]): void {
-  if (!$isObject(v)) $issue(out, p, "invalid", "expected an object");
-  else {
-    const x1 = $get(v, "operation");
-    if (x1 === undefined) $issue(out, $at(p, "operation"), "required", "missing required field");
-    else {
-      $v_Operation(x1, $at(p, "operation"), out);
-    }
-    const x2 = $get(v, "a");
-    if (x2 === undefined) $issue(out, $at(p, "a"), "required", "missing required field");
-    else {
-      if (typeof x2 !== "number" || !$N.isFinite(x2)) $issue(out, $at(p, "a"), "invalid", "expected a number");
-    }
-    const x3 = $get(v, "b");
-    if (x3 === undefined) $issue(out, $at(p, "b"), "required", "missing required field");
-    else {
-      if (typeof x3 !== "number" || !$N.isFinite(x3)) $issue(out, $at(p, "b"), "invalid", "expected a number");
-    }
-    for (const k4 of $keys(v)) {
-      if (v[k4] === undefined) continue;
-      switch (k4) {
-        case "operation":
-        case "a":
-        case "b":
-          continue;
-      }
-      $issue(out, $at(p, k4), "unknown_field", "unknown field");
-    }
-  }
-}
-
 /** The result of `CALCULATE`. */
 export interface CalculateResult {
   /** The computed value. */
   result: number;
-}
-
-/** Checks a value against {@link CalculateResult}: every issue, with its JSON-pointer path; `[]` when valid. */
-export function validateCalculateResult(value: unknown): $Issue[] {
-  const out: $Issue[] = [];
-  $v_CalculateResult(value, "", out);
-  return out;
-}
-
-/** Whether a value is a valid {@link CalculateResult}. */
-export function isCalculateResult(value: unknown): value is CalculateResult {
-  return validateCalculateResult(value).length === 0;
-}
-
-function $v_CalculateResult(v: unknown, p: string, out: $Issue[]): void {
-  if (!$isObject(v)) $issue(out, p, "invalid", "expected an object");
-  else {
-    const x1 = $get(v, "result");
-    if (x1 === undefined) $issue(out, $at(p, "result"), "required", "missing required field");
-    else {
-      if (typeof x1 !== "number" || !$N.isFinite(x1)) $issue(out, $at(p, "result"), "invalid", "expected a number");
-    }
-    for (const k2 of $keys(v)) {
-      if (v[k2] === undefined) continue;
-      switch (k2) {
-        case "result":
-          continue;
-      }
-      $issue(out, $at(p, k2), "unknown_field", "unknown field");
-    }
-  }
 }
 
 /** A message posted to a room. */
@@ -369,81 +80,6 @@ export interface ChatMessage {
   timestamp: number;
 }
 
-/** Checks a value against {@link ChatMessage}: every issue, with its JSON-pointer path; `[]` when valid. */
-export function validateChatMessage(value: unknown): $Issue[] {
-  const out: $Issue[] = [];
-  $v_ChatMessage(value, "", out);
-  return out;
-}
-
-/** Whether a value is a valid {@link ChatMessage}. */
-export function isChatMessage(value: unknown): value is ChatMessage {
-  return validateChatMessage(value).length === 0;
-}
-
-function $v_ChatMessage(v: unknown, p: string, out: $Issue[]): void {
-  if (!$isObject(v)) $issue(out, p, "invalid", "expected an object");
-  else {
-    const x1 = $get(v, "id");
-    if (x1 === undefined) $issue(out, $at(p, "id"), "required", "missing required field");
-    else {
-      if (typeof x1 !== "string") $issue(out, $at(p, "id"), "invalid", "expected a string");
-    }
-    const x2 = $get(v, "roomId");
-    if (x2 === undefined) $issue(out, $at(p, "roomId"), "required", "missing required field");
-    else {
-      if (typeof x2 !== "string") $issue(out, $at(p, "roomId"), "invalid", "expected a string");
-    }
-    const x3 = $get(v, "userId");
-    if (x3 === undefined) $issue(out, $at(p, "userId"), "required", "missing required field");
-    else {
-      if (typeof x3 !== "string") $issue(out, $at(p, "userId"), "invalid", "expected a string");
-    }
-    const x4 = $get(v, "userName");
-    if (x4 === undefined) $issue(out, $at(p, "userName"), "required", "missing required field");
-    else {
-      if (typeof x4 !== "string") $issue(out, $at(p, "userName"), "invalid", "expected a string");
-    }
-    const x5 = $get(v, "text");
-    if (x5 === undefined) $issue(out, $at(p, "text"), "required", "missing required field");
-    else {
-      if (typeof x5 !== "string") $issue(out, $at(p, "text"), "invalid", "expected a string");
-    }
-    const x6 = $get(v, "attachment");
-    if (x6 === undefined) $issue(out, $at(p, "attachment"), "required", "missing required field");
-    else {
-      if (x6 !== null) {
-        $v_Attachment(x6, $at(p, "attachment"), out);
-      }
-    }
-    const x7 = $get(v, "timestamp");
-    if (x7 === undefined) $issue(out, $at(p, "timestamp"), "required", "missing required field");
-    else {
-      if (typeof x7 !== "number" || !$N.isInteger(x7)) $issue(out, $at(p, "timestamp"), "invalid", "expected an integer");
-      else {
-        if (x7 < 0 || x7 > 18446744073709551615) $issue(out, $at(p, "timestamp"), "invalid", "expected an integer that fits uint64");
-        else {
-          if (!$N.isSafeInteger(x7)) $issue(out, $at(p, "timestamp"), "unsafe_integer", x7 + " is beyond ±2^53−1 and would lose precision in JavaScript");
-        }
-      }
-    }
-    for (const k8 of $keys(v)) {
-      if (v[k8] === undefined) continue;
-      switch (k8) {
-        case "id":
-        case "roomId":
-        case "userId":
-        case "userName":
-        case "text":
-        case "attachment":
-        case "timestamp":
-          continue;
-      }
-      $issue(out, $at(p, k8), "unknown_field", "unknown field");
-    }
-  }
-}
-
 /** Fetch a room's recent messages, oldest first. */
 export interface GetMessages {
   /** The room whose history to fetch. */
@@ -456,136 +92,16 @@ export interface GetMessages {
   limit?: number;
 }
 
-/** Checks a value against {@link GetMessages}: every issue, with its JSON-pointer path; `[]` when valid. */
-export function validateGetMessages(value: unknown): $Issue[] {
-  const out: $Issue[] = [];
-  $v_GetMessages(value, "", out);
-  return out;
-}
-
-/** Whether a value is a valid {@link GetMessages}. */
-export function isGetMessages(value: unknown): value is GetMessages {
-  return validateGetMessages(value).length === 0;
-}
-
-function $v_GetMessages(v: unknown, p: string, out: $Issue[]): void {
-  if (!$isObject(v)) $issue(out, p, "invalid", "expected an object");
-  else {
-    const x1 = $get(v, "roomId");
-    if (x1 === undefined) $issue(out, $at(p, "roomId"), "required", "missing required field");
-    else {
-      if (typeof x1 !== "string") $issue(out, $at(p, "roomId"), "invalid", "expected a string");
-      else {
-        const n2 = $len(x1);
-        if (n2 < 1) $issue(out, $at(p, "roomId"), "too_short", "must have at least 1 characters, has " + n2);
-        if (n2 > 64) $issue(out, $at(p, "roomId"), "too_long", "must have at most 64 characters, has " + n2);
-      }
-    }
-    const x3 = $get(v, "limit");
-    if (x3 !== undefined) {
-      if (typeof x3 !== "number" || !$N.isInteger(x3)) $issue(out, $at(p, "limit"), "invalid", "expected an integer");
-      else {
-        if (x3 < 0 || x3 > 4294967295) $issue(out, $at(p, "limit"), "invalid", "expected an integer from 0 to 4294967295 (uint32)");
-        else {
-          if (x3 < 1) $issue(out, $at(p, "limit"), "too_small", "must be at least 1, is " + x3);
-          if (x3 > 100) $issue(out, $at(p, "limit"), "too_large", "must be at most 100, is " + x3);
-        }
-      }
-    }
-    for (const k4 of $keys(v)) {
-      if (v[k4] === undefined) continue;
-      switch (k4) {
-        case "roomId":
-        case "limit":
-          continue;
-      }
-      $issue(out, $at(p, k4), "unknown_field", "unknown field");
-    }
-  }
-}
-
 /** Join a room, leaving the current one. */
 export interface JoinRoom {
   /** The room to join, one of those in `ROOM_LIST`. */
   roomId: string;
 }
 
-/** Checks a value against {@link JoinRoom}: every issue, with its JSON-pointer path; `[]` when valid. */
-export function validateJoinRoom(value: unknown): $Issue[] {
-  const out: $Issue[] = [];
-  $v_JoinRoom(value, "", out);
-  return out;
-}
-
-/** Whether a value is a valid {@link JoinRoom}. */
-export function isJoinRoom(value: unknown): value is JoinRoom {
-  return validateJoinRoom(value).length === 0;
-}
-
-function $v_JoinRoom(v: unknown, p: string, out: $Issue[]): void {
-  if (!$isObject(v)) $issue(out, p, "invalid", "expected an object");
-  else {
-    const x1 = $get(v, "roomId");
-    if (x1 === undefined) $issue(out, $at(p, "roomId"), "required", "missing required field");
-    else {
-      if (typeof x1 !== "string") $issue(out, $at(p, "roomId"), "invalid", "expected a string");
-      else {
-        const n2 = $len(x1);
-        if (n2 < 1) $issue(out, $at(p, "roomId"), "too_short", "must have at least 1 characters, has " + n2);
-        if (n2 > 64) $issue(out, $at(p, "roomId"), "too_long", "must have at most 64 characters, has " + n2);
-      }
-    }
-    for (const k3 of $keys(v)) {
-      if (v[k3] === undefined) continue;
-      switch (k3) {
-        case "roomId":
-          continue;
-      }
-      $issue(out, $at(p, k3), "unknown_field", "unknown field");
-    }
-  }
-}
-
 /** Leave a room. */
 export interface LeaveRoom {
   /** The room to leave. */
   roomId: string;
-}
-
-/** Checks a value against {@link LeaveRoom}: every issue, with its JSON-pointer path; `[]` when valid. */
-export function validateLeaveRoom(value: unknown): $Issue[] {
-  const out: $Issue[] = [];
-  $v_LeaveRoom(value, "", out);
-  return out;
-}
-
-/** Whether a value is a valid {@link LeaveRoom}. */
-export function isLeaveRoom(value: unknown): value is LeaveRoom {
-  return validateLeaveRoom(value).length === 0;
-}
-
-function $v_LeaveRoom(v: unknown, p: string, out: $Issue[]): void {
-  if (!$isObject(v)) $issue(out, p, "invalid", "expected an object");
-  else {
-    const x1 = $get(v, "roomId");
-    if (x1 === undefined) $issue(out, $at(p, "roomId"), "required", "missing required field");
-    else {
-      if (typeof x1 !== "string") $issue(out, $at(p, "roomId"), "invalid", "expected a string");
-      else {
-        const n2 = $len(x1);
-        if (n2 < 1) $issue(out, $at(p, "roomId"), "too_short", "must have at least 1 characters, has " + n2);
-        if (n2 > 64) $issue(out, $at(p, "roomId"), "too_long", "must have at most 64 characters, has " + n2);
-      }
-    }
-    for (const k3 of $keys(v)) {
-      if (v[k3] === undefined) continue;
-      switch (k3) {
-        case "roomId":
-          continue;
-      }
-      $issue(out, $at(p, k3), "unknown_field", "unknown field");
-    }
-  }
 }
 
 /** A room's recent messages, oldest first. */
@@ -596,85 +112,12 @@ export interface Messages {
   messages: ChatMessage[];
 }
 
-/** Checks a value against {@link Messages}: every issue, with its JSON-pointer path; `[]` when valid. */
-export function validateMessages(value: unknown): $Issue[] {
-  const out: $Issue[] = [];
-  $v_Messages(value, "", out);
-  return out;
-}
-
-/** Whether a value is a valid {@link Messages}. */
-export function isMessages(value: unknown): value is Messages {
-  return validateMessages(value).length === 0;
-}
-
-function $v_Messages(v: unknown, p: string, out: $Issue[]): void {
-  if (!$isObject(v)) $issue(out, p, "invalid", "expected an object");
-  else {
-    const x1 = $get(v, "roomId");
-    if (x1 === undefined) $issue(out, $at(p, "roomId"), "required", "missing required field");
-    else {
-      if (typeof x1 !== "string") $issue(out, $at(p, "roomId"), "invalid", "expected a string");
-    }
-    const x2 = $get(v, "messages");
-    if (x2 === undefined) $issue(out, $at(p, "messages"), "required", "missing required field");
-    else {
-      if (!$A.isArray(x2)) $issue(out, $at(p, "messages"), "invalid", "expected an array");
-      else {
-        for (let i3 = 0; i3 < x2.length; i3++) {
-          const e4: unknown = x2[i3];
-          $v_ChatMessage(e4, $at($at(p, "messages"), i3), out);
-        }
-      }
-    }
-    for (const k5 of $keys(v)) {
-      if (v[k5] === undefined) continue;
-      switch (k5) {
-        case "roomId":
-        case "messages":
-          continue;
-      }
-      $issue(out, $at(p, k5), "unknown_field", "unknown field");
-    }
-  }
-}
-
 /** An arithmetic operation. */
 export type Operation =
   /** `a + b` */
   | "add"
   /** `a * b` */
   | "multiply";
-
-/** Checks a value against {@link Operation}: every issue, with its JSON-pointer path; `[]` when valid. */
-export function validateOperation(value: unknown): $Issue[] {
-  const out: $Issue[] = [];
-  $v_Operation(value, "", out);
-  return out;
-}
-
-/** Whether a value is a valid {@link Operation}. */
-export function isOperation(value: unknown): value is Operation {
-  return validateOperation(value).length === 0;
-}
-
-function $v_Operation(v: unknown, p: string, out: $Issue[]): void {
-  $u1: {
-    const o2: $Issue[] = [];
-    if (!(v === "add")) $issue(o2, p, "invalid", "expected \"add\"");
-    if ($fits(o2)) {
-      out.push(...o2);
-      break $u1;
-    }
-    o2.length = 0;
-    if (!(v === "multiply")) $issue(o2, p, "invalid", "expected \"multiply\"");
-    if ($fits(o2)) {
-      out.push(...o2);
-      break $u1;
-    }
-    $issue(out, p, "invalid", "matches none of the accepted shapes");
-  }
-}
 
 /** A room as listed to clients. */
 export interface RoomInfo {
@@ -686,93 +129,10 @@ export interface RoomInfo {
   userCount: number;
 }
 
-/** Checks a value against {@link RoomInfo}: every issue, with its JSON-pointer path; `[]` when valid. */
-export function validateRoomInfo(value: unknown): $Issue[] {
-  const out: $Issue[] = [];
-  $v_RoomInfo(value, "", out);
-  return out;
-}
-
-/** Whether a value is a valid {@link RoomInfo}. */
-export function isRoomInfo(value: unknown): value is RoomInfo {
-  return validateRoomInfo(value).length === 0;
-}
-
-function $v_RoomInfo(v: unknown, p: string, out: $Issue[]): void {
-  if (!$isObject(v)) $issue(out, p, "invalid", "expected an object");
-  else {
-    const x1 = $get(v, "id");
-    if (x1 === undefined) $issue(out, $at(p, "id"), "required", "missing required field");
-    else {
-      if (typeof x1 !== "string") $issue(out, $at(p, "id"), "invalid", "expected a string");
-    }
-    const x2 = $get(v, "name");
-    if (x2 === undefined) $issue(out, $at(p, "name"), "required", "missing required field");
-    else {
-      if (typeof x2 !== "string") $issue(out, $at(p, "name"), "invalid", "expected a string");
-    }
-    const x3 = $get(v, "userCount");
-    if (x3 === undefined) $issue(out, $at(p, "userCount"), "required", "missing required field");
-    else {
-      if (typeof x3 !== "number" || !$N.isInteger(x3)) $issue(out, $at(p, "userCount"), "invalid", "expected an integer");
-      else {
-        if (x3 < 0 || x3 > 4294967295) $issue(out, $at(p, "userCount"), "invalid", "expected an integer from 0 to 4294967295 (uint32)");
-      }
-    }
-    for (const k4 of $keys(v)) {
-      if (v[k4] === undefined) continue;
-      switch (k4) {
-        case "id":
-        case "name":
-        case "userCount":
-          continue;
-      }
-      $issue(out, $at(p, k4), "unknown_field", "unknown field");
-    }
-  }
-}
-
 /** The rooms a client may join; sent on connect. */
 export interface RoomList {
   /** Every room, in display order. */
   rooms: RoomInfo[];
-}
-
-/** Checks a value against {@link RoomList}: every issue, with its JSON-pointer path; `[]` when valid. */
-export function validateRoomList(value: unknown): $Issue[] {
-  const out: $Issue[] = [];
-  $v_RoomList(value, "", out);
-  return out;
-}
-
-/** Whether a value is a valid {@link RoomList}. */
-export function isRoomList(value: unknown): value is RoomList {
-  return validateRoomList(value).length === 0;
-}
-
-function $v_RoomList(v: unknown, p: string, out: $Issue[]): void {
-  if (!$isObject(v)) $issue(out, p, "invalid", "expected an object");
-  else {
-    const x1 = $get(v, "rooms");
-    if (x1 === undefined) $issue(out, $at(p, "rooms"), "required", "missing required field");
-    else {
-      if (!$A.isArray(x1)) $issue(out, $at(p, "rooms"), "invalid", "expected an array");
-      else {
-        for (let i2 = 0; i2 < x1.length; i2++) {
-          const e3: unknown = x1[i2];
-          $v_RoomInfo(e3, $at($at(p, "rooms"), i2), out);
-        }
-      }
-    }
-    for (const k4 of $keys(v)) {
-      if (v[k4] === undefined) continue;
-      switch (k4) {
-        case "rooms":
-          continue;
-      }
-      $issue(out, $at(p, k4), "unknown_field", "unknown field");
-    }
-  }
 }
 
 /** Post a message to the room you are in. */
@@ -785,142 +145,16 @@ export interface SendMessage {
   attachment?: AttachmentInput | null;
 }
 
-/** Checks a value against {@link SendMessage}: every issue, with its JSON-pointer path; `[]` when valid. */
-export function validateSendMessage(value: unknown): $Issue[] {
-  const out: $Issue[] = [];
-  $v_SendMessage(value, "", out);
-  return out;
-}
-
-/** Whether a value is a valid {@link SendMessage}. */
-export function isSendMessage(value: unknown): value is SendMessage {
-  return validateSendMessage(value).length === 0;
-}
-
-function $v_SendMessage(v: unknown, p: string, out: $Issue[]): void {
-  if (!$isObject(v)) $issue(out, p, "invalid", "expected an object");
-  else {
-    const x1 = $get(v, "roomId");
-    if (x1 === undefined) $issue(out, $at(p, "roomId"), "required", "missing required field");
-    else {
-      if (typeof x1 !== "string") $issue(out, $at(p, "roomId"), "invalid", "expected a string");
-      else {
-        const n2 = $len(x1);
-        if (n2 < 1) $issue(out, $at(p, "roomId"), "too_short", "must have at least 1 characters, has " + n2);
-        if (n2 > 64) $issue(out, $at(p, "roomId"), "too_long", "must have at most 64 characters, has " + n2);
-      }
-    }
-    const x3 = $get(v, "text");
-    if (x3 === undefined) $issue(out, $at(p, "text"), "required", "missing required field");
-    else {
-      if (typeof x3 !== "string") $issue(out, $at(p, "text"), "invalid", "expected a string");
-      else {
-        const n4 = $len(x3);
-        if (n4 < 1) $issue(out, $at(p, "text"), "too_short", "must have at least 1 characters, has " + n4);
-        if (n4 > 1000) $issue(out, $at(p, "text"), "too_long", "must have at most 1000 characters, has " + n4);
-      }
-    }
-    const x5 = $get(v, "attachment");
-    if (x5 !== undefined) {
-      if (x5 !== null) {
-        $v_AttachmentInput(x5, $at(p, "attachment"), out);
-      }
-    }
-    for (const k6 of $keys(v)) {
-      if (v[k6] === undefined) continue;
-      switch (k6) {
-        case "roomId":
-        case "text":
-        case "attachment":
-          continue;
-      }
-      $issue(out, $at(p, k6), "unknown_field", "unknown field");
-    }
-  }
-}
-
 /** You started typing in a room. */
 export interface TypingStart {
   /** The room you are typing in. */
   roomId: string;
 }
 
-/** Checks a value against {@link TypingStart}: every issue, with its JSON-pointer path; `[]` when valid. */
-export function validateTypingStart(value: unknown): $Issue[] {
-  const out: $Issue[] = [];
-  $v_TypingStart(value, "", out);
-  return out;
-}
-
-/** Whether a value is a valid {@link TypingStart}. */
-export function isTypingStart(value: unknown): value is TypingStart {
-  return validateTypingStart(value).length === 0;
-}
-
-function $v_TypingStart(v: unknown, p: string, out: $Issue[]): void {
-  if (!$isObject(v)) $issue(out, p, "invalid", "expected an object");
-  else {
-    const x1 = $get(v, "roomId");
-    if (x1 === undefined) $issue(out, $at(p, "roomId"), "required", "missing required field");
-    else {
-      if (typeof x1 !== "string") $issue(out, $at(p, "roomId"), "invalid", "expected a string");
-      else {
-        const n2 = $len(x1);
-        if (n2 < 1) $issue(out, $at(p, "roomId"), "too_short", "must have at least 1 characters, has " + n2);
-        if (n2 > 64) $issue(out, $at(p, "roomId"), "too_long", "must have at most 64 characters, has " + n2);
-      }
-    }
-    for (const k3 of $keys(v)) {
-      if (v[k3] === undefined) continue;
-      switch (k3) {
-        case "roomId":
-          continue;
-      }
-      $issue(out, $at(p, k3), "unknown_field", "unknown field");
-    }
-  }
-}
-
 /** You stopped typing in a room. */
 export interface TypingStop {
   /** The room you were typing in. */
   roomId: string;
-}
-
-/** Checks a value against {@link TypingStop}: every issue, with its JSON-pointer path; `[]` when valid. */
-export function validateTypingStop(value: unknown): $Issue[] {
-  const out: $Issue[] = [];
-  $v_TypingStop(value, "", out);
-  return out;
-}
-
-/** Whether a value is a valid {@link TypingStop}. */
-export function isTypingStop(value: unknown): value is TypingStop {
-  return validateTypingStop(value).length === 0;
-}
-
-function $v_TypingStop(v: unknown, p: string, out: $Issue[]): void {
-  if (!$isObject(v)) $issue(out, p, "invalid", "expected an object");
-  else {
-    const x1 = $get(v, "roomId");
-    if (x1 === undefined) $issue(out, $at(p, "roomId"), "required", "missing required field");
-    else {
-      if (typeof x1 !== "string") $issue(out, $at(p, "roomId"), "invalid", "expected a string");
-      else {
-        const n2 = $len(x1);
-        if (n2 < 1) $issue(out, $at(p, "roomId"), "too_short", "must have at least 1 characters, has " + n2);
-        if (n2 > 64) $issue(out, $at(p, "roomId"), "too_long", "must have at most 64 characters, has " + n2);
-      }
-    }
-    for (const k3 of $keys(v)) {
-      if (v[k3] === undefined) continue;
-      switch (k3) {
-        case "roomId":
-          continue;
-      }
-      $issue(out, $at(p, k3), "unknown_field", "unknown field");
-    }
-  }
 }
 
 /** Someone joined the room you are in (or you did). */
@@ -933,92 +167,12 @@ export interface UserJoined {
   userName: string;
 }
 
-/** Checks a value against {@link UserJoined}: every issue, with its JSON-pointer path; `[]` when valid. */
-export function validateUserJoined(value: unknown): $Issue[] {
-  const out: $Issue[] = [];
-  $v_UserJoined(value, "", out);
-  return out;
-}
-
-/** Whether a value is a valid {@link UserJoined}. */
-export function isUserJoined(value: unknown): value is UserJoined {
-  return validateUserJoined(value).length === 0;
-}
-
-function $v_UserJoined(v: unknown, p: string, out: $Issue[]): void {
-  if (!$isObject(v)) $issue(out, p, "invalid", "expected an object");
-  else {
-    const x1 = $get(v, "roomId");
-    if (x1 === undefined) $issue(out, $at(p, "roomId"), "required", "missing required field");
-    else {
-      if (typeof x1 !== "string") $issue(out, $at(p, "roomId"), "invalid", "expected a string");
-    }
-    const x2 = $get(v, "userId");
-    if (x2 === undefined) $issue(out, $at(p, "userId"), "required", "missing required field");
-    else {
-      if (typeof x2 !== "string") $issue(out, $at(p, "userId"), "invalid", "expected a string");
-    }
-    const x3 = $get(v, "userName");
-    if (x3 === undefined) $issue(out, $at(p, "userName"), "required", "missing required field");
-    else {
-      if (typeof x3 !== "string") $issue(out, $at(p, "userName"), "invalid", "expected a string");
-    }
-    for (const k4 of $keys(v)) {
-      if (v[k4] === undefined) continue;
-      switch (k4) {
-        case "roomId":
-        case "userId":
-        case "userName":
-          continue;
-      }
-      $issue(out, $at(p, k4), "unknown_field", "unknown field");
-    }
-  }
-}
-
 /** Someone left the room you are in. */
 export interface UserLeft {
   /** The room left. */
   roomId: string;
   /** Who left. */
   userId: string;
-}
-
-/** Checks a value against {@link UserLeft}: every issue, with its JSON-pointer path; `[]` when valid. */
-export function validateUserLeft(value: unknown): $Issue[] {
-  const out: $Issue[] = [];
-  $v_UserLeft(value, "", out);
-  return out;
-}
-
-/** Whether a value is a valid {@link UserLeft}. */
-export function isUserLeft(value: unknown): value is UserLeft {
-  return validateUserLeft(value).length === 0;
-}
-
-function $v_UserLeft(v: unknown, p: string, out: $Issue[]): void {
-  if (!$isObject(v)) $issue(out, p, "invalid", "expected an object");
-  else {
-    const x1 = $get(v, "roomId");
-    if (x1 === undefined) $issue(out, $at(p, "roomId"), "required", "missing required field");
-    else {
-      if (typeof x1 !== "string") $issue(out, $at(p, "roomId"), "invalid", "expected a string");
-    }
-    const x2 = $get(v, "userId");
-    if (x2 === undefined) $issue(out, $at(p, "userId"), "required", "missing required field");
-    else {
-      if (typeof x2 !== "string") $issue(out, $at(p, "userId"), "invalid", "expected a string");
-    }
-    for (const k3 of $keys(v)) {
-      if (v[k3] === undefined) continue;
-      switch (k3) {
-        case "roomId":
-        case "userId":
-          continue;
-      }
-      $issue(out, $at(p, k3), "unknown_field", "unknown field");
-    }
-  }
 }
 
 /** Someone else started or stopped typing in your room. */
@@ -1031,55 +185,6 @@ export interface UserTyping {
   userName: string;
   /** `true` when they started, `false` when they stopped. */
   typing: boolean;
-}
-
-/** Checks a value against {@link UserTyping}: every issue, with its JSON-pointer path; `[]` when valid. */
-export function validateUserTyping(value: unknown): $Issue[] {
-  const out: $Issue[] = [];
-  $v_UserTyping(value, "", out);
-  return out;
-}
-
-/** Whether a value is a valid {@link UserTyping}. */
-export function isUserTyping(value: unknown): value is UserTyping {
-  return validateUserTyping(value).length === 0;
-}
-
-function $v_UserTyping(v: unknown, p: string, out: $Issue[]): void {
-  if (!$isObject(v)) $issue(out, p, "invalid", "expected an object");
-  else {
-    const x1 = $get(v, "roomId");
-    if (x1 === undefined) $issue(out, $at(p, "roomId"), "required", "missing required field");
-    else {
-      if (typeof x1 !== "string") $issue(out, $at(p, "roomId"), "invalid", "expected a string");
-    }
-    const x2 = $get(v, "userId");
-    if (x2 === undefined) $issue(out, $at(p, "userId"), "required", "missing required field");
-    else {
-      if (typeof x2 !== "string") $issue(out, $at(p, "userId"), "invalid", "expected a string");
-    }
-    const x3 = $get(v, "userName");
-    if (x3 === undefined) $issue(out, $at(p, "userName"), "required", "missing required field");
-    else {
-      if (typeof x3 !== "string") $issue(out, $at(p, "userName"), "invalid", "expected a string");
-    }
-    const x4 = $get(v, "typing");
-    if (x4 === undefined) $issue(out, $at(p, "typing"), "required", "missing required field");
-    else {
-      if (typeof x4 !== "boolean") $issue(out, $at(p, "typing"), "invalid", "expected a boolean");
-    }
-    for (const k5 of $keys(v)) {
-      if (v[k5] === undefined) continue;
-      switch (k5) {
-        case "roomId":
-        case "userId":
-        case "userName":
-        case "typing":
-          continue;
-      }
-      $issue(out, $at(p, k5), "unknown_field", "unknown field");
-    }
-  }
 }
 
 // ───────────────────────────── Message descriptors ─────────────────────────────
@@ -1262,4 +367,907 @@ export const Chat = {
  */
 export function createChatClient(options: $ClientOptions): $TwinwireClient<typeof Chat> {
   return new $TwinwireClient(Chat, options);
+}
+
+// ───────────────────────────── Validators ─────────────────────────────
+// What the server would say about a payload: the same issue codes at the same JSON-pointer
+// paths. A message descriptor's `validate` is its payload type's validator.
+
+/** Checks a value against {@link Attachment}: every issue, with its JSON-pointer path; `[]` when valid. */
+export function validateAttachment(value: unknown): $Issue[] {
+  const issues: $Issue[] = [];
+  $check_Attachment(value, "", issues);
+  return issues;
+}
+
+/** Whether a value is a valid {@link Attachment}. */
+export function isAttachment(value: unknown): value is Attachment {
+  return validateAttachment(value).length === 0;
+}
+
+/** Checks a value against {@link AttachmentInput}: every issue, with its JSON-pointer path; `[]` when valid. */
+export function validateAttachmentInput(value: unknown): $Issue[] {
+  const issues: $Issue[] = [];
+  $check_AttachmentInput(value, "", issues);
+  return issues;
+}
+
+/** Whether a value is a valid {@link AttachmentInput}. */
+export function isAttachmentInput(value: unknown): value is AttachmentInput {
+  return validateAttachmentInput(value).length === 0;
+}
+
+/** Checks a value against {@link AuthSuccess}: every issue, with its JSON-pointer path; `[]` when valid. */
+export function validateAuthSuccess(value: unknown): $Issue[] {
+  const issues: $Issue[] = [];
+  $check_AuthSuccess(value, "", issues);
+  return issues;
+}
+
+/** Whether a value is a valid {@link AuthSuccess}. */
+export function isAuthSuccess(value: unknown): value is AuthSuccess {
+  return validateAuthSuccess(value).length === 0;
+}
+
+/** Checks a value against {@link Authenticate}: every issue, with its JSON-pointer path; `[]` when valid. */
+export function validateAuthenticate(value: unknown): $Issue[] {
+  const issues: $Issue[] = [];
+  $check_Authenticate(value, "", issues);
+  return issues;
+}
+
+/** Whether a value is a valid {@link Authenticate}. */
+export function isAuthenticate(value: unknown): value is Authenticate {
+  return validateAuthenticate(value).length === 0;
+}
+
+/** Checks a value against {@link Calculate}: every issue, with its JSON-pointer path; `[]` when valid. */
+export function validateCalculate(value: unknown): $Issue[] {
+  const issues: $Issue[] = [];
+  $check_Calculate(value, "", issues);
+  return issues;
+}
+
+/** Whether a value is a valid {@link Calculate}. */
+export function isCalculate(value: unknown): value is Calculate {
+  return validateCalculate(value).length === 0;
+}
+
+/** Checks a value against {@link CalculateResult}: every issue, with its JSON-pointer path; `[]` when valid. */
+export function validateCalculateResult(value: unknown): $Issue[] {
+  const issues: $Issue[] = [];
+  $check_CalculateResult(value, "", issues);
+  return issues;
+}
+
+/** Whether a value is a valid {@link CalculateResult}. */
+export function isCalculateResult(value: unknown): value is CalculateResult {
+  return validateCalculateResult(value).length === 0;
+}
+
+/** Checks a value against {@link ChatMessage}: every issue, with its JSON-pointer path; `[]` when valid. */
+export function validateChatMessage(value: unknown): $Issue[] {
+  const issues: $Issue[] = [];
+  $check_ChatMessage(value, "", issues);
+  return issues;
+}
+
+/** Whether a value is a valid {@link ChatMessage}. */
+export function isChatMessage(value: unknown): value is ChatMessage {
+  return validateChatMessage(value).length === 0;
+}
+
+/** Checks a value against {@link GetMessages}: every issue, with its JSON-pointer path; `[]` when valid. */
+export function validateGetMessages(value: unknown): $Issue[] {
+  const issues: $Issue[] = [];
+  $check_GetMessages(value, "", issues);
+  return issues;
+}
+
+/** Whether a value is a valid {@link GetMessages}. */
+export function isGetMessages(value: unknown): value is GetMessages {
+  return validateGetMessages(value).length === 0;
+}
+
+/** Checks a value against {@link JoinRoom}: every issue, with its JSON-pointer path; `[]` when valid. */
+export function validateJoinRoom(value: unknown): $Issue[] {
+  const issues: $Issue[] = [];
+  $check_JoinRoom(value, "", issues);
+  return issues;
+}
+
+/** Whether a value is a valid {@link JoinRoom}. */
+export function isJoinRoom(value: unknown): value is JoinRoom {
+  return validateJoinRoom(value).length === 0;
+}
+
+/** Checks a value against {@link LeaveRoom}: every issue, with its JSON-pointer path; `[]` when valid. */
+export function validateLeaveRoom(value: unknown): $Issue[] {
+  const issues: $Issue[] = [];
+  $check_LeaveRoom(value, "", issues);
+  return issues;
+}
+
+/** Whether a value is a valid {@link LeaveRoom}. */
+export function isLeaveRoom(value: unknown): value is LeaveRoom {
+  return validateLeaveRoom(value).length === 0;
+}
+
+/** Checks a value against {@link Messages}: every issue, with its JSON-pointer path; `[]` when valid. */
+export function validateMessages(value: unknown): $Issue[] {
+  const issues: $Issue[] = [];
+  $check_Messages(value, "", issues);
+  return issues;
+}
+
+/** Whether a value is a valid {@link Messages}. */
+export function isMessages(value: unknown): value is Messages {
+  return validateMessages(value).length === 0;
+}
+
+/** Checks a value against {@link Operation}: every issue, with its JSON-pointer path; `[]` when valid. */
+export function validateOperation(value: unknown): $Issue[] {
+  const issues: $Issue[] = [];
+  $check_Operation(value, "", issues);
+  return issues;
+}
+
+/** Whether a value is a valid {@link Operation}. */
+export function isOperation(value: unknown): value is Operation {
+  return validateOperation(value).length === 0;
+}
+
+/** Checks a value against {@link RoomInfo}: every issue, with its JSON-pointer path; `[]` when valid. */
+export function validateRoomInfo(value: unknown): $Issue[] {
+  const issues: $Issue[] = [];
+  $check_RoomInfo(value, "", issues);
+  return issues;
+}
+
+/** Whether a value is a valid {@link RoomInfo}. */
+export function isRoomInfo(value: unknown): value is RoomInfo {
+  return validateRoomInfo(value).length === 0;
+}
+
+/** Checks a value against {@link RoomList}: every issue, with its JSON-pointer path; `[]` when valid. */
+export function validateRoomList(value: unknown): $Issue[] {
+  const issues: $Issue[] = [];
+  $check_RoomList(value, "", issues);
+  return issues;
+}
+
+/** Whether a value is a valid {@link RoomList}. */
+export function isRoomList(value: unknown): value is RoomList {
+  return validateRoomList(value).length === 0;
+}
+
+/** Checks a value against {@link SendMessage}: every issue, with its JSON-pointer path; `[]` when valid. */
+export function validateSendMessage(value: unknown): $Issue[] {
+  const issues: $Issue[] = [];
+  $check_SendMessage(value, "", issues);
+  return issues;
+}
+
+/** Whether a value is a valid {@link SendMessage}. */
+export function isSendMessage(value: unknown): value is SendMessage {
+  return validateSendMessage(value).length === 0;
+}
+
+/** Checks a value against {@link TypingStart}: every issue, with its JSON-pointer path; `[]` when valid. */
+export function validateTypingStart(value: unknown): $Issue[] {
+  const issues: $Issue[] = [];
+  $check_TypingStart(value, "", issues);
+  return issues;
+}
+
+/** Whether a value is a valid {@link TypingStart}. */
+export function isTypingStart(value: unknown): value is TypingStart {
+  return validateTypingStart(value).length === 0;
+}
+
+/** Checks a value against {@link TypingStop}: every issue, with its JSON-pointer path; `[]` when valid. */
+export function validateTypingStop(value: unknown): $Issue[] {
+  const issues: $Issue[] = [];
+  $check_TypingStop(value, "", issues);
+  return issues;
+}
+
+/** Whether a value is a valid {@link TypingStop}. */
+export function isTypingStop(value: unknown): value is TypingStop {
+  return validateTypingStop(value).length === 0;
+}
+
+/** Checks a value against {@link UserJoined}: every issue, with its JSON-pointer path; `[]` when valid. */
+export function validateUserJoined(value: unknown): $Issue[] {
+  const issues: $Issue[] = [];
+  $check_UserJoined(value, "", issues);
+  return issues;
+}
+
+/** Whether a value is a valid {@link UserJoined}. */
+export function isUserJoined(value: unknown): value is UserJoined {
+  return validateUserJoined(value).length === 0;
+}
+
+/** Checks a value against {@link UserLeft}: every issue, with its JSON-pointer path; `[]` when valid. */
+export function validateUserLeft(value: unknown): $Issue[] {
+  const issues: $Issue[] = [];
+  $check_UserLeft(value, "", issues);
+  return issues;
+}
+
+/** Whether a value is a valid {@link UserLeft}. */
+export function isUserLeft(value: unknown): value is UserLeft {
+  return validateUserLeft(value).length === 0;
+}
+
+/** Checks a value against {@link UserTyping}: every issue, with its JSON-pointer path; `[]` when valid. */
+export function validateUserTyping(value: unknown): $Issue[] {
+  const issues: $Issue[] = [];
+  $check_UserTyping(value, "", issues);
+  return issues;
+}
+
+/** Whether a value is a valid {@link UserTyping}. */
+export function isUserTyping(value: unknown): value is UserTyping {
+  return validateUserTyping(value).length === 0;
+}
+
+// ───────────────────────────── Validator internals ─────────────────────────────
+// One `$check_*` function per payload type appends the issues of `value`, found at JSON
+// pointer `path`, to `issues`. Names starting with `$` are the generator's own.
+
+// Built-ins, reached through `globalThis`: a protocol may name a message `Array` or `Object`.
+const $Number = globalThis.Number;
+const $Array = globalThis.Array;
+const $Object = globalThis.Object;
+
+function $issue(issues: $Issue[], path: string, code: string, message: string): void {
+  issues.push({ path, code, message });
+}
+
+/** Appends a JSON-pointer segment (RFC 6901 escaping). */
+function $at(path: string, key: string | number): string {
+  return `${path}/${String(key).replace(/~/g, "~0").replace(/\//g, "~1")}`;
+}
+
+function $isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !$Array.isArray(value);
+}
+
+/** An own property (never one inherited from `Object.prototype`, such as `constructor`). */
+function $get(object: Record<string, unknown>, key: string): unknown {
+  return $Object.prototype.hasOwnProperty.call(object, key) ? object[key] : undefined;
+}
+
+function $keys(object: object): string[] {
+  return $Object.keys(object);
+}
+
+/** Length in Unicode scalar values, as Rust and JSON Schema count it. */
+function $len(text: string): number {
+  return $Array.from(text).length;
+}
+
+/** Whether a value has a variant's shape (serde would pick it), whatever its constraints say. */
+function $fits(issues: readonly $Issue[]): boolean {
+  return issues.every((issue) => issue.code !== "invalid" && issue.code !== "required" && issue.code !== "unknown_field");
+}
+
+/** An absolute URL by the WHATWG rules (the server's `url` crate follows them too). */
+function $isUrl(text: string): boolean {
+  const Url = (globalThis as unknown as { URL?: new (input: string) => unknown }).URL;
+  if (Url === undefined) return /^[a-zA-Z][a-zA-Z0-9+.-]*:\S*$/.test(text);
+  try {
+    new Url(text);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function $check_Attachment(value: unknown, path: string, issues: $Issue[]): void {
+  if (!$isObject(value)) $issue(issues, path, "invalid", "expected an object");
+  else {
+    const field1 = $get(value, "url");
+    if (field1 === undefined) $issue(issues, $at(path, "url"), "required", "missing required field");
+    else {
+      if (typeof field1 !== "string") $issue(issues, $at(path, "url"), "invalid", "expected a string");
+      else {
+        if (!$isUrl(field1)) $issue(issues, $at(path, "url"), "url", "must be an absolute URL");
+      }
+    }
+    const field2 = $get(value, "name");
+    if (field2 === undefined) $issue(issues, $at(path, "name"), "required", "missing required field");
+    else {
+      if (field2 !== null) {
+        if (typeof field2 !== "string") $issue(issues, $at(path, "name"), "invalid", "expected a string");
+        else {
+          const count3 = $len(field2);
+          if (count3 < 1) $issue(issues, $at(path, "name"), "too_short", "must have at least 1 characters, has " + count3);
+          if (count3 > 200) $issue(issues, $at(path, "name"), "too_long", "must have at most 200 characters, has " + count3);
+        }
+      }
+    }
+    for (const key4 of $keys(value)) {
+      if (value[key4] === undefined) continue;
+      switch (key4) {
+        case "url":
+        case "name":
+          continue;
+      }
+      $issue(issues, $at(path, key4), "unknown_field", "unknown field");
+    }
+  }
+}
+
+function $check_AttachmentInput(value: unknown, path: string, issues: $Issue[]): void {
+  if (!$isObject(value)) $issue(issues, path, "invalid", "expected an object");
+  else {
+    const field1 = $get(value, "url");
+    if (field1 === undefined) $issue(issues, $at(path, "url"), "required", "missing required field");
+    else {
+      if (typeof field1 !== "string") $issue(issues, $at(path, "url"), "invalid", "expected a string");
+      else {
+        if (!$isUrl(field1)) $issue(issues, $at(path, "url"), "url", "must be an absolute URL");
+      }
+    }
+    const field2 = $get(value, "name");
+    if (field2 !== undefined) {
+      if (field2 !== null) {
+        if (typeof field2 !== "string") $issue(issues, $at(path, "name"), "invalid", "expected a string");
+        else {
+          const count3 = $len(field2);
+          if (count3 < 1) $issue(issues, $at(path, "name"), "too_short", "must have at least 1 characters, has " + count3);
+          if (count3 > 200) $issue(issues, $at(path, "name"), "too_long", "must have at most 200 characters, has " + count3);
+        }
+      }
+    }
+    for (const key4 of $keys(value)) {
+      if (value[key4] === undefined) continue;
+      switch (key4) {
+        case "url":
+        case "name":
+          continue;
+      }
+      $issue(issues, $at(path, key4), "unknown_field", "unknown field");
+    }
+  }
+}
+
+function $check_AuthSuccess(value: unknown, path: string, issues: $Issue[]): void {
+  if (!$isObject(value)) $issue(issues, path, "invalid", "expected an object");
+  else {
+    const field1 = $get(value, "userId");
+    if (field1 === undefined) $issue(issues, $at(path, "userId"), "required", "missing required field");
+    else {
+      if (typeof field1 !== "string") $issue(issues, $at(path, "userId"), "invalid", "expected a string");
+    }
+    const field2 = $get(value, "userName");
+    if (field2 === undefined) $issue(issues, $at(path, "userName"), "required", "missing required field");
+    else {
+      if (typeof field2 !== "string") $issue(issues, $at(path, "userName"), "invalid", "expected a string");
+    }
+    for (const key3 of $keys(value)) {
+      if (value[key3] === undefined) continue;
+      switch (key3) {
+        case "userId":
+        case "userName":
+          continue;
+      }
+      $issue(issues, $at(path, key3), "unknown_field", "unknown field");
+    }
+  }
+}
+
+function $check_Authenticate(value: unknown, path: string, issues: $Issue[]): void {
+  if (!$isObject(value)) $issue(issues, path, "invalid", "expected an object");
+  else {
+    const field1 = $get(value, "token");
+    if (field1 === undefined) $issue(issues, $at(path, "token"), "required", "missing required field");
+    else {
+      if (typeof field1 !== "string") $issue(issues, $at(path, "token"), "invalid", "expected a string");
+      else {
+        const count2 = $len(field1);
+        if (count2 < 1) $issue(issues, $at(path, "token"), "too_short", "must have at least 1 characters, has " + count2);
+        if (count2 > 4096) $issue(issues, $at(path, "token"), "too_long", "must have at most 4096 characters, has " + count2);
+      }
+    }
+    for (const key3 of $keys(value)) {
+      if (value[key3] === undefined) continue;
+      switch (key3) {
+        case "token":
+          continue;
+      }
+      $issue(issues, $at(path, key3), "unknown_field", "unknown field");
+    }
+  }
+}
+
+function $check_Calculate(value: unknown, path: string, issues: $Issue[]): void {
+  if (!$isObject(value)) $issue(issues, path, "invalid", "expected an object");
+  else {
+    const field1 = $get(value, "operation");
+    if (field1 === undefined) $issue(issues, $at(path, "operation"), "required", "missing required field");
+    else {
+      $check_Operation(field1, $at(path, "operation"), issues);
+    }
+    const field2 = $get(value, "a");
+    if (field2 === undefined) $issue(issues, $at(path, "a"), "required", "missing required field");
+    else {
+      if (typeof field2 !== "number" || !$Number.isFinite(field2)) $issue(issues, $at(path, "a"), "invalid", "expected a number");
+    }
+    const field3 = $get(value, "b");
+    if (field3 === undefined) $issue(issues, $at(path, "b"), "required", "missing required field");
+    else {
+      if (typeof field3 !== "number" || !$Number.isFinite(field3)) $issue(issues, $at(path, "b"), "invalid", "expected a number");
+    }
+    for (const key4 of $keys(value)) {
+      if (value[key4] === undefined) continue;
+      switch (key4) {
+        case "operation":
+        case "a":
+        case "b":
+          continue;
+      }
+      $issue(issues, $at(path, key4), "unknown_field", "unknown field");
+    }
+  }
+}
+
+function $check_CalculateResult(value: unknown, path: string, issues: $Issue[]): void {
+  if (!$isObject(value)) $issue(issues, path, "invalid", "expected an object");
+  else {
+    const field1 = $get(value, "result");
+    if (field1 === undefined) $issue(issues, $at(path, "result"), "required", "missing required field");
+    else {
+      if (typeof field1 !== "number" || !$Number.isFinite(field1)) $issue(issues, $at(path, "result"), "invalid", "expected a number");
+    }
+    for (const key2 of $keys(value)) {
+      if (value[key2] === undefined) continue;
+      switch (key2) {
+        case "result":
+          continue;
+      }
+      $issue(issues, $at(path, key2), "unknown_field", "unknown field");
+    }
+  }
+}
+
+function $check_ChatMessage(value: unknown, path: string, issues: $Issue[]): void {
+  if (!$isObject(value)) $issue(issues, path, "invalid", "expected an object");
+  else {
+    const field1 = $get(value, "id");
+    if (field1 === undefined) $issue(issues, $at(path, "id"), "required", "missing required field");
+    else {
+      if (typeof field1 !== "string") $issue(issues, $at(path, "id"), "invalid", "expected a string");
+    }
+    const field2 = $get(value, "roomId");
+    if (field2 === undefined) $issue(issues, $at(path, "roomId"), "required", "missing required field");
+    else {
+      if (typeof field2 !== "string") $issue(issues, $at(path, "roomId"), "invalid", "expected a string");
+    }
+    const field3 = $get(value, "userId");
+    if (field3 === undefined) $issue(issues, $at(path, "userId"), "required", "missing required field");
+    else {
+      if (typeof field3 !== "string") $issue(issues, $at(path, "userId"), "invalid", "expected a string");
+    }
+    const field4 = $get(value, "userName");
+    if (field4 === undefined) $issue(issues, $at(path, "userName"), "required", "missing required field");
+    else {
+      if (typeof field4 !== "string") $issue(issues, $at(path, "userName"), "invalid", "expected a string");
+    }
+    const field5 = $get(value, "text");
+    if (field5 === undefined) $issue(issues, $at(path, "text"), "required", "missing required field");
+    else {
+      if (typeof field5 !== "string") $issue(issues, $at(path, "text"), "invalid", "expected a string");
+    }
+    const field6 = $get(value, "attachment");
+    if (field6 === undefined) $issue(issues, $at(path, "attachment"), "required", "missing required field");
+    else {
+      if (field6 !== null) {
+        $check_Attachment(field6, $at(path, "attachment"), issues);
+      }
+    }
+    const field7 = $get(value, "timestamp");
+    if (field7 === undefined) $issue(issues, $at(path, "timestamp"), "required", "missing required field");
+    else {
+      if (typeof field7 !== "number" || !$Number.isInteger(field7)) $issue(issues, $at(path, "timestamp"), "invalid", "expected an integer");
+      else {
+        if (field7 < 0 || field7 > 18446744073709551615) $issue(issues, $at(path, "timestamp"), "invalid", "expected an integer that fits uint64");
+        else {
+          if (!$Number.isSafeInteger(field7)) $issue(issues, $at(path, "timestamp"), "unsafe_integer", field7 + " is beyond ±2^53−1 and would lose precision in JavaScript");
+        }
+      }
+    }
+    for (const key8 of $keys(value)) {
+      if (value[key8] === undefined) continue;
+      switch (key8) {
+        case "id":
+        case "roomId":
+        case "userId":
+        case "userName":
+        case "text":
+        case "attachment":
+        case "timestamp":
+          continue;
+      }
+      $issue(issues, $at(path, key8), "unknown_field", "unknown field");
+    }
+  }
+}
+
+function $check_GetMessages(value: unknown, path: string, issues: $Issue[]): void {
+  if (!$isObject(value)) $issue(issues, path, "invalid", "expected an object");
+  else {
+    const field1 = $get(value, "roomId");
+    if (field1 === undefined) $issue(issues, $at(path, "roomId"), "required", "missing required field");
+    else {
+      if (typeof field1 !== "string") $issue(issues, $at(path, "roomId"), "invalid", "expected a string");
+      else {
+        const count2 = $len(field1);
+        if (count2 < 1) $issue(issues, $at(path, "roomId"), "too_short", "must have at least 1 characters, has " + count2);
+        if (count2 > 64) $issue(issues, $at(path, "roomId"), "too_long", "must have at most 64 characters, has " + count2);
+      }
+    }
+    const field3 = $get(value, "limit");
+    if (field3 !== undefined) {
+      if (typeof field3 !== "number" || !$Number.isInteger(field3)) $issue(issues, $at(path, "limit"), "invalid", "expected an integer");
+      else {
+        if (field3 < 0 || field3 > 4294967295) $issue(issues, $at(path, "limit"), "invalid", "expected an integer from 0 to 4294967295 (uint32)");
+        else {
+          if (field3 < 1) $issue(issues, $at(path, "limit"), "too_small", "must be at least 1, is " + field3);
+          if (field3 > 100) $issue(issues, $at(path, "limit"), "too_large", "must be at most 100, is " + field3);
+        }
+      }
+    }
+    for (const key4 of $keys(value)) {
+      if (value[key4] === undefined) continue;
+      switch (key4) {
+        case "roomId":
+        case "limit":
+          continue;
+      }
+      $issue(issues, $at(path, key4), "unknown_field", "unknown field");
+    }
+  }
+}
+
+function $check_JoinRoom(value: unknown, path: string, issues: $Issue[]): void {
+  if (!$isObject(value)) $issue(issues, path, "invalid", "expected an object");
+  else {
+    const field1 = $get(value, "roomId");
+    if (field1 === undefined) $issue(issues, $at(path, "roomId"), "required", "missing required field");
+    else {
+      if (typeof field1 !== "string") $issue(issues, $at(path, "roomId"), "invalid", "expected a string");
+      else {
+        const count2 = $len(field1);
+        if (count2 < 1) $issue(issues, $at(path, "roomId"), "too_short", "must have at least 1 characters, has " + count2);
+        if (count2 > 64) $issue(issues, $at(path, "roomId"), "too_long", "must have at most 64 characters, has " + count2);
+      }
+    }
+    for (const key3 of $keys(value)) {
+      if (value[key3] === undefined) continue;
+      switch (key3) {
+        case "roomId":
+          continue;
+      }
+      $issue(issues, $at(path, key3), "unknown_field", "unknown field");
+    }
+  }
+}
+
+function $check_LeaveRoom(value: unknown, path: string, issues: $Issue[]): void {
+  if (!$isObject(value)) $issue(issues, path, "invalid", "expected an object");
+  else {
+    const field1 = $get(value, "roomId");
+    if (field1 === undefined) $issue(issues, $at(path, "roomId"), "required", "missing required field");
+    else {
+      if (typeof field1 !== "string") $issue(issues, $at(path, "roomId"), "invalid", "expected a string");
+      else {
+        const count2 = $len(field1);
+        if (count2 < 1) $issue(issues, $at(path, "roomId"), "too_short", "must have at least 1 characters, has " + count2);
+        if (count2 > 64) $issue(issues, $at(path, "roomId"), "too_long", "must have at most 64 characters, has " + count2);
+      }
+    }
+    for (const key3 of $keys(value)) {
+      if (value[key3] === undefined) continue;
+      switch (key3) {
+        case "roomId":
+          continue;
+      }
+      $issue(issues, $at(path, key3), "unknown_field", "unknown field");
+    }
+  }
+}
+
+function $check_Messages(value: unknown, path: string, issues: $Issue[]): void {
+  if (!$isObject(value)) $issue(issues, path, "invalid", "expected an object");
+  else {
+    const field1 = $get(value, "roomId");
+    if (field1 === undefined) $issue(issues, $at(path, "roomId"), "required", "missing required field");
+    else {
+      if (typeof field1 !== "string") $issue(issues, $at(path, "roomId"), "invalid", "expected a string");
+    }
+    const field2 = $get(value, "messages");
+    if (field2 === undefined) $issue(issues, $at(path, "messages"), "required", "missing required field");
+    else {
+      if (!$Array.isArray(field2)) $issue(issues, $at(path, "messages"), "invalid", "expected an array");
+      else {
+        for (let index3 = 0; index3 < field2.length; index3++) {
+          const item4: unknown = field2[index3];
+          $check_ChatMessage(item4, $at($at(path, "messages"), index3), issues);
+        }
+      }
+    }
+    for (const key5 of $keys(value)) {
+      if (value[key5] === undefined) continue;
+      switch (key5) {
+        case "roomId":
+        case "messages":
+          continue;
+      }
+      $issue(issues, $at(path, key5), "unknown_field", "unknown field");
+    }
+  }
+}
+
+function $check_Operation(value: unknown, path: string, issues: $Issue[]): void {
+  untagged1: {
+    const attempt2: $Issue[] = [];
+    if (!(value === "add")) $issue(attempt2, path, "invalid", "expected \"add\"");
+    if ($fits(attempt2)) {
+      issues.push(...attempt2);
+      break untagged1;
+    }
+    attempt2.length = 0;
+    if (!(value === "multiply")) $issue(attempt2, path, "invalid", "expected \"multiply\"");
+    if ($fits(attempt2)) {
+      issues.push(...attempt2);
+      break untagged1;
+    }
+    $issue(issues, path, "invalid", "matches none of the accepted shapes");
+  }
+}
+
+function $check_RoomInfo(value: unknown, path: string, issues: $Issue[]): void {
+  if (!$isObject(value)) $issue(issues, path, "invalid", "expected an object");
+  else {
+    const field1 = $get(value, "id");
+    if (field1 === undefined) $issue(issues, $at(path, "id"), "required", "missing required field");
+    else {
+      if (typeof field1 !== "string") $issue(issues, $at(path, "id"), "invalid", "expected a string");
+    }
+    const field2 = $get(value, "name");
+    if (field2 === undefined) $issue(issues, $at(path, "name"), "required", "missing required field");
+    else {
+      if (typeof field2 !== "string") $issue(issues, $at(path, "name"), "invalid", "expected a string");
+    }
+    const field3 = $get(value, "userCount");
+    if (field3 === undefined) $issue(issues, $at(path, "userCount"), "required", "missing required field");
+    else {
+      if (typeof field3 !== "number" || !$Number.isInteger(field3)) $issue(issues, $at(path, "userCount"), "invalid", "expected an integer");
+      else {
+        if (field3 < 0 || field3 > 4294967295) $issue(issues, $at(path, "userCount"), "invalid", "expected an integer from 0 to 4294967295 (uint32)");
+      }
+    }
+    for (const key4 of $keys(value)) {
+      if (value[key4] === undefined) continue;
+      switch (key4) {
+        case "id":
+        case "name":
+        case "userCount":
+          continue;
+      }
+      $issue(issues, $at(path, key4), "unknown_field", "unknown field");
+    }
+  }
+}
+
+function $check_RoomList(value: unknown, path: string, issues: $Issue[]): void {
+  if (!$isObject(value)) $issue(issues, path, "invalid", "expected an object");
+  else {
+    const field1 = $get(value, "rooms");
+    if (field1 === undefined) $issue(issues, $at(path, "rooms"), "required", "missing required field");
+    else {
+      if (!$Array.isArray(field1)) $issue(issues, $at(path, "rooms"), "invalid", "expected an array");
+      else {
+        for (let index2 = 0; index2 < field1.length; index2++) {
+          const item3: unknown = field1[index2];
+          $check_RoomInfo(item3, $at($at(path, "rooms"), index2), issues);
+        }
+      }
+    }
+    for (const key4 of $keys(value)) {
+      if (value[key4] === undefined) continue;
+      switch (key4) {
+        case "rooms":
+          continue;
+      }
+      $issue(issues, $at(path, key4), "unknown_field", "unknown field");
+    }
+  }
+}
+
+function $check_SendMessage(value: unknown, path: string, issues: $Issue[]): void {
+  if (!$isObject(value)) $issue(issues, path, "invalid", "expected an object");
+  else {
+    const field1 = $get(value, "roomId");
+    if (field1 === undefined) $issue(issues, $at(path, "roomId"), "required", "missing required field");
+    else {
+      if (typeof field1 !== "string") $issue(issues, $at(path, "roomId"), "invalid", "expected a string");
+      else {
+        const count2 = $len(field1);
+        if (count2 < 1) $issue(issues, $at(path, "roomId"), "too_short", "must have at least 1 characters, has " + count2);
+        if (count2 > 64) $issue(issues, $at(path, "roomId"), "too_long", "must have at most 64 characters, has " + count2);
+      }
+    }
+    const field3 = $get(value, "text");
+    if (field3 === undefined) $issue(issues, $at(path, "text"), "required", "missing required field");
+    else {
+      if (typeof field3 !== "string") $issue(issues, $at(path, "text"), "invalid", "expected a string");
+      else {
+        const count4 = $len(field3);
+        if (count4 < 1) $issue(issues, $at(path, "text"), "too_short", "must have at least 1 characters, has " + count4);
+        if (count4 > 1000) $issue(issues, $at(path, "text"), "too_long", "must have at most 1000 characters, has " + count4);
+      }
+    }
+    const field5 = $get(value, "attachment");
+    if (field5 !== undefined) {
+      if (field5 !== null) {
+        $check_AttachmentInput(field5, $at(path, "attachment"), issues);
+      }
+    }
+    for (const key6 of $keys(value)) {
+      if (value[key6] === undefined) continue;
+      switch (key6) {
+        case "roomId":
+        case "text":
+        case "attachment":
+          continue;
+      }
+      $issue(issues, $at(path, key6), "unknown_field", "unknown field");
+    }
+  }
+}
+
+function $check_TypingStart(value: unknown, path: string, issues: $Issue[]): void {
+  if (!$isObject(value)) $issue(issues, path, "invalid", "expected an object");
+  else {
+    const field1 = $get(value, "roomId");
+    if (field1 === undefined) $issue(issues, $at(path, "roomId"), "required", "missing required field");
+    else {
+      if (typeof field1 !== "string") $issue(issues, $at(path, "roomId"), "invalid", "expected a string");
+      else {
+        const count2 = $len(field1);
+        if (count2 < 1) $issue(issues, $at(path, "roomId"), "too_short", "must have at least 1 characters, has " + count2);
+        if (count2 > 64) $issue(issues, $at(path, "roomId"), "too_long", "must have at most 64 characters, has " + count2);
+      }
+    }
+    for (const key3 of $keys(value)) {
+      if (value[key3] === undefined) continue;
+      switch (key3) {
+        case "roomId":
+          continue;
+      }
+      $issue(issues, $at(path, key3), "unknown_field", "unknown field");
+    }
+  }
+}
+
+function $check_TypingStop(value: unknown, path: string, issues: $Issue[]): void {
+  if (!$isObject(value)) $issue(issues, path, "invalid", "expected an object");
+  else {
+    const field1 = $get(value, "roomId");
+    if (field1 === undefined) $issue(issues, $at(path, "roomId"), "required", "missing required field");
+    else {
+      if (typeof field1 !== "string") $issue(issues, $at(path, "roomId"), "invalid", "expected a string");
+      else {
+        const count2 = $len(field1);
+        if (count2 < 1) $issue(issues, $at(path, "roomId"), "too_short", "must have at least 1 characters, has " + count2);
+        if (count2 > 64) $issue(issues, $at(path, "roomId"), "too_long", "must have at most 64 characters, has " + count2);
+      }
+    }
+    for (const key3 of $keys(value)) {
+      if (value[key3] === undefined) continue;
+      switch (key3) {
+        case "roomId":
+          continue;
+      }
+      $issue(issues, $at(path, key3), "unknown_field", "unknown field");
+    }
+  }
+}
+
+function $check_UserJoined(value: unknown, path: string, issues: $Issue[]): void {
+  if (!$isObject(value)) $issue(issues, path, "invalid", "expected an object");
+  else {
+    const field1 = $get(value, "roomId");
+    if (field1 === undefined) $issue(issues, $at(path, "roomId"), "required", "missing required field");
+    else {
+      if (typeof field1 !== "string") $issue(issues, $at(path, "roomId"), "invalid", "expected a string");
+    }
+    const field2 = $get(value, "userId");
+    if (field2 === undefined) $issue(issues, $at(path, "userId"), "required", "missing required field");
+    else {
+      if (typeof field2 !== "string") $issue(issues, $at(path, "userId"), "invalid", "expected a string");
+    }
+    const field3 = $get(value, "userName");
+    if (field3 === undefined) $issue(issues, $at(path, "userName"), "required", "missing required field");
+    else {
+      if (typeof field3 !== "string") $issue(issues, $at(path, "userName"), "invalid", "expected a string");
+    }
+    for (const key4 of $keys(value)) {
+      if (value[key4] === undefined) continue;
+      switch (key4) {
+        case "roomId":
+        case "userId":
+        case "userName":
+          continue;
+      }
+      $issue(issues, $at(path, key4), "unknown_field", "unknown field");
+    }
+  }
+}
+
+function $check_UserLeft(value: unknown, path: string, issues: $Issue[]): void {
+  if (!$isObject(value)) $issue(issues, path, "invalid", "expected an object");
+  else {
+    const field1 = $get(value, "roomId");
+    if (field1 === undefined) $issue(issues, $at(path, "roomId"), "required", "missing required field");
+    else {
+      if (typeof field1 !== "string") $issue(issues, $at(path, "roomId"), "invalid", "expected a string");
+    }
+    const field2 = $get(value, "userId");
+    if (field2 === undefined) $issue(issues, $at(path, "userId"), "required", "missing required field");
+    else {
+      if (typeof field2 !== "string") $issue(issues, $at(path, "userId"), "invalid", "expected a string");
+    }
+    for (const key3 of $keys(value)) {
+      if (value[key3] === undefined) continue;
+      switch (key3) {
+        case "roomId":
+        case "userId":
+          continue;
+      }
+      $issue(issues, $at(path, key3), "unknown_field", "unknown field");
+    }
+  }
+}
+
+function $check_UserTyping(value: unknown, path: string, issues: $Issue[]): void {
+  if (!$isObject(value)) $issue(issues, path, "invalid", "expected an object");
+  else {
+    const field1 = $get(value, "roomId");
+    if (field1 === undefined) $issue(issues, $at(path, "roomId"), "required", "missing required field");
+    else {
+      if (typeof field1 !== "string") $issue(issues, $at(path, "roomId"), "invalid", "expected a string");
+    }
+    const field2 = $get(value, "userId");
+    if (field2 === undefined) $issue(issues, $at(path, "userId"), "required", "missing required field");
+    else {
+      if (typeof field2 !== "string") $issue(issues, $at(path, "userId"), "invalid", "expected a string");
+    }
+    const field3 = $get(value, "userName");
+    if (field3 === undefined) $issue(issues, $at(path, "userName"), "required", "missing required field");
+    else {
+      if (typeof field3 !== "string") $issue(issues, $at(path, "userName"), "invalid", "expected a string");
+    }
+    const field4 = $get(value, "typing");
+    if (field4 === undefined) $issue(issues, $at(path, "typing"), "required", "missing required field");
+    else {
+      if (typeof field4 !== "boolean") $issue(issues, $at(path, "typing"), "invalid", "expected a boolean");
+    }
+    for (const key5 of $keys(value)) {
+      if (value[key5] === undefined) continue;
+      switch (key5) {
+        case "roomId":
+        case "userId":
+        case "userName":
+        case "typing":
+          continue;
+      }
+      $issue(issues, $at(path, key5), "unknown_field", "unknown field");
+    }
+  }
 }

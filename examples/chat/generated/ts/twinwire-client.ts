@@ -8,7 +8,8 @@
  * `WebSocket`: pass one, e.g. `WebSocket` from the `ws` package, as `options.WebSocket`).
  * It type-checks under `strict` with or without the DOM and Node type libraries.
  *
- * Wire protocol: twinwire's DESIGN.md §5, compatible with WS-Kit 0.10. Behaviour in brief:
+ * Wire protocol: `docs/wire-protocol.md` in twinwire's repository, compatible with WS-Kit 0.10.
+ * Behaviour in brief:
  *
  * - **Outbound**: `send` and `request` check the payload with the descriptor's `validate`
  *   before anything is written; a bad payload fails at the caller with a
@@ -160,7 +161,7 @@ export type RequestArgs<R> = [PayloadOf<R>] extends [undefined]
   ? [payload?: undefined, options?: RequestOptions]
   : [payload: PayloadOf<R>, options?: RequestOptions];
 
-// ───────────────────────── Wire constants (DESIGN.md §5) ─────────────────────────
+// ──────────── Wire constants (twinwire's docs/wire-protocol.md, "Reserved types") ────────────
 
 /** Wire types of the protocol's own frames. */
 export const WIRE = {

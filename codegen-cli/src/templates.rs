@@ -1,7 +1,10 @@
-//! The minijinja environment: templates from the top-level `templates/` folder, embedded
-//! in the binary.
+//! The minijinja environment: templates from the repository's top-level `templates/`
+//! folder, embedded in the binary. They are read through `codegen-cli/templates`, a symbolic
+//! link to that folder, so the package is self-contained: `cargo package` copies the
+//! linked files into the crate.
 //!
-//! Templates hold layout only; every name, type and escape is computed in Rust. Auto-escaping
+//! Templates own the text of their output; every name, type and escape is computed in
+//! Rust and handed over as a view model (see ARCHITECTURE.md, "Code generation"). Auto-escaping
 //! is switched off explicitly (minijinja would otherwise pick HTML or JSON escaping from the
 //! template's file name), undefined values are errors, `trim_blocks` drops the newline after
 //! a block tag, and the final newline of a template is kept.
@@ -13,14 +16,9 @@ use serde::Serialize;
 use crate::error::Error;
 
 /// The template of `router.rs`.
-pub const ROUTER: &str = "router.rs.j2";
-/// The template of `protocol.ts`.
-pub const PROTOCOL_TS: &str = "protocol.ts.j2";
+pub(crate) const ROUTER: &str = "router.rs.j2";
 
-const TEMPLATES: &[(&str, &str)] = &[
-    (ROUTER, include_str!("../../templates/router.rs.j2")),
-    (PROTOCOL_TS, include_str!("../../templates/protocol.ts.j2")),
-];
+const TEMPLATES: &[(&str, &str)] = &[(ROUTER, include_str!("../templates/router.rs.j2"))];
 
 fn environment() -> Result<Environment<'static>, minijinja::Error> {
     let mut env = Environment::new();
@@ -42,7 +40,7 @@ fn environment() -> Result<Environment<'static>, minijinja::Error> {
 ///
 /// # Errors
 /// [`Error::Template`] when the template refers to something the context lacks (a bug).
-pub fn render(name: &'static str, context: impl Serialize) -> Result<String, Error> {
+pub(crate) fn render(name: &'static str, context: impl Serialize) -> Result<String, Error> {
     let wrap = |source| Error::Template {
         template: name,
         source,
