@@ -29,6 +29,7 @@
 //! [`Generator::write`] only touches files whose contents changed, so it does not cause
 //! rebuild loops; [`Generator::check`] compares instead of writing.
 
+mod breaking;
 mod config;
 mod error;
 mod files;
@@ -43,6 +44,7 @@ use std::path::{Path, PathBuf};
 
 use twinwire::Manifest;
 
+pub use breaking::{Breakage, Category, Change, Report, Rule, compare};
 pub use config::{Config, ConfigInput, ConfigOutput};
 pub use error::Error;
 pub use files::{CheckReport, GeneratedFile, MARKER, Output, OwnedDir, Staleness, WriteReport};
