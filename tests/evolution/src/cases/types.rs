@@ -1,0 +1,5 @@
+use super::prelude::*;
+
+pub fn cases() -> Vec<Case> {
+    vec![]
+}
