@@ -1094,16 +1094,20 @@ impl<'d, 'm> Differ<'d, 'm> {
         for a in added.iter().filter(|a| !renamed_to.contains(a.name.as_str())) {
             let loses = self.requires(Side::New, a);
             let gains = self.rejects_unknown(old, Side::Old, &a.node, depth);
-            let (rule, kind) = if loses {
-                (Rule::FieldAddedRequired, "required field")
+            let rule = if loses {
+                Rule::FieldAddedRequired
             } else if a.node.default.is_some() {
-                (Rule::FieldAddedWithDefault, "field with a default,")
+                Rule::FieldAddedWithDefault
             } else {
-                (Rule::FieldAddedOptional, "optional field")
+                Rule::FieldAddedOptional
             };
             path.push(a.name.clone());
-            self.emit(sink, rule, path, loses, gains, || {
-                format!("{kind} `{}` was added", a.name)
+            self.emit(sink, rule, path, loses, gains, || match (rule, &a.node.default) {
+                (Rule::FieldAddedRequired, _) => format!("required field `{}` was added", a.name),
+                (_, Some(default)) => {
+                    format!("field `{}` was added with default `{default}`", a.name)
+                }
+                _ => format!("optional field `{}` was added", a.name),
             });
             path.pop();
         }

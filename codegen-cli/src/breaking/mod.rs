@@ -472,7 +472,8 @@ fn fix(rule: Rule, direction: Direction, breaks: Breakage, x: &str) -> String {
             "keep the response type of `{x}` and evolve its payload compatibly, or add a new RPC"
         ),
         Rule::FieldAddedRequired if old && client => format!(
-            "make `{x}` optional (`Option` or `#[serde(default)]`) so old clients that do not send it are accepted"
+            "make `{x}` optional (`Option` or `#[serde(default)]`) so old clients that do not send it are accepted{}",
+            if rollout { ", and roll out every server before clients send it" } else { "" }
         ),
         Rule::FieldAddedRequired if rollout && !client => format!(
             "give `{x}` a default (`#[serde(default)]`) or make it an `Option`, so new clients accept frames from old servers"
@@ -488,7 +489,8 @@ fn fix(rule: Rule, direction: Direction, breaks: Breakage, x: &str) -> String {
             "none needed: receivers that do not know the field ignore it or fill in its default".to_owned()
         }
         Rule::FieldRemoved if old && client => format!(
-            "keep accepting `{x}` (an ignored `Option` field) until old clients stop sending it"
+            "keep accepting `{x}` (an ignored `Option` field) until old clients stop sending it{}",
+            if rollout { ", and keep sending it from clients until every server is new" } else { "" }
         ),
         Rule::FieldRemoved if old => format!(
             "keep sending `{x}` until old clients, which require it, are gone; or make it optional for clients first"

@@ -98,15 +98,18 @@ impl fmt::Display for Report {
         let breaking = self.breaking().count();
         let total = self.changes.len();
         let plural = |n: usize| if n == 1 { "" } else { "s" };
+        write!(f, "{total} change{}, ", plural(total))?;
         if breaking == 0 {
-            writeln!(f, "{total} change{}, none breaking", plural(total))?;
+            writeln!(f, "none breaking")?;
         } else {
-            writeln!(
-                f,
-                "{total} change{}, {breaking} breaking: {old_clients} break old clients against the new server, \
-                 {rollouts} break new clients against an old server",
-                plural(total)
-            )?;
+            let mut roles = Vec::new();
+            if old_clients > 0 {
+                roles.push(format!("{old_clients} for old clients against the new server"));
+            }
+            if rollouts > 0 {
+                roles.push(format!("{rollouts} for new clients against an old server"));
+            }
+            writeln!(f, "{breaking} breaking ({})", roles.join(", "))?;
         }
         let mut group: Option<&str> = None;
         for change in &self.changes {
