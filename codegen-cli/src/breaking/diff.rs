@@ -1085,7 +1085,11 @@ impl<'d, 'm> Differ<'d, 'm> {
             }
             path.push(r.name.clone());
             self.emit(sink, Rule::FieldRemoved, path, loses, gains, || {
-                let kind = if r.required { "required" } else { "optional" };
+                let kind = if gains || (r.required && !self.tolerant) {
+                    "required"
+                } else {
+                    "optional"
+                };
                 format!("{kind} field `{}` was removed", r.name)
             });
             path.pop();
