@@ -659,11 +659,7 @@ impl<'d, 'm> Differ<'d, 'm> {
                 let (l, g) = self.cover(old.nodes.clone(), new.nodes.clone(), depth);
                 if l || g {
                     self.emit(sink, Rule::EnumRepresentationChanged, path, l, g, || {
-                        format!(
-                            "the enum was {} and is now {}",
-                            old.repr.describe(),
-                            new.repr.describe()
-                        )
+                        Repr::describe_change(&old.repr, &new.repr)
                     });
                 }
                 return;
@@ -1458,13 +1454,22 @@ enum Repr {
 }
 
 impl Repr {
+    /// An internally tagged enum whose variants all have one field of the same name is
+    /// written exactly like an adjacently tagged one, so the content key is only named when
+    /// it is what changed.
     fn describe(&self) -> String {
         match self {
             Self::External => "externally tagged".to_owned(),
-            Self::Internal(tag) => format!("internally tagged by `{tag}`"),
-            Self::Adjacent(tag, content) => {
-                format!("adjacently tagged by `{tag}` with content `{content}`")
+            Self::Internal(tag) | Self::Adjacent(tag, _) => format!("tagged by `{tag}`"),
+        }
+    }
+
+    fn describe_change(old: &Self, new: &Self) -> String {
+        match (old, new) {
+            (Self::Adjacent(a, c), Self::Adjacent(b, d)) if a == b => {
+                format!("the enum tagged by `{a}` now holds its content under `{d}` instead of `{c}`")
             }
+            _ => format!("the enum was {} and is now {}", old.describe(), new.describe()),
         }
     }
 }

@@ -204,7 +204,7 @@ pub fn compare(old: &Manifest, new: &Manifest) -> Report {
                 ),
             ));
         }
-        compare_payloads(&mut differ, m, &mut drafts);
+        compare_payloads(&mut differ, m, n.rust_name != m.rust_name, &mut drafts);
     }
     for n in &added {
         if renamed_to.contains_key(n.kind.as_str()) {
@@ -278,14 +278,25 @@ fn wire_type_renames<'a>(
         .collect()
 }
 
-fn compare_payloads(differ: &mut Differ<'_, '_>, m: &MessageSpec, drafts: &mut Vec<Draft>) {
+/// `renamed`: the message's Rust type was renamed (already reported by [`compare`]).
+fn compare_payloads(
+    differ: &mut Differ<'_, '_>,
+    m: &MessageSpec,
+    renamed: bool,
+    drafts: &mut Vec<Draft>,
+) {
     let kind = m.kind.as_str();
     let root = format!("{}/payload", escape(kind));
     let client = m.direction == Direction::Client;
     differ.set_direction(m.direction);
     let (rule, breaks, message) = match differ.payloads(kind) {
         PayloadDiff::Findings(findings) => {
-            for finding in findings {
+            // A renamed message struct is reported once, for the message, not again for
+            // the definition its payload refers to.
+            for finding in findings
+                .into_iter()
+                .filter(|f| !(renamed && f.rule == Rule::TypeNameChanged && f.path.is_empty()))
+            {
                 drafts.push(Draft::from_finding(finding, m.direction, kind, &root));
             }
             return;
@@ -559,9 +570,9 @@ fn fix(rule: Rule, direction: Direction, breaks: Breakage, x: &str) -> String {
             "{roll_servers_first}: old servers reject fields they do not know in `{x}`"
         ),
         Rule::UnknownFieldsPolicyChanged => "none needed: clients ignore unknown fields".to_owned(),
-        Rule::TypeNameChanged => format!(
-            "update code that names the old type after regenerating (`{x}`); frames are unchanged"
-        ),
+        Rule::TypeNameChanged => {
+            "none needed on the wire; after regenerating, update code that names the old type".to_owned()
+        }
         Rule::NotCompared => format!(
             "review `{x}` by hand, or simplify the schema so it can be compared"
         ),
