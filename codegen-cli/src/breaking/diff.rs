@@ -25,7 +25,7 @@ use twinwire::{Direction, Manifest};
 use super::rules::Rule;
 use crate::schema::{
     Additional, Array, Kind, Node, Numeric, Object, Property, Text, integer_format_range,
-    is_wide_integer,
+    is_wide_integer, ref_target,
 };
 
 /// Deepest nesting of schemas (objects, items, variants, references) the walk follows.
@@ -81,11 +81,36 @@ struct Parsed<'m> {
 
 impl<'m> Parsed<'m> {
     fn new(raw: &'m Value) -> Self {
-        Self {
-            raw,
-            node: Node::parse(raw).ok(),
-        }
+        // The schema parser recurses; a schema nested deeper than JSON text can be (a
+        // manifest built in code) is left unparsed, and differences in it are reported
+        // as not compared.
+        let node = nests_within(raw, MAX_JSON_DEPTH)
+            .then(|| Node::parse(raw).ok())
+            .flatten();
+        Self { raw, node }
     }
+}
+
+/// serde_json's own nesting limit when reading JSON text: every manifest read from a file
+/// fits.
+const MAX_JSON_DEPTH: usize = 128;
+
+/// Whether `value` nests at most `limit` arrays and objects deep, measured without
+/// recursion.
+fn nests_within(value: &Value, limit: usize) -> bool {
+    let mut stack = vec![(value, 0usize)];
+    while let Some((value, depth)) = stack.pop() {
+        let children: Box<dyn Iterator<Item = &Value>> = match value {
+            Value::Array(items) => Box::new(items.iter()),
+            Value::Object(map) => Box::new(map.values()),
+            _ => continue,
+        };
+        if depth >= limit {
+            return false;
+        }
+        stack.extend(children.map(|child| (child, depth + 1)));
+    }
+    true
 }
 
 impl<'m> Schemas<'m> {
@@ -190,6 +215,9 @@ pub(super) struct Differ<'d, 'm> {
     /// Lowest stack index a summary in progress met again (its result depends on it).
     low: usize,
     budget: usize,
+    /// Definitions whose JSON differs between the manifests, directly or through one they
+    /// refer to: what the walk cannot take as equal where it stops descending.
+    changed: HashSet<String>,
 }
 
 impl<'d, 'm> Differ<'d, 'm> {
@@ -206,6 +234,7 @@ impl<'d, 'm> Differ<'d, 'm> {
             on_stack: HashMap::new(),
             low: usize::MAX,
             budget: BUDGET,
+            changed: changed_defs(old, new),
         }
     }
 
@@ -240,7 +269,7 @@ impl<'d, 'm> Differ<'d, 'm> {
             (Some(_), None) => PayloadDiff::Removed,
             (Some(Ok(o)), Some(Ok(n))) => PayloadDiff::Findings(self.record(o, n)),
             (Some(o), Some(n)) => match (o, n) {
-                (Err(a), Err(b)) if a == b => PayloadDiff::Findings(Vec::new()),
+                (Err(a), Err(b)) if self.same_value(a, b) => PayloadDiff::Findings(Vec::new()),
                 _ => PayloadDiff::Unreadable,
             },
         }
@@ -252,7 +281,7 @@ impl<'d, 'm> Differ<'d, 'm> {
         match (self.old.payload(old_kind), self.new.payload(new_kind)) {
             (None, None) => true,
             (Some(Ok(o)), Some(Ok(n))) => self.equivalent(o, n),
-            (Some(Err(a)), Some(Err(b))) => a == b,
+            (Some(Err(a)), Some(Err(b))) => self.same_value(a, b),
             _ => false,
         }
     }
@@ -304,14 +333,16 @@ impl<'d, 'm> Differ<'d, 'm> {
     }
 
     /// Whether two schemas that are not compared further are literally the same.
+    /// Whether two schemas are written the same and every definition they reach is too.
     fn same_raw(&self, old: &Node, new: &Node) -> bool {
-        match (&old.kind, &new.kind) {
-            (Kind::Ref(a), Kind::Ref(b)) => {
-                let raw = |side: Side, name: &str| self.schemas(side).def(name).map(|p| p.raw);
-                a == b && raw(Side::Old, a) == raw(Side::New, b)
-            }
-            _ => old == new,
-        }
+        let mut refs = Vec::new();
+        node_refs(old, &mut refs, 0);
+        old == new && refs.iter().all(|name| !self.changed.contains(*name))
+    }
+
+    /// [`same_raw`](Self::same_raw) for schemas that could not be parsed.
+    fn same_value(&self, old: &Value, new: &Value) -> bool {
+        old == new && refs_in(old).iter().all(|name| !self.changed.contains(name))
     }
 
     fn not_compared(&self, sink: &mut Sink, path: &[String], why: &str) {
@@ -371,7 +402,7 @@ impl<'d, 'm> Differ<'d, 'm> {
             _ => None,
         };
         let Some((o, n)) = bodies else {
-            let same = a == b && old_def.map(|p| p.raw) == new_def.map(|p| p.raw);
+            let same = a == b && !self.changed.contains(a);
             if !same {
                 self.not_compared(sink, path, "a `$ref` does not resolve to a readable schema");
             }
@@ -648,7 +679,8 @@ impl<'d, 'm> Differ<'d, 'm> {
             (a, b) if a == b => (old, new),
             // Internal and adjacent tagging by the same key read alike when the content key
             // is just another field; compare both as internally tagged.
-            (Repr::Internal(t), Repr::Adjacent(u, _)) | (Repr::Adjacent(u, _), Repr::Internal(t))
+            (Repr::Internal(t), Repr::Adjacent(u, _))
+            | (Repr::Adjacent(u, _), Repr::Internal(t))
                 if t == u =>
             {
                 old_view = old.as_internal(t);
@@ -669,12 +701,16 @@ impl<'d, 'm> Differ<'d, 'm> {
         for name in names {
             path.push(format!("<{name}>"));
             match (old.variants.get(name), new.variants.get(name)) {
-                (Some(_), None) => self.emit(sink, Rule::EnumVariantRemoved, path, true, false, || {
-                    format!("variant `{name}` was removed")
-                }),
-                (None, Some(_)) => self.emit(sink, Rule::EnumVariantAdded, path, false, true, || {
-                    format!("variant `{name}` was added")
-                }),
+                (Some(_), None) => {
+                    self.emit(sink, Rule::EnumVariantRemoved, path, true, false, || {
+                        format!("variant `{name}` was removed")
+                    })
+                }
+                (None, Some(_)) => {
+                    self.emit(sink, Rule::EnumVariantAdded, path, false, true, || {
+                        format!("variant `{name}` was added")
+                    })
+                }
                 (Some(a), Some(b)) => self.cmp_variant(name, a, b, &old.repr, path, depth, sink),
                 (None, None) => {}
             }
@@ -738,10 +774,7 @@ impl<'d, 'm> Differ<'d, 'm> {
             .map(|j| flags.iter().all(|row| row[j].1))
             .collect();
         if !sink.recording() {
-            sink.add(
-                old_uncovered.contains(&true),
-                new_uncovered.contains(&true),
-            );
+            sink.add(old_uncovered.contains(&true), new_uncovered.contains(&true));
             return;
         }
         for i in 0..old.len().max(new.len()) {
@@ -767,12 +800,16 @@ impl<'d, 'm> Differ<'d, 'm> {
                         }
                     }
                 }
-                (Some(o), None) => self.emit(sink, Rule::EnumVariantRemoved, path, true, false, || {
-                    format!("untagged member {i} ({}) was removed", describe(o))
-                }),
-                (None, Some(n)) => self.emit(sink, Rule::EnumVariantAdded, path, false, true, || {
-                    format!("untagged member {i} ({}) was added", describe(n))
-                }),
+                (Some(o), None) => {
+                    self.emit(sink, Rule::EnumVariantRemoved, path, true, false, || {
+                        format!("untagged member {i} ({}) was removed", describe(o))
+                    })
+                }
+                (None, Some(n)) => {
+                    self.emit(sink, Rule::EnumVariantAdded, path, false, true, || {
+                        format!("untagged member {i} ({}) was added", describe(n))
+                    })
+                }
                 (None, None) => {}
             }
             path.pop();
@@ -1004,7 +1041,13 @@ impl<'d, 'm> Differ<'d, 'm> {
 
     /// Whether `receiver` (an object of version `receiver_side`) rejects a field it does not
     /// name whose values follow `value` (from the other version).
-    fn rejects_unknown(&mut self, receiver: &'d Object, receiver_side: Side, value: &'d Node, depth: usize) -> bool {
+    fn rejects_unknown(
+        &mut self,
+        receiver: &'d Object,
+        receiver_side: Side,
+        value: &'d Node,
+        depth: usize,
+    ) -> bool {
         match &receiver.additional {
             Additional::Any => false,
             Additional::Forbidden => !self.tolerant,
@@ -1074,7 +1117,12 @@ impl<'d, 'm> Differ<'d, 'm> {
                     path,
                     loses || added_loses,
                     gains || added_gains,
-                    || format!("field `{}` seems renamed to `{}` (same schema)", r.name, a.name),
+                    || {
+                        format!(
+                            "field `{}` seems renamed to `{}` (same schema)",
+                            r.name, a.name
+                        )
+                    },
                 );
                 path.pop();
                 continue;
@@ -1091,7 +1139,10 @@ impl<'d, 'm> Differ<'d, 'm> {
             path.pop();
         }
         let renamed_to: HashSet<&str> = renames.values().map(|p| p.name.as_str()).collect();
-        for a in added.iter().filter(|a| !renamed_to.contains(a.name.as_str())) {
+        for a in added
+            .iter()
+            .filter(|a| !renamed_to.contains(a.name.as_str()))
+        {
             let loses = self.requires(Side::New, a);
             let gains = self.rejects_unknown(old, Side::Old, &a.node, depth);
             let rule = if loses {
@@ -1102,12 +1153,16 @@ impl<'d, 'm> Differ<'d, 'm> {
                 Rule::FieldAddedOptional
             };
             path.push(a.name.clone());
-            self.emit(sink, rule, path, loses, gains, || match (rule, &a.node.default) {
-                (Rule::FieldAddedRequired, _) => format!("required field `{}` was added", a.name),
-                (_, Some(default)) => {
-                    format!("field `{}` was added with default `{default}`", a.name)
+            self.emit(sink, rule, path, loses, gains, || {
+                match (rule, &a.node.default) {
+                    (Rule::FieldAddedRequired, _) => {
+                        format!("required field `{}` was added", a.name)
+                    }
+                    (_, Some(default)) => {
+                        format!("field `{}` was added with default `{default}`", a.name)
+                    }
+                    _ => format!("optional field `{}` was added", a.name),
                 }
-                _ => format!("optional field `{}` was added", a.name),
             });
             path.pop();
         }
@@ -1194,20 +1249,41 @@ impl<'d, 'm> Differ<'d, 'm> {
         sink: &mut Sink,
     ) {
         let name = &old.name;
-        let (old_requires, new_requires) = (self.requires(Side::Old, old), self.requires(Side::New, new));
+        let (old_requires, new_requires) =
+            (self.requires(Side::Old, old), self.requires(Side::New, new));
         let default_note = |p: &Property| match &p.node.default {
             Some(d) => format!(" (default `{d}`)"),
             None => String::new(),
         };
         if !old.required && new_requires {
-            self.emit(sink, Rule::FieldOptionalityChanged, path, true, false, || {
-                format!("field `{name}` was optional{} and is now required", default_note(old))
-            });
+            self.emit(
+                sink,
+                Rule::FieldOptionalityChanged,
+                path,
+                true,
+                false,
+                || {
+                    format!(
+                        "field `{name}` was optional{} and is now required",
+                        default_note(old)
+                    )
+                },
+            );
         }
         if !new.required && old_requires {
-            self.emit(sink, Rule::FieldOptionalityChanged, path, false, true, || {
-                format!("field `{name}` was required and may now be left out{}", default_note(new))
-            });
+            self.emit(
+                sink,
+                Rule::FieldOptionalityChanged,
+                path,
+                false,
+                true,
+                || {
+                    format!(
+                        "field `{name}` was required and may now be left out{}",
+                        default_note(new)
+                    )
+                },
+            );
         }
         match (&old.node.default, &new.node.default) {
             (Some(a), Some(b)) if a != b && (!old.required || !new.required) => {
@@ -1245,23 +1321,34 @@ impl<'d, 'm> Differ<'d, 'm> {
             (Additional::Any, Additional::Forbidden) => {
                 (strict, false, "unknown fields are now rejected")
             }
-            (Additional::Forbidden, Additional::Schema(_)) => {
-                (false, strict, "extra fields are now accepted as map entries")
-            }
+            (Additional::Forbidden, Additional::Schema(_)) => (
+                false,
+                strict,
+                "extra fields are now accepted as map entries",
+            ),
             (Additional::Schema(_), Additional::Forbidden) => {
                 (strict, false, "extra fields (map entries) are now rejected")
             }
             // Map entries are checked whatever the reader, so a tolerant one breaks too.
-            (Additional::Any, Additional::Schema(_)) => {
-                (true, false, "extra fields must now follow the map's value schema")
-            }
-            (Additional::Schema(_), Additional::Any) => {
-                (false, true, "extra fields no longer follow a map value schema")
-            }
+            (Additional::Any, Additional::Schema(_)) => (
+                true,
+                false,
+                "extra fields must now follow the map's value schema",
+            ),
+            (Additional::Schema(_), Additional::Any) => (
+                false,
+                true,
+                "extra fields no longer follow a map value schema",
+            ),
         };
-        self.emit(sink, Rule::UnknownFieldsPolicyChanged, path, loses, gains, || {
-            what.to_owned()
-        });
+        self.emit(
+            sink,
+            Rule::UnknownFieldsPolicyChanged,
+            path,
+            loses,
+            gains,
+            || what.to_owned(),
+        );
     }
 
     fn cmp_patterns(
@@ -1280,18 +1367,102 @@ impl<'d, 'm> Differ<'d, 'm> {
                     self.cmp(a, b, path, depth + 1, sink);
                     path.pop();
                 }
-                None => self.emit(sink, Rule::UnknownFieldsPolicyChanged, path, strict, false, || {
-                    format!("keys matching `{pattern}` are no longer accepted")
-                }),
+                None => self.emit(
+                    sink,
+                    Rule::UnknownFieldsPolicyChanged,
+                    path,
+                    strict,
+                    false,
+                    || format!("keys matching `{pattern}` are no longer accepted"),
+                ),
             }
         }
         for (pattern, _) in &new.patterns {
             if !old.patterns.iter().any(|(p, _)| p == pattern) {
-                self.emit(sink, Rule::UnknownFieldsPolicyChanged, path, false, strict, || {
-                    format!("keys matching `{pattern}` are now accepted")
-                });
+                self.emit(
+                    sink,
+                    Rule::UnknownFieldsPolicyChanged,
+                    path,
+                    false,
+                    strict,
+                    || format!("keys matching `{pattern}` are now accepted"),
+                );
             }
         }
+    }
+}
+
+/// Names of the definitions that differ between two manifests, directly or through a
+/// definition they refer to (the changes propagated backwards along `$ref`s, without
+/// recursion).
+fn changed_defs(old: &Schemas<'_>, new: &Schemas<'_>) -> HashSet<String> {
+    let names: BTreeSet<&str> = old.defs.keys().chain(new.defs.keys()).copied().collect();
+    let mut changed = HashSet::new();
+    let mut referrers: HashMap<String, Vec<&str>> = HashMap::new();
+    let mut work = Vec::new();
+    for name in names {
+        let (o, n) = (old.def(name).map(|p| p.raw), new.def(name).map(|p| p.raw));
+        if o != n && changed.insert(name.to_owned()) {
+            work.push(name.to_owned());
+        }
+        for raw in [o, n].into_iter().flatten() {
+            for target in refs_in(raw) {
+                referrers.entry(target).or_default().push(name);
+            }
+        }
+    }
+    while let Some(name) = work.pop() {
+        for referrer in referrers.get(&name).into_iter().flatten() {
+            if changed.insert((*referrer).to_owned()) {
+                work.push((*referrer).to_owned());
+            }
+        }
+    }
+    changed
+}
+
+/// The definitions a schema refers to, found without recursion.
+fn refs_in(value: &Value) -> Vec<String> {
+    let mut found = Vec::new();
+    let mut stack = vec![value];
+    while let Some(value) = stack.pop() {
+        match value {
+            Value::Object(map) => {
+                if let Some(target) = map.get("$ref").and_then(Value::as_str).and_then(ref_target) {
+                    found.push(target);
+                }
+                stack.extend(map.values());
+            }
+            Value::Array(items) => stack.extend(items),
+            _ => {}
+        }
+    }
+    found
+}
+
+/// The definitions a parsed schema refers to (parsed schemas are at most
+/// [`MAX_JSON_DEPTH`] deep, so the recursion is bounded).
+fn node_refs<'n>(node: &'n Node, out: &mut Vec<&'n str>, depth: usize) {
+    if depth > MAX_JSON_DEPTH {
+        return;
+    }
+    let mut visit = |n: &'n Node| node_refs(n, out, depth + 1);
+    match &node.kind {
+        Kind::Ref(name) => out.push(name),
+        Kind::Array(a) => {
+            a.prefix.iter().for_each(&mut visit);
+            a.items.iter().for_each(|n| visit(n));
+        }
+        Kind::Object(o) => {
+            o.properties.iter().for_each(|p| visit(&p.node));
+            o.patterns.iter().for_each(|(_, n)| visit(n));
+            if let Additional::Schema(n) = &o.additional {
+                visit(n);
+            }
+            o.property_names.iter().for_each(|n| visit(n));
+        }
+        Kind::Union(nodes) | Kind::AllOf(nodes) => nodes.iter().for_each(visit),
+        _ => {}
     }
 }
 
@@ -1351,8 +1522,20 @@ fn strictness(old: Option<Bound>, new: Option<Bound>, is_lower: bool) -> Orderin
 }
 
 fn within(x: f64, lo: Option<Bound>, hi: Option<Bound>) -> bool {
-    let above = lo.is_none_or(|b| if b.exclusive { x > b.value } else { x >= b.value });
-    let below = hi.is_none_or(|b| if b.exclusive { x < b.value } else { x <= b.value });
+    let above = lo.is_none_or(|b| {
+        if b.exclusive {
+            x > b.value
+        } else {
+            x >= b.value
+        }
+    });
+    let below = hi.is_none_or(|b| {
+        if b.exclusive {
+            x < b.value
+        } else {
+            x <= b.value
+        }
+    });
     above && below
 }
 
@@ -1378,7 +1561,8 @@ fn int_bounds(n: &Numeric) -> (Option<Bound>, Option<Bound>) {
     let lo = strictest(
         [
             n.minimum.map(|m| Bound::inclusive(m.ceil())),
-            n.exclusive_minimum.map(|m| Bound::inclusive(m.floor() + 1.0)),
+            n.exclusive_minimum
+                .map(|m| Bound::inclusive(m.floor() + 1.0)),
             range.map(|r| Bound::inclusive(r.0)),
             unsigned.then(|| Bound::inclusive(0.0)),
             wide.then(|| Bound::inclusive(-MAX_SAFE_INTEGER)),
@@ -1388,7 +1572,8 @@ fn int_bounds(n: &Numeric) -> (Option<Bound>, Option<Bound>) {
     let hi = strictest(
         [
             n.maximum.map(|m| Bound::inclusive(m.floor())),
-            n.exclusive_maximum.map(|m| Bound::inclusive(m.ceil() - 1.0)),
+            n.exclusive_maximum
+                .map(|m| Bound::inclusive(m.ceil() - 1.0)),
             range.map(|r| Bound::inclusive(r.1)),
             wide.then(|| Bound::inclusive(MAX_SAFE_INTEGER)),
         ],
@@ -1467,9 +1652,15 @@ impl Repr {
     fn describe_change(old: &Self, new: &Self) -> String {
         match (old, new) {
             (Self::Adjacent(a, c), Self::Adjacent(b, d)) if a == b => {
-                format!("the enum tagged by `{a}` now holds its content under `{d}` instead of `{c}`")
+                format!(
+                    "the enum tagged by `{a}` now holds its content under `{d}` instead of `{c}`"
+                )
             }
-            _ => format!("the enum was {} and is now {}", old.describe(), new.describe()),
+            _ => format!(
+                "the enum was {} and is now {}",
+                old.describe(),
+                new.describe()
+            ),
         }
     }
 }

@@ -62,7 +62,8 @@ pub fn compare(old: &Manifest, new: &Manifest) -> Report {
         .collect();
     let renames = wire_type_renames(&mut differ, &removed, &added);
     let renamed_to: HashMap<&str, &str> = renames.iter().map(|(o, n)| (*n, *o)).collect();
-    let to_new = |kind: &'_ str| -> String { renames.get(kind).copied().unwrap_or(kind).to_owned() };
+    let to_new =
+        |kind: &'_ str| -> String { renames.get(kind).copied().unwrap_or(kind).to_owned() };
 
     let old_rpcs: BTreeMap<&str, &str> = old
         .rpcs
@@ -168,7 +169,10 @@ pub fn compare(old: &Manifest, new: &Manifest) -> Report {
                         old_clients_new_server: client,
                         new_clients_old_server: false,
                     },
-                    format!("{} message `{kind}` was removed; {consequence}", arrow(m.direction)),
+                    format!(
+                        "{} message `{kind}` was removed; {consequence}",
+                        arrow(m.direction)
+                    ),
                 ));
             }
             continue;
@@ -444,7 +448,10 @@ fn subject(path: &str) -> String {
         .rsplit('/')
         .find(|s| *s != "payload" && *s != "[]" && *s != "{}")
         .unwrap_or(path);
-    let last = last.strip_prefix('<').and_then(|s| s.strip_suffix('>')).unwrap_or(last);
+    let last = last
+        .strip_prefix('<')
+        .and_then(|s| s.strip_suffix('>'))
+        .unwrap_or(last);
     last.replace("~1", "/").replace("~0", "~")
 }
 
@@ -453,7 +460,8 @@ fn fix(rule: Rule, direction: Direction, breaks: Breakage, x: &str) -> String {
     let client = direction == Direction::Client;
     let old = breaks.old_clients_new_server;
     let rollout = breaks.new_clients_old_server;
-    let roll_servers_first = "finish rolling out the new server before releasing clients that use it";
+    let roll_servers_first =
+        "finish rolling out the new server before releasing clients that use it";
     match rule {
         Rule::MessageAdded if client => {
             format!("roll out every server instance before releasing clients that send `{x}`")
@@ -468,11 +476,13 @@ fn fix(rule: Rule, direction: Direction, breaks: Breakage, x: &str) -> String {
         Rule::WireTypeRenamed if client => format!(
             "keep the wire type `{x}` (`#[message(\"{x}\")]` on the renamed struct), or serve both names until old clients are gone"
         ),
-        Rule::WireTypeRenamed => format!(
-            "keep sending `{x}` until old clients are gone if they rely on it"
-        ),
+        Rule::WireTypeRenamed => {
+            format!("keep sending `{x}` until old clients are gone if they rely on it")
+        }
         Rule::DirectionChanged => {
-            format!("declare a new message type for the other direction instead of turning `{x}` around")
+            format!(
+                "declare a new message type for the other direction instead of turning `{x}` around"
+            )
         }
         Rule::PayloadAdded | Rule::PayloadRemoved => {
             format!("declare a new message type instead of changing whether `{x}` has a payload")
@@ -484,7 +494,11 @@ fn fix(rule: Rule, direction: Direction, breaks: Breakage, x: &str) -> String {
         ),
         Rule::FieldAddedRequired if old && client => format!(
             "make `{x}` optional (`Option` or `#[serde(default)]`) so old clients that do not send it are accepted{}",
-            if rollout { ", and roll out every server before clients send it" } else { "" }
+            if rollout {
+                ", and roll out every server before clients send it"
+            } else {
+                ""
+            }
         ),
         Rule::FieldAddedRequired if rollout && !client => format!(
             "give `{x}` a default (`#[serde(default)]`) or make it an `Option`, so new clients accept frames from old servers"
@@ -497,18 +511,21 @@ fn fix(rule: Rule, direction: Direction, breaks: Breakage, x: &str) -> String {
             )
         }
         Rule::FieldAddedRequired | Rule::FieldAddedOptional | Rule::FieldAddedWithDefault => {
-            "none needed: receivers that do not know the field ignore it or fill in its default".to_owned()
+            "none needed: receivers that do not know the field ignore it or fill in its default"
+                .to_owned()
         }
         Rule::FieldRemoved if old && client => format!(
             "keep accepting `{x}` (an ignored `Option` field) until old clients stop sending it{}",
-            if rollout { ", and keep sending it from clients until every server is new" } else { "" }
+            if rollout {
+                ", and keep sending it from clients until every server is new"
+            } else {
+                ""
+            }
         ),
         Rule::FieldRemoved if old => format!(
             "keep sending `{x}` until old clients, which require it, are gone; or make it optional for clients first"
         ),
-        Rule::FieldRemoved if rollout => format!(
-            "{roll_servers_first}: old servers require `{x}`"
-        ),
+        Rule::FieldRemoved if rollout => format!("{roll_servers_first}: old servers require `{x}`"),
         Rule::FieldRemoved => "none needed: no receiver requires the field".to_owned(),
         Rule::FieldRenamed => format!(
             "keep the wire name `{x}` with `#[serde(rename = \"{x}\")]`, or accept both with `#[serde(alias = \"{x}\")]` before switching"
@@ -522,9 +539,9 @@ fn fix(rule: Rule, direction: Direction, breaks: Breakage, x: &str) -> String {
         Rule::FieldOptionalityChanged if old => format!(
             "keep always sending `{x}` with a value until old clients, which require it, are gone"
         ),
-        Rule::FieldOptionalityChanged if rollout && client => format!(
-            "{roll_servers_first}: old servers require `{x}`"
-        ),
+        Rule::FieldOptionalityChanged if rollout && client => {
+            format!("{roll_servers_first}: old servers require `{x}`")
+        }
         Rule::FieldOptionalityChanged if rollout => format!(
             "keep `{x}` optional in clients (an `Option` or a default) until every server always sends it"
         ),
@@ -538,43 +555,44 @@ fn fix(rule: Rule, direction: Direction, breaks: Breakage, x: &str) -> String {
         Rule::ConstraintNarrowed if rollout => format!(
             "{roll_servers_first}: old servers still send `{x}` values outside the new limit"
         ),
-        Rule::ConstraintWidened if client && rollout => format!(
-            "{roll_servers_first}: old servers reject the newly allowed values of `{x}`"
-        ),
-        Rule::ConstraintWidened if old => format!(
-            "keep sending `{x}` within the old limit until old clients are gone"
-        ),
+        Rule::ConstraintWidened if client && rollout => {
+            format!("{roll_servers_first}: old servers reject the newly allowed values of `{x}`")
+        }
+        Rule::ConstraintWidened if old => {
+            format!("keep sending `{x}` within the old limit until old clients are gone")
+        }
         Rule::ConstraintNarrowed | Rule::ConstraintWidened => "none needed".to_owned(),
         Rule::ConstraintChanged => format!(
             "change the constraint on `{x}` in two steps: first accept both, then narrow once old versions are gone"
         ),
-        Rule::EnumVariantAdded if client => format!(
-            "{roll_servers_first}: old servers reject variant `{x}`"
-        ),
+        Rule::EnumVariantAdded if client => {
+            format!("{roll_servers_first}: old servers reject variant `{x}`")
+        }
         Rule::EnumVariantAdded => format!(
             "do not send variant `{x}` to clients older than this version; add it to clients first and send it later"
         ),
-        Rule::EnumVariantRemoved if client => format!(
-            "keep accepting variant `{x}` until old clients stop sending it"
-        ),
-        Rule::EnumVariantRemoved => format!(
-            "keep variant `{x}` in clients until every server has stopped sending it"
-        ),
+        Rule::EnumVariantRemoved if client => {
+            format!("keep accepting variant `{x}` until old clients stop sending it")
+        }
+        Rule::EnumVariantRemoved => {
+            format!("keep variant `{x}` in clients until every server has stopped sending it")
+        }
         Rule::EnumRepresentationChanged => format!(
             "keep the serde representation of `{x}` (tag, content, untagged); declare a new type instead"
         ),
         Rule::UnknownFieldsPolicyChanged if old => format!(
             "keep accepting unknown fields in `{x}` (`allow_unknown_fields`) until old clients are gone"
         ),
-        Rule::UnknownFieldsPolicyChanged if rollout => format!(
-            "{roll_servers_first}: old servers reject fields they do not know in `{x}`"
-        ),
+        Rule::UnknownFieldsPolicyChanged if rollout => {
+            format!("{roll_servers_first}: old servers reject fields they do not know in `{x}`")
+        }
         Rule::UnknownFieldsPolicyChanged => "none needed: clients ignore unknown fields".to_owned(),
         Rule::TypeNameChanged => {
-            "none needed on the wire; after regenerating, update code that names the old type".to_owned()
+            "none needed on the wire; after regenerating, update code that names the old type"
+                .to_owned()
         }
-        Rule::NotCompared => format!(
-            "review `{x}` by hand, or simplify the schema so it can be compared"
-        ),
+        Rule::NotCompared => {
+            format!("review `{x}` by hand, or simplify the schema so it can be compared")
+        }
     }
 }

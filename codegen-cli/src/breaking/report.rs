@@ -8,6 +8,7 @@ use super::rules::{Category, Rule};
 
 /// Who a change breaks, by role in a mixed deployment.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct Breakage {
     /// A peer running the old version is rejected by, or rejects, the new server: clients
     /// that still have yesterday's frontend open after the deploy.
@@ -35,6 +36,7 @@ impl Breakage {
 
 /// One change between two versions of a protocol.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct Change {
     /// What kind of change this is.
     pub rule: Rule,
@@ -90,9 +92,8 @@ impl fmt::Display for Report {
         if self.changes.is_empty() {
             return writeln!(f, "no changes");
         }
-        let count = |pick: fn(&Breakage) -> bool| {
-            self.changes.iter().filter(|c| pick(&c.breaks)).count()
-        };
+        let count =
+            |pick: fn(&Breakage) -> bool| self.changes.iter().filter(|c| pick(&c.breaks)).count();
         let old_clients = count(|b| b.old_clients_new_server);
         let rollouts = count(|b| b.new_clients_old_server);
         let breaking = self.breaking().count();
@@ -104,7 +105,9 @@ impl fmt::Display for Report {
         } else {
             let mut roles = Vec::new();
             if old_clients > 0 {
-                roles.push(format!("{old_clients} for old clients against the new server"));
+                roles.push(format!(
+                    "{old_clients} for old clients against the new server"
+                ));
             }
             if rollouts > 0 {
                 roles.push(format!("{rollouts} for new clients against an old server"));

@@ -16,6 +16,9 @@ fn main() {
             label(case.old_clients_new_server),
             label(case.new_clients_old_server)
         );
-        print!("{}", twinwire_codegen::compare(&case.old.manifest, &case.new.manifest));
+        print!(
+            "{}",
+            twinwire_codegen::compare(&case.old.manifest, &case.new.manifest)
+        );
     }
 }

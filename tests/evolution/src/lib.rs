@@ -121,14 +121,21 @@ impl Version {
     /// # Panics
     /// When `P`'s manifest cannot be built: the case's declaration is wrong.
     pub fn of<P: Protocol>(decode: Decoder) -> Self {
-        let manifest = P::manifest()
-            .unwrap_or_else(|e| panic!("protocol `{}` has no manifest: {e}", P::NAME));
+        let manifest =
+            P::manifest().unwrap_or_else(|e| panic!("protocol `{}` has no manifest: {e}", P::NAME));
         Self { manifest, decode }
     }
 
-    fn decode(&self, kind: &str, payload: Option<&Value>, read: Read) -> Result<Option<Value>, String> {
+    fn decode(
+        &self,
+        kind: &str,
+        payload: Option<&Value>,
+        read: Read,
+    ) -> Result<Option<Value>, String> {
         (self.decode)(kind, payload, read).unwrap_or_else(|| {
-            Err(format!("the case's decoder does not know `{kind}`; list it in `decoder!`"))
+            Err(format!(
+                "the case's decoder does not know `{kind}`; list it in `decoder!`"
+            ))
         })
     }
 
@@ -164,7 +171,9 @@ impl Version {
     /// A server of this version receiving a client frame.
     fn server_receives(&self, kind: &str, payload: Option<&Value>) -> Result<(), String> {
         if self.direction(kind) != Some(Direction::Client) {
-            return Err(format!("UNIMPLEMENTED: `{kind}` is not a client message here"));
+            return Err(format!(
+                "UNIMPLEMENTED: `{kind}` is not a client message here"
+            ));
         }
         self.decode(kind, payload, Read::Strict).map(drop)
     }
@@ -318,7 +327,13 @@ impl Case {
 
     /// Adds an RPC call by a client of version `client`, answered by the other version.
     #[must_use]
-    pub fn call(mut self, client: Side, kind: &'static str, request: Value, response: Value) -> Self {
+    pub fn call(
+        mut self,
+        client: Side,
+        kind: &'static str,
+        request: Value,
+        response: Value,
+    ) -> Self {
         self.probes.push(Probe::Call {
             client,
             kind,
@@ -398,9 +413,11 @@ impl Case {
                     })
                     .and_then(|rpc| {
                         let answer = rpc.response.as_str();
-                        server.server_can_send(answer, response.as_ref()).map_err(|e| {
-                            format!("the probe's response is not what this server sends: {e}")
-                        })?;
+                        server
+                            .server_can_send(answer, response.as_ref())
+                            .map_err(|e| {
+                                format!("the probe's response is not what this server sends: {e}")
+                            })?;
                         if answer != expected {
                             return Err(format!(
                                 "answered with `{answer}`, the client waits for `{expected}`"
@@ -476,9 +493,7 @@ pub fn decode_as<M: Message>(payload: Option<&Value>, read: Read) -> Result<Opti
         }
         (false, _) => serde_json::from_value(Value::Null).map_err(|e| e.to_string())?,
     };
-    message
-        .validate()
-        .map_err(|e| format!("invalid: {e}"))?;
+    message.validate().map_err(|e| format!("invalid: {e}"))?;
     if M::HAS_PAYLOAD {
         serde_json::to_value(&message)
             .map(Some)

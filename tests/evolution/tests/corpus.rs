@@ -10,7 +10,11 @@ use twinwire_codegen::compare;
 use twinwire_evolution::{Label, Role, cases};
 
 fn verdict(breaks: bool) -> Label {
-    if breaks { Label::Breaking } else { Label::Compatible }
+    if breaks {
+        Label::Breaking
+    } else {
+        Label::Compatible
+    }
 }
 
 fn show(label: Label) -> &'static str {
@@ -49,7 +53,9 @@ fn the_checker_agrees_with_every_label_and_every_label_with_serde() {
         let rules: BTreeSet<&str> = report.changes.iter().map(|c| c.rule.name()).collect();
         let expected: BTreeSet<&str> = case.rules.iter().copied().collect();
         if rules != expected {
-            rows.push(format!("rules: expected {expected:?}, checker reports {rules:?}"));
+            rows.push(format!(
+                "rules: expected {expected:?}, checker reports {rules:?}"
+            ));
         }
         if !rows.is_empty() {
             mismatches += 1;

@@ -672,7 +672,11 @@ mod max_length_narrowed {
         )
         .labels(BREAKS, OK)
         .rules(&["constraint-narrowed"])
-        .frame(Old, "POST", json!({"text": "a text of more than ten characters"}))
+        .frame(
+            Old,
+            "POST",
+            json!({"text": "a text of more than ten characters"}),
+        )
         .frame(New, "POST", json!({"text": "short"}))
     }
 }
@@ -709,7 +713,11 @@ mod max_length_widened {
         .labels(OK, BREAKS)
         .rules(&["constraint-widened"])
         .frame(Old, "POST", json!({"text": "short"}))
-        .frame(New, "POST", json!({"text": "a text of more than ten characters"}))
+        .frame(
+            New,
+            "POST",
+            json!({"text": "a text of more than ten characters"}),
+        )
     }
 }
 
@@ -736,16 +744,11 @@ mod range_narrowed {
         crate::decoder!(Fetch);
     }
     pub fn case() -> Case {
-        Case::new(
-            "client/range-narrowed",
-            "maximum 100 → 50",
-            v!(v1),
-            v!(v2),
-        )
-        .labels(BREAKS, OK)
-        .rules(&["constraint-narrowed"])
-        .frame(Old, "FETCH", json!({"limit": 80}))
-        .frame(New, "FETCH", json!({"limit": 50}))
+        Case::new("client/range-narrowed", "maximum 100 → 50", v!(v1), v!(v2))
+            .labels(BREAKS, OK)
+            .rules(&["constraint-narrowed"])
+            .frame(Old, "FETCH", json!({"limit": 80}))
+            .frame(New, "FETCH", json!({"limit": 50}))
     }
 }
 
@@ -1036,7 +1039,11 @@ mod tagged_variant_field_added {
         .labels(BREAKS, OK)
         .rules(&["field-added-required"])
         .frame(Old, "COMMAND", json!({"op": "Start", "speed": 3}))
-        .frame(New, "COMMAND", json!({"op": "Start", "speed": 3, "rampMs": 10}))
+        .frame(
+            New,
+            "COMMAND",
+            json!({"op": "Start", "speed": 3, "rampMs": 10}),
+        )
         .frame(New, "COMMAND", json!({"op": "Stop"}))
     }
 }

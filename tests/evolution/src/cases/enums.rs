@@ -153,7 +153,11 @@ mod server_variant_added {
         .labels(BREAKS, OK)
         .rules(&["enum-variant-added"])
         .frame(New, "PRESENCE", json!({"user": "ann", "presence": "away"}))
-        .frame(Old, "PRESENCE", json!({"user": "ann", "presence": "online"}))
+        .frame(
+            Old,
+            "PRESENCE",
+            json!({"user": "ann", "presence": "online"}),
+        )
     }
 }
 
@@ -244,7 +248,11 @@ mod server_data_variant_added {
         )
         .labels(BREAKS, OK)
         .rules(&["enum-variant-added"])
-        .frame(New, "DRAW", json!({"shape": {"Rect": {"w": 1.5, "h": 2.5}}}))
+        .frame(
+            New,
+            "DRAW",
+            json!({"shape": {"Rect": {"w": 1.5, "h": 2.5}}}),
+        )
         .frame(New, "DRAW", json!({"shape": {"Circle": 1.5}}))
         .frame(Old, "DRAW", json!({"shape": "Nothing"}))
     }
@@ -416,7 +424,11 @@ mod server_variant_field_added {
         )
         .labels(OK, OK)
         .rules(&["field-added-optional"])
-        .frame(New, "EVENT", json!({"kind": "Joined", "user": "ann", "atMs": 5}))
+        .frame(
+            New,
+            "EVENT",
+            json!({"kind": "Joined", "user": "ann", "atMs": 5}),
+        )
         .frame(New, "EVENT", json!({"kind": "Left", "user": "ann"}))
         .frame(Old, "EVENT", json!({"kind": "Joined", "user": "ann"}))
     }

@@ -511,7 +511,12 @@ mod rpc_response_changed {
         )
         .labels(BREAKS, BREAKS)
         .rules(&["rpc-response-changed", "message-added", "message-removed"])
-        .call(Old, "LOOKUP", json!({"query": "a"}), json!({"id": "1", "name": "a"}))
+        .call(
+            Old,
+            "LOOKUP",
+            json!({"query": "a"}),
+            json!({"id": "1", "name": "a"}),
+        )
         .call(New, "LOOKUP", json!({"query": "a"}), json!({"id": "1"}))
     }
 }
@@ -554,8 +559,18 @@ mod rpc_response_field_added {
         )
         .labels(OK, OK)
         .rules(&["field-added-optional"])
-        .call(Old, "LOOKUP", json!({"query": "a"}), json!({"id": "1", "note": "x"}))
-        .call(Old, "LOOKUP", json!({"query": "a"}), json!({"id": "1", "note": null}))
+        .call(
+            Old,
+            "LOOKUP",
+            json!({"query": "a"}),
+            json!({"id": "1", "note": "x"}),
+        )
+        .call(
+            Old,
+            "LOOKUP",
+            json!({"query": "a"}),
+            json!({"id": "1", "note": null}),
+        )
         .call(New, "LOOKUP", json!({"query": "a"}), json!({"id": "1"}))
     }
 }

@@ -406,7 +406,11 @@ mod max_length_narrowed {
         .labels(OK, BREAKS)
         .rules(&["constraint-narrowed"])
         .frame(New, "MOTD", json!({"text": "short"}))
-        .frame(Old, "MOTD", json!({"text": "a text of more than ten characters"}))
+        .frame(
+            Old,
+            "MOTD",
+            json!({"text": "a text of more than ten characters"}),
+        )
     }
 }
 
@@ -441,7 +445,11 @@ mod max_length_widened {
         )
         .labels(BREAKS, OK)
         .rules(&["constraint-widened"])
-        .frame(New, "MOTD", json!({"text": "a text of more than ten characters"}))
+        .frame(
+            New,
+            "MOTD",
+            json!({"text": "a text of more than ten characters"}),
+        )
         .frame(Old, "MOTD", json!({"text": "short"}))
     }
 }

@@ -246,8 +246,16 @@ mod shared_type_field_added {
         .labels(OK, BREAKS)
         .rules(&["field-added-optional", "type-name-changed"])
         .frame(Old, "UPDATE_PROFILE", json!({"profile": {"name": "ann"}}))
-        .frame(New, "PROFILE", json!({"profile": {"name": "ann", "bio": null}}))
-        .frame(New, "UPDATE_PROFILE", json!({"profile": {"name": "ann", "bio": "hi"}}))
+        .frame(
+            New,
+            "PROFILE",
+            json!({"profile": {"name": "ann", "bio": null}}),
+        )
+        .frame(
+            New,
+            "UPDATE_PROFILE",
+            json!({"profile": {"name": "ann", "bio": "hi"}}),
+        )
         .frame(Old, "PROFILE", json!({"profile": {"name": "ann"}}))
     }
 }
