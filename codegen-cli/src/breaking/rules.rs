@@ -169,10 +169,16 @@ pub enum Rule {
     /// An enum's serde representation changed (external, internal `tag`, adjacent
     /// `tag`/`content`, untagged, or the tag or content name).
     ///
-    /// The same value is written differently, so both roles usually break.
+    /// The same value is written differently, so both roles usually break; who breaks is
+    /// judged variant by variant. An internally tagged enum and an adjacently tagged one with
+    /// the same tag can be written alike (a variant's single field is indistinguishable from
+    /// adjacent content), so between those two the variants are compared field by field and
+    /// the differences are reported by the field rules.
     EnumRepresentationChanged,
     /// Whether an object accepts unknown fields changed (`allow_unknown_fields`, `flatten`,
-    /// or what a flattened map accepts).
+    /// or what a flattened map accepts), as the manifest's `additionalProperties` says
+    /// (`false` for serde's `deny_unknown_fields`, a schema for a flattened map, absent
+    /// otherwise).
     ///
     /// Tightening breaks old clients that send extra fields; loosening lets new clients send
     /// fields a strict old server rejects. Clients ignore unknown fields, so on

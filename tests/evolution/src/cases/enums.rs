@@ -15,6 +15,7 @@ pub fn cases() -> Vec<Case> {
         client_untagged_member_added::case(),
         server_variant_field_added::case(),
         client_variant_renamed::case(),
+        client_strict_variant_field_added::case(),
     ]
 }
 
@@ -470,5 +471,47 @@ mod client_variant_renamed {
         .frame(Old, "COMMAND", json!({"op": "halt"}))
         .frame(New, "COMMAND", json!({"op": "stop"}))
         .frame(New, "COMMAND", json!({"op": "start", "speed": 1}))
+    }
+}
+
+mod client_strict_variant_field_added {
+    use super::*;
+    pub mod v1 {
+        use twinwire::{message, protocol};
+        #[message("COMMAND")]
+        #[serde(tag = "op", deny_unknown_fields)]
+        pub enum Command {
+            Start { speed: u8 },
+            Stop,
+        }
+        protocol! { pub P { client: [Command] } }
+        crate::decoder!(Command);
+    }
+    pub mod v2 {
+        use twinwire::{message, protocol};
+        #[message("COMMAND")]
+        #[serde(tag = "op", deny_unknown_fields)]
+        pub enum Command {
+            Start { speed: u8, ramp_ms: Option<u32> },
+            Stop,
+        }
+        protocol! { pub P { client: [Command] } }
+        crate::decoder!(Command);
+    }
+    pub fn case() -> Case {
+        Case::new(
+            "enum/client-strict-variant-field-added",
+            "an Option field in a variant of a tagged enum that denies unknown fields",
+            v!(v1),
+            v!(v2),
+        )
+        .labels(OK, BREAKS)
+        .rules(&["field-added-optional"])
+        .frame(Old, "COMMAND", json!({"op": "Start", "speed": 3}))
+        .frame(
+            New,
+            "COMMAND",
+            json!({"op": "Start", "speed": 3, "rampMs": 10}),
+        )
     }
 }
