@@ -270,3 +270,29 @@ fn the_json_report_names_rules_and_categories_in_kebab_case() {
         }]})
     );
 }
+
+#[test]
+fn null_in_an_enum_list_is_nullability_not_a_variant() {
+    let with = |property: Value| json!({"type": "object", "properties": {"level": property}, "required": ["level"]});
+    let old = manifest(
+        json!([client_message(
+            "SET",
+            with(json!({"enum": ["low", "high", null]}))
+        )]),
+        json!({}),
+    );
+    let new = manifest(
+        json!([client_message(
+            "SET",
+            with(json!({"anyOf": [{"$ref": "#/$defs/Level"}, {"type": "null"}]}))
+        )]),
+        json!({"Level": {"type": "string", "enum": ["low", "high"]}}),
+    );
+    let report = compare_quickly(&old, &new);
+    assert!(report.changes.is_empty(), "{report}");
+    let mut not_null = new.clone();
+    not_null.messages[0].payload = Some(with(json!({"$ref": "#/$defs/Level"})));
+    let report = compare_quickly(&old, &not_null);
+    let rules: Vec<Rule> = report.changes.iter().map(|c| c.rule).collect();
+    assert_eq!(rules, [Rule::FieldOptionalityChanged], "{report}");
+}

@@ -359,6 +359,20 @@ impl<'d, 'm> Differ<'d, 'm> {
         depth: usize,
         sink: &mut Sink,
     ) {
+        self.cmp_with(old, new, path, depth, sink, true);
+    }
+
+    /// [`cmp`](Self::cmp); `with_null` is false for the members of two nullable unions,
+    /// whose `null` was compared already (an `enum` list may hold `null` itself).
+    fn cmp_with(
+        &mut self,
+        old: &'d Node,
+        new: &'d Node,
+        path: &mut Vec<String>,
+        depth: usize,
+        sink: &mut Sink,
+        with_null: bool,
+    ) {
         if sink.saturated() {
             return;
         }
@@ -379,7 +393,7 @@ impl<'d, 'm> Differ<'d, 'm> {
             return;
         }
         match (self.resolve(Side::Old, old), self.resolve(Side::New, new)) {
-            (Some(o), Some(n)) => self.cmp_resolved(o, n, path, depth, sink),
+            (Some(o), Some(n)) => self.cmp_resolved(o, n, path, depth, sink, with_null),
             _ => {
                 if !self.same_raw(old, new) {
                     self.not_compared(sink, path, "a `$ref` does not resolve to a readable schema");
@@ -490,12 +504,13 @@ impl<'d, 'm> Differ<'d, 'm> {
         path: &mut Vec<String>,
         depth: usize,
         sink: &mut Sink,
+        with_null: bool,
     ) {
         let (o_null, o_rest, o_union) = self.split(Side::Old, old, depth);
         let (n_null, n_rest, n_union) = self.split(Side::New, new, depth);
         let any = |rest: &[&Node]| rest.iter().any(|n| n.kind == Kind::Any);
         let (o_any, n_any) = (any(&o_rest), any(&n_rest));
-        if o_null != n_null && !o_any && !n_any {
+        if with_null && o_null != n_null && !o_any && !n_any {
             let message = if o_null {
                 "`null` is no longer accepted (an `Option` became required)"
             } else {
@@ -537,7 +552,7 @@ impl<'d, 'm> Differ<'d, 'm> {
         }
         if o_rest.len() == 1 && n_rest.len() == 1 && (o_union || n_union) {
             // `Option<T>` against `T`, or single-variant unions: compare the members.
-            self.cmp(o_rest[0], n_rest[0], path, depth + 1, sink);
+            self.cmp_with(o_rest[0], n_rest[0], path, depth + 1, sink, false);
             return;
         }
         let o_shape = self.shape(Side::Old, &o_rest, o_union);
@@ -1615,9 +1630,16 @@ fn constants(node: &Node) -> Option<Vec<&Value>> {
 }
 
 /// The variant names of a unit-only enum (`const`/`enum`): strings as they are, other
-/// values as JSON.
+/// values as JSON. A `null` among them is not a variant: [`Differ::split`] takes it as
+/// the schema being nullable.
 fn units(node: &Node) -> Option<Vec<String>> {
-    constants(node).map(|values| values.into_iter().map(unit_name).collect())
+    constants(node).map(|values| {
+        values
+            .into_iter()
+            .filter(|v| !v.is_null())
+            .map(unit_name)
+            .collect()
+    })
 }
 
 fn unit_name(value: &Value) -> String {
@@ -1858,5 +1880,83 @@ fn describe(node: &Node) -> String {
         Kind::Object(_) => "an object".to_owned(),
         Kind::Union(members) => format!("a union of {}", members.len()),
         Kind::AllOf(_) => "a combination of schemas".to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    fn numeric(value: Value) -> Numeric {
+        match Node::parse(&value).map(|n| n.kind) {
+            Ok(Kind::Integer(n) | Kind::Number(n)) => n,
+            other => panic!("not numeric: {other:?}"),
+        }
+    }
+
+    fn values(bounds: (Option<Bound>, Option<Bound>)) -> (Option<f64>, Option<f64>) {
+        (bounds.0.map(|b| b.value), bounds.1.map(|b| b.value))
+    }
+
+    #[test]
+    fn integer_bounds_combine_keywords_formats_and_safe_integers() {
+        let uint8 = numeric(json!({"type": "integer", "format": "uint8"}));
+        assert_eq!(values(int_bounds(&uint8)), (Some(0.0), Some(255.0)));
+        let narrowed = numeric(
+            json!({"type": "integer", "format": "uint8", "minimum": 1, "exclusiveMaximum": 100}),
+        );
+        assert_eq!(values(int_bounds(&narrowed)), (Some(1.0), Some(99.0)));
+        let wide = numeric(json!({"type": "integer", "format": "int64"}));
+        assert_eq!(
+            values(int_bounds(&wide)),
+            (Some(-MAX_SAFE_INTEGER), Some(MAX_SAFE_INTEGER))
+        );
+        let fractional = numeric(json!({"type": "integer", "exclusiveMinimum": 0.5}));
+        assert_eq!(values(int_bounds(&fractional)), (Some(1.0), None));
+    }
+
+    #[test]
+    fn strictness_compares_values_then_exclusiveness() {
+        let at = |value, exclusive| Some(Bound { value, exclusive });
+        assert_eq!(strictness(None, at(1.0, false), true), Ordering::Less);
+        assert_eq!(strictness(at(1.0, false), None, true), Ordering::Greater);
+        assert_eq!(
+            strictness(at(1.0, false), at(2.0, false), true),
+            Ordering::Less
+        );
+        assert_eq!(
+            strictness(at(1.0, false), at(2.0, false), false),
+            Ordering::Greater
+        );
+        assert_eq!(
+            strictness(at(1.0, false), at(1.0, true), true),
+            Ordering::Less
+        );
+        assert_eq!(
+            strictness(at(1.0, true), at(1.0, true), false),
+            Ordering::Equal
+        );
+        let number = numeric(json!({"type": "number", "minimum": 0, "exclusiveMinimum": 0}));
+        assert_eq!(number_bounds(&number).0, at(0.0, true));
+    }
+
+    #[test]
+    fn nesting_is_measured_without_recursion() {
+        assert!(nests_within(&json!(1), 0));
+        assert!(!nests_within(&json!([]), 0));
+        assert!(nests_within(&json!({"a": [1, {"b": 2}]}), 3));
+        assert!(!nests_within(&json!({"a": [1, {"b": {}}]}), 3));
+    }
+
+    #[test]
+    fn references_are_found_and_decoded() {
+        let refs = refs_in(
+            &json!({"anyOf": [{"$ref": "#/$defs/A"}, {"items": {"$ref": "#/$defs/Gr%C3%B6%C3%9Fe"}}]}),
+        );
+        let mut refs: Vec<&str> = refs.iter().map(String::as_str).collect();
+        refs.sort_unstable();
+        assert_eq!(refs, ["A", "Größe"]);
     }
 }

@@ -14,7 +14,7 @@ mod diff;
 mod report;
 mod rules;
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap};
 
 use twinwire::manifest::MessageSpec;
 use twinwire::{Direction, Manifest};
@@ -24,6 +24,9 @@ pub use self::report::{Breakage, Change, Report};
 pub use self::rules::{Category, Rule};
 
 /// Compares two versions of a protocol: `old` as deployed, `new` as about to be.
+///
+/// A change inside a definition that several messages of one direction share is reported
+/// once, under the first of them (in the old manifest's order) that reaches it.
 ///
 /// ```
 /// use twinwire_codegen::{compare, Rule};
@@ -423,10 +426,8 @@ fn finish(drafts: Vec<Draft>) -> Vec<Change> {
             }
         }
     }
-    let mut seen = HashSet::new();
     merged
         .into_values()
-        .filter(|d| seen.insert((d.wire_type.clone(), d.path.clone(), d.rule)))
         .map(|d| {
             let subject = subject(&d.path);
             Change {
