@@ -26,6 +26,7 @@ pub fn cases() -> Vec<Case> {
         max_length_widened::case(),
         range_narrowed::case(),
         pattern_added::case(),
+        pattern_changed::case(),
         format_added::case(),
         non_empty_added::case(),
         unknown_fields_rejected::case(),
@@ -784,6 +785,42 @@ mod pattern_added {
         .rules(&["constraint-narrowed"])
         .frame(Old, "RENAME", json!({"name": "ANN"}))
         .frame(New, "RENAME", json!({"name": "ann"}))
+    }
+}
+
+mod pattern_changed {
+    use super::*;
+    pub mod v1 {
+        use twinwire::{message, protocol};
+        #[message("JOIN")]
+        pub struct Join {
+            #[validate(pattern = "^[a-z]+$")]
+            pub room: String,
+        }
+        protocol! { pub P { client: [Join] } }
+        crate::decoder!(Join);
+    }
+    pub mod v2 {
+        use twinwire::{message, protocol};
+        #[message("JOIN")]
+        pub struct Join {
+            #[validate(pattern = "^[a-z0-9]{3,}$")]
+            pub room: String,
+        }
+        protocol! { pub P { client: [Join] } }
+        crate::decoder!(Join);
+    }
+    pub fn case() -> Case {
+        Case::new(
+            "client/pattern-changed",
+            "a pattern replaced by one that accepts some strings the old rejects and the reverse",
+            v!(v1),
+            v!(v2),
+        )
+        .labels(BREAKS, BREAKS)
+        .rules(&["constraint-changed"])
+        .frame(Old, "JOIN", json!({"room": "ab"}))
+        .frame(New, "JOIN", json!({"room": "room2"}))
     }
 }
 
