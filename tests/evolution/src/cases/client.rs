@@ -36,6 +36,7 @@ pub fn cases() -> Vec<Case> {
         tagged_variant_field_added::case(),
         map_value_type_changed::case(),
         tuple_grew::case(),
+        list_became_set::case(),
         recursive_field_added::case(),
     ]
 }
@@ -1152,6 +1153,41 @@ mod tuple_grew {
         .rules(&["field-type-changed"])
         .frame(Old, "MOVE", json!({"to": [1, 2]}))
         .frame(New, "MOVE", json!({"to": [1, 2, 3]}))
+    }
+}
+
+mod list_became_set {
+    use super::*;
+    pub mod v1 {
+        use twinwire::{message, protocol};
+        #[message("TAG")]
+        pub struct Tag {
+            pub tags: Vec<String>,
+        }
+        protocol! { pub P { client: [Tag] } }
+        crate::decoder!(Tag);
+    }
+    pub mod v2 {
+        use std::collections::BTreeSet;
+        use twinwire::{message, protocol};
+        #[message("TAG")]
+        pub struct Tag {
+            pub tags: BTreeSet<String>,
+        }
+        protocol! { pub P { client: [Tag] } }
+        crate::decoder!(Tag);
+    }
+    pub fn case() -> Case {
+        Case::new(
+            "client/list-became-set",
+            "a Vec became a BTreeSet: serde folds duplicates instead of rejecting them",
+            v!(v1),
+            v!(v2),
+        )
+        .labels(OK, OK)
+        .rules(&[])
+        .frame(Old, "TAG", json!({"tags": ["a", "a"]}))
+        .frame(New, "TAG", json!({"tags": ["a", "b"]}))
     }
 }
 

@@ -16,6 +16,9 @@ pub fn cases() -> Vec<Case> {
         server_variant_field_added::case(),
         client_variant_renamed::case(),
         client_strict_variant_field_added::case(),
+        server_newtype_content_changed::case(),
+        server_unit_variant_got_fields::case(),
+        client_unit_enum_got_data_variant::case(),
     ]
 }
 
@@ -513,5 +516,132 @@ mod client_strict_variant_field_added {
             "COMMAND",
             json!({"op": "Start", "speed": 3, "rampMs": 10}),
         )
+    }
+}
+
+mod server_newtype_content_changed {
+    use super::*;
+    pub mod v1 {
+        use twinwire::{data, message, protocol};
+        #[data]
+        pub enum Shape {
+            Circle(f64),
+            Nothing,
+        }
+        #[message("DRAW")]
+        pub struct Draw {
+            pub shape: Shape,
+        }
+        protocol! { pub P { server: [Draw] } }
+        crate::decoder!(Draw);
+    }
+    pub mod v2 {
+        use twinwire::{data, message, protocol};
+        #[data]
+        pub enum Shape {
+            Circle(u32),
+            Nothing,
+        }
+        #[message("DRAW")]
+        pub struct Draw {
+            pub shape: Shape,
+        }
+        protocol! { pub P { server: [Draw] } }
+        crate::decoder!(Draw);
+    }
+    pub fn case() -> Case {
+        Case::new(
+            "enum/server-newtype-content-changed",
+            "a newtype variant's f64 became a u32: old clients read integers, new ones reject 1.5",
+            v!(v1),
+            v!(v2),
+        )
+        .labels(OK, BREAKS)
+        .rules(&["field-type-changed"])
+        .frame(New, "DRAW", json!({"shape": {"Circle": 2}}))
+        .frame(Old, "DRAW", json!({"shape": {"Circle": 1.5}}))
+    }
+}
+
+mod server_unit_variant_got_fields {
+    use super::*;
+    pub mod v1 {
+        use twinwire::{message, protocol};
+        #[message("EVENT")]
+        #[serde(tag = "kind")]
+        pub enum Event {
+            Joined { user: String },
+            Ping,
+        }
+        protocol! { pub P { server: [Event] } }
+        crate::decoder!(Event);
+    }
+    pub mod v2 {
+        use twinwire::{message, protocol};
+        #[message("EVENT")]
+        #[serde(tag = "kind")]
+        pub enum Event {
+            Joined { user: String },
+            Ping { seq: u32 },
+        }
+        protocol! { pub P { server: [Event] } }
+        crate::decoder!(Event);
+    }
+    pub fn case() -> Case {
+        Case::new(
+            "enum/server-unit-variant-got-fields",
+            "a unit variant of a tagged server message became a struct variant",
+            v!(v1),
+            v!(v2),
+        )
+        .labels(OK, BREAKS)
+        .rules(&["field-added-required"])
+        .frame(New, "EVENT", json!({"kind": "Ping", "seq": 1}))
+        .frame(Old, "EVENT", json!({"kind": "Ping"}))
+    }
+}
+
+mod client_unit_enum_got_data_variant {
+    use super::*;
+    pub mod v1 {
+        use twinwire::{data, message, protocol};
+        #[data]
+        pub enum Level {
+            Low,
+            High,
+        }
+        #[message("ALERT")]
+        pub struct Alert {
+            pub level: Level,
+        }
+        protocol! { pub P { client: [Alert] } }
+        crate::decoder!(Alert);
+    }
+    pub mod v2 {
+        use twinwire::{data, message, protocol};
+        #[data]
+        pub enum Level {
+            Low,
+            High,
+            Custom(u8),
+        }
+        #[message("ALERT")]
+        pub struct Alert {
+            pub level: Level,
+        }
+        protocol! { pub P { client: [Alert] } }
+        crate::decoder!(Alert);
+    }
+    pub fn case() -> Case {
+        Case::new(
+            "enum/client-unit-enum-got-data-variant",
+            "a string enum gained a newtype variant (its schema changes from `enum` to `oneOf`)",
+            v!(v1),
+            v!(v2),
+        )
+        .labels(OK, BREAKS)
+        .rules(&["enum-variant-added"])
+        .frame(Old, "ALERT", json!({"level": "Low"}))
+        .frame(New, "ALERT", json!({"level": {"Custom": 7}}))
     }
 }
