@@ -29,9 +29,9 @@ use crate::schema::{
 };
 
 /// Deepest nesting of schemas (objects, items, variants, references) the walk follows.
-pub(super) const MAX_DEPTH: usize = 64;
+const MAX_DEPTH: usize = 64;
 /// Most schema pairs one comparison of two manifests visits before giving up.
-pub(super) const BUDGET: usize = 250_000;
+const BUDGET: usize = 250_000;
 /// Longest chain of definitions that are only a `$ref` to the next one.
 const MAX_REF_CHAIN: usize = 16;
 /// JavaScript's largest safe integer: the bound twinwire gives 64-bit integers.
@@ -293,7 +293,6 @@ impl<'d, 'm> Differ<'d, 'm> {
         }
     }
 
-    #[allow(clippy::too_many_arguments)]
     fn emit(
         &self,
         sink: &mut Sink,
