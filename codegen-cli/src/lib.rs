@@ -33,6 +33,7 @@
 //! [`Generator::write`] only touches files whose contents changed, so it does not cause
 //! rebuild loops; [`Generator::check`] compares instead of writing.
 
+mod breaking;
 #[cfg(feature = "cli")]
 mod config;
 mod error;
@@ -49,6 +50,7 @@ use std::path::PathBuf;
 
 use twinwire::Manifest;
 
+pub use breaking::{Breakage, Category, Change, Report, Rule, compare};
 #[cfg(feature = "cli")]
 pub use config::{Config, ConfigInput, ConfigOutput};
 pub use error::Error;
