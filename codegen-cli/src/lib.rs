@@ -1,5 +1,6 @@
 //! Code generation from a twinwire manifest: the Rust router stubs, JSON Schemas and
-//! TypeScript both sides of a protocol need.
+//! TypeScript both sides of a protocol need, and on request an AsyncAPI 3.0 document
+//! describing the protocol (JSON built as data, like the JSON Schemas).
 //!
 //! The pipeline is manifest → a view model per language (names, types, docs and escapes
 //! resolved in Rust, see [`ts`] and the router module) → minijinja templates embedded from
@@ -29,6 +30,7 @@
 //! [`Generator::write`] only touches files whose contents changed, so it does not cause
 //! rebuild loops; [`Generator::check`] compares instead of writing.
 
+mod asyncapi;
 mod config;
 mod error;
 mod files;
@@ -43,6 +45,7 @@ use std::path::{Path, PathBuf};
 
 use twinwire::Manifest;
 
+pub use asyncapi::{ASYNCAPI_VERSION, AsyncApiOptions, ConfigAsyncApi};
 pub use config::{Config, ConfigInput, ConfigOutput};
 pub use error::Error;
 pub use files::{CheckReport, GeneratedFile, MARKER, Output, OwnedDir, Staleness, WriteReport};
@@ -174,7 +177,8 @@ pub(crate) fn fnv1a(bytes: &[u8]) -> u64 {
 ///
 /// Each output is optional: [`rust`](Self::rust) names the router file,
 /// [`typescript`](Self::typescript) the folder of `protocol.ts` and `twinwire-client.ts`,
-/// [`schemas`](Self::schemas) the folder of the JSON Schemas. The generator owns the files
+/// [`schemas`](Self::schemas) the folder of the JSON Schemas, [`asyncapi`](Self::asyncapi)
+/// the AsyncAPI document. The generator owns the files
 /// it writes; in those folders, a file carrying the generated-file marker that is no longer
 /// generated is stale ([`write`](Self::write) removes it, [`check`](Self::check) reports it).
 #[derive(Clone, Debug)]
@@ -183,6 +187,7 @@ pub struct Generator {
     rust: Option<PathBuf>,
     typescript: Option<PathBuf>,
     schemas: Option<PathBuf>,
+    asyncapi: Option<(PathBuf, AsyncApiOptions)>,
 }
 
 impl Generator {
@@ -193,6 +198,7 @@ impl Generator {
             rust: None,
             typescript: None,
             schemas: None,
+            asyncapi: None,
         }
     }
 
@@ -228,6 +234,13 @@ impl Generator {
     #[must_use]
     pub fn schemas(mut self, dir: impl Into<PathBuf>) -> Self {
         self.schemas = Some(dir.into());
+        self
+    }
+
+    /// Writes an AsyncAPI 3.0 document (JSON) describing the protocol to `path`.
+    #[must_use]
+    pub fn asyncapi(mut self, path: impl Into<PathBuf>, options: AsyncApiOptions) -> Self {
+        self.asyncapi = Some((path.into(), options));
         self
     }
 
@@ -269,6 +282,12 @@ impl Generator {
                 suffix: SCHEMA_SUFFIX,
             });
         }
+        if let Some((path, options)) = &self.asyncapi {
+            out.files.push(GeneratedFile {
+                path: path.clone(),
+                contents: asyncapi::document(&self.manifest, options, &header(&self.manifest))?,
+            });
+        }
         Ok(out)
     }
 
@@ -291,9 +310,14 @@ impl Generator {
     }
 
     fn require_output(&self) -> Result<(), Error> {
-        if self.rust.is_none() && self.typescript.is_none() && self.schemas.is_none() {
+        if self.rust.is_none()
+            && self.typescript.is_none()
+            && self.schemas.is_none()
+            && self.asyncapi.is_none()
+        {
             return Err(Error::Usage(
-                "no output chosen: give a Rust router path, a TypeScript folder or a schema folder"
+                "no output chosen: give a Rust router path, a TypeScript folder, a schema folder \
+                 or an AsyncAPI file"
                     .into(),
             ));
         }
