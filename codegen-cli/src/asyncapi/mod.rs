@@ -248,6 +248,7 @@ pub(crate) fn document(
             },
         })),
     };
+    // Strings and JSON values always serialize; there is no error to report.
     let mut text = serde_json::to_string_pretty(&document).unwrap_or_default();
     text.push('\n');
     Ok(text)

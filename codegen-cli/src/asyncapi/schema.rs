@@ -18,7 +18,7 @@
 //! - `minContains: 0` makes `contains` vacuous: both are dropped.
 //! - `$schema`, `$vocabulary`, `$anchor`, `$dynamicAnchor`, nested `$defs`/`definitions`
 //!   are dropped: nothing in a manifest refers to them (every `$ref` points into its
-//!   top-level `defs`, which [`crate::Manifest::check`](twinwire::Manifest::check) ensures).
+//!   top-level `defs`, which [`Manifest::check`](twinwire::Manifest::check) ensures).
 //! - A property named `__proto__` moves from `properties` to `patternProperties`
 //!   (`^__proto__$`), and its `dependencies` entry to `allOf: [{if, then}]`: JavaScript
 //!   tools, `@asyncapi/parser` among them, mangle a `__proto__` key (see
@@ -56,8 +56,8 @@ pub const COMPONENT_SCHEMAS: &str = "#/components/schemas/";
 ///
 /// So a valid wire type like `SEND_MESSAGE` keeps its name, `chat.message` becomes
 /// `chat.2Emessage` and `$ws:abort` becomes `.24ws.3Aabort`. A key never holds a `.` that
-/// is not followed by two hex digits, so names like `twinwire.Meta` (see
-/// [`is_component_key_of_a_name`]) are free for twinwire's own components.
+/// is not followed by two hex digits, so names like `twinwire.Meta` are free for twinwire's
+/// own components (a unit test checks each of them).
 pub fn component_key(name: &str) -> String {
     if name.is_empty() {
         return ".".to_owned();
