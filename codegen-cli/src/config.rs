@@ -10,6 +10,10 @@
 //! rust = "generated/router.rs"
 //! schema = "generated/schema"
 //! typescript = "generated/ts"
+//!
+//! [output.asyncapi]                   # optional, see `ConfigAsyncApi`
+//! path = "generated/asyncapi.json"
+//! server_url = "ws://127.0.0.1:8080/ws"
 //! ```
 //!
 //! Relative paths are relative to the folder of the configuration file.
@@ -19,6 +23,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
+use crate::asyncapi::{ConfigAsyncApi, check_server_url};
 use crate::error::Error;
 
 /// A parsed configuration with paths resolved against its folder.
@@ -56,6 +61,8 @@ pub struct ConfigOutput {
     pub typescript: Option<PathBuf>,
     /// The JSON Schema folder.
     pub schema: Option<PathBuf>,
+    /// `[output.asyncapi]`: the AsyncAPI document and its settings.
+    pub asyncapi: Option<ConfigAsyncApi>,
 }
 
 impl Config {
@@ -99,6 +106,12 @@ impl Config {
             .flatten()
         {
             *path = resolve(base, path);
+        }
+        if let Some(asyncapi) = &mut config.output.asyncapi {
+            asyncapi.path = resolve(base, &asyncapi.path);
+            if let Some(url) = &asyncapi.server_url {
+                check_server_url(url).map_err(|e| format!("`[output.asyncapi]`: {e}"))?;
+            }
         }
         Ok(config)
     }
@@ -156,5 +169,31 @@ mod tests {
         assert!(err.contains("choose one"), "{err}");
         let err = Config::parse("[output]\nrsut = \"x\"\n", base).unwrap_err();
         assert!(err.contains("rsut"), "{err}");
+        let err = Config::parse(
+            "[output.asyncapi]\npath = \"a.json\"\nserver_url = \"http://x/ws\"\n",
+            base,
+        )
+        .unwrap_err();
+        assert!(
+            err.contains("`[output.asyncapi]`") && err.contains("ws://"),
+            "{err}"
+        );
+        let err =
+            Config::parse("[output.asyncapi]\nserver_url = \"ws://x/ws\"\n", base).unwrap_err();
+        assert!(err.contains("path"), "{err}");
+    }
+
+    #[test]
+    fn the_asyncapi_table_gives_a_path_and_options() {
+        let config = Config::parse(
+            "[output.asyncapi]\npath = \"gen/asyncapi.json\"\nserver_url = \"wss://h/ws\"\nversion = \"1.2.0\"\n",
+            Path::new("examples/chat"),
+        )
+        .unwrap();
+        let asyncapi = config.output.asyncapi.unwrap();
+        assert_eq!(asyncapi.path, Path::new("examples/chat/gen/asyncapi.json"));
+        let options = asyncapi.options();
+        assert_eq!(options.server_url.as_deref(), Some("wss://h/ws"));
+        assert_eq!(options.version.as_deref(), Some("1.2.0"));
     }
 }

@@ -101,7 +101,7 @@ fn check_reserved(manifest: &Manifest) -> Result<(), Error> {
     }
 }
 
-fn meta_schema() -> Value {
+pub(crate) fn meta_schema() -> Value {
     json!({
         "description": "Envelope meta: the standard keys, plus any per-message extras.",
         "type": "object",

@@ -1,5 +1,6 @@
 //! Code generation from a twinwire manifest: the Rust router stubs, JSON Schemas and
-//! TypeScript both sides of a protocol need.
+//! TypeScript both sides of a protocol need, and on request an AsyncAPI 3.0 document
+//! describing the protocol (JSON built as data, like the JSON Schemas).
 //!
 //! The pipeline is manifest → a view model per output (names, types, docs and escapes
 //! resolved in Rust) → text → files. `router.rs` is a minijinja template embedded from the
@@ -33,6 +34,7 @@
 //! [`Generator::write`] only touches files whose contents changed, so it does not cause
 //! rebuild loops; [`Generator::check`] compares instead of writing.
 
+mod asyncapi;
 mod breaking;
 #[cfg(feature = "cli")]
 mod config;
@@ -50,6 +52,9 @@ use std::path::PathBuf;
 
 use twinwire::Manifest;
 
+#[cfg(feature = "cli")]
+pub use asyncapi::ConfigAsyncApi;
+pub use asyncapi::{ASYNCAPI_VERSION, AsyncApiOptions};
 pub use breaking::{Breakage, Category, Change, Report, Rule, compare};
 #[cfg(feature = "cli")]
 pub use config::{Config, ConfigInput, ConfigOutput};
@@ -167,8 +172,9 @@ pub(crate) fn fnv1a(bytes: &[u8]) -> u64 {
 ///
 /// Each output is optional: [`rust`](Self::rust) names the router file,
 /// [`typescript`](Self::typescript) the folder of `protocol.ts` and `twinwire-client.ts`,
-/// [`schema`](Self::schema) the folder of the JSON Schemas (the names match the
-/// `[output]` keys of `twinwire.toml` and the command line's flags). The generator owns the files
+/// [`schema`](Self::schema) the folder of the JSON Schemas, [`asyncapi`](Self::asyncapi)
+/// the AsyncAPI document (the names match the `[output]` keys of `twinwire.toml` and the
+/// command line's flags). The generator owns the files
 /// it writes; in those folders, a file carrying the generated-file marker that is no longer
 /// generated is stale ([`write`](Self::write) removes it, [`check`](Self::check) reports it).
 #[derive(Clone, Debug)]
@@ -177,6 +183,7 @@ pub struct Generator {
     rust: Option<PathBuf>,
     typescript: Option<PathBuf>,
     schema: Option<PathBuf>,
+    asyncapi: Option<(PathBuf, AsyncApiOptions)>,
 }
 
 impl Generator {
@@ -187,6 +194,7 @@ impl Generator {
             rust: None,
             typescript: None,
             schema: None,
+            asyncapi: None,
         }
     }
 
@@ -223,6 +231,13 @@ impl Generator {
     #[must_use]
     pub fn schema(mut self, dir: impl Into<PathBuf>) -> Self {
         self.schema = Some(dir.into());
+        self
+    }
+
+    /// Writes an AsyncAPI 3.0 document (JSON) describing the protocol to `path`.
+    #[must_use]
+    pub fn asyncapi(mut self, path: impl Into<PathBuf>, options: AsyncApiOptions) -> Self {
+        self.asyncapi = Some((path.into(), options));
         self
     }
 
@@ -267,6 +282,12 @@ impl Generator {
                 suffix: SCHEMA_SUFFIX,
             });
         }
+        if let Some((path, options)) = &self.asyncapi {
+            out.files.push(GeneratedFile {
+                path: path.clone(),
+                contents: asyncapi::document(&self.manifest, options, &header)?,
+            });
+        }
         Ok(out)
     }
 
@@ -289,9 +310,14 @@ impl Generator {
     }
 
     fn require_output(&self) -> Result<(), Error> {
-        if self.rust.is_none() && self.typescript.is_none() && self.schema.is_none() {
+        if self.rust.is_none()
+            && self.typescript.is_none()
+            && self.schema.is_none()
+            && self.asyncapi.is_none()
+        {
             return Err(Error::Usage(
-                "no output chosen: give a Rust router path, a TypeScript folder or a schema folder"
+                "no output chosen: give a Rust router path, a TypeScript folder, a schema folder \
+                 or an AsyncAPI file"
                     .into(),
             ));
         }

@@ -79,6 +79,9 @@ struct OutputArgs {
     /// The folder of the JSON Schemas.
     #[arg(long, value_name = "DIR")]
     schema: Option<PathBuf>,
+    /// The AsyncAPI document (server URL and version come from `[output.asyncapi]`).
+    #[arg(long, value_name = "FILE")]
+    asyncapi: Option<PathBuf>,
 }
 
 impl InputArgs {
@@ -139,6 +142,11 @@ fn generator(input: &InputArgs, output: &OutputArgs) -> Result<Generator, Error>
     }
     if let Some(dir) = output.schema.as_ref().or(config.output.schema.as_ref()) {
         generator = generator.schema(dir);
+    }
+    let asyncapi = config.output.asyncapi.as_ref();
+    if let Some(path) = output.asyncapi.as_ref().or(asyncapi.map(|a| &a.path)) {
+        let options = asyncapi.map(|a| a.options()).unwrap_or_default();
+        generator = generator.asyncapi(path, options);
     }
     Ok(generator)
 }
