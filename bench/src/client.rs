@@ -85,19 +85,19 @@ pub async fn next_text(socket: &mut Socket, wait: Duration) -> Result<Utf8Bytes,
 
 /// A request envelope: `{"type":…,"meta":{"correlationId":…},"payload":…}`, with `type`
 /// first so the raw servers can recognise it by prefix.
-pub fn request(kind: &str, correlation_id: &str, payload: &serde_json::Value) -> String {
+pub fn request(wire_type: &str, correlation_id: &str, payload: &serde_json::Value) -> String {
     format!(
         r#"{{"type":{},"meta":{{"correlationId":{}}},"payload":{payload}}}"#,
-        serde_json::Value::from(kind),
+        serde_json::Value::from(wire_type),
         serde_json::Value::from(correlation_id),
     )
 }
 
 /// A message envelope without meta: `{"type":…,"payload":…}`.
-pub fn message(kind: &str, payload: &serde_json::Value) -> String {
+pub fn message(wire_type: &str, payload: &serde_json::Value) -> String {
     format!(
         r#"{{"type":{},"payload":{payload}}}"#,
-        serde_json::Value::from(kind)
+        serde_json::Value::from(wire_type)
     )
 }
 
@@ -106,7 +106,7 @@ pub fn message(kind: &str, payload: &serde_json::Value) -> String {
 pub struct Envelope<'a> {
     /// The wire `type`.
     #[serde(rename = "type", borrow)]
-    pub kind: Cow<'a, str>,
+    pub wire_type: Cow<'a, str>,
     /// The meta, if any.
     #[serde(default, borrow)]
     pub meta: Option<EnvelopeMeta<'a>>,
@@ -171,7 +171,7 @@ impl<'a> Envelope<'a> {
     /// # Errors
     /// The frame is an error frame.
     pub fn fail_on_error(&self) -> Result<(), Error> {
-        if self.kind != "ERROR" && self.kind != "RPC_ERROR" {
+        if self.wire_type != "ERROR" && self.wire_type != "RPC_ERROR" {
             return Ok(());
         }
         let body = self
@@ -180,9 +180,9 @@ impl<'a> Envelope<'a> {
         Err(match body {
             Some(body) => format!(
                 "the server answered {} {}: {}",
-                self.kind, body.code, body.message
+                self.wire_type, body.code, body.message
             ),
-            None => format!("the server answered {}", self.kind),
+            None => format!("the server answered {}", self.wire_type),
         }
         .into())
     }
@@ -198,7 +198,7 @@ mod tests {
         let frame = request("ECHO", "c-1", &json!({ "text": "hi \"there\"" }));
         assert!(frame.starts_with(r#"{"type":"ECHO""#));
         let parsed = Envelope::parse(&frame).unwrap();
-        assert_eq!(parsed.kind, "ECHO");
+        assert_eq!(parsed.wire_type, "ECHO");
         assert_eq!(parsed.correlation_id(), Some("c-1"));
         assert_eq!(
             parsed.text_payload().unwrap().text.as_deref(),

@@ -4,7 +4,7 @@
 //!
 //! The synthetic manifest has `messages` one-way messages (half client, half server) and
 //! `rpcs` RPCs on top, each adding a request and a response message, so 1,000 + 100 means
-//! 1,200 message types. Payloads mix what real protocols use: constrained strings, formats,
+//! 1,200 messages. Payloads mix what real protocols use: constrained strings, formats,
 //! bounded integers, nullable fields, arrays and maps, `$ref`s to shared definitions, a
 //! string enum, an optional nested object and regex patterns.
 
@@ -71,13 +71,13 @@ pub fn manifest_json(size: Synthetic) -> String {
     manifest.to_string()
 }
 
-fn message_spec(kind: &str, name: &str, client: bool) -> Value {
+fn message_spec(wire_type: &str, name: &str, client: bool) -> Value {
     json!({
-        "type": kind,
+        "type": wire_type,
         "rustName": name,
         "rustPath": format!("synthetic::{name}"),
         "direction": if client { "client" } else { "server" },
-        "doc": format!("The synthetic message `{kind}`."),
+        "doc": format!("The synthetic message `{wire_type}`."),
         "payload": { "$ref": format!("#/$defs/{name}") },
     })
 }

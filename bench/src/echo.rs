@@ -230,8 +230,8 @@ fn check_reply(reply: &str, id: &str, text: &str, typed: bool) -> Result<(), Err
     let envelope = Envelope::parse(reply)?;
     envelope.fail_on_error()?;
     let expected = if typed { "ECHO_REPLY" } else { "ECHO" };
-    if envelope.kind != expected {
-        return Err(format!("expected {expected}, got {}", envelope.kind).into());
+    if envelope.wire_type != expected {
+        return Err(format!("expected {expected}, got {}", envelope.wire_type).into());
     }
     if envelope.correlation_id() != Some(id) {
         return Err(format!(
@@ -255,7 +255,7 @@ mod tests {
         let (frame, id) = RequestFrames::new(3, "a\"b").frame(17);
         assert_eq!(id, "c3-17");
         let parsed = Envelope::parse(&frame).unwrap();
-        assert_eq!(parsed.kind, "ECHO");
+        assert_eq!(parsed.wire_type, "ECHO");
         assert_eq!(parsed.correlation_id(), Some("c3-17"));
         assert_eq!(parsed.text_payload().unwrap().text.as_deref(), Some("a\"b"));
     }

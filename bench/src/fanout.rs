@@ -238,7 +238,7 @@ async fn subscribe(url: &str, index: usize) -> Result<Socket, Error> {
     let reply = client::next_text(&mut socket, Duration::from_secs(10)).await?;
     let envelope = Envelope::parse(&reply)?;
     envelope.fail_on_error()?;
-    if envelope.kind != "SUBSCRIBED" || envelope.correlation_id() != Some(&id) {
+    if envelope.wire_type != "SUBSCRIBED" || envelope.correlation_id() != Some(&id) {
         return Err(format!("subscriber {index} expected SUBSCRIBED for {id}, got {reply}").into());
     }
     Ok(socket)
@@ -256,7 +256,7 @@ async fn read_news(mut socket: Socket, tally: Arc<Tally>) {
         let at = tally.now_ns();
         let round = Envelope::parse(&frame).and_then(|envelope| {
             envelope.fail_on_error()?;
-            if envelope.kind != "NEWS" {
+            if envelope.wire_type != "NEWS" {
                 return Err(format!("a subscriber expected NEWS, got {frame}").into());
             }
             let payload = envelope.text_payload()?;

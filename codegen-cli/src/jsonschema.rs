@@ -122,7 +122,7 @@ pub(crate) fn meta_schema() -> Value {
 
 fn envelope(m: &MessageSpec) -> Value {
     let mut schema = Map::new();
-    schema.insert("title".into(), m.kind.clone().into());
+    schema.insert("title".into(), m.wire_type.clone().into());
     if !m.doc.is_empty() {
         schema.insert("description".into(), m.doc.clone().into());
     }
@@ -131,7 +131,7 @@ fn envelope(m: &MessageSpec) -> Value {
     schema.insert(
         "properties".into(),
         json!({
-            "type": {"const": m.kind},
+            "type": {"const": m.wire_type},
             "meta": {"$ref": ref_to(META_DEF)},
             "payload": payload,
         }),

@@ -122,7 +122,7 @@ fn schema_file_names(manifest: &Manifest) -> Vec<String> {
         .iter()
         .map(|m| {
             let cleaned: String = m
-                .kind
+                .wire_type
                 .chars()
                 .map(|c| {
                     if c.is_ascii_alphanumeric() || c == '_' || c == '-' {
@@ -132,7 +132,7 @@ fn schema_file_names(manifest: &Manifest) -> Vec<String> {
                     }
                 })
                 .collect();
-            let plain = cleaned == m.kind
+            let plain = cleaned == m.wire_type
                 && cleaned.len() <= 100
                 && !cleaned.eq_ignore_ascii_case("protocol");
             (cleaned, plain)
@@ -155,7 +155,10 @@ fn schema_file_names(manifest: &Manifest) -> Vec<String> {
                 format!("{cleaned}{SCHEMA_SUFFIX}")
             } else {
                 let short: String = cleaned.chars().take(80).collect();
-                format!("{short}-{:016x}{SCHEMA_SUFFIX}", fnv1a(m.kind.as_bytes()))
+                format!(
+                    "{short}-{:016x}{SCHEMA_SUFFIX}",
+                    fnv1a(m.wire_type.as_bytes())
+                )
             }
         })
         .collect()

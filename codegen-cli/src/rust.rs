@@ -291,33 +291,33 @@ pub(crate) fn router(manifest: &Manifest, header: &str) -> Result<String, Error>
             }
         }
         taken.push(name.clone());
-        let response = match manifest.rpc_for_request(&m.kind) {
+        let response = match manifest.rpc_for_request(&m.wire_type) {
             Some(rpc) => {
                 let response = manifest.message(&rpc.response).ok_or_else(|| {
                     Error::Manifest(ManifestError::Inconsistent(format!(
                         "RPC `{}` answers with `{}`, which is not a message",
-                        m.kind, rpc.response
+                        m.wire_type, rpc.response
                     )))
                 })?;
-                Some(absolute_type(&response.rust_path, &response.kind)?)
+                Some(absolute_type(&response.rust_path, &response.wire_type)?)
             }
             None => None,
         };
         let mut doc = if m.doc.is_empty() {
-            doc_lines(&format!("Handles `{}`.", m.kind))
+            doc_lines(&format!("Handles `{}`.", m.wire_type))
         } else {
             doc_lines(&m.doc)
         };
         if response.is_some() {
             doc.extend(doc_lines(&format!(
                 "\nAn RPC (`{}`): `Ok` is the reply, `Err` an `RPC_ERROR`.",
-                m.kind
+                m.wire_type
             )));
         }
         methods.push(MethodView {
             name,
             doc,
-            payload: absolute_type(&m.rust_path, &m.kind)?,
+            payload: absolute_type(&m.rust_path, &m.wire_type)?,
             response,
         });
     }

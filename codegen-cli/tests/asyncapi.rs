@@ -236,10 +236,10 @@ fn assert_describes(manifest: &Manifest, text: &str) {
     };
     let responses: Vec<&str> = manifest.rpcs.iter().map(|r| r.response.as_str()).collect();
     for m in &manifest.messages {
-        let (key, message) = message_named(&doc, &m.kind);
+        let (key, message) = message_named(&doc, &m.wire_type);
         assert_eq!(
             message["payload"]["properties"]["type"]["const"],
-            m.kind.as_str()
+            m.wire_type.as_str()
         );
         assert_eq!(message["title"], m.rust_name.as_str());
         if !m.doc.is_empty() {
@@ -249,15 +249,15 @@ fn assert_describes(manifest: &Manifest, text: &str) {
         let ops = op_of(key);
         let expected = match m.direction {
             Direction::Client => Some("receive"),
-            Direction::Server if responses.contains(&m.kind.as_str()) => None,
+            Direction::Server if responses.contains(&m.wire_type.as_str()) => None,
             Direction::Server => Some("send"),
         };
         match expected {
             Some(action) => {
-                assert_eq!(ops.len(), 1, "{}: {ops:?}", m.kind);
-                assert_eq!(ops[0].1["action"], action, "{}", m.kind);
+                assert_eq!(ops.len(), 1, "{}: {ops:?}", m.wire_type);
+                assert_eq!(ops[0].1["action"], action, "{}", m.wire_type);
             }
-            None => assert!(ops.is_empty(), "{}: {ops:?}", m.kind),
+            None => assert!(ops.is_empty(), "{}: {ops:?}", m.wire_type),
         }
         // A payload-less message's envelope forbids a payload.
         if m.payload.is_none() {

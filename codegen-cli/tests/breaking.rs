@@ -60,7 +60,8 @@ fn a_protocol_compared_with_itself_has_no_changes() {
 fn every_corpus_message_removed_is_reported_once_under_its_escaped_name() {
     let old = twinwire_corpus::hostile::Hostile::manifest().unwrap();
     let mut new = old.clone();
-    new.messages.retain(|m| m.kind != "weird/type with space");
+    new.messages
+        .retain(|m| m.wire_type != "weird/type with space");
     let report = compare_quickly(&old, &new);
     let paths: Vec<&str> = report.changes.iter().map(|c| c.path.as_str()).collect();
     assert_eq!(paths, ["weird~1type with space"], "{report}");

@@ -85,21 +85,21 @@ impl Parse for Args {
 /// Why a wire type is refused, mirroring `twinwire::envelope::check_type_name`.
 fn wire_type_problem(name: &str) -> Option<String> {
     if name.is_empty() {
-        Some("a message type must not be empty".into())
+        Some("a wire type must not be empty".into())
     } else if name.starts_with('$') {
         Some(format!(
-            "message type `{name}` starts with `$`, which is reserved for the wire protocol's own frames (such as `$ws:rpc-progress`)"
+            "wire type `{name}` starts with `$`, which is reserved for the wire protocol's own frames (such as `$ws:rpc-progress`)"
         ))
     } else if name.starts_with("__") {
         Some(format!(
-            "message type `{name}` starts with `__`, which is reserved for the wire protocol's own frames (such as `__heartbeat`)"
+            "wire type `{name}` starts with `__`, which is reserved for the wire protocol's own frames (such as `__heartbeat`)"
         ))
     } else if matches!(name, "ERROR" | "RPC_ERROR") {
         Some(format!(
-            "message type `{name}` is reserved for the wire protocol's error frames"
+            "wire type `{name}` is reserved for the wire protocol's error frames"
         ))
     } else if name.chars().any(char::is_control) {
-        Some("a message type must not contain control characters".into())
+        Some("a wire type must not contain control characters".into())
     } else {
         None
     }
@@ -158,7 +158,7 @@ pub fn expand(kind: Kind, args: TokenStream, input: TokenStream) -> Result<Token
             return Err(syn::Error::new(
                 generics.span(),
                 format!(
-                    "generic message types need an explicit wire type, e.g. `{}(\"{}\")`: \
+                    "generic wire types need an explicit wire type, e.g. `{}(\"{}\")`: \
                      every instantiation would otherwise share the name derived from `{ident}`",
                     kind.attribute().trim_end_matches(']'),
                     screaming_snake_from_type_name(&ident.to_string())
@@ -291,7 +291,7 @@ pub fn expand(kind: Kind, args: TokenStream, input: TokenStream) -> Result<Token
         quote! {
             #[automatically_derived]
             impl #impl_generics ::twinwire::Message for #ident #ty_generics #message_where {
-                const TYPE: &'static str = #wire;
+                const WIRE_TYPE: &'static str = #wire;
                 const HAS_PAYLOAD: bool = #has_payload;
                 const DOC: &'static str = #doc;
                 const RUST_NAME: &'static str = #name;

@@ -145,7 +145,7 @@ pub fn expand(def: ProtocolDef) -> Result<TokenStream> {
     // (`rpc` entries are held to `Rpc` by the builder call above.)
     let type_exprs = entries
         .iter()
-        .map(|(_, ty)| quote_spanned!(ty.span()=> <#ty as ::twinwire::Message>::TYPE));
+        .map(|(_, ty)| quote_spanned!(ty.span()=> <#ty as ::twinwire::Message>::WIRE_TYPE));
     let rpc_checks = entries
         .iter()
         .filter(|(section, _)| *section == Section::Rpc)

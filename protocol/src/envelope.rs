@@ -1,5 +1,5 @@
 //! The wire envelope `{ "type", "meta"?, "payload"? }`: the reserved wire types and meta
-//! keys, the rule for message type names, and [`Meta`], shared by the runtime and codegen.
+//! keys, the rule for wire type names, and [`Meta`], shared by the runtime and codegen.
 //!
 //! See `docs/wire-protocol.md`, sections "Envelope", "Meta" and "Reserved types". Every frame
 //! is a JSON object; `payload` is present exactly when the message has one, `meta` carries
@@ -45,15 +45,15 @@ pub const RESERVED_TYPES: [&str; 6] = [
 /// arrive some other way (a manifest file, a hand-written `Message` impl).
 pub fn check_type_name(name: &str) -> Result<(), &'static str> {
     if name.is_empty() {
-        Err("a message type must not be empty")
+        Err("a wire type must not be empty")
     } else if name.starts_with('$') {
-        Err("message types starting with `$` are reserved for the wire protocol")
+        Err("wire types starting with `$` are reserved for the wire protocol")
     } else if name.starts_with("__") {
-        Err("message types starting with `__` are reserved for the wire protocol")
+        Err("wire types starting with `__` are reserved for the wire protocol")
     } else if RESERVED_TYPES.contains(&name) {
-        Err("this message type is reserved for the wire protocol's own frames")
+        Err("this wire type is reserved for the wire protocol's own frames")
     } else if name.chars().any(char::is_control) {
-        Err("a message type must not contain control characters")
+        Err("a wire type must not contain control characters")
     } else {
         Ok(())
     }

@@ -19,7 +19,7 @@ pub enum ErrorCode {
     NotFound,
     /// The entity to create exists already.
     AlreadyExists,
-    /// No handler for this message type.
+    /// No handler for this wire type.
     Unimplemented,
     /// The operation was cancelled, typically by the caller.
     Cancelled,

@@ -35,7 +35,7 @@
 //! }
 //!
 //! use twinwire::{Message, Protocol, Validate};
-//! assert_eq!(JoinRoom::TYPE, "JOIN_ROOM");
+//! assert_eq!(JoinRoom::WIRE_TYPE, "JOIN_ROOM");
 //! let bad = JoinRoom { room_id: String::new() };
 //! assert_eq!(bad.validate().unwrap_err().issues()[0].path, "/roomId");
 //! let manifest = Chat::manifest().unwrap();

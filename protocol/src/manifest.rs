@@ -53,7 +53,7 @@ pub struct Manifest {
 pub struct MessageSpec {
     /// The wire `type`, e.g. `"SEND_MESSAGE"`.
     #[serde(rename = "type")]
-    pub kind: String,
+    pub wire_type: String,
     /// The Rust type name, e.g. `"SendMessage"`.
     pub rust_name: String,
     /// The absolute Rust path, e.g. `"chat_protocol::SendMessage"`.
@@ -98,14 +98,14 @@ impl Direction {
 }
 
 impl Manifest {
-    /// The message with wire type `kind`.
-    pub fn message(&self, kind: &str) -> Option<&MessageSpec> {
-        self.messages.iter().find(|m| m.kind == kind)
+    /// The message with wire type `wire_type`.
+    pub fn message(&self, wire_type: &str) -> Option<&MessageSpec> {
+        self.messages.iter().find(|m| m.wire_type == wire_type)
     }
 
-    /// The RPC whose request is `kind`.
-    pub fn rpc_for_request(&self, kind: &str) -> Option<&RpcSpec> {
-        self.rpcs.iter().find(|r| r.request == kind)
+    /// The RPC whose request is `wire_type`.
+    pub fn rpc_for_request(&self, wire_type: &str) -> Option<&RpcSpec> {
+        self.rpcs.iter().find(|r| r.request == wire_type)
     }
 
     /// Pretty JSON with a trailing newline; byte-identical for the same protocol.
@@ -150,15 +150,15 @@ impl Manifest {
     pub fn check(&self) -> Result<(), ManifestError> {
         let mut seen = BTreeSet::new();
         for m in &self.messages {
-            crate::envelope::check_type_name(&m.kind).map_err(|reason| {
+            crate::envelope::check_type_name(&m.wire_type).map_err(|reason| {
                 ManifestError::ReservedType {
-                    kind: m.kind.clone(),
+                    wire_type: m.wire_type.clone(),
                     reason,
                 }
             })?;
-            if !seen.insert(m.kind.as_str()) {
+            if !seen.insert(m.wire_type.as_str()) {
                 return Err(ManifestError::DuplicateType {
-                    kind: m.kind.clone(),
+                    wire_type: m.wire_type.clone(),
                     first: m.rust_path.clone(),
                     second: m.rust_path.clone(),
                 });
@@ -171,7 +171,7 @@ impl Manifest {
             self.check_refs(def)?;
         }
         for rpc in &self.rpcs {
-            let dir = |kind: &str| self.message(kind).map(|m| m.direction);
+            let dir = |wire_type: &str| self.message(wire_type).map(|m| m.direction);
             if dir(&rpc.request) != Some(Direction::Client) {
                 return Err(ManifestError::Inconsistent(format!(
                     "RPC request `{}` is not a client message of this manifest",
@@ -276,7 +276,7 @@ pub enum ManifestError {
     /// Two messages share a wire `type`.
     DuplicateType {
         /// The shared wire type.
-        kind: String,
+        wire_type: String,
         /// Rust path of the first message.
         first: String,
         /// Rust path of the second message.
@@ -285,7 +285,7 @@ pub enum ManifestError {
     /// A wire `type` is reserved or otherwise unusable.
     ReservedType {
         /// The refused wire type.
-        kind: String,
+        wire_type: String,
         /// Why it is refused.
         reason: &'static str,
     },
@@ -311,14 +311,16 @@ impl fmt::Display for ManifestError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Self::DuplicateType {
-                kind,
+                wire_type,
                 first,
                 second,
             } => write!(
                 f,
-                "wire type `{kind}` is declared by both `{first}` and `{second}`; each message needs its own type"
+                "wire type `{wire_type}` is declared by both `{first}` and `{second}`; each message needs its own type"
             ),
-            Self::ReservedType { kind, reason } => write!(f, "wire type `{kind}`: {reason}"),
+            Self::ReservedType { wire_type, reason } => {
+                write!(f, "wire type `{wire_type}`: {reason}")
+            }
             Self::SchemaNameCollision { name, numbered } => write!(
                 f,
                 "two different Rust types are both named `{name}` in the JSON Schema (schemars would call the second `{numbered}`); \
@@ -424,8 +426,8 @@ impl ManifestBuilder {
         self.add::<R>(Direction::Client);
         self.add::<R::Response>(Direction::Server);
         self.rpcs.push(RpcSpec {
-            request: R::TYPE.to_owned(),
-            response: <R::Response as Message>::TYPE.to_owned(),
+            request: R::WIRE_TYPE.to_owned(),
+            response: <R::Response as Message>::WIRE_TYPE.to_owned(),
         });
         self
     }
@@ -436,7 +438,7 @@ impl ManifestBuilder {
 
     fn add<M: Message>(&mut self, direction: Direction) {
         let rust_path = rust_path_of::<M>();
-        if let Some(existing) = self.messages.iter().find(|m| m.kind == M::TYPE) {
+        if let Some(existing) = self.messages.iter().find(|m| m.wire_type == M::WIRE_TYPE) {
             // An RPC response may also be listed as a server message, or answer several RPCs.
             let same = existing.rust_path == rust_path && existing.direction == direction;
             if !same {
@@ -446,7 +448,7 @@ impl ManifestBuilder {
                     ))
                 } else {
                     ManifestError::DuplicateType {
-                        kind: M::TYPE.to_owned(),
+                        wire_type: M::WIRE_TYPE.to_owned(),
                         first: existing.rust_path.clone(),
                         second: rust_path,
                     }
@@ -455,9 +457,9 @@ impl ManifestBuilder {
             }
             return;
         }
-        if let Err(reason) = crate::envelope::check_type_name(M::TYPE) {
+        if let Err(reason) = crate::envelope::check_type_name(M::WIRE_TYPE) {
             self.fail(ManifestError::ReservedType {
-                kind: M::TYPE.to_owned(),
+                wire_type: M::WIRE_TYPE.to_owned(),
                 reason,
             });
             return;
@@ -470,7 +472,7 @@ impl ManifestBuilder {
             schema_of::<M>(generator)
         });
         self.messages.push(MessageSpec {
-            kind: M::TYPE.to_owned(),
+            wire_type: M::WIRE_TYPE.to_owned(),
             rust_name: M::RUST_NAME.to_owned(),
             rust_path,
             direction,

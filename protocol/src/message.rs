@@ -18,7 +18,7 @@ pub trait Message:
     Serialize + DeserializeOwned + schemars::JsonSchema + Validate + Send + Sync + 'static
 {
     /// The wire `type`, e.g. `"SEND_MESSAGE"`.
-    const TYPE: &'static str;
+    const WIRE_TYPE: &'static str;
     /// Whether frames of this message carry a `payload` key (a unit struct carries none).
     const HAS_PAYLOAD: bool;
     /// The doc comment of the type, verbatim (empty when undocumented).

@@ -205,10 +205,10 @@ twinwire::protocol! {
 
 #[test]
 fn unit_generic_and_default_named_messages() {
-    assert_eq!(PingNow::TYPE, "PING_NOW");
+    assert_eq!(PingNow::WIRE_TYPE, "PING_NOW");
     const { assert!(!PingNow::HAS_PAYLOAD) };
     assert_eq!(PingNow::DOC, "Keep-alive without payload.");
-    assert_eq!(<Page<Inner>>::TYPE, "PAGE");
+    assert_eq!(<Page<Inner>>::WIRE_TYPE, "PAGE");
     let m = Shapes::manifest().unwrap();
     let ping = m.message("PING_NOW").unwrap();
     assert_eq!(ping.payload, None);
@@ -276,7 +276,7 @@ twinwire::protocol! {
 #[test]
 fn a_response_listed_as_server_message_appears_once() {
     let m: Manifest = Shared::manifest().unwrap();
-    let kinds: Vec<_> = m.messages.iter().map(|m| m.kind.as_str()).collect();
+    let kinds: Vec<_> = m.messages.iter().map(|m| m.wire_type.as_str()).collect();
     assert_eq!(kinds, ["SAME", "SAME_TOO", "RESP", "ASK"]);
 }
 
@@ -415,7 +415,7 @@ declare_enum!(Figure, Circle, label);
 
 #[test]
 fn messages_can_be_declared_inside_macro_rules() {
-    assert_eq!(FromMacro::TYPE, "FROM_MACRO");
+    assert_eq!(FromMacro::WIRE_TYPE, "FROM_MACRO");
     let bad = FromMacro {
         text: String::new(),
         count: 10,

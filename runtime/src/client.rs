@@ -252,7 +252,7 @@ impl ClientState {
             return;
         };
         if let Some(id) = inbound.meta.correlation_id.as_deref() {
-            if inbound.kind == RPC_PROGRESS_TYPE {
+            if inbound.wire_type == RPC_PROGRESS_TYPE {
                 // Called outside the lock, which `request` and the connection task need.
                 let progress = self.pending().get(id).and_then(|r| r.progress.clone());
                 if let (Some(progress), Some(value)) = (progress, inbound.payload) {
@@ -262,11 +262,11 @@ impl ClientState {
             }
             let request = self.pending().remove(id);
             if let Some(request) = request {
-                let answer = if inbound.kind == RPC_ERROR_TYPE {
+                let answer = if inbound.wire_type == RPC_ERROR_TYPE {
                     Err(decode_error(inbound.payload))
                 } else {
                     Ok((
-                        inbound.kind.into_owned(),
+                        inbound.wire_type.into_owned(),
                         inbound.payload.map(|p| p.get().to_owned()),
                     ))
                 };
@@ -278,7 +278,7 @@ impl ClientState {
             .handlers
             .read()
             .unwrap_or_else(PoisonError::into_inner)
-            .get(&*inbound.kind)
+            .get(&*inbound.wire_type)
             .map(Arc::clone);
         for handler in handlers.iter().flat_map(|h| h.iter()) {
             handler(&inbound.meta, inbound.payload);
@@ -383,7 +383,7 @@ impl Client {
         M: Message,
         F: Fn(M, &Meta) + Send + Sync + 'static,
     {
-        self.on_type(M::TYPE, move |meta, payload| {
+        self.on_type(M::WIRE_TYPE, move |meta, payload| {
             if let Ok(message) = decode::<M>(payload.map(RawValue::get)) {
                 handler(message, meta);
             }
@@ -400,8 +400,8 @@ impl Client {
         });
     }
 
-    /// Calls `handler` with the raw meta and payload of every frame of wire type `kind`.
-    pub fn on_type<F>(&self, kind: &str, handler: F)
+    /// Calls `handler` with the raw meta and payload of every frame of wire type `wire_type`.
+    pub fn on_type<F>(&self, wire_type: &str, handler: F)
     where
         F: Fn(&Meta, Option<&RawValue>) + Send + Sync + 'static,
     {
@@ -412,7 +412,7 @@ impl Client {
             .write()
             .unwrap_or_else(PoisonError::into_inner);
         let list = handlers
-            .entry(kind.to_owned())
+            .entry(wire_type.to_owned())
             .or_insert_with(|| Arc::from([]));
         // Rebuilt on registration, which is rare, so dispatch only clones an `Arc`.
         *list = list.iter().cloned().chain([handler]).collect();
@@ -513,11 +513,11 @@ impl Client {
             Err(_) => return Err(RequestError::Timeout),
         };
         drop(waiting);
-        let (kind, payload) = answer.map_err(RequestError::Rpc)?;
-        if kind != <R::Response as Message>::TYPE {
+        let (wire_type, payload) = answer.map_err(RequestError::Rpc)?;
+        if wire_type != <R::Response as Message>::WIRE_TYPE {
             return Err(RequestError::UnexpectedResponse {
-                expected: <R::Response as Message>::TYPE,
-                received: kind,
+                expected: <R::Response as Message>::WIRE_TYPE,
+                received: wire_type,
             });
         }
         decode::<R::Response>(payload.as_deref()).map_err(RequestError::Decode)

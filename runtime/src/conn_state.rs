@@ -90,10 +90,10 @@ impl<D: Send + Sync + 'static> ConnState<D> {
         let _ = self.outbox.push(frame);
     }
 
-    pub(crate) fn report(&self, kind: ErrorKind, message_type: Option<&str>, error: ErrorPayload) {
+    pub(crate) fn report(&self, kind: ErrorKind, wire_type: Option<&str>, error: ErrorPayload) {
         self.server
             .errors
-            .report(ErrorEvent::new(kind, error).on(self.id, message_type));
+            .report(ErrorEvent::new(kind, error).on(self.id, wire_type));
     }
 
     /// Answers a frame that never reached a handler.

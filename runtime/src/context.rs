@@ -44,7 +44,7 @@ impl PublishOptions {
 /// `.await`.
 pub struct Context<D = ()> {
     pub(crate) conn: Arc<ConnState<D>>,
-    message_type: Option<&'static str>,
+    wire_type: Option<&'static str>,
     meta: Meta,
     pub(crate) correlation: Option<Arc<Correlation>>,
 }
@@ -53,7 +53,7 @@ impl<D> Clone for Context<D> {
     fn clone(&self) -> Self {
         Self {
             conn: Arc::clone(&self.conn),
-            message_type: self.message_type,
+            wire_type: self.wire_type,
             meta: self.meta.clone(),
             correlation: self.correlation.clone(),
         }
@@ -64,7 +64,7 @@ impl<D> fmt::Debug for Context<D> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Context")
             .field("connection", &self.conn.id())
-            .field("message_type", &self.message_type)
+            .field("wire_type", &self.wire_type)
             .field("meta", &self.meta)
             .finish_non_exhaustive()
     }
@@ -73,13 +73,13 @@ impl<D> fmt::Debug for Context<D> {
 impl<D: Send + Sync + 'static> Context<D> {
     pub(crate) fn new(
         conn: Arc<ConnState<D>>,
-        message_type: Option<&'static str>,
+        wire_type: Option<&'static str>,
         meta: Meta,
         correlation: Option<Arc<Correlation>>,
     ) -> Self {
         Self {
             conn,
-            message_type,
+            wire_type,
             meta,
             correlation,
         }
@@ -91,8 +91,8 @@ impl<D: Send + Sync + 'static> Context<D> {
     }
 
     /// The wire type of the frame being handled; `None` in `on_open` / `on_close`.
-    pub fn message_type(&self) -> Option<&'static str> {
-        self.message_type
+    pub fn wire_type(&self) -> Option<&'static str> {
+        self.wire_type
     }
 
     /// The frame's meta, without the reserved keys (`clientId`, `receivedAt`).
@@ -241,7 +241,7 @@ impl<D, R: Rpc> fmt::Debug for RpcContext<D, R> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("RpcContext")
             .field("ctx", &self.ctx)
-            .field("rpc", &R::TYPE)
+            .field("rpc", &R::WIRE_TYPE)
             .finish()
     }
 }

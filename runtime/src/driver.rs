@@ -387,18 +387,18 @@ where
                 return conn.refuse(id, rejected.error, ErrorKind::InvalidFrame);
             }
         };
-        if inbound.kind == HEARTBEAT_TYPE {
+        if inbound.wire_type == HEARTBEAT_TYPE {
             let _ = conn.outbox.push(HEARTBEAT_ACK);
             return;
         }
         let correlation_id = inbound.meta.correlation_id.as_deref();
-        if inbound.kind == RPC_ABORT_TYPE {
+        if inbound.wire_type == RPC_ABORT_TYPE {
             return self.abort(correlation_id);
         }
-        let Some(route) = self.routes.table.get(&*inbound.kind) else {
+        let Some(route) = self.routes.table.get(&*inbound.wire_type) else {
             // No route has a reserved name, so only a type without a route needs the check:
             // a reserved one is the client's mistake, any other is merely not served here.
-            let (error, kind) = match check_type_name(&inbound.kind) {
+            let (error, kind) = match check_type_name(&inbound.wire_type) {
                 Err(reason) => (
                     frame::frame_error("/type", "reserved", reason),
                     ErrorKind::InvalidFrame,
@@ -406,9 +406,9 @@ where
                 Ok(()) => (
                     ErrorPayload::new(
                         ErrorCode::Unimplemented,
-                        format!("no handler for message type `{}`", inbound.kind),
+                        format!("no handler for wire type `{}`", inbound.wire_type),
                     )
-                    .with_details(serde_json::json!({ "type": inbound.kind })),
+                    .with_details(serde_json::json!({ "type": inbound.wire_type })),
                     ErrorKind::UnknownType,
                 ),
             };
@@ -429,14 +429,14 @@ where
                 Some(Arc::new(Correlation::new(id.to_owned())))
             }
             None if route.endpoint.is_rpc() => {
-                let error = crate::route::missing_correlation_id(route.message_type);
+                let error = crate::route::missing_correlation_id(route.wire_type);
                 return conn.refuse(None, error, ErrorKind::InvalidFrame);
             }
             None => None,
         };
         let ctx = Context::new(
             Arc::clone(&self.conn),
-            Some(route.message_type),
+            Some(route.wire_type),
             inbound.meta,
             correlation.clone(),
         );
@@ -454,7 +454,7 @@ where
             }
             Err(error) => {
                 conn.answer_error(correlation.as_deref(), &error);
-                conn.report(ErrorKind::InvalidFrame, Some(route.message_type), error);
+                conn.report(ErrorKind::InvalidFrame, Some(route.wire_type), error);
             }
         }
     }

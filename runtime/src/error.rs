@@ -11,27 +11,27 @@ use crate::pubsub::{PubSubError, TopicError};
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum RouterError {
-    /// Two handlers were registered for one message type (by `on`/`rpc` or `merge`).
+    /// Two handlers were registered for one wire type (by `on`/`rpc` or `merge`).
     DuplicateRoute {
         /// The wire type.
-        message_type: &'static str,
+        wire_type: &'static str,
     },
     /// A handler was registered for a type the wire protocol reserves.
     ReservedType {
         /// The wire type.
-        message_type: &'static str,
+        wire_type: &'static str,
         /// Which rule it breaks.
         reason: &'static str,
     },
     /// A deadline or route middleware names a type that has no handler.
     OptionWithoutRoute {
         /// The wire type.
-        message_type: &'static str,
+        wire_type: &'static str,
     },
     /// Both merged routers set a deadline for one type.
     ConflictingDeadline {
         /// The wire type.
-        message_type: &'static str,
+        wire_type: &'static str,
     },
     /// Both merged routers have an `authenticate` hook.
     DuplicateAuthenticate,
@@ -45,22 +45,21 @@ pub enum RouterError {
 impl fmt::Display for RouterError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Self::DuplicateRoute { message_type } => write!(
+            Self::DuplicateRoute { wire_type } => write!(
                 f,
-                "two handlers are registered for message type `{message_type}`; keep one"
+                "two handlers are registered for wire type `{wire_type}`; keep one"
             ),
-            Self::ReservedType {
-                message_type,
-                reason,
-            } => write!(f, "cannot route message type `{message_type}`: {reason}"),
-            Self::OptionWithoutRoute { message_type } => write!(
+            Self::ReservedType { wire_type, reason } => {
+                write!(f, "cannot route wire type `{wire_type}`: {reason}")
+            }
+            Self::OptionWithoutRoute { wire_type } => write!(
                 f,
-                "a deadline or middleware is set for `{message_type}`, which has no handler; \
+                "a deadline or middleware is set for `{wire_type}`, which has no handler; \
                  register one with `on`/`rpc` or remove the option"
             ),
-            Self::ConflictingDeadline { message_type } => write!(
+            Self::ConflictingDeadline { wire_type } => write!(
                 f,
-                "both merged routers set a deadline for `{message_type}`; set it in one"
+                "both merged routers set a deadline for `{wire_type}`; set it in one"
             ),
             Self::DuplicateAuthenticate => f.write_str(
                 "both merged routers have an `authenticate` hook; a connection's data can \

@@ -47,8 +47,8 @@ pub struct ErrorEvent {
     pub kind: ErrorKind,
     /// The connection concerned, if any.
     pub connection: Option<ConnectionId>,
-    /// The message type being handled, if known.
-    pub message_type: Option<String>,
+    /// The wire type being handled, if known.
+    pub wire_type: Option<String>,
     /// The error, as sent to the client (or as it would have been).
     pub error: ErrorPayload,
     /// Server-side detail not sent to the client, e.g. a panic message.
@@ -61,15 +61,15 @@ impl ErrorEvent {
         Self {
             kind,
             connection: None,
-            message_type: None,
+            wire_type: None,
             error,
             cause: None,
         }
     }
 
-    pub(crate) fn on(mut self, connection: ConnectionId, message_type: Option<&str>) -> Self {
+    pub(crate) fn on(mut self, connection: ConnectionId, wire_type: Option<&str>) -> Self {
         self.connection = Some(connection);
-        self.message_type = message_type.map(str::to_owned);
+        self.wire_type = wire_type.map(str::to_owned);
         self
     }
 

@@ -67,7 +67,7 @@ pub(crate) struct Rejected {
 /// An inbound envelope whose payload is still raw JSON text.
 #[derive(Debug)]
 pub(crate) struct Inbound<'a> {
-    pub kind: Cow<'a, str>,
+    pub wire_type: Cow<'a, str>,
     pub meta: Meta,
     pub payload: Option<&'a RawValue>,
 }
@@ -76,7 +76,7 @@ pub(crate) struct Inbound<'a> {
 #[derive(Deserialize)]
 struct RawFrame<'a> {
     #[serde(rename = "type", borrow, default)]
-    kind: Option<&'a RawValue>,
+    wire_type: Option<&'a RawValue>,
     #[serde(borrow, default)]
     meta: Option<&'a RawValue>,
     #[serde(borrow, default)]
@@ -202,22 +202,22 @@ pub(crate) fn parse(text: &str) -> Result<Inbound<'_>, Rejected> {
             }
         },
     };
-    let kind = match raw.kind {
+    let wire_type = match raw.wire_type {
         None => {
             issues.push(issue("/type", "required", "the frame has no `type`"));
             None
         }
-        Some(raw_kind) => match json_str(raw_kind) {
-            Some(kind) => Some(kind),
+        Some(raw_wire_type) => match json_str(raw_wire_type) {
+            Some(wire_type) => Some(wire_type),
             None => {
                 issues.push(issue("/type", "invalid", "`type` must be a string"));
                 None
             }
         },
     };
-    match kind {
-        Some(kind) if issues.is_empty() => Ok(Inbound {
-            kind,
+    match wire_type {
+        Some(wire_type) if issues.is_empty() => Ok(Inbound {
+            wire_type,
             meta,
             payload: raw.payload,
         }),
@@ -245,7 +245,7 @@ pub(crate) fn decode_payload<M: Message>(payload: Option<&RawValue>) -> Result<M
             return Err(frame_error(
                 "/payload",
                 "required",
-                format!("`{}` needs a payload", M::TYPE),
+                format!("`{}` needs a payload", M::WIRE_TYPE),
             ));
         };
         if !raw.get().starts_with('{') {
@@ -262,14 +262,17 @@ pub(crate) fn decode_payload<M: Message>(payload: Option<&RawValue>) -> Result<M
             return Err(frame_error(
                 "/payload",
                 "unexpected",
-                format!("`{}` carries no payload", M::TYPE),
+                format!("`{}` carries no payload", M::WIRE_TYPE),
             ));
         }
         // A payload-less message is a unit struct, which serde reads from `null`.
         serde_json::from_str::<M>("null").map_err(|err| {
             ErrorPayload::new(
                 ErrorCode::Internal,
-                format!("`{}` cannot be built without a payload: {err}", M::TYPE),
+                format!(
+                    "`{}` cannot be built without a payload: {err}",
+                    M::WIRE_TYPE
+                ),
             )
         })?
     };
@@ -407,7 +410,7 @@ impl Serialize for OutMeta<'_> {
 #[derive(Serialize)]
 struct OutEnvelope<'a, P: Serialize + ?Sized> {
     #[serde(rename = "type")]
-    kind: &'a str,
+    wire_type: &'a str,
     meta: OutMeta<'a>,
     #[serde(skip_serializing_if = "Option::is_none")]
     payload: Option<&'a P>,
@@ -456,7 +459,7 @@ pub(crate) fn encode_message<M: Message>(
     extra_meta: Option<&Map<String, Value>>,
 ) -> Result<Frame, serde_json::Error> {
     encode_envelope(&OutEnvelope {
-        kind: M::TYPE,
+        wire_type: M::WIRE_TYPE,
         meta: OutMeta {
             timestamp: now_ms(),
             correlation_id,
@@ -478,7 +481,7 @@ pub(crate) fn encode_progress<T: Serialize + ?Sized>(
     data_too: bool,
 ) -> Result<Frame, serde_json::Error> {
     encode_envelope(&OutEnvelope {
-        kind: RPC_PROGRESS_TYPE,
+        wire_type: RPC_PROGRESS_TYPE,
         meta: OutMeta {
             timestamp: now_ms(),
             correlation_id: Some(correlation_id),
@@ -491,13 +494,13 @@ pub(crate) fn encode_progress<T: Serialize + ?Sized>(
 
 /// Encodes an `ERROR`, or an `RPC_ERROR` when the failed frame had a correlation id.
 pub(crate) fn encode_error(correlation_id: Option<&str>, error: &ErrorPayload) -> Frame {
-    let kind = if correlation_id.is_some() {
+    let wire_type = if correlation_id.is_some() {
         RPC_ERROR_TYPE
     } else {
         ERROR_TYPE
     };
     let envelope = OutEnvelope {
-        kind,
+        wire_type,
         meta: OutMeta {
             timestamp: now_ms(),
             correlation_id,
@@ -551,8 +554,8 @@ mod tests {
     fn parses_an_envelope_and_strips_reserved_meta() {
         let f = parse(r#" {"type":"A","meta":{"correlationId":"c","clientId":"x","k":1},"payload":{"a":1},"zz":[]}"#)
             .unwrap();
-        assert_eq!(f.kind, "A");
-        assert!(matches!(f.kind, Cow::Borrowed(_)));
+        assert_eq!(f.wire_type, "A");
+        assert!(matches!(f.wire_type, Cow::Borrowed(_)));
         assert_eq!(f.meta.correlation_id.as_deref(), Some("c"));
         assert!(!f.meta.extra.contains_key("clientId"));
         assert_eq!(f.meta.extra["k"], 1);
@@ -565,7 +568,7 @@ mod tests {
             r#"{"type":"A\u0042","meta":{"corr\u0065lationId":"c","client\u0049d":1,"x\n":2}}"#,
         )
         .unwrap();
-        assert_eq!(f.kind, "AB");
+        assert_eq!(f.wire_type, "AB");
         assert_eq!(f.meta.correlation_id.as_deref(), Some("c"));
         assert_eq!(f.meta.extra.keys().collect::<Vec<_>>(), ["x\n"]);
     }

@@ -81,7 +81,7 @@ pub(crate) struct Call<D> {
     pub deadline: Option<Duration>,
 }
 
-/// A route whose message type is erased: decodes a payload and starts the handler.
+/// A route whose wire type is erased: decodes a payload and starts the handler.
 pub(crate) trait Endpoint<D>: Send + Sync + 'static {
     /// Whether the route answers requests (and so needs a correlation id).
     fn is_rpc(&self) -> bool;
@@ -102,7 +102,7 @@ where
     let guard = Guard {
         conn: Arc::clone(&call.ctx.conn),
         correlation: call.ctx.correlation.clone(),
-        message_type: call.ctx.message_type(),
+        wire_type: call.ctx.wire_type(),
         deadline: call.deadline,
     };
     match call.chain {
@@ -180,7 +180,7 @@ where
     fn start(&self, call: Call<D>, payload: Option<&RawValue>) -> Result<InFlight, ErrorPayload> {
         let Some(correlation) = call.ctx.correlation.clone() else {
             // The dispatcher refuses uncorrelated requests before decoding; kept as a guard.
-            return Err(missing_correlation_id(R::TYPE));
+            return Err(missing_correlation_id(R::WIRE_TYPE));
         };
         let request = frame::decode_payload::<R>(payload)?;
         let handler = Arc::clone(&self.handler);
@@ -196,11 +196,11 @@ where
 }
 
 /// `INVALID_ARGUMENT` for an RPC request without `meta.correlationId`.
-pub(crate) fn missing_correlation_id(message_type: &str) -> ErrorPayload {
+pub(crate) fn missing_correlation_id(wire_type: &str) -> ErrorPayload {
     frame::frame_error(
         "/meta/correlationId",
         "required",
-        format!("`{message_type}` is an RPC: its request needs a correlation id"),
+        format!("`{wire_type}` is an RPC: its request needs a correlation id"),
     )
 }
 
@@ -210,7 +210,7 @@ pub(crate) fn missing_correlation_id(message_type: &str) -> ErrorPayload {
 struct Guard<D> {
     conn: Arc<ConnState<D>>,
     correlation: Option<Arc<Correlation>>,
-    message_type: Option<&'static str>,
+    wire_type: Option<&'static str>,
     deadline: Option<Duration>,
 }
 
@@ -272,7 +272,7 @@ impl<D: Send + Sync + 'static> Guard<D> {
                     ErrorCode::DeadlineExceeded,
                     format!("the handler did not finish within its {ms} ms deadline"),
                 );
-                let error = match self.message_type {
+                let error = match self.wire_type {
                     Some(t) => error.with_details(serde_json::json!({ "type": t })),
                     None => error,
                 };
@@ -280,7 +280,7 @@ impl<D: Send + Sync + 'static> Guard<D> {
             }
         };
         self.conn.answer_error(correlation, &error);
-        let mut event = ErrorEvent::new(kind, error).on(self.conn.id(), self.message_type);
+        let mut event = ErrorEvent::new(kind, error).on(self.conn.id(), self.wire_type);
         if let Some(cause) = cause {
             event = event.because(cause);
         }

@@ -1,4 +1,4 @@
-//! [`Router`]: handlers by message type, middleware, lifecycle hooks, and composition.
+//! [`Router`]: handlers by wire type, middleware, lifecycle hooks, and composition.
 
 use std::any::{Any, type_name};
 use std::collections::HashMap;
@@ -44,7 +44,7 @@ impl<D> Default for RouteOptions<D> {
     }
 }
 
-/// Routes frames by message type to handlers, with middleware and lifecycle hooks.
+/// Routes frames by wire type to handlers, with middleware and lifecycle hooks.
 ///
 /// `D` is the per-connection data, created at the upgrade by the
 /// [`authenticate`](Self::authenticate) hook (or [`initial_data`](Self::initial_data); for
@@ -134,18 +134,16 @@ impl<D: Send + Sync + 'static> Router<D> {
         }
     }
 
-    fn add_route(mut self, message_type: &'static str, endpoint: Box<dyn Endpoint<D>>) -> Self {
-        if let Err(reason) = check_type_name(message_type) {
-            self.deferred.push(RouterError::ReservedType {
-                message_type,
-                reason,
-            });
+    fn add_route(mut self, wire_type: &'static str, endpoint: Box<dyn Endpoint<D>>) -> Self {
+        if let Err(reason) = check_type_name(wire_type) {
+            self.deferred
+                .push(RouterError::ReservedType { wire_type, reason });
             return self;
         }
-        match self.routes.entry(message_type) {
+        match self.routes.entry(wire_type) {
             Entry::Occupied(_) => self
                 .deferred
-                .push(RouterError::DuplicateRoute { message_type }),
+                .push(RouterError::DuplicateRoute { wire_type }),
             Entry::Vacant(slot) => {
                 slot.insert(RouteEntry {
                     endpoint,
@@ -164,7 +162,7 @@ impl<D: Send + Sync + 'static> Router<D> {
         F: Fn(Context<D>, M) -> Fut + Send + Sync + 'static,
         Fut: Future<Output = Result<(), ErrorPayload>> + Send + 'static,
     {
-        self.add_route(M::TYPE, Box::new(OnEndpoint::new(handler)))
+        self.add_route(M::WIRE_TYPE, Box::new(OnEndpoint::new(handler)))
     }
 
     /// Handles RPC `R`: `Ok(response)` is sent as the terminal reply with the request's
@@ -175,7 +173,7 @@ impl<D: Send + Sync + 'static> Router<D> {
         F: Fn(RpcContext<D, R>, R) -> Fut + Send + Sync + 'static,
         Fut: Future<Output = Result<R::Response, ErrorPayload>> + Send + 'static,
     {
-        self.add_route(R::TYPE, Box::new(RpcEndpoint::new(handler)))
+        self.add_route(R::WIRE_TYPE, Box::new(RpcEndpoint::new(handler)))
     }
 
     /// Adds middleware around every route, registered before or after it; the first added
@@ -199,7 +197,7 @@ impl<D: Send + Sync + 'static> Router<D> {
         Fut: Future<Output = Result<(), ErrorPayload>> + Send + 'static,
     {
         self.options
-            .entry(M::TYPE)
+            .entry(M::WIRE_TYPE)
             .or_default()
             .middleware
             .push(erase_middleware(middleware));
@@ -209,7 +207,7 @@ impl<D: Send + Sync + 'static> Router<D> {
     /// Gives the route of `M` a deadline: a handler still running after `deadline` is
     /// cancelled and the client gets `DEADLINE_EXCEEDED` (as `RPC_ERROR` for a request).
     pub fn deadline<M: Message>(mut self, deadline: Duration) -> Self {
-        self.options.entry(M::TYPE).or_default().deadline = Some(deadline);
+        self.options.entry(M::WIRE_TYPE).or_default().deadline = Some(deadline);
         self
     }
 
@@ -276,27 +274,27 @@ impl<D: Send + Sync + 'static> Router<D> {
     /// [`RouterError::ConflictingDeadline`] when both set a deadline for one type,
     /// [`RouterError::DuplicateAuthenticate`] when both have an `authenticate` hook.
     pub fn merge(mut self, other: Router<D>) -> Result<Self, RouterError> {
-        if let Some(message_type) = other.routes.keys().find(|t| self.routes.contains_key(*t)) {
-            return Err(RouterError::DuplicateRoute { message_type });
+        if let Some(wire_type) = other.routes.keys().find(|t| self.routes.contains_key(*t)) {
+            return Err(RouterError::DuplicateRoute { wire_type });
         }
         if self.authenticate.is_some() && other.authenticate.is_some() {
             return Err(RouterError::DuplicateAuthenticate);
         }
-        for (message_type, theirs) in &other.options {
-            let ours = self.options.get(message_type);
+        for (wire_type, theirs) in &other.options {
+            let ours = self.options.get(wire_type);
             if theirs.deadline.is_some() && ours.is_some_and(|o| o.deadline.is_some()) {
-                return Err(RouterError::ConflictingDeadline { message_type });
+                return Err(RouterError::ConflictingDeadline { wire_type });
             }
         }
 
-        for (message_type, mut entry) in other.routes {
+        for (wire_type, mut entry) in other.routes {
             let mut scoped = other.middleware.clone();
             scoped.append(&mut entry.scoped);
             entry.scoped = scoped;
-            self.routes.insert(message_type, entry);
+            self.routes.insert(wire_type, entry);
         }
-        for (message_type, theirs) in other.options {
-            let ours = self.options.entry(message_type).or_default();
+        for (wire_type, theirs) in other.options {
+            let ours = self.options.entry(wire_type).or_default();
             ours.middleware.extend(theirs.middleware);
             ours.deadline = ours.deadline.or(theirs.deadline);
         }
@@ -310,7 +308,7 @@ impl<D: Send + Sync + 'static> Router<D> {
     }
 
     /// The wire types this router handles, sorted.
-    pub fn message_types(&self) -> Vec<&'static str> {
+    pub fn wire_types(&self) -> Vec<&'static str> {
         let mut types: Vec<_> = self.routes.keys().copied().collect();
         types.sort_unstable();
         types
@@ -322,8 +320,8 @@ impl<D: Send + Sync + 'static> Router<D> {
         if let Some(err) = self.deferred.into_iter().next() {
             return Err(err);
         }
-        if let Some(message_type) = self.options.keys().find(|t| !self.routes.contains_key(*t)) {
-            return Err(RouterError::OptionWithoutRoute { message_type });
+        if let Some(wire_type) = self.options.keys().find(|t| !self.routes.contains_key(*t)) {
+            return Err(RouterError::OptionWithoutRoute { wire_type });
         }
         let initial = match (self.authenticate, self.initial_data) {
             (Some(hook), _) => InitialData::Authenticate(hook),
@@ -338,8 +336,8 @@ impl<D: Send + Sync + 'static> Router<D> {
         let table = self
             .routes
             .into_iter()
-            .map(|(message_type, entry)| {
-                let options = self.options.remove(message_type).unwrap_or_default();
+            .map(|(wire_type, entry)| {
+                let options = self.options.remove(wire_type).unwrap_or_default();
                 let chain: Vec<_> = self
                     .middleware
                     .iter()
@@ -348,12 +346,12 @@ impl<D: Send + Sync + 'static> Router<D> {
                     .chain(options.middleware)
                     .collect();
                 let route = Route {
-                    message_type,
+                    wire_type,
                     endpoint: entry.endpoint,
                     chain: (!chain.is_empty()).then(|| Arc::from(chain)),
                     deadline: options.deadline,
                 };
-                (message_type, route)
+                (wire_type, route)
             })
             .collect();
         let hooks = self.on_error;
@@ -394,7 +392,7 @@ pub(crate) enum InitialData<D> {
 
 /// One route, ready to serve.
 pub(crate) struct Route<D> {
-    pub message_type: &'static str,
+    pub wire_type: &'static str,
     pub endpoint: Box<dyn Endpoint<D>>,
     pub chain: Option<Arc<[Middleware<D>]>>,
     pub deadline: Option<Duration>,

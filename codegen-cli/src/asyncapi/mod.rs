@@ -306,21 +306,21 @@ fn operations(manifest: &Manifest, messages: &Messages) -> Map<String, Value> {
     let mut ops = Map::new();
     let responses: Vec<&str> = manifest.rpcs.iter().map(|r| r.response.as_str()).collect();
     for m in &manifest.messages {
-        let key = component_key(&m.kind);
+        let key = component_key(&m.wire_type);
         match m.direction {
             Direction::Client => {
                 let mut op = operation(
                     "receive",
                     &key,
-                    &format!("A client sends `{}`.", m.kind),
+                    &format!("A client sends `{}`.", m.wire_type),
                     &m.doc,
                 );
-                if let Some(rpc) = manifest.rpc_for_request(&m.kind) {
+                if let Some(rpc) = manifest.rpc_for_request(&m.wire_type) {
                     op.insert(
                         "summary".into(),
                         format!(
                             "RPC: a client sends `{}`; the server answers with one `{}` or `{}`.",
-                            m.kind, rpc.response, RPC_ERROR_TYPE
+                            m.wire_type, rpc.response, RPC_ERROR_TYPE
                         )
                         .into(),
                     );
@@ -337,12 +337,12 @@ fn operations(manifest: &Manifest, messages: &Messages) -> Map<String, Value> {
                 }
                 ops.insert(format!("receive_{key}"), Value::Object(op));
             }
-            Direction::Server if responses.contains(&m.kind.as_str()) => {}
+            Direction::Server if responses.contains(&m.wire_type.as_str()) => {}
             Direction::Server => {
                 let op = operation(
                     "send",
                     &key,
-                    &format!("The server sends `{}`.", m.kind),
+                    &format!("The server sends `{}`.", m.wire_type),
                     &m.doc,
                 );
                 ops.insert(format!("send_{key}"), Value::Object(op));
@@ -350,13 +350,13 @@ fn operations(manifest: &Manifest, messages: &Messages) -> Map<String, Value> {
         }
     }
     for frame in &messages.reserved {
-        let key = component_key(frame.kind);
+        let key = component_key(frame.wire_type);
         let (action, summary) = match frame.direction {
-            Direction::Client => ("receive", format!("A client sends `{}`.", frame.kind)),
-            Direction::Server => ("send", format!("The server sends `{}`.", frame.kind)),
+            Direction::Client => ("receive", format!("A client sends `{}`.", frame.wire_type)),
+            Direction::Server => ("send", format!("The server sends `{}`.", frame.wire_type)),
         };
         let mut op = operation(action, &key, &summary, frame.doc);
-        match frame.kind {
+        match frame.wire_type {
             HEARTBEAT_TYPE => {
                 op.insert(
                     "reply".into(),
@@ -400,7 +400,7 @@ enum Payload {
 
 /// A frame of the wire protocol itself, described as a message.
 struct Reserved {
-    kind: &'static str,
+    wire_type: &'static str,
     direction: Direction,
     doc: &'static str,
     correlated: bool,
@@ -411,7 +411,7 @@ fn reserved_frames() -> Vec<Reserved> {
     let error_payload = json!({ "$ref": format!("{}{ERROR_PAYLOAD}", schema::COMPONENT_SCHEMAS) });
     vec![
         Reserved {
-            kind: ERROR_TYPE,
+            wire_type: ERROR_TYPE,
             direction: Direction::Server,
             doc: "An error that answers no request: the frame that caused it had no \
                   `meta.correlationId` (a malformed frame, an unknown or refused message, a \
@@ -420,7 +420,7 @@ fn reserved_frames() -> Vec<Reserved> {
             payload: Payload::Schema(error_payload.clone()),
         },
         Reserved {
-            kind: RPC_ERROR_TYPE,
+            wire_type: RPC_ERROR_TYPE,
             direction: Direction::Server,
             doc: "The error answering a request, named by `meta.correlationId`. Like a \
                   response, it ends the request: each request gets exactly one of the two. \
@@ -430,7 +430,7 @@ fn reserved_frames() -> Vec<Reserved> {
             payload: Payload::Schema(error_payload),
         },
         Reserved {
-            kind: RPC_PROGRESS_TYPE,
+            wire_type: RPC_PROGRESS_TYPE,
             direction: Direction::Server,
             doc: "A progress update for a running request, named by `meta.correlationId`; \
                   any number may come before the request's answer. `payload` is whatever the \
@@ -442,7 +442,7 @@ fn reserved_frames() -> Vec<Reserved> {
             })),
         },
         Reserved {
-            kind: ABORT_TYPE,
+            wire_type: ABORT_TYPE,
             direction: Direction::Client,
             doc: "A client cancels its request named by `meta.correlationId` (on a timeout, or \
                   when the caller gives up). The server stops the handler and answers the \
@@ -451,14 +451,14 @@ fn reserved_frames() -> Vec<Reserved> {
             payload: Payload::Ignored,
         },
         Reserved {
-            kind: HEARTBEAT_TYPE,
+            wire_type: HEARTBEAT_TYPE,
             direction: Direction::Client,
             doc: "An application-level heartbeat; the server answers `__heartbeat_ack` at once.",
             correlated: false,
             payload: Payload::Ignored,
         },
         Reserved {
-            kind: HEARTBEAT_ACK_TYPE,
+            wire_type: HEARTBEAT_ACK_TYPE,
             direction: Direction::Server,
             doc: "The server's answer to `__heartbeat`.",
             correlated: false,
@@ -482,24 +482,24 @@ impl Messages {
         let mut keys = Vec::new();
         let mut components = Map::new();
         for m in &manifest.messages {
-            let key = component_key(&m.kind);
-            let is_request = requests.contains(&m.kind.as_str());
-            let is_response = responses.contains(&m.kind.as_str());
+            let key = component_key(&m.wire_type);
+            let is_request = requests.contains(&m.wire_type.as_str());
+            let is_response = responses.contains(&m.wire_type.as_str());
             let payload = match &m.payload {
                 Some(p) => Payload::Schema(convert(p, &defs_key(manifest), &payload_context(m))?),
                 None => Payload::Absent,
             };
-            let envelope = envelope(&m.kind, is_request, payload);
-            let mut message = message(&m.kind, &m.doc, envelope, is_request || is_response);
+            let envelope = envelope(&m.wire_type, is_request, payload);
+            let mut message = message(&m.wire_type, &m.doc, envelope, is_request || is_response);
             message.insert("title".into(), m.rust_name.clone().into());
             keys.push(key.clone());
             components.insert(key, Value::Object(message));
         }
         let reserved = reserved_frames();
         for frame in &reserved {
-            let key = component_key(frame.kind);
-            let mut envelope = envelope(frame.kind, frame.correlated, frame.payload.clone());
-            if frame.kind == RPC_PROGRESS_TYPE
+            let key = component_key(frame.wire_type);
+            let mut envelope = envelope(frame.wire_type, frame.correlated, frame.payload.clone());
+            if frame.wire_type == RPC_PROGRESS_TYPE
                 && let Some(Value::Object(properties)) = envelope.get_mut("properties")
             {
                 properties.insert(
@@ -511,7 +511,7 @@ impl Messages {
                     }),
                 );
             }
-            let message = message(frame.kind, frame.doc, envelope, frame.correlated);
+            let message = message(frame.wire_type, frame.doc, envelope, frame.correlated);
             keys.push(key.clone());
             components.insert(key, Value::Object(message));
         }
@@ -532,7 +532,7 @@ impl Messages {
 }
 
 fn payload_context(m: &MessageSpec) -> String {
-    format!("the payload of `{}`", m.kind)
+    format!("the payload of `{}`", m.wire_type)
 }
 
 /// Resolves the manifest's definition names to their component keys.
@@ -545,16 +545,19 @@ fn defs_key(manifest: &Manifest) -> impl Fn(&str) -> Option<String> + '_ {
     }
 }
 
-/// The envelope schema of a message of wire type `kind`. A correlated message requires
+/// The envelope schema of a message of wire type `wire_type`. A correlated message requires
 /// `meta.correlationId`.
-fn envelope(kind: &str, correlated: bool, payload: Payload) -> Value {
+fn envelope(wire_type: &str, correlated: bool, payload: Payload) -> Value {
     let meta = if correlated { CORRELATED_META } else { META };
     let mut required = vec!["type"];
     if correlated {
         required.push("meta");
     }
     let mut properties = Map::new();
-    properties.insert("type".into(), json!({ "type": "string", "const": kind }));
+    properties.insert(
+        "type".into(),
+        json!({ "type": "string", "const": wire_type }),
+    );
     properties.insert(
         "meta".into(),
         json!({ "$ref": format!("{}{meta}", schema::COMPONENT_SCHEMAS) }),
@@ -577,9 +580,9 @@ fn envelope(kind: &str, correlated: bool, payload: Payload) -> Value {
     })
 }
 
-fn message(kind: &str, doc: &str, envelope: Value, correlated: bool) -> Map<String, Value> {
+fn message(wire_type: &str, doc: &str, envelope: Value, correlated: bool) -> Map<String, Value> {
     let mut message = Map::new();
-    message.insert("name".into(), kind.into());
+    message.insert("name".into(), wire_type.into());
     if !doc.is_empty() {
         message.insert("description".into(), doc.into());
     }

@@ -125,15 +125,15 @@ impl<'m> Schemas<'m> {
             payloads: manifest
                 .messages
                 .iter()
-                .filter_map(|m| Some((m.kind.as_str(), Parsed::new(m.payload.as_ref()?))))
+                .filter_map(|m| Some((m.wire_type.as_str(), Parsed::new(m.payload.as_ref()?))))
                 .collect(),
         }
     }
 
-    /// The parsed payload of message `kind`, or its raw JSON when it could not be read.
-    pub fn payload(&self, kind: &str) -> Option<Result<&Node, &'m Value>> {
+    /// The parsed payload of message `wire_type`, or its raw JSON when it could not be read.
+    pub fn payload(&self, wire_type: &str) -> Option<Result<&Node, &'m Value>> {
         self.payloads
-            .get(kind)
+            .get(wire_type)
             .map(|p| p.node.as_ref().ok_or(p.raw))
     }
 
@@ -262,9 +262,9 @@ impl<'d, 'm> Differ<'d, 'm> {
         sink.flags() == (false, false)
     }
 
-    /// How the payloads of message `kind` differ between the two manifests.
-    pub fn payloads(&mut self, kind: &str) -> PayloadDiff {
-        match (self.old.payload(kind), self.new.payload(kind)) {
+    /// How the payloads of message `wire_type` differ between the two manifests.
+    pub fn payloads(&mut self, wire_type: &str) -> PayloadDiff {
+        match (self.old.payload(wire_type), self.new.payload(wire_type)) {
             (None, None) => PayloadDiff::Findings(Vec::new()),
             (None, Some(_)) => PayloadDiff::Added,
             (Some(_), None) => PayloadDiff::Removed,

@@ -49,19 +49,25 @@ pub fn compare(old: &Manifest, new: &Manifest) -> Report {
     let mut differ = Differ::new(&old_schemas, &new_schemas);
     let mut drafts = Vec::new();
 
-    let old_by_kind: HashMap<&str, &MessageSpec> =
-        old.messages.iter().map(|m| (m.kind.as_str(), m)).collect();
-    let new_by_kind: HashMap<&str, &MessageSpec> =
-        new.messages.iter().map(|m| (m.kind.as_str(), m)).collect();
+    let old_by_kind: HashMap<&str, &MessageSpec> = old
+        .messages
+        .iter()
+        .map(|m| (m.wire_type.as_str(), m))
+        .collect();
+    let new_by_kind: HashMap<&str, &MessageSpec> = new
+        .messages
+        .iter()
+        .map(|m| (m.wire_type.as_str(), m))
+        .collect();
     let removed: Vec<&MessageSpec> = old
         .messages
         .iter()
-        .filter(|m| !new_by_kind.contains_key(m.kind.as_str()))
+        .filter(|m| !new_by_kind.contains_key(m.wire_type.as_str()))
         .collect();
     let added: Vec<&MessageSpec> = new
         .messages
         .iter()
-        .filter(|m| !old_by_kind.contains_key(m.kind.as_str()))
+        .filter(|m| !old_by_kind.contains_key(m.wire_type.as_str()))
         .collect();
     let renames = wire_type_renames(&mut differ, &removed, &added);
     let renamed_to: HashMap<&str, &str> = renames.iter().map(|(o, n)| (*n, *o)).collect();
@@ -136,7 +142,7 @@ pub fn compare(old: &Manifest, new: &Manifest) -> Report {
     }
 
     for m in &old.messages {
-        let kind = m.kind.as_str();
+        let kind = m.wire_type.as_str();
         let Some(n) = new_by_kind.get(kind) else {
             if let Some(&renamed) = renames.get(kind) {
                 let client = m.direction == Direction::Client;
@@ -214,7 +220,7 @@ pub fn compare(old: &Manifest, new: &Manifest) -> Report {
         compare_payloads(&mut differ, m, n.rust_name != m.rust_name, &mut drafts);
     }
     for n in &added {
-        if renamed_to.contains_key(n.kind.as_str()) {
+        if renamed_to.contains_key(n.wire_type.as_str()) {
             continue;
         }
         let client = n.direction == Direction::Client;
@@ -224,14 +230,14 @@ pub fn compare(old: &Manifest, new: &Manifest) -> Report {
             "old clients ignore it"
         };
         let rpc = new_rpcs
-            .get(n.kind.as_str())
+            .get(n.wire_type.as_str())
             .map(|r| format!(" (an RPC answered by `{r}`)"))
             .unwrap_or_default();
         drafts.push(Draft::new(
             Rule::MessageAdded,
             n.direction,
-            &n.kind,
-            &n.kind,
+            &n.wire_type,
+            &n.wire_type,
             Breakage {
                 old_clients_new_server: false,
                 new_clients_old_server: client,
@@ -239,7 +245,7 @@ pub fn compare(old: &Manifest, new: &Manifest) -> Report {
             format!(
                 "{} message `{}`{rpc} was added; {consequence}",
                 arrow(n.direction),
-                n.kind
+                n.wire_type
             ),
         ));
     }
@@ -270,8 +276,8 @@ fn wire_type_renames<'a>(
                 continue;
             }
             differ.set_direction(r.direction);
-            if differ.same_payload(&r.kind, &a.kind) {
-                pairs.push((r.kind.as_str(), a.kind.as_str()));
+            if differ.same_payload(&r.wire_type, &a.wire_type) {
+                pairs.push((r.wire_type.as_str(), a.wire_type.as_str()));
             }
         }
     }
@@ -292,7 +298,7 @@ fn compare_payloads(
     renamed: bool,
     drafts: &mut Vec<Draft>,
 ) {
-    let kind = m.kind.as_str();
+    let kind = m.wire_type.as_str();
     let root = format!("{}/payload", escape(kind));
     let client = m.direction == Direction::Client;
     differ.set_direction(m.direction);
@@ -467,7 +473,7 @@ fn fix(rule: Rule, direction: Direction, breaks: Breakage, x: &str) -> String {
         Rule::MessageAdded if client => {
             format!("roll out every server instance before releasing clients that send `{x}`")
         }
-        Rule::MessageAdded => "none needed: old clients ignore unknown message types".to_owned(),
+        Rule::MessageAdded => "none needed: old clients ignore unknown wire types".to_owned(),
         Rule::MessageRemoved if client => format!(
             "keep handling `{x}` (answer it with an error if need be) until no older client is connected"
         ),
@@ -482,11 +488,11 @@ fn fix(rule: Rule, direction: Direction, breaks: Breakage, x: &str) -> String {
         }
         Rule::DirectionChanged => {
             format!(
-                "declare a new message type for the other direction instead of turning `{x}` around"
+                "declare a new wire type for the other direction instead of turning `{x}` around"
             )
         }
         Rule::PayloadAdded | Rule::PayloadRemoved => {
-            format!("declare a new message type instead of changing whether `{x}` has a payload")
+            format!("declare a new wire type instead of changing whether `{x}` has a payload")
         }
         Rule::RpcAdded => format!("{roll_servers_first} (as an RPC `{x}`)"),
         Rule::RpcRemoved => format!("keep answering `{x}` until no older client calls it"),

@@ -1,12 +1,12 @@
 //! The rules of the compatibility check: what each detects, who it breaks and why.
 //!
 //! Who breaks is judged per role, with the readers twinwire's peers have:
-//! - the **server is strict** on client → server frames: an unknown message type is answered
+//! - the **server is strict** on client → server frames: an unknown wire type is answered
 //!   `UNIMPLEMENTED`, an unknown field is rejected unless the payload type allows unknown
 //!   fields (`allow_unknown_fields` or `#[serde(flatten)]`, which the manifest shows as an
 //!   `additionalProperties` that is not `false`), and every value is checked by serde and
 //!   `Validate`;
-//! - **clients are tolerant** on server → client frames: they ignore unknown message types and
+//! - **clients are tolerant** on server → client frames: they ignore unknown wire types and
 //!   unknown fields, read a missing `Option` field as `null` and a missing defaulted field as
 //!   its default (what serde does), and check everything else. They reject an enum variant
 //!   they do not know: a fallback variant (`#[serde(other)]`) is not recorded in the manifest,
@@ -53,19 +53,19 @@ impl Category {
 #[serde(rename_all = "kebab-case")]
 #[non_exhaustive]
 pub enum Rule {
-    /// A message type appears in the new version.
+    /// A wire type appears in the new version.
     ///
     /// Client → server: breaks new clients against an old server, which answers the unknown
     /// type `UNIMPLEMENTED` until the rollout ends. Server → client: compatible, old clients
     /// ignore the unknown type.
     MessageAdded,
-    /// A message type is gone (and is not an RPC request, see [`RpcRemoved`](Self::RpcRemoved)).
+    /// A wire type is gone (and is not an RPC request, see [`RpcRemoved`](Self::RpcRemoved)).
     ///
     /// Client → server: breaks old clients, whose frames the new server answers
     /// `UNIMPLEMENTED`. Server → client: compatible on the wire (old clients simply stop
     /// receiving it), though generated code that handled it no longer compiles.
     MessageRemoved,
-    /// A message type is gone and a new one of the same direction has an equivalent payload:
+    /// A wire type is gone and a new one of the same direction has an equivalent payload:
     /// a rename of the wire type.
     ///
     /// Client → server: breaks both roles, each server knows only its own name. Server →
@@ -99,7 +99,7 @@ pub enum Rule {
     ///
     /// Breaks old clients: their calls are answered `UNIMPLEMENTED`, or never answered.
     RpcRemoved,
-    /// An RPC is answered by a different response message type.
+    /// An RPC is answered by a different response wire type.
     ///
     /// Breaks both roles: each client waits for the response type of its own version.
     RpcResponseChanged,
@@ -266,15 +266,15 @@ impl Rule {
     /// One line saying what the rule detects, for a rules table.
     pub const fn summary(self) -> &'static str {
         match self {
-            Self::MessageAdded => "a message type was added",
-            Self::MessageRemoved => "a message type was removed",
+            Self::MessageAdded => "a wire type was added",
+            Self::MessageRemoved => "a wire type was removed",
             Self::WireTypeRenamed => "a message's wire type was renamed (same payload)",
             Self::DirectionChanged => "a message changed direction",
             Self::PayloadAdded => "a message without payload got one",
             Self::PayloadRemoved => "a message's payload was removed",
             Self::RpcAdded => "a plain client message became an RPC request",
             Self::RpcRemoved => "an RPC was removed or became a plain message",
-            Self::RpcResponseChanged => "an RPC is answered by a different message type",
+            Self::RpcResponseChanged => "an RPC is answered by a different wire type",
             Self::FieldAddedRequired => "a required field was added",
             Self::FieldAddedOptional => "an optional field was added",
             Self::FieldAddedWithDefault => "a field with a default was added",

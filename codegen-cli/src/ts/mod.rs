@@ -176,7 +176,7 @@ impl<'d> ProtocolFile<'d> {
                 .zip(&names)
                 .filter(|(m, _)| m.direction == direction)
                 .map(|(m, n)| EnvelopeView {
-                    type_literal: string_literal(&m.kind),
+                    type_literal: string_literal(&m.wire_type),
                     payload: n.payload_type.clone(),
                 })
                 .collect::<Vec<_>>()
@@ -186,7 +186,7 @@ impl<'d> ProtocolFile<'d> {
                 .messages
                 .iter()
                 .zip(&names)
-                .find(|(m, _)| m.kind == kind)
+                .find(|(m, _)| m.wire_type == kind)
                 .and_then(|(_, n)| n.payload_type.clone())
                 .unwrap_or_else(|| "undefined".to_owned())
         };
@@ -291,7 +291,7 @@ fn message_names(
             });
             continue;
         };
-        let mut node = defs.schema().payload(schema, &m.kind)?;
+        let mut node = defs.schema().payload(schema, &m.wire_type)?;
         let direct = matches!(&node.kind, Kind::Ref(def) if defs.ident(def) == Some(&ident));
         let payload_type = if direct {
             ident.clone()
@@ -329,7 +329,7 @@ fn descriptors(manifest: &Manifest, names: &[MessageNames]) -> Vec<MessageView> 
             .messages
             .iter()
             .zip(names)
-            .find(|(m, _)| m.kind == kind)
+            .find(|(m, _)| m.wire_type == kind)
             .map(|(_, n)| n.ident.clone())
     };
     let mut messages = Vec::new();
@@ -339,12 +339,12 @@ fn descriptors(manifest: &Manifest, names: &[MessageNames]) -> Vec<MessageView> 
                 continue;
             }
             let response = manifest
-                .rpc_for_request(&m.kind)
+                .rpc_for_request(&m.wire_type)
                 .and_then(|r| ident_of(&r.response));
             messages.push(MessageView {
                 ident: n.ident.clone(),
                 doc: doc_comment(&m.doc, ""),
-                type_literal: string_literal(&m.kind),
+                type_literal: string_literal(&m.wire_type),
                 direction: m.direction.as_str(),
                 payload_type: n.payload_type.clone(),
                 response,

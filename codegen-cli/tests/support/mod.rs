@@ -52,7 +52,7 @@ impl Sample {
     /// The serde serialization of `value`.
     pub fn of<M: Message>(value: &M, note: &'static str) -> Self {
         Self {
-            kind: M::TYPE,
+            kind: M::WIRE_TYPE,
             payload: M::HAS_PAYLOAD.then(|| serde_json::to_value(value).unwrap()),
             how: How::Serialized,
             note,
@@ -353,7 +353,11 @@ pub fn round_trip(name: &str, manifest: Manifest, verdict: VerdictFn, samples: &
         json!({}),
         "generated schemas are not valid JSON Schema 2020-12"
     );
-    let mut descriptors: Vec<String> = manifest.messages.iter().map(|m| m.kind.clone()).collect();
+    let mut descriptors: Vec<String> = manifest
+        .messages
+        .iter()
+        .map(|m| m.wire_type.clone())
+        .collect();
     descriptors.sort();
     assert_eq!(
         report["descriptors"],

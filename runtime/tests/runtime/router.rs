@@ -43,7 +43,7 @@ fn guarded_router() -> Router<Session> {
     Router::<Session>::new()
         .initial_data(Session::default)
         .middleware(|ctx: Context<Session>, next: Next<Session>| async move {
-            let kind = ctx.message_type().unwrap_or_default();
+            let kind = ctx.wire_type().unwrap_or_default();
             ctx.data_mut(|s| s.trail.push(format!("outer:{kind}")));
             let outcome = next.run(ctx.clone()).await;
             let verdict = if outcome.is_ok() { "ok" } else { "err" };
@@ -53,7 +53,7 @@ fn guarded_router() -> Router<Session> {
         .middleware(
             |mut ctx: Context<Session>, next: Next<Session>| async move {
                 let logged_in = ctx.data(|s| s.user.is_some());
-                if !logged_in && ctx.message_type() != Some("LOGIN") {
+                if !logged_in && ctx.wire_type() != Some("LOGIN") {
                     return Err(ErrorPayload::new(
                         ErrorCode::Unauthenticated,
                         "log in first",
@@ -235,8 +235,8 @@ async fn merged_routers_keep_their_middleware_to_themselves() {
         })
         .on(|_: Context, _: Bye| async move { Ok(()) });
     let router = test_router().merge(admin).unwrap();
-    assert!(router.message_types().contains(&"BYE"));
-    assert!(router.message_types().contains(&"ECHO"));
+    assert!(router.wire_types().contains(&"BYE"));
+    assert!(router.wire_types().contains(&"ECHO"));
     let server = start(router, test_config()).await;
     let mut raw = Raw::connect(&server.url()).await;
     raw.json(json!({"type": "BYE"})).await;
@@ -250,16 +250,14 @@ async fn merged_routers_keep_their_middleware_to_themselves() {
 fn merging_two_routers_that_handle_one_type_fails() {
     let other = Router::<()>::new().on(|_: Context, _: Echo| async move { Ok(()) });
     match test_router().merge(other) {
-        Err(RouterError::DuplicateRoute { message_type }) => assert_eq!(message_type, "ECHO"),
+        Err(RouterError::DuplicateRoute { wire_type }) => assert_eq!(wire_type, "ECHO"),
         other => panic!("expected a duplicate route, got {:?}", other.map(|_| ())),
     }
     let a = Router::<()>::new().deadline::<Echo>(Duration::from_secs(1));
     let b = Router::<()>::new().deadline::<Echo>(Duration::from_secs(2));
     assert!(matches!(
         a.merge(b),
-        Err(RouterError::ConflictingDeadline {
-            message_type: "ECHO"
-        })
+        Err(RouterError::ConflictingDeadline { wire_type: "ECHO" })
     ));
 }
 
@@ -267,20 +265,13 @@ fn merging_two_routers_that_handle_one_type_fails() {
 fn registration_problems_are_reported_when_serving() {
     let twice = test_router().on(|_: Context, _: Echo| async move { Ok(()) });
     let err = Server::new(twice).unwrap_err();
-    assert_eq!(
-        err,
-        RouterError::DuplicateRoute {
-            message_type: "ECHO"
-        }
-    );
+    assert_eq!(err, RouterError::DuplicateRoute { wire_type: "ECHO" });
     assert!(err.to_string().contains("`ECHO`"), "{err}");
 
     let stray = test_router().deadline::<Login>(Duration::from_secs(1));
     assert_eq!(
         Server::new(stray).unwrap_err(),
-        RouterError::OptionWithoutRoute {
-            message_type: "LOGIN"
-        }
+        RouterError::OptionWithoutRoute { wire_type: "LOGIN" }
     );
 
     let no_data = Router::<Session>::new();

@@ -70,7 +70,7 @@ async fn a_panicking_handler_answers_internal_and_the_connection_survives() {
         );
     }
     let event = events.wait_for(|e| e.kind == ErrorKind::Panic).await;
-    assert_eq!(event.message_type.as_deref(), Some("BOOM"));
+    assert_eq!(event.wire_type.as_deref(), Some("BOOM"));
     assert_eq!(event.cause.as_deref(), Some("boom on purpose"));
     // The panic text stays on the server.
     assert!(!event.error.message.contains("boom on purpose"));

@@ -799,7 +799,7 @@ fn push_segment(path: &mut String, segment: &str) {
 #[macro_export]
 macro_rules! dispatch {
     ($kind:expr, $payload:expr; $($ty:ty),* $(,)?) => {
-        $( if $kind == <$ty as $crate::__Message>::TYPE { return Some($crate::judge::<$ty>($payload)); } )*
+        $( if $kind == <$ty as $crate::__Message>::WIRE_TYPE { return Some($crate::judge::<$ty>($payload)); } )*
     };
 }
 

@@ -181,7 +181,7 @@ impl Version {
     /// A tolerant client of this version receiving a server frame.
     fn client_receives(&self, kind: &str, payload: Option<&Value>) -> Result<(), String> {
         if self.direction(kind) != Some(Direction::Server) {
-            return Ok(()); // an unknown message type is ignored
+            return Ok(()); // an unknown wire type is ignored
         }
         self.decode(kind, payload, Read::Tolerant).map(drop)
     }
@@ -480,7 +480,7 @@ impl Case {
 /// Why the receiver rejects it.
 pub fn decode_as<M: Message>(payload: Option<&Value>, read: Read) -> Result<Option<Value>, String> {
     let message: M = match (M::HAS_PAYLOAD, payload) {
-        (true, None) => return Err(format!("`{}` needs a payload", M::TYPE)),
+        (true, None) => return Err(format!("`{}` needs a payload", M::WIRE_TYPE)),
         (true, Some(value)) if !value.is_object() => {
             return Err("a payload must be a JSON object".to_owned());
         }
@@ -489,7 +489,7 @@ pub fn decode_as<M: Message>(payload: Option<&Value>, read: Read) -> Result<Opti
             Read::Tolerant => tolerant::<M>(value)?,
         },
         (false, Some(_)) if read == Read::Strict => {
-            return Err(format!("`{}` carries no payload", M::TYPE));
+            return Err(format!("`{}` carries no payload", M::WIRE_TYPE));
         }
         (false, _) => serde_json::from_value(Value::Null).map_err(|e| e.to_string())?,
     };
@@ -569,7 +569,7 @@ macro_rules! decoder {
             read: $crate::Read,
         ) -> Option<Result<Option<$crate::__Value>, String>> {
             $(
-                if kind == <$message as ::twinwire::Message>::TYPE {
+                if kind == <$message as ::twinwire::Message>::WIRE_TYPE {
                     return Some($crate::decode_as::<$message>(payload, read));
                 }
             )*

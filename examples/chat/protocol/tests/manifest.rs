@@ -101,7 +101,7 @@ fn every_message_has_its_direction_and_doc() {
     let actual: Vec<_> = m
         .messages
         .iter()
-        .map(|msg| (msg.kind.as_str(), msg.direction, msg.doc.as_str()))
+        .map(|msg| (msg.wire_type.as_str(), msg.direction, msg.doc.as_str()))
         .collect();
     assert_eq!(actual, expected);
     for msg in &m.messages {
@@ -110,7 +110,7 @@ fn every_message_has_its_direction_and_doc() {
             .payload
             .as_ref()
             .expect("every chat message has a payload");
-        assert_eq!(def(&m, payload)["type"], "object", "{}", msg.kind);
+        assert_eq!(def(&m, payload)["type"], "object", "{}", msg.wire_type);
     }
     assert_eq!(m.name, "Chat");
     assert!(

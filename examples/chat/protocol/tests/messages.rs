@@ -9,10 +9,15 @@ use std::fmt::Debug;
 use twinwire::{Message, Validate};
 
 fn round_trip<M: Message + PartialEq + Debug>(value: M, wire: Value) {
-    assert_eq!(serde_json::to_value(&value).unwrap(), wire, "{}", M::TYPE);
+    assert_eq!(
+        serde_json::to_value(&value).unwrap(),
+        wire,
+        "{}",
+        M::WIRE_TYPE
+    );
     let back: M = serde_json::from_value(wire).unwrap();
     assert_eq!(back, value);
-    assert!(value.validate().is_ok(), "{} sample is valid", M::TYPE);
+    assert!(value.validate().is_ok(), "{} sample is valid", M::WIRE_TYPE);
 }
 
 fn reject<M: DeserializeOwned + Serialize>(wire: Value) -> String {
@@ -227,12 +232,15 @@ fn constraint_violations_report_every_failing_path() {
 
 #[test]
 fn message_constants() {
-    assert_eq!(SendMessage::TYPE, "SEND_MESSAGE");
+    assert_eq!(SendMessage::WIRE_TYPE, "SEND_MESSAGE");
     const { assert!(SendMessage::HAS_PAYLOAD) };
     assert_eq!(SendMessage::RUST_PATH, "chat_protocol::SendMessage");
-    assert_eq!(<GetMessages as twinwire::Rpc>::Response::TYPE, "MESSAGES");
     assert_eq!(
-        <Calculate as twinwire::Rpc>::Response::TYPE,
+        <GetMessages as twinwire::Rpc>::Response::WIRE_TYPE,
+        "MESSAGES"
+    );
+    assert_eq!(
+        <Calculate as twinwire::Rpc>::Response::WIRE_TYPE,
         "CALCULATE_RESULT"
     );
 }

@@ -124,9 +124,9 @@ fn log_error(event: &ErrorEvent) {
     let connection = event
         .connection
         .map_or_else(|| "-".to_owned(), |id| id.to_string());
-    let message_type = event.message_type.as_deref().unwrap_or("-");
+    let wire_type = event.wire_type.as_deref().unwrap_or("-");
     eprintln!(
-        "twinwire-e2e-server: {:?} on {connection} ({message_type}): {} {}",
+        "twinwire-e2e-server: {:?} on {connection} ({wire_type}): {} {}",
         event.kind, event.error.code, event.error.message
     );
 }

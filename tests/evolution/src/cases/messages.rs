@@ -505,7 +505,7 @@ mod rpc_response_changed {
     pub fn case() -> Case {
         Case::new(
             "rpc/response-changed",
-            "an RPC answered by another message type: every client waits for its own",
+            "an RPC answered by another wire type: every client waits for its own",
             v!(v1),
             v!(v2),
         )

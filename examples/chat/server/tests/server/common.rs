@@ -47,14 +47,14 @@ pub struct Peer {
 }
 
 const SERVER_TYPES: [&str; 9] = [
-    AuthSuccess::TYPE,
-    RoomList::TYPE,
-    UserJoined::TYPE,
-    UserLeft::TYPE,
-    ChatMessage::TYPE,
-    UserTyping::TYPE,
-    Messages::TYPE,
-    CalculateResult::TYPE,
+    AuthSuccess::WIRE_TYPE,
+    RoomList::WIRE_TYPE,
+    UserJoined::WIRE_TYPE,
+    UserLeft::WIRE_TYPE,
+    ChatMessage::WIRE_TYPE,
+    UserTyping::WIRE_TYPE,
+    Messages::WIRE_TYPE,
+    CalculateResult::WIRE_TYPE,
     "ERROR",
 ];
 
@@ -142,7 +142,7 @@ impl Peer {
 
     /// The next `M`.
     pub async fn next<M: Message>(&mut self) -> M {
-        let frame = self.next_frame(M::TYPE).await;
+        let frame = self.next_frame(M::WIRE_TYPE).await;
         serde_json::from_value(frame.payload).unwrap()
     }
 
@@ -165,7 +165,7 @@ impl Peer {
 
     /// Every `M` received so far and not yet taken, without waiting.
     pub fn received<M: Message>(&mut self) -> Vec<M> {
-        self.received_frames(M::TYPE)
+        self.received_frames(M::WIRE_TYPE)
             .into_iter()
             .map(|f| serde_json::from_value(f.payload).unwrap())
             .collect()
