@@ -6,8 +6,8 @@
 //! "Code generation"). [`write`](mod@write) holds the whole layout, [`validate`] the validator bodies
 //! and [`helpers`] the functions they call.
 
-mod helpers;
-mod names;
+pub(crate) mod helpers;
+pub(crate) mod names;
 mod types;
 mod validate;
 mod write;
