@@ -55,7 +55,12 @@ pub(crate) fn protocol_zod(manifest: &Manifest, header: &str) -> Result<String, 
         }
     };
     for name in &order {
-        let Some(node) = defs.schema().iter().find(|(n, _)| *n == name).map(|(_, n)| n) else {
+        let Some(node) = defs
+            .schema()
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, n)| n)
+        else {
             continue;
         };
         let ident = schema_ident(defs.ident(name).unwrap_or_default());
@@ -81,7 +86,10 @@ pub(crate) fn protocol_zod(manifest: &Manifest, header: &str) -> Result<String, 
             Kind::Ref(def) => schema_ident(defs.ident(def).unwrap_or_default()),
             _ => {
                 let ident = schema_ident(&format!("{}Payload", identifier(&m.rust_name)));
-                claim(&ident, format!("the payload of {}", string_literal(&m.wire_type)))?;
+                claim(
+                    &ident,
+                    format!("the payload of {}", string_literal(&m.wire_type)),
+                )?;
                 let expr = writer.expr(&node);
                 body.push('\n');
                 body.push_str(&doc_comment(&m.doc, ""));
@@ -109,7 +117,10 @@ pub(crate) fn protocol_zod(manifest: &Manifest, header: &str) -> Result<String, 
                 continue;
             }
             let ident = identifier(&m.rust_name);
-            claim(&ident, format!("the definition of {}", string_literal(&m.wire_type)))?;
+            claim(
+                &ident,
+                format!("the definition of {}", string_literal(&m.wire_type)),
+            )?;
             let doc = doc_comment(&m.doc, "");
             let response = manifest
                 .rpc_for_request(&m.wire_type)
@@ -346,8 +357,7 @@ impl Writer<'_> {
                         Some(format!("z.union([{}])", list.join(", ")))
                     }
                     Representation::Untagged(variants) => {
-                        let list: Vec<String> =
-                            variants.iter().map(|v| self.expr(v)).collect();
+                        let list: Vec<String> = variants.iter().map(|v| self.expr(v)).collect();
                         Some(format!("z.union([{}])", list.join(", ")))
                     }
                 };
@@ -482,7 +492,10 @@ impl Writer<'_> {
             } else {
                 expr.push_str(".optional()");
             }
-            fields.push(format!("{}: {expr}", crate::ts::names::property_key(&prop.name)));
+            fields.push(format!(
+                "{}: {expr}",
+                crate::ts::names::property_key(&prop.name)
+            ));
         }
         for name in &o.required_only {
             fields.push(format!(
@@ -510,7 +523,11 @@ impl Writer<'_> {
             // Keys beyond the named ones: each matching pattern's schema, else the
             // additional rule; and every key against `propertyNames`.
             self.use_helper(Helper::Object);
-            let named: Vec<String> = o.properties.iter().map(|p| string_literal(&p.name)).collect();
+            let named: Vec<String> = o
+                .properties
+                .iter()
+                .map(|p| string_literal(&p.name))
+                .collect();
             let mut checks = Vec::new();
             for (pattern, node) in &o.patterns {
                 let re = self.pattern(pattern);
