@@ -16,6 +16,9 @@
 //! server_url = "ws://127.0.0.1:8080/ws"
 //! ```
 //!
+//! A zod module for WS-Kit apps is one more `[output]` key (before any `[output.…]` table):
+//! `zod = "generated/zod/protocol.zod.ts"`.
+//!
 //! Relative paths are relative to the folder of the configuration file.
 
 use std::fs;
@@ -63,6 +66,8 @@ pub struct ConfigOutput {
     pub schema: Option<PathBuf>,
     /// `[output.asyncapi]`: the AsyncAPI document and its settings.
     pub asyncapi: Option<ConfigAsyncApi>,
+    /// The zod module for WS-Kit apps (`protocol.zod.ts`).
+    pub zod: Option<PathBuf>,
 }
 
 impl Config {
@@ -102,6 +107,7 @@ impl Config {
                 &mut config.output.rust,
                 &mut config.output.typescript,
                 &mut config.output.schema,
+                &mut config.output.zod,
             ])
             .flatten()
         {

@@ -1,6 +1,7 @@
 //! Code generation from a twinwire manifest: the Rust router stubs, JSON Schemas and
 //! TypeScript both sides of a protocol need, and on request an AsyncAPI 3.0 document
-//! describing the protocol (JSON built as data, like the JSON Schemas).
+//! describing the protocol (JSON built as data, like the JSON Schemas) and a zod module for
+//! WS-Kit apps (`protocol.zod.ts`, written by Rust code like `protocol.ts`).
 //!
 //! The pipeline is manifest → a view model per output (names, types, docs and escapes
 //! resolved in Rust) → text → files. `router.rs` is a minijinja template embedded from the
@@ -47,6 +48,7 @@ mod schema;
 mod source;
 mod templates;
 mod ts;
+mod zod;
 
 use std::path::PathBuf;
 
@@ -165,7 +167,7 @@ fn schema_file_names(manifest: &Manifest) -> Vec<String> {
 /// Each output is optional: [`rust`](Self::rust) names the router file,
 /// [`typescript`](Self::typescript) the folder of `protocol.ts` and `twinwire-client.ts`,
 /// [`schema`](Self::schema) the folder of the JSON Schemas, [`asyncapi`](Self::asyncapi)
-/// the AsyncAPI document (the names match the `[output]` keys of `twinwire.toml` and the
+/// the AsyncAPI document, [`zod`](Self::zod) the zod module for WS-Kit apps (the names match the `[output]` keys of `twinwire.toml` and the
 /// command line's flags). The generator owns the files
 /// it writes; in those folders, a file carrying the generated-file marker that is no longer
 /// generated is stale ([`write`](Self::write) removes it, [`check`](Self::check) reports it).
@@ -176,6 +178,7 @@ pub struct Generator {
     typescript: Option<PathBuf>,
     schema: Option<PathBuf>,
     asyncapi: Option<(PathBuf, AsyncApiOptions)>,
+    zod: Option<PathBuf>,
 }
 
 impl Generator {
@@ -187,6 +190,7 @@ impl Generator {
             typescript: None,
             schema: None,
             asyncapi: None,
+            zod: None,
         }
     }
 
@@ -230,6 +234,15 @@ impl Generator {
     #[must_use]
     pub fn asyncapi(mut self, path: impl Into<PathBuf>, options: AsyncApiOptions) -> Self {
         self.asyncapi = Some((path.into(), options));
+        self
+    }
+
+    /// Writes `protocol.zod.ts` to `path`: zod 4 schemas of every payload type and
+    /// `@ws-kit/zod` 0.10 definitions of the messages, for WS-Kit apps. zod and
+    /// `@ws-kit/zod` are peer dependencies of that file only.
+    #[must_use]
+    pub fn zod(mut self, path: impl Into<PathBuf>) -> Self {
+        self.zod = Some(path.into());
         self
     }
 
@@ -280,6 +293,12 @@ impl Generator {
                 contents: asyncapi::document(&self.manifest, options, &header)?,
             });
         }
+        if let Some(path) = &self.zod {
+            out.files.push(GeneratedFile {
+                path: path.clone(),
+                contents: zod::protocol_zod(&self.manifest, &header)?,
+            });
+        }
         Ok(out)
     }
 
@@ -306,10 +325,11 @@ impl Generator {
             && self.typescript.is_none()
             && self.schema.is_none()
             && self.asyncapi.is_none()
+            && self.zod.is_none()
         {
             return Err(Error::Usage(
-                "no output chosen: give a Rust router path, a TypeScript folder, a schema folder \
-                 or an AsyncAPI file"
+                "no output chosen: give a Rust router path, a TypeScript folder, a schema folder, \
+                 an AsyncAPI file or a zod file"
                     .into(),
             ));
         }

@@ -82,6 +82,9 @@ struct OutputArgs {
     /// The AsyncAPI document (server URL and version come from `[output.asyncapi]`).
     #[arg(long, value_name = "FILE")]
     asyncapi: Option<PathBuf>,
+    /// The zod module for WS-Kit apps (`protocol.zod.ts`; needs zod 4 and @ws-kit/zod 0.10).
+    #[arg(long, value_name = "FILE")]
+    zod: Option<PathBuf>,
 }
 
 impl InputArgs {
@@ -147,6 +150,9 @@ fn generator(input: &InputArgs, output: &OutputArgs) -> Result<Generator, Error>
     if let Some(path) = output.asyncapi.as_ref().or(asyncapi.map(|a| &a.path)) {
         let options = asyncapi.map(|a| a.options()).unwrap_or_default();
         generator = generator.asyncapi(path, options);
+    }
+    if let Some(path) = output.zod.as_ref().or(config.output.zod.as_ref()) {
+        generator = generator.zod(path);
     }
     Ok(generator)
 }

@@ -1,6 +1,6 @@
 //! Snapshots of the generator's text for the test protocol `twinwire_corpus::Corpus` (every
 //! serde shape), in the repository's top-level `snapshots/` folder: the router, the
-//! TypeScript module, the JSON Schema bundle and one message's envelope schema. A changed
+//! TypeScript module, the zod module, the JSON Schema bundle and one message's envelope schema. A changed
 //! output fails its snapshot; a snapshot no output produces any more fails
 //! `snapshots_folder_holds_exactly_the_corpus_outputs`.
 //!
@@ -27,8 +27,9 @@ fn snapshot_dir() -> PathBuf {
 /// The corpus outputs that are snapshotted, by path in the output: one of each kind of
 /// file the generator writes. The other per-message schemas come from the same code as
 /// `LOOKUP`'s, and the verbatim client is checked by the last test.
-const SNAPSHOTTED: [&str; 4] = [
+const SNAPSHOTTED: [&str; 5] = [
     "router.rs",
+    "zod/protocol.zod.ts",
     "ts/protocol.ts",
     "schema/protocol.schema.json",
     "schema/LOOKUP.schema.json",
@@ -41,6 +42,7 @@ fn corpus_outputs() -> Vec<(String, String)> {
         .rust("router.rs")
         .typescript("ts")
         .schema("schema")
+        .zod("zod/protocol.zod.ts")
         .output()
         .unwrap();
     let outputs: Vec<(String, String)> = out

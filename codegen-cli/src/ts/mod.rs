@@ -6,9 +6,9 @@
 //! "Code generation"). [`write`](mod@write) holds the whole layout, [`validate`] the validator bodies
 //! and [`helpers`] the functions they call.
 
-mod defs;
-mod helpers;
-mod names;
+pub(crate) mod defs;
+pub(crate) mod helpers;
+pub(crate) mod names;
 mod types;
 mod validate;
 mod view;

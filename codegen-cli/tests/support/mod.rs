@@ -140,7 +140,7 @@ enum Expected {
 pub type VerdictFn = fn(&str, Option<&Value>) -> Option<Verdict>;
 
 /// The npm packages the TypeScript and JSON Schema checks use.
-const NPM_PACKAGES: [&str; 3] = ["typescript", "ajv", "ajv-formats"];
+const NPM_PACKAGES: [&str; 5] = ["typescript", "ajv", "ajv-formats", "zod", "@ws-kit/zod"];
 
 /// Node and the npm tooling, or `None` after skipping the calling test (which then returns).
 pub fn npm_tooling() -> Option<NpmTooling> {
@@ -266,6 +266,7 @@ pub fn round_trip(name: &str, manifest: Manifest, verdict: VerdictFn, samples: &
     Generator::new(manifest.clone())
         .typescript(dir.join("gen"))
         .schema(dir.join("schema"))
+        .zod(dir.join("gen/protocol.zod.ts"))
         .write()
         .unwrap();
 
@@ -327,12 +328,23 @@ pub fn round_trip(name: &str, manifest: Manifest, verdict: VerdictFn, samples: &
     .unwrap();
     // Everything so far was Rust's side (serde's verdict on every sample); the rest needs
     // tsc, node and ajv.
+    // The zod module in a project of its own: zod's and WS-Kit's declarations use Node's
+    // globals (`URL`, `AbortSignal`), which the dependency-free outputs must not need.
+    let mut zod_project = tsconfig(&["gen/protocol.zod.ts"], Some("js"));
+    zod_project["compilerOptions"]["types"] = json!(["node"]);
+    std::fs::write(
+        dir.join("tsconfig.zod.json"),
+        serde_json::to_string_pretty(&zod_project).unwrap(),
+    )
+    .unwrap();
     let Some(npm) = npm_tooling() else {
         return;
     };
-    if let Err(e) = run_tsc(&npm, &dir.join("tsconfig.json")) {
-        let kept = work.keep();
-        panic!("{e}\n(work dir kept: {})", kept.display());
+    for project in ["tsconfig.json", "tsconfig.zod.json"] {
+        if let Err(e) = run_tsc(&npm, &dir.join(project)) {
+            let kept = work.keep();
+            panic!("{e}\n(work dir kept: {})", kept.display());
+        }
     }
     std::fs::write(dir.join("js/package.json"), "{\"type\": \"module\"}\n").unwrap();
 
@@ -388,7 +400,25 @@ pub fn round_trip(name: &str, manifest: Manifest, verdict: VerdictFn, samples: &
             list.sort();
             list
         };
-        let problem = match expected {
+        // zod accepts what the generated guard accepts: a valid value, and a value serde
+        // rejects for a reason JSON Schema cannot express (`SchemaBlind`).
+        let zod_should_accept = match expected {
+            Expected::Valid => true,
+            Expected::Issues(_) => false,
+            Expected::Rejected {
+                schema_can_tell, ..
+            } => !schema_can_tell,
+        };
+        let zod = result["zod"].as_bool();
+        let problem = if zod != Some(zod_should_accept) {
+            Some(format!(
+                "zod said {zod:?}, expected {zod_should_accept}: {}",
+                result["zodIssues"]
+            ))
+        } else {
+            None
+        };
+        let problem = problem.or(match expected {
             Expected::Valid => {
                 if own != Some(true) || bundle != Some(true) {
                     Some(format!(
@@ -432,7 +462,7 @@ pub fn round_trip(name: &str, manifest: Manifest, verdict: VerdictFn, samples: &
                     None
                 }
             }
-        };
+        });
         if let Some(problem) = problem {
             failures.push(format!(
                 "{id} {} ({}): {problem}\n    payload: {}",

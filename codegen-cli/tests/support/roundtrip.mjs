@@ -5,7 +5,8 @@
 // protocol.ts compiled by tsc) and `samples.json` ([{ id, type, payload? }]). For every
 // sample this prints whether ajv (JSON Schema 2020-12, an independent validator) accepts
 // its envelope against the message's own schema file and against the bundle, and which
-// issues the generated TypeScript validator reports. The Rust test compares all of it with
+// issues the generated TypeScript validator reports, and whether the generated zod schema
+// (js/protocol.zod.js) accepts the payload. The Rust test compares all of it with
 // what serde and `Validate` say.
 
 import { readFileSync, readdirSync } from "node:fs";
@@ -60,6 +61,9 @@ for (const name of Object.keys(protocol)) {
   }
 }
 
+// The generated zod module: each payload against its message's schema.
+const zod = await import(pathToFileURL(join(dir, "js", "protocol.zod.js")).href);
+
 const samples = JSON.parse(readFileSync(join(dir, "samples.json"), "utf8"));
 const results = samples.map((sample) => {
   const envelope = "payload" in sample ? { type: sample.type, payload: sample.payload } : { type: sample.type };
@@ -68,8 +72,12 @@ const results = samples.map((sample) => {
   const bundle = schemas["protocol.schema.json"];
   const descriptor = byType.get(sample.type);
   const issues = descriptor ? descriptor.validate(sample.payload) : null;
+  const zodSchema = zod.payloadSchemas[sample.type];
+  const zodResult = zodSchema ? zodSchema.safeParse(sample.payload) : null;
   return {
     id: sample.id,
+    zod: zodResult ? zodResult.success : null,
+    zodIssues: zodResult && !zodResult.success ? zodResult.error.issues : [],
     ownSchema: own ? own(envelope) : null,
     ownErrors: own && own.errors ? ajv.errorsText(own.errors) : "",
     bundle: bundle ? bundle(envelope) : null,

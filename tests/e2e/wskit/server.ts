@@ -5,8 +5,8 @@
 // Usage: bun server.ts. Listens on 127.0.0.1 at a free port and prints
 // `wskit-server: listening on ws://127.0.0.1:<port>/` once ready.
 //
-// The schemas mirror examples/chat/protocol/src/lib.rs field for field and constraint for
-// constraint. Behaviour, like the Rust e2e server's where both have it:
+// The message definitions are the ones twinwire generates from examples/chat/protocol/src/lib.rs
+// (examples/chat/generated/zod/protocol.zod.ts). Behaviour, like the Rust e2e server's where both have it:
 // - the upgrade needs `access_token=valid.<name>` (WS-Kit's client default), else HTTP 401;
 // - on open: ROOM_LIST; AUTHENTICATE with the upgrade's token: AUTH_SUCCESS;
 // - JOIN_ROOM / LEAVE_ROOM: USER_JOINED / USER_LEFT to the room's members (the joiner too);
@@ -18,47 +18,25 @@
 // Rooms are kept here and members are written to directly: WS-Kit 0.10's Bun pub/sub adapter
 // delivers nothing when subscribing through the router (seen with @ws-kit/bun 0.10.1).
 import { createBunHandler } from "@ws-kit/bun";
-import { createRouter, message, rpc, withZod, z } from "@ws-kit/zod";
+import { createRouter, withZod, type z } from "@ws-kit/zod";
 
-const roomId = z.string().min(1).max(64);
-const Attachment = z.object({ url: z.url(), name: z.string().min(1).max(200).nullable().optional() }).strict();
-const RoomInfo = z.object({ id: z.string(), name: z.string(), userCount: z.number().int().nonnegative() }).strict();
-
-const Authenticate = message("AUTHENTICATE", { token: z.string().min(1).max(4096) });
-const AuthSuccess = message("AUTH_SUCCESS", { userId: z.string(), userName: z.string() });
-const JoinRoom = message("JOIN_ROOM", { roomId });
-const LeaveRoom = message("LEAVE_ROOM", { roomId });
-const UserJoined = message("USER_JOINED", { roomId: z.string(), userId: z.string(), userName: z.string() });
-const UserLeft = message("USER_LEFT", { roomId: z.string(), userId: z.string() });
-const RoomList = message("ROOM_LIST", { rooms: z.array(RoomInfo) });
-const SendMessage = message("SEND_MESSAGE", {
-  roomId,
-  text: z.string().min(1).max(1000),
-  attachment: Attachment.nullable().optional(),
-});
-const ChatMessage = message("CHAT_MESSAGE", {
-  id: z.string(),
-  roomId: z.string(),
-  userId: z.string(),
-  userName: z.string(),
-  text: z.string(),
-  attachment: Attachment.nullable(),
-  timestamp: z.number().int().nonnegative(),
-});
-const TypingStart = message("TYPING_START", { roomId });
-const TypingStop = message("TYPING_STOP", { roomId });
-const UserTyping = message("USER_TYPING", {
-  roomId: z.string(),
-  userId: z.string(),
-  userName: z.string(),
-  typing: z.boolean(),
-});
-const Calculate = rpc(
-  "CALCULATE",
-  { operation: z.enum(["add", "multiply"]), a: z.number(), b: z.number() },
-  "CALCULATE_RESULT",
-  { result: z.number() },
-);
+// The messages as twinwire generates them from the Rust declaration (README, "zod (for
+// WS-Kit apps)"); nothing here re-declares a schema.
+import {
+  AuthSuccess,
+  Authenticate,
+  Calculate,
+  ChatMessage,
+  JoinRoom,
+  LeaveRoom,
+  RoomList,
+  SendMessage,
+  TypingStart,
+  TypingStop,
+  UserJoined,
+  UserLeft,
+  UserTyping,
+} from "../../../examples/chat/generated/zod/protocol.zod.ts";
 
 interface Connection {
   userId: string;
@@ -147,7 +125,8 @@ const router = createRouter<Connection>()
       userId: ctx.data.userId,
       userName: ctx.data.userName,
       text: ctx.payload.text,
-      attachment: ctx.payload.attachment ?? null,
+      // A client may leave out an attachment's name; the server always writes it (null).
+      attachment: ctx.payload.attachment ? { url: ctx.payload.attachment.url, name: ctx.payload.attachment.name ?? null } : null,
       timestamp: Date.now(),
     };
     ctx.send(ChatMessage, chat);
