@@ -38,7 +38,7 @@ pub(crate) enum PushError {
     Closed,
 }
 
-/// How a queued frame left the queue.
+/// What a push tells its caller about the queue it pushed into.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Pressure {
     /// Below the congestion mark (or pushing back no longer).
