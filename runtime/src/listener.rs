@@ -30,7 +30,7 @@ const BUSY: &[u8] = b"HTTP/1.1 503 Service Unavailable\r\n\
 content-type: application/json\r\n\
 retry-after: 1\r\n\
 connection: close\r\n\
-content-length: 89\r\n\
+content-length: 90\r\n\
 \r\n\
 {\"code\":\"UNAVAILABLE\",\"message\":\"the server is at its connection limit or shutting down\"}\n";
 
