@@ -198,6 +198,10 @@ where
         let shutdown = shutdown_rx.changed();
         tokio::pin!(shutdown);
         let mut shutdown_registered = false;
+        // When the earliest push back on this connection ends; reset only while paused, so
+        // the loop does not build a timer per frame.
+        let push_back_timer = sleep_until(after(Instant::now(), Duration::MAX));
+        tokio::pin!(push_back_timer);
 
         loop {
             // Hysteresis: paused above the congestion mark, reading again below the relief
@@ -220,6 +224,11 @@ where
                 .iter()
                 .filter_map(|o| o.congestion_ends())
                 .min();
+            if let Some(end) = push_back_ends
+                && push_back_timer.deadline() != end
+            {
+                push_back_timer.as_mut().reset(end);
+            }
             let can_read = self.in_flight.len() < max_in_flight
                 && !self.own_congestion
                 && self.paused_by.is_empty();
@@ -265,7 +274,7 @@ where
                     self.paused_by.retain(|outbox| !outbox.poll_relieved(cx, now));
                     if self.paused_by.is_empty() { Poll::Ready(()) } else { Poll::Pending }
                 }), if !self.paused_by.is_empty() => {}
-                () = sleep_until(push_back_ends.unwrap_or_else(Instant::now)), if push_back_ends.is_some() => {
+                () = &mut push_back_timer, if push_back_ends.is_some() => {
                     let now = Instant::now();
                     self.paused_by.retain(|outbox| outbox.congestion_ends().is_some_and(|end| end > now));
                 }
