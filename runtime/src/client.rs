@@ -199,6 +199,8 @@ impl ClientBuilder {
                 .headers_mut()
                 .insert(header::SEC_WEBSOCKET_PROTOCOL, value);
         }
+        // `true`: TCP_NODELAY, so a frame sent right after another does not wait for the
+        // server's delayed ACK (the server sets it on its side too).
         let (socket, response) =
             tokio_tungstenite::connect_async_with_config(request, Some(self.config), true)
                 .await

@@ -18,8 +18,8 @@ pub const NO_STATUS: u16 = 1005;
 pub const ABNORMAL: u16 = 1006;
 /// A text (or binary) message was not valid UTF-8.
 pub const INVALID_PAYLOAD: u16 = 1007;
-/// The client broke the server's policy: it read too slowly (its outbound queue overflowed)
-/// or sent past its rate limit.
+/// The client broke the server's policy: it did not read what it was sent (its outbound
+/// queue stayed full, or went past its hard bound), or it kept sending past its rate limit.
 pub const POLICY_VIOLATION: u16 = 1008;
 /// A message was larger than [`ServerConfig::max_frame_size`](crate::ServerConfig::max_frame_size).
 pub const MESSAGE_TOO_BIG: u16 = 1009;

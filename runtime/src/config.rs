@@ -24,9 +24,11 @@ pub struct ServerConfig {
     pub(crate) max_frame_size: usize,
     pub(crate) read_buffer_size: usize,
     pub(crate) write_buffer_size: usize,
-    pub(crate) outbound_queue: usize,
+    pub(crate) outbound_limit: usize,
+    pub(crate) slow_consumer_grace: Duration,
     pub(crate) max_in_flight: usize,
     pub(crate) max_connections: usize,
+    pub(crate) handshake_timeout: Duration,
     pub(crate) ping_interval: Option<Duration>,
     pub(crate) ping_timeout: Duration,
     pub(crate) write_timeout: Duration,
@@ -44,9 +46,11 @@ impl Default for ServerConfig {
             max_frame_size: 64 * 1024,
             read_buffer_size: 4 * 1024,
             write_buffer_size: 4 * 1024,
-            outbound_queue: 256,
+            outbound_limit: 1024 * 1024,
+            slow_consumer_grace: Duration::from_secs(5),
             max_in_flight: 64,
             max_connections: 10_000,
+            handshake_timeout: Duration::from_secs(10),
             ping_interval: Some(Duration::from_secs(30)),
             ping_timeout: Duration::from_secs(10),
             write_timeout: Duration::from_secs(10),
@@ -55,7 +59,7 @@ impl Default for ServerConfig {
             allowed_origins: None,
             subprotocols: Vec::new(),
             progress_data_field: false,
-            rate_limit: None,
+            rate_limit: Some(RateLimit::default()),
         }
     }
 }
@@ -79,12 +83,25 @@ impl ServerConfig {
         self
     }
 
-    /// How many frames may wait to be written to one connection (default 256). When a
-    /// client reads too slowly and the queue is full, the connection is closed with 1008
-    /// and the frames are dropped: memory stays bounded and publishers never wait.
+    /// How many bytes of frames may wait to be written to one connection before its queue
+    /// is full (default 1 MiB). The outbound policy ("Slow readers" in the crate docs)
+    /// derives its marks from it: past half of it, a handler that publishes into the
+    /// queue has its own connection's reading paused until the queue is below a quarter;
+    /// a full queue whose connection writes nothing for
+    /// [`slow_consumer_grace`](Self::slow_consumer_grace) is closed with 1008; past twice
+    /// this limit the connection is closed at once, which bounds its memory.
     #[must_use]
-    pub fn outbound_queue(mut self, frames: usize) -> Self {
-        self.outbound_queue = frames.max(1);
+    pub fn outbound_limit(mut self, bytes: usize) -> Self {
+        self.outbound_limit = bytes.max(1);
+        self
+    }
+
+    /// How long a connection whose outbound queue is full may go without writing anything
+    /// before it is closed with 1008 (default 5 s), and how long one congested queue may
+    /// pause its publishers. See [`outbound_limit`](Self::outbound_limit).
+    #[must_use]
+    pub fn slow_consumer_grace(mut self, grace: Duration) -> Self {
+        self.slow_consumer_grace = grace;
         self
     }
 
@@ -97,10 +114,26 @@ impl ServerConfig {
     }
 
     /// How many connections the server holds at once (default 10 000); past it, upgrades
-    /// are answered with HTTP 503.
+    /// are answered with HTTP 503. With the server's own listener ([`Server::bind`],
+    /// [`Server::bind_app`]) every accepted TCP connection counts from the moment it is
+    /// accepted, upgraded or not, so connections that never finish their handshake cannot
+    /// exhaust the process's file descriptors.
+    ///
+    /// [`Server::bind`]: crate::Server::bind
+    /// [`Server::bind_app`]: crate::Server::bind_app
     #[must_use]
     pub fn max_connections(mut self, connections: usize) -> Self {
         self.max_connections = connections;
+        self
+    }
+
+    /// How long the server's own listener waits for a request head (default 10 s): a
+    /// connection that has not sent a complete one by then, at the start or after its
+    /// previous response, is closed. Connections served by an app's own `axum::serve`
+    /// are not covered: axum has no such timeout.
+    #[must_use]
+    pub fn handshake_timeout(mut self, timeout: Duration) -> Self {
+        self.handshake_timeout = timeout;
         self
     }
 
@@ -114,8 +147,8 @@ impl ServerConfig {
         self
     }
 
-    /// How long writing to a client may block before the connection is dropped as a slow
-    /// consumer (default 10 s).
+    /// How long writing to a client may make no progress before the connection is dropped
+    /// as a slow consumer (default 10 s), whatever its queue holds.
     #[must_use]
     pub fn write_timeout(mut self, timeout: Duration) -> Self {
         self.write_timeout = timeout;
@@ -174,13 +207,18 @@ impl ServerConfig {
         self
     }
 
-    /// Limits how many messages (data frames and pings) each client may send; one past the
-    /// limit closes its connection with 1008 and is reported to `on_error` as
-    /// [`ErrorKind::RateLimited`](crate::ErrorKind::RateLimited). `None` turns it off.
+    /// Limits how many messages (data frames and pings) each client may send. A message
+    /// past the budget is not handled: it is answered `RESOURCE_EXHAUSTED` with
+    /// `retryAfterMs` (as `RPC_ERROR` when it carries a correlation id), and the first
+    /// refusal of a spell is reported to `on_error` as
+    /// [`ErrorKind::RateLimited`](crate::ErrorKind::RateLimited). A client that keeps
+    /// sending past it ([`RateLimit::close_after`]) is closed with 1008. `None` turns the
+    /// limit off.
     ///
-    /// Default: off. Memory is bounded without it (a flooding client is throttled by
-    /// TCP flow control: see "Slow readers" in the crate docs), and a fitting rate depends
-    /// on the application: any fixed default would cut off bulk or benchmark clients.
+    /// Default: [`RateLimit::default`], 100 messages a second with bursts of 2,000, closed
+    /// after 2,000 refusals within 10 seconds: generous for an interactive client, but a
+    /// bound on what one connection can make the server do. Bulk clients (and benchmarks)
+    /// need a higher limit or none.
     ///
     /// Messages are counted as they are read. While reading is paused (the connection's
     /// `max_in_flight` handlers run), the client's messages wait in TCP buffers and may then
@@ -190,6 +228,7 @@ impl ServerConfig {
     /// use twinwire_runtime::{RateLimit, ServerConfig};
     ///
     /// let config = ServerConfig::default().rate_limit(RateLimit::per_second(20).burst(100));
+    /// let unlimited = ServerConfig::default().rate_limit(None);
     /// ```
     #[must_use]
     pub fn rate_limit(mut self, limit: impl Into<Option<RateLimit>>) -> Self {

@@ -11,7 +11,7 @@ use crate::correlation::Correlation;
 use crate::error::{SendError, SubscribeError};
 use crate::event::{ErrorEvent, ErrorKind};
 use crate::frame::{self, Frame};
-use crate::outbox::{Outbox, PushError};
+use crate::outbox::{Limits, Outbox, PushError};
 use crate::pubsub::{Subscriber, validate_topic};
 use crate::server_state::ServerState;
 
@@ -41,7 +41,10 @@ impl<D: Send + Sync + 'static> ConnState<D> {
         Self {
             id: ConnectionId::next(),
             data: RwLock::new(data),
-            outbox: Arc::new(Outbox::new(server.config.outbound_queue)),
+            outbox: Arc::new(Outbox::new(Limits::new(
+                server.config.outbound_limit,
+                server.config.slow_consumer_grace,
+            ))),
             topics: Mutex::new(Topics {
                 names: Vec::new(),
                 closed: false,
@@ -59,7 +62,7 @@ impl<D: Send + Sync + 'static> ConnState<D> {
     }
 
     pub(crate) fn push(&self, frame: Frame) -> Result<(), SendError> {
-        self.outbox.push(frame).map_err(SendError::from)
+        self.outbox.push(frame).map(drop).map_err(SendError::from)
     }
 
     /// Sends `response` as the terminal reply of `correlation`.

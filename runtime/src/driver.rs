@@ -4,23 +4,28 @@
 //! Handlers of a connection run inside that connection's task (polled from a
 //! `FuturesUnordered`), not in tasks of their own: one task and a few small allocations per
 //! connection, frames dispatched in arrival order, and handlers that are cancelled with the
-//! connection rather than outliving it unbounded. Reading pauses while the connection has
-//! `max_in_flight` handlers running or half its outbound queue filled, so a flood of frames
-//! is absorbed by TCP flow control instead of memory.
+//! connection rather than outliving it unbounded.
+//!
+//! Reading pauses while the connection has `max_in_flight` handlers running, while its own
+//! outbound queue is congested, or while a queue its handlers published into is (push
+//! back, see `outbox`), so a flood of frames is absorbed by TCP flow control instead of
+//! memory.
 
 use std::borrow::Cow;
 use std::collections::VecDeque;
 use std::future::poll_fn;
 use std::panic::AssertUnwindSafe;
+use std::pin::pin;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::task::Poll;
 use std::time::Duration;
 
 use futures_util::stream::FuturesUnordered;
 use futures_util::{FutureExt, SinkExt, StreamExt};
-use tokio::io::{AsyncRead, AsyncWrite};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::sync::watch;
-use tokio::time::{Instant, sleep_until, timeout};
+use tokio::time::{Instant, sleep_until, timeout, timeout_at};
 use tokio_tungstenite::WebSocketStream;
 use tokio_tungstenite::tungstenite::protocol::CloseFrame;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
@@ -35,8 +40,8 @@ use crate::context::Context;
 use crate::correlation::Correlation;
 use crate::event::{ErrorEvent, ErrorKind};
 use crate::frame::{self, Frame, HEARTBEAT_ACK};
-use crate::outbox::{CloseRequest, Ready};
-use crate::rate::Limiter;
+use crate::outbox::{CloseRequest, Outbox, Ready};
+use crate::rate::{Limiter, Verdict};
 use crate::route::{Call, InFlight, panic_message};
 use crate::router::Routes;
 use crate::server_state::{ConnectionSlot, ServerState};
@@ -97,6 +102,9 @@ pub(crate) async fn run<D, S>(
         last_seen: Instant::now(),
         ping_sent: None,
         limiter,
+        own_congestion: false,
+        paused_by: Vec::new(),
+        newly_congested: Vec::new(),
     };
     driver.open().await;
     let close = driver.serve().await;
@@ -122,6 +130,14 @@ struct Driver<D, S> {
     ping_sent: Option<Instant>,
     /// The configured rate limit; `None` without one, or once the client went past it.
     limiter: Option<Limiter>,
+    /// This connection's own queue went past its congestion mark and has not drained below
+    /// its relief mark yet: reading pauses.
+    own_congestion: bool,
+    /// Congested queues of other connections that this connection's handlers published
+    /// into: reading pauses until each is relieved (push back on the source).
+    paused_by: Vec<Arc<Outbox>>,
+    /// Filled while polling the handlers, moved into `paused_by` after.
+    newly_congested: Vec<Arc<Outbox>>,
 }
 
 /// What the liveness timer asks for.
@@ -165,7 +181,8 @@ where
             return Box::pin(self.shut_down()).await;
         }
         let config = &self.conn.server.config;
-        let (max_in_flight, read_pause) = (config.max_in_flight, config.outbound_queue / 2);
+        let max_in_flight = config.max_in_flight;
+        let limits = *self.conn.outbox.limits();
         let ping = config
             .ping_interval
             .map(|interval| (interval, config.ping_timeout));
@@ -181,10 +198,40 @@ where
         let shutdown = shutdown_rx.changed();
         tokio::pin!(shutdown);
         let mut shutdown_registered = false;
+        // When the earliest push back on this connection ends; reset only while paused, so
+        // the loop does not build a timer per frame.
+        let push_back_timer = sleep_until(after(Instant::now(), Duration::MAX));
+        tokio::pin!(push_back_timer);
 
         loop {
-            let can_read =
-                self.in_flight.len() < max_in_flight && self.conn.outbox.len() <= read_pause;
+            // Hysteresis: paused above the congestion mark, reading again below the relief
+            // mark, so a queue near one mark does not toggle reading on every frame.
+            let queued = self.conn.outbox.bytes();
+            if queued > limits.congested {
+                self.own_congestion = true;
+            } else if queued < limits.relieved {
+                self.own_congestion = false;
+            }
+            for outbox in self.newly_congested.drain(..) {
+                if !self.paused_by.iter().any(|o| Arc::ptr_eq(o, &outbox)) {
+                    self.paused_by.push(outbox);
+                }
+            }
+            // A congested queue pushes back for a bounded time: wake up when the first one
+            // stops, even if it never drains.
+            let push_back_ends = self
+                .paused_by
+                .iter()
+                .filter_map(|o| o.congestion_ends())
+                .min();
+            if let Some(end) = push_back_ends
+                && push_back_timer.deadline() != end
+            {
+                push_back_timer.as_mut().reset(end);
+            }
+            let can_read = self.in_flight.len() < max_in_flight
+                && !self.own_congestion
+                && self.paused_by.is_empty();
             tokio::select! {
                 biased;
                 _ = poll_fn(|cx| {
@@ -197,7 +244,9 @@ where
                 // Handlers before the outbox: what they push while polled here does not wake
                 // this task (see `Outbox::driving`), so the outbox must be looked at after.
                 Some(correlation) = poll_fn(|cx| {
-                    self.conn.outbox.driving(|| self.in_flight.poll_next_unpin(cx))
+                    self.conn
+                        .outbox
+                        .driving(&mut self.newly_congested, || self.in_flight.poll_next_unpin(cx))
                 }), if !self.in_flight.is_empty() => {
                     self.settle(correlation);
                 }
@@ -219,6 +268,15 @@ where
                             return Box::pin(self.close(request.code, request.reason)).await;
                         }
                     }
+                }
+                () = poll_fn(|cx| {
+                    let now = Instant::now();
+                    self.paused_by.retain(|outbox| !outbox.poll_relieved(cx, now));
+                    if self.paused_by.is_empty() { Poll::Ready(()) } else { Poll::Pending }
+                }), if !self.paused_by.is_empty() => {}
+                () = &mut push_back_timer, if push_back_ends.is_some() => {
+                    let now = Instant::now();
+                    self.paused_by.retain(|outbox| outbox.congestion_ends().is_some_and(|end| end > now));
                 }
                 message = self.socket.next(), if can_read => {
                     let awaiting_pong = self.ping_sent.is_some();
@@ -284,12 +342,18 @@ where
             message,
             WsMessage::Text(_) | WsMessage::Binary(_) | WsMessage::Ping(_)
         );
-        if counted
-            && let Some(limiter) = &mut self.limiter
-            && !limiter.admit(self.last_seen)
-        {
-            self.rate_limited();
-            return None;
+        if counted && let Some(limiter) = &mut self.limiter {
+            match limiter.check(self.last_seen) {
+                Verdict::Admit => {}
+                Verdict::Refuse { retry_after, first } => {
+                    self.refuse_over_budget(&message, retry_after, first);
+                    return None;
+                }
+                Verdict::Close => {
+                    self.rate_limited();
+                    return None;
+                }
+            }
         }
         match message {
             WsMessage::Text(text) => self.dispatch(text.as_str()),
@@ -339,14 +403,48 @@ where
         }
     }
 
-    /// Closes the connection of a client past its rate limit, after the answers already
-    /// queued (the frame over the limit is dropped unread). The close request stops reading:
-    /// the outbox is polled before the socket.
+    /// Answers a frame past the client's budget with `RESOURCE_EXHAUSTED` and when to retry
+    /// (`RPC_ERROR` when it carries a correlation id), without handling it. The first
+    /// refusal of a spell is reported; the others would only repeat it.
+    fn refuse_over_budget(&mut self, message: &WsMessage, retry_after: Duration, first: bool) {
+        let Some(limit) = self.conn.server.config.rate_limit else {
+            return;
+        };
+        let text = match message {
+            WsMessage::Text(text) => Some(text.as_str()),
+            WsMessage::Binary(bytes) => std::str::from_utf8(bytes).ok(),
+            // A ping is not answered with a frame; it only counts as refused.
+            _ => return,
+        };
+        // The correlation id, if the frame has one, so a request is settled at once.
+        let correlation_id = text.and_then(|text| match frame::parse(text) {
+            Ok(inbound) => inbound.meta.correlation_id,
+            Err(rejected) => rejected.correlation_id,
+        });
+        let retry_after_ms =
+            u64::try_from(retry_after.as_micros().div_ceil(1_000).max(1)).unwrap_or(u64::MAX);
+        let error = ErrorPayload::new(
+            ErrorCode::ResourceExhausted,
+            format!("rate limit exceeded ({limit}): retry in {retry_after_ms} ms"),
+        )
+        .with_retry_after_ms(retry_after_ms);
+        let _ = self
+            .conn
+            .outbox
+            .push(frame::encode_error(correlation_id.as_deref(), &error));
+        if first {
+            self.conn.report(ErrorKind::RateLimited, None, error);
+        }
+    }
+
+    /// Closes the connection of a client that kept sending past its budget, after the
+    /// answers already queued (the frame that went one refusal too far is dropped unread).
+    /// The close request stops reading: the outbox is polled before the socket.
     fn rate_limited(&mut self) {
         let Some(limit) = self.conn.server.config.rate_limit else {
             return;
         };
-        let reason = format!("rate limit exceeded: {limit}");
+        let reason = format!("rate limit exceeded: {limit}; too many frames refused");
         self.conn.report(
             ErrorKind::RateLimited,
             None,
@@ -403,12 +501,13 @@ where
                     frame::frame_error("/type", "reserved", reason),
                     ErrorKind::InvalidFrame,
                 ),
+                // The type is named once, in the details, and cut: it is the client's input.
                 Ok(()) => (
                     ErrorPayload::new(
                         ErrorCode::Unimplemented,
-                        format!("no handler for wire type `{}`", inbound.wire_type),
+                        "no handler for this wire type (details.type)",
                     )
-                    .with_details(serde_json::json!({ "type": inbound.wire_type })),
+                    .with_details(serde_json::json!({ "type": frame::clip(&inbound.wire_type) })),
                     ErrorKind::UnknownType,
                 ),
             };
@@ -421,9 +520,10 @@ where
                     // first request's promise with the second one's failure.
                     let error = ErrorPayload::new(
                         ErrorCode::AlreadyExists,
-                        format!("a request with correlation id `{id}` is still in flight"),
+                        "a request with this correlation id (details.correlationId) is still \
+                         in flight",
                     )
-                    .with_details(serde_json::json!({ "correlationId": id }));
+                    .with_details(serde_json::json!({ "correlationId": frame::clip(id) }));
                     return conn.refuse(None, error, ErrorKind::DuplicateCorrelationId);
                 }
                 Some(Arc::new(Correlation::new(id.to_owned())))
@@ -493,35 +593,46 @@ where
         }
     }
 
-    /// Writes the frames taken from the outbox, bounded by the write timeout.
+    /// Writes the frames taken from the outbox. A write that waits is watched: no progress
+    /// for `write_timeout` drops the connection (1006); a full queue with no progress for
+    /// the grace period closes it with 1008 (see `outbox`).
     async fn write_buffered(&mut self) -> Result<(), CloseInfo> {
+        let outbox = &*self.conn.outbox;
         let write_timeout = self.conn.server.config.write_timeout;
-        let write = async {
-            while let Some(frame) = self.buf.pop_front() {
-                self.socket
-                    .feed(WsMessage::Text(frame.into_inner()))
-                    .await?;
-            }
-            self.socket.flush().await
-        };
-        // Nearly every write completes at once into the socket's send buffer; only one that
-        // has to wait arms the timer, which costs more than such a write.
-        let result = {
-            let mut write = std::pin::pin!(write);
+        // Frames written so far: a write that has to wait is timed by its progress.
+        let written = AtomicUsize::new(0);
+        let outcome = {
+            let (socket, buf) = (&mut self.socket, &mut self.buf);
+            let write = async {
+                while let Some(frame) = buf.pop_front() {
+                    let len = frame.len();
+                    socket.feed(WsMessage::Text(frame.into_inner())).await?;
+                    outbox.sent(len);
+                    written.fetch_add(1, Ordering::Relaxed);
+                }
+                socket.flush().await
+            };
+            let mut write = pin!(write);
+            // Nearly every write completes at once into the socket's send buffer; only one
+            // that has to wait is timed, which costs more than such a write.
             match futures_util::poll!(write.as_mut()) {
-                Poll::Ready(result) => Ok(result),
-                Poll::Pending => timeout(write_timeout, write).await,
+                Poll::Ready(result) => Written::Done(result),
+                Poll::Pending => watch_write(write, &written, outbox, write_timeout).await,
             }
         };
-        self.buf.clear();
+        // Frames not written (the connection is ending) no longer count as queued.
+        for frame in self.buf.drain(..) {
+            outbox.sent(frame.len());
+        }
         // A burst leaves a large buffer behind; idle connections should not keep it.
         if self.buf.capacity() > 64 {
             self.buf.shrink_to(16);
         }
-        match result {
-            Ok(Ok(())) => Ok(()),
-            Ok(Err(err)) => Err(CloseInfo::abnormal(format!("write failed: {err}"))),
-            Err(_) => {
+        match outcome {
+            // The close request is next in the outbox.
+            Written::Done(Ok(())) | Written::Abandoned => Ok(()),
+            Written::Done(Err(err)) => Err(CloseInfo::abnormal(format!("write failed: {err}"))),
+            Written::TimedOut => {
                 let reason = "writing to the client timed out (slow consumer)";
                 self.conn.report(
                     ErrorKind::SlowConsumer,
@@ -529,6 +640,19 @@ where
                     ErrorPayload::new(ErrorCode::ResourceExhausted, reason),
                 );
                 Err(CloseInfo::abnormal(reason))
+            }
+            Written::Stalled => {
+                let grace = self.conn.outbox.limits().grace;
+                let reason = format!(
+                    "outbound queue full and nothing written for {grace:?}: the client is \
+                     not reading"
+                );
+                self.conn.report(
+                    ErrorKind::SlowConsumer,
+                    None,
+                    ErrorPayload::new(ErrorCode::ResourceExhausted, reason.clone()),
+                );
+                Err(Box::pin(self.close(close::POLICY_VIOLATION, reason.into())).await)
             }
         }
     }
@@ -545,8 +669,13 @@ where
 
     /// Closes from the server side: sends the close frame and waits (briefly) for the
     /// client's echo.
+    ///
+    /// When the client's frames can no longer be read (the rest of an oversized message is
+    /// still arriving, or the stream failed), the socket is drained instead until the client
+    /// closes or the close timeout: closing a socket with unread data sends a TCP reset,
+    /// which can destroy the close frame before the client reads it.
     async fn close(&mut self, code: u16, reason: Cow<'static, str>) -> CloseInfo {
-        let close_timeout = self.conn.server.config.close_timeout;
+        let deadline = after(Instant::now(), self.conn.server.config.close_timeout);
         let frame = CloseFrame {
             code: CloseCode::from(code),
             reason: truncate_reason(&reason).into(),
@@ -554,11 +683,16 @@ where
         let handshake = async {
             self.socket.send(WsMessage::Close(Some(frame))).await?;
             while let Some(message) = self.socket.next().await {
-                message?;
+                if let WsMessage::Close(_) = message? {
+                    return Ok(true);
+                }
             }
-            Ok::<(), WsError>(())
+            Ok::<bool, WsError>(false)
         };
-        let _ = timeout(close_timeout, handshake).await;
+        let answered = timeout_at(deadline, handshake).await;
+        if matches!(answered, Ok(Ok(false) | Err(_))) {
+            linger(self.socket.get_mut(), deadline).await;
+        }
         CloseInfo {
             code,
             reason: reason.into_owned(),
@@ -626,6 +760,83 @@ where
     }
 }
 
+/// How a write the driver had to wait for ended.
+enum Written {
+    Done(Result<(), WsError>),
+    /// Nothing was written for the write timeout.
+    TimedOut,
+    /// The queue is full and nothing was written for the grace period.
+    Stalled,
+    /// The queue went past its hard bound meanwhile: the connection closes at once.
+    Abandoned,
+}
+
+/// Waits for `write` (already polled once, pending) while timing its progress: `written`
+/// counts the frames it wrote, and it is polled here, so every frame it writes is seen.
+/// Re-checked on every wake-up of the task, which includes the queue becoming full (see
+/// `Outbox::push`).
+async fn watch_write<F>(
+    mut write: std::pin::Pin<&mut F>,
+    written: &AtomicUsize,
+    outbox: &Outbox,
+    write_timeout: Duration,
+) -> Written
+where
+    F: Future<Output = Result<(), WsError>>,
+{
+    let limits = *outbox.limits();
+    let mut last = Instant::now();
+    let mut seen = written.load(Ordering::Relaxed);
+    let mut alarm = pin!(sleep_until(after(last, write_timeout)));
+    poll_fn(|cx| {
+        // Pushes wake the task only through the outbox's waker, which a wake-up uses up.
+        outbox.register(cx.waker());
+        if let Poll::Ready(result) = write.as_mut().poll(cx) {
+            return Poll::Ready(Written::Done(result));
+        }
+        let now = Instant::now();
+        let count = written.load(Ordering::Relaxed);
+        if count != seen {
+            (seen, last) = (count, now);
+        }
+        let idle = now.saturating_duration_since(last);
+        if outbox.overflowed() {
+            return Poll::Ready(Written::Abandoned);
+        }
+        if idle >= write_timeout {
+            return Poll::Ready(Written::TimedOut);
+        }
+        let full = outbox.bytes() >= limits.full;
+        if full && idle >= limits.grace {
+            return Poll::Ready(Written::Stalled);
+        }
+        let next = if full {
+            after(last, limits.grace.min(write_timeout))
+        } else {
+            after(last, write_timeout)
+        };
+        if alarm.deadline() != next {
+            alarm.as_mut().reset(next);
+        }
+        // Registers the timer; it cannot have fired, `next` is still ahead.
+        let _ = alarm.as_mut().poll(cx);
+        Poll::Pending
+    })
+    .await
+}
+
+/// Shuts the socket's sending side (the close frame is out), then reads and discards
+/// whatever the client still sends until it closes its side or `deadline`.
+async fn linger<S: AsyncRead + AsyncWrite + Unpin>(socket: &mut S, deadline: Instant) {
+    let _ = timeout_at(deadline, async {
+        socket.shutdown().await?;
+        let mut scratch = [0_u8; 4096];
+        while socket.read(&mut scratch).await? > 0 {}
+        Ok::<(), std::io::Error>(())
+    })
+    .await;
+}
+
 /// `start + duration`, capped about a year ahead: a configured duration may be huge, and
 /// `Instant` arithmetic past its range panics.
 fn after(start: Instant, duration: Duration) -> Instant {
@@ -679,6 +890,74 @@ mod tests {
             after(now, Duration::from_secs(1)),
             now + Duration::from_secs(1)
         );
+    }
+
+    /// An outbox full at 100 bytes, with a grace period of a second, holding `bytes`.
+    fn holding(bytes: usize) -> Outbox {
+        let outbox = Outbox::new(crate::outbox::Limits::new(100, Duration::from_secs(1)));
+        outbox
+            .push(Frame::from_text("x".repeat(bytes)))
+            .expect("under the hard bound");
+        outbox
+    }
+
+    async fn never_written() -> Result<(), WsError> {
+        std::future::pending().await
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_full_queue_without_progress_is_stalled_after_the_grace_period() {
+        let (outbox, written) = (holding(150), AtomicUsize::new(0));
+        let started = Instant::now();
+        let write = pin!(never_written());
+        let outcome = watch_write(write, &written, &outbox, Duration::from_secs(10)).await;
+        assert!(matches!(outcome, Written::Stalled));
+        assert_eq!(started.elapsed(), Duration::from_secs(1));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_queue_that_is_not_full_waits_for_the_write_timeout() {
+        let (outbox, written) = (holding(50), AtomicUsize::new(0));
+        let started = Instant::now();
+        let write = pin!(never_written());
+        let outcome = watch_write(write, &written, &outbox, Duration::from_secs(10)).await;
+        assert!(matches!(outcome, Written::TimedOut));
+        assert_eq!(started.elapsed(), Duration::from_secs(10));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_full_queue_that_keeps_draining_is_not_stalled() {
+        let (outbox, written) = (holding(150), AtomicUsize::new(0));
+        // A slow reader: a frame every half second, never done.
+        let write = pin!(async {
+            loop {
+                tokio::time::sleep(Duration::from_millis(500)).await;
+                written.fetch_add(1, Ordering::Relaxed);
+            }
+        });
+        let watched = watch_write(write, &written, &outbox, Duration::from_secs(10));
+        assert!(
+            timeout(Duration::from_secs(30), watched).await.is_err(),
+            "a reading client is never cut off"
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_write_is_abandoned_once_the_queue_overflows() {
+        let (outbox, written) = (holding(150), AtomicUsize::new(0));
+        let write = pin!(never_written());
+        let watched = watch_write(write, &written, &outbox, Duration::from_secs(10));
+        let overflow = async {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+            assert!(outbox.push(Frame::from_text("x".repeat(100))).is_err());
+            std::future::pending::<()>().await;
+        };
+        let started = Instant::now();
+        tokio::select! {
+            outcome = watched => assert!(matches!(outcome, Written::Abandoned)),
+            () = overflow => unreachable!(),
+        }
+        assert_eq!(started.elapsed(), Duration::from_millis(10));
     }
 
     #[test]

@@ -84,7 +84,9 @@ pub enum SendError {
     Encode(serde_json::Error),
     /// The connection is closing or closed.
     Closed,
-    /// The connection's outbound queue is full; it is being closed as a slow consumer.
+    /// The connection's outbound queue went past its hard bound (twice
+    /// [`ServerConfig::outbound_limit`](crate::ServerConfig::outbound_limit)); it is being
+    /// closed as a slow consumer.
     QueueFull,
     /// The RPC already got its terminal frame (reply or error).
     AlreadyAnswered,

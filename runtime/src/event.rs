@@ -28,13 +28,16 @@ pub enum ErrorKind {
     DeadlineExceeded,
     /// A message could not be encoded (a `Serialize` impl failed).
     Encode,
-    /// A connection's outbound queue overflowed and it was closed with 1008.
+    /// A client did not read what it was sent: closed with 1008 (its outbound queue full
+    /// with nothing written for the grace period, or past its hard bound), or dropped when
+    /// a write made no progress for the write timeout.
     SlowConsumer,
     /// The client broke the WebSocket protocol (invalid UTF-8, an oversized frame, ...)
     /// and the connection was closed.
     Protocol,
     /// The client sent faster than [`ServerConfig::rate_limit`](crate::ServerConfig::rate_limit)
-    /// allows, and the connection was closed with 1008.
+    /// allows: reported at the first refused frame of a spell (the client got
+    /// `RESOURCE_EXHAUSTED`), and when a client that kept on was closed with 1008.
     RateLimited,
     /// The pub/sub backend failed.
     PubSub,

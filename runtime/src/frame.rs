@@ -48,6 +48,24 @@ impl Frame {
     pub(crate) fn into_inner(self) -> Utf8Bytes {
         self.0
     }
+
+    /// The frame's size in bytes, as it counts against a connection's outbound limit.
+    pub(crate) fn len(&self) -> usize {
+        self.0.len()
+    }
+}
+
+/// The most characters of a client's input that an error answer echoes (a wire type, a
+/// field name, a value quoted by an issue).
+pub(crate) const ECHO_LIMIT: usize = 100;
+
+/// `text`, cut after [`ECHO_LIMIT`] characters with an ellipsis: an error answer must not
+/// hand a client back (and multiply) whatever it sent.
+pub(crate) fn clip(text: &str) -> Cow<'_, str> {
+    match text.char_indices().nth(ECHO_LIMIT) {
+        None => Cow::Borrowed(text),
+        Some((end, _)) => Cow::Owned(format!("{}…", &text[..end])),
+    }
 }
 
 /// The answer to `__heartbeat`, built once.
@@ -363,18 +381,38 @@ pub(crate) fn frame_error(
 }
 
 /// `INVALID_ARGUMENT` listing `issues` found in the frame or the payload.
-pub(crate) fn invalid_argument(target: &'static str, issues: Vec<Issue>) -> ErrorPayload {
-    let message = issues
+///
+/// Paths and messages can quote the client's input (an unknown field's name, serde's
+/// "invalid type: string ..."), so each is cut to [`ECHO_LIMIT`] characters, and the
+/// summary in `message` names at most [`SUMMARY_ISSUES`] of them (`details` has all).
+pub(crate) fn invalid_argument(target: &'static str, mut issues: Vec<Issue>) -> ErrorPayload {
+    for issue in &mut issues {
+        if let Cow::Owned(path) = clip(&issue.path) {
+            issue.path = path;
+        }
+        if let Cow::Owned(message) = clip(&issue.message) {
+            issue.message = message;
+        }
+    }
+    let mut message = issues
         .iter()
+        .take(SUMMARY_ISSUES)
         .map(|i| {
             let path = if i.path.is_empty() { "/" } else { &i.path };
             format!("{target} {path}: {}", i.message)
         })
         .collect::<Vec<_>>()
         .join("; ");
+    if issues.len() > SUMMARY_ISSUES {
+        let more = issues.len() - SUMMARY_ISSUES;
+        message.push_str(&format!("; and {more} more (details.issues)"));
+    }
     ErrorPayload::new(ErrorCode::InvalidArgument, message)
         .with_details(serde_json::json!({ "target": target, "issues": issues }))
 }
+
+/// How many issues the `message` of an `INVALID_ARGUMENT` answer spells out.
+const SUMMARY_ISSUES: usize = 10;
 
 /// Milliseconds since the Unix epoch, for `meta.timestamp`.
 pub(crate) fn now_ms() -> u64 {
@@ -542,6 +580,38 @@ mod tests {
         let inner: Value = serde_json::from_str(outer["payload"].as_str().unwrap()).unwrap();
         assert_eq!(inner["meta"]["correlationId"], "inner");
         assert_eq!(inner["payload"], 1);
+    }
+
+    #[test]
+    fn echoes_of_client_input_are_cut_at_a_char_boundary() {
+        assert_eq!(clip("short"), "short");
+        let exact = "é".repeat(ECHO_LIMIT);
+        assert_eq!(clip(&exact), exact);
+        let long = "é".repeat(ECHO_LIMIT + 1);
+        let cut = clip(&long);
+        assert_eq!(cut.chars().count(), ECHO_LIMIT + 1);
+        assert!(cut.ends_with('…'));
+        assert!(long.starts_with(cut.trim_end_matches('…')));
+    }
+
+    #[test]
+    fn invalid_argument_cuts_quoted_input_and_summarises_many_issues() {
+        let huge = "v".repeat(10_000);
+        let error = invalid_argument(
+            "payload",
+            (0..25)
+                .map(|i| issue(&format!("/{huge}/{i}"), "invalid", format!("bad `{huge}`")))
+                .collect(),
+        );
+        assert!(error.message.len() < 4_000, "{}", error.message.len());
+        assert!(error.message.ends_with("; and 15 more (details.issues)"));
+        let details = error.details.unwrap();
+        let issues = details["issues"].as_array().unwrap();
+        assert_eq!(issues.len(), 25);
+        for issue in issues {
+            assert!(issue["path"].as_str().unwrap().chars().count() <= ECHO_LIMIT + 1);
+            assert!(issue["message"].as_str().unwrap().ends_with('…'));
+        }
     }
 
     #[test]

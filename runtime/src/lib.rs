@@ -5,13 +5,13 @@
 // 4. `pubsub` (connection, event, frame, outbox)
 // 5. `error` (pubsub)
 // 6. `server_state` (config, connection, error, event, frame, pubsub)
-// 7. `conn_state` (server_state and below)
+// 7. `conn_state` (server_state and below), `listener` (server_state)
 // 8. `context` (conn_state and below)
 // 9. `route` (context and below)
 // 10. `router` (route, auth and below)
 // 11. `driver` (router, server_state, rate and below)
 // 12. `upgrade` (driver, router, auth and below)
-// 13. `server` (upgrade and below)
+// 13. `server` (upgrade, listener and below)
 // `client` stands apart, above `connection` and `frame`.
 // This file is the facade: docs, `mod` and `pub use` only.
 
@@ -56,28 +56,63 @@
 //! | a handler or middleware `Err` | that error |
 //! | a panicking handler | `INTERNAL`; the connection keeps serving |
 //! | a handler past its route's [deadline](Router::deadline) | `DEADLINE_EXCEEDED` (the handler is cancelled) |
+//! | a frame past the client's [rate limit](ServerConfig::rate_limit) | `RESOURCE_EXHAUSTED` with `retryAfterMs` (not handled) |
 //!
 //! Answers are `RPC_ERROR` with the correlation id whenever the frame had one (except the
 //! duplicate case), `ERROR` otherwise; `details.issues` holds `{path, code, message}`
 //! entries. Serde stops at the first decoding error, so a type error reports one path;
-//! constraint violations report all. Only WebSocket-level violations close the
-//! connection: invalid UTF-8 in a text or binary frame (1007), a message over
-//! [`ServerConfig::max_frame_size`] (1009), a message past the
-//! [rate limit](ServerConfig::rate_limit) if one is set (1008), other protocol errors
-//! (1002). Binary frames holding UTF-8 JSON are handled like text frames; the server
-//! always sends text.
+//! constraint violations report all. An answer echoes the client's input (a type, a field
+//! name, a quoted value) only up to 100 characters, cut with `…`, and names an unknown type
+//! once, in `details.type`. Only WebSocket-level violations close the connection: invalid
+//! UTF-8 in a text or binary frame (1007), a message over [`ServerConfig::max_frame_size`]
+//! (1009, after which the rest of the message is read and dropped so that the close frame
+//! reaches the client), a client that keeps sending past its
+//! [rate limit](ServerConfig::rate_limit) (1008), other protocol errors (1002). Binary
+//! frames holding UTF-8 JSON are handled like text frames; the server always sends text.
 //!
 //! # Slow readers
 //!
-//! Each connection has a bounded outbound queue ([`ServerConfig::outbound_queue`] frames).
-//! Sending and publishing never wait: a frame is queued or, if the queue is full, the
-//! connection is closed with 1008 and its backlog dropped. Writing to a socket that stops
-//! draining is bounded by [`ServerConfig::write_timeout`], after which the connection is
-//! dropped. So a client that does not read costs at most one queue of shared frames, and
-//! publishers and other connections never wait for it. A client that floods requests is
-//! throttled instead: its frames are not read while half its queue is full or
-//! [`ServerConfig::max_in_flight`] of its handlers run; past an optional
-//! [rate limit](ServerConfig::rate_limit) it is closed with 1008.
+//! Sending and publishing never wait for a client: each frame goes onto the connection's
+//! outbound queue, which its task writes to the socket. The queue is bounded in bytes by
+//! [`ServerConfig::outbound_limit`] (`L`, 1 MiB by default) and the policy tells a client
+//! that is behind for a moment from one that stopped reading:
+//!
+//! | queued bytes | what happens |
+//! |---|---|
+//! | over `L / 2` (512 KiB) | the connection's own reading pauses; a handler of another connection that publishes into the queue has *its* connection's reading paused (push back on the source), until the queue is below `L / 4` (256 KiB), or for [`ServerConfig::slow_consumer_grace`] (5 s) at most |
+//! | `L` (1 MiB) or more: full | if nothing has been written to the client for the grace period (5 s), the connection is closed with 1008 and its backlog dropped; a client that still reads keeps its queue |
+//! | past `2 L` (2 MiB) | closed with 1008 at once, backlog dropped: the bound on memory |
+//!
+//! Independently, a write that makes no progress for [`ServerConfig::write_timeout`]
+//! (10 s) drops the connection (1006). A published frame is shared by all its recipients,
+//! so a burst to many subscribers costs its bytes once, while each queue counts them in
+//! full. A burst of 300 chat messages into a room (about 75 KB for each member) is
+//! absorbed by every reading member; only a publisher that outruns its subscribers is slowed, by TCP
+//! flow control on its own socket. Push back applies to publishes made while a handler
+//! runs in its connection's task; a spawned task, [`Server::publish`] and deliveries from
+//! other instances are not paused, and the bounds above hold for them.
+//!
+//! For comparison: Bun's `backpressureLimit` (16 MiB by default) and uWebSockets'
+//! `maxBackpressure` (64 KiB) *drop* messages for a socket past the limit, silently, unless
+//! `closeOnBackpressureLimit` is set, in which case it closes at once however briefly the
+//! client was behind. twinwire never drops a frame silently (a client either receives every
+//! frame in order or is closed, and can resynchronize on reconnecting), gives a reading
+//! client room for bursts, and slows the source instead of cutting off its readers.
+//!
+//! A client that floods requests is throttled too: its frames are not read while
+//! [`ServerConfig::max_in_flight`] of its handlers run or its own queue is congested, and
+//! past its [rate limit](ServerConfig::rate_limit) (on by default, 100 a second with bursts
+//! of 2,000) each frame is answered `RESOURCE_EXHAUSTED` with `retryAfterMs`; a client that
+//! keeps on is closed with 1008.
+//!
+//! # Handshakes
+//!
+//! The server's own listener ([`Server::bind`], [`Server::bind_app`], [`serve`]) sets
+//! `TCP_NODELAY` on every accepted socket, so a frame written right after another is not
+//! held back for the client's delayed ACK; counts every accepted connection toward
+//! [`ServerConfig::max_connections`] (over it, `503` at once); and closes a connection that
+//! has not sent a complete request head within [`ServerConfig::handshake_timeout`] (10 s).
+//! An app served with its own `axum::serve` gets none of this (see [`Server`]).
 //!
 //! # Pub/sub
 //!
@@ -126,6 +161,7 @@ mod driver;
 mod error;
 mod event;
 mod frame;
+mod listener;
 mod outbox;
 pub mod pubsub;
 mod rate;

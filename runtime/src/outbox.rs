@@ -1,18 +1,30 @@
-//! The bounded outbound queue of one connection.
+//! The outbound queue of one connection, bounded in bytes, and the outbound policy that
+//! tells a burst from a client that stopped reading (see the crate docs, "Slow readers").
 //!
 //! Handlers, RPC replies and pub/sub deliveries push encoded frames here without waiting;
-//! the connection's task drains it into the socket. The slow-reader policy lives here: a
-//! push onto a full queue is refused and asks the connection to close with 1008, so a
-//! client that does not read can neither grow the server's memory nor make a publisher
-//! wait (see the crate docs, "Slow readers").
+//! the connection's task drains it into the socket and reports every frame it wrote
+//! ([`Outbox::sent`]). With `L` the configured limit:
+//!
+//! - Past `L / 2` queued bytes the queue is congested: a handler of another connection that
+//!   publishes into it has its own connection's reading paused until the queue is below
+//!   `L / 4` (push back on the source). A queue pushes back for at most the grace period
+//!   per congestion, so a reader that drains just enough to stay congested cannot stall
+//!   its publishers for good.
+//! - At `L` bytes the queue is full. A full queue whose connection has written nothing for
+//!   the grace period is closed with 1008 (the driver checks while its write waits).
+//! - Past `2 L` bytes the connection is closed with 1008 at once and its backlog dropped:
+//!   the bound on memory, whatever the client does.
 
 use std::borrow::Cow;
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
-use std::sync::{Mutex, MutexGuard, PoisonError};
-use std::task::{Context, Poll};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::task::{Context, Poll, Waker};
+use std::time::Duration;
 
 use futures_util::task::AtomicWaker;
+use tokio::time::Instant;
 
 use crate::close;
 use crate::frame::Frame;
@@ -20,10 +32,50 @@ use crate::frame::Frame;
 /// Why a frame was not queued.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum PushError {
-    /// The queue was full: the connection is being closed as a slow consumer.
+    /// The queue went past its hard bound: the connection is being closed.
     Full,
     /// The connection is closing or closed.
     Closed,
+}
+
+/// What a push tells its caller about the queue it pushed into.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Pressure {
+    /// Below the congestion mark (or pushing back no longer).
+    Normal,
+    /// Congested: whoever published into it should slow down.
+    High,
+}
+
+/// The byte marks of one queue, derived from the configured limit.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Limits {
+    /// Publishers are pushed back above this.
+    pub congested: usize,
+    /// ... until the queue is below this.
+    pub relieved: usize,
+    /// A full queue that does not drain for `grace` is closed.
+    pub full: usize,
+    /// Past this the connection is closed at once.
+    pub hard: usize,
+    /// How long a full queue may go without a write, and how long a congested queue
+    /// pushes back.
+    pub grace: Duration,
+}
+
+impl Limits {
+    pub(crate) fn new(limit: usize, grace: Duration) -> Self {
+        // Deadlines are `Instant`s, whose arithmetic panics far out: a year is for ever.
+        const YEAR: Duration = Duration::from_secs(365 * 86_400);
+        let full = limit.max(1);
+        Self {
+            congested: full / 2,
+            relieved: full / 4,
+            full,
+            hard: full.saturating_mul(2),
+            grace: grace.min(YEAR),
+        }
+    }
 }
 
 /// A close the connection's task should perform.
@@ -51,26 +103,37 @@ struct State {
     close: Option<CloseRequest>,
     /// Set once the socket is gone: later pushes are refused.
     shut: bool,
+    /// When the queue last went past the congestion mark; cleared when it drains below the
+    /// relief mark.
+    congested_since: Option<Instant>,
+    /// The tasks of publishers paused by this queue, woken when it is relieved.
+    paused: Vec<Waker>,
 }
 
 thread_local! {
     /// The outbox whose connection task is polling that connection's handlers on this
     /// thread (see [`Outbox::driving`]).
     static DRIVING: Cell<*const Outbox> = const { Cell::new(std::ptr::null()) };
+    /// Congested queues the handlers being polled published into.
+    static CONGESTED: RefCell<Vec<Arc<Outbox>>> = const { RefCell::new(Vec::new()) };
 }
 
 pub(crate) struct Outbox {
     state: Mutex<State>,
     waker: AtomicWaker,
-    capacity: usize,
+    /// Bytes pushed and not yet written to the socket: queued, or taken by the connection's
+    /// task and being written.
+    bytes: AtomicUsize,
+    limits: Limits,
 }
 
 impl Outbox {
-    pub(crate) fn new(capacity: usize) -> Self {
+    pub(crate) fn new(limits: Limits) -> Self {
         Self {
             state: Mutex::new(State::default()),
             waker: AtomicWaker::new(),
-            capacity: capacity.max(1),
+            bytes: AtomicUsize::new(0),
+            limits,
         }
     }
 
@@ -79,51 +142,175 @@ impl Outbox {
         self.state.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
+    pub(crate) fn limits(&self) -> &Limits {
+        &self.limits
+    }
+
+    /// Bytes queued and not yet written.
+    pub(crate) fn bytes(&self) -> usize {
+        self.bytes.load(Ordering::SeqCst)
+    }
+
+    /// Wakes `waker` at the next push that needs the connection's task: the first frame
+    /// of an empty queue, the queue becoming full, a close request.
+    pub(crate) fn register(&self, waker: &Waker) {
+        self.waker.register(waker);
+    }
+
+    /// Whether the queue went past its hard bound: what is being written no longer
+    /// matters, the connection is to be closed at once.
+    pub(crate) fn overflowed(&self) -> bool {
+        self.lock()
+            .close
+            .as_ref()
+            .is_some_and(|close| close.overflow)
+    }
+
     /// Queues a frame without waiting.
-    pub(crate) fn push(&self, frame: Frame) -> Result<(), PushError> {
+    pub(crate) fn push(&self, frame: Frame) -> Result<Pressure, PushError> {
+        let len = frame.len();
         let mut state = self.lock();
         if state.shut || state.close.is_some() {
             return Err(PushError::Closed);
         }
-        if state.queue.len() >= self.capacity {
-            state.queue.clear();
+        let before = self.bytes.load(Ordering::SeqCst);
+        let after = before.saturating_add(len);
+        if after > self.limits.hard {
+            let dropped: usize = state.queue.iter().map(Frame::len).sum();
+            state.queue = VecDeque::new();
+            self.bytes.fetch_sub(dropped, Ordering::SeqCst);
             state.close = Some(CloseRequest {
                 code: close::POLICY_VIOLATION,
-                reason: Cow::Borrowed("outbound queue full: the client is not reading"),
+                reason: Cow::Borrowed("outbound queue full: the client is not keeping up"),
                 overflow: true,
             });
+            let paused = std::mem::take(&mut state.paused);
             drop(state);
             self.waker.wake();
+            paused.into_iter().for_each(Waker::wake);
             return Err(PushError::Full);
         }
         let was_empty = state.queue.is_empty();
         state.queue.push_back(frame);
+        self.bytes.fetch_add(len, Ordering::SeqCst);
+        let pressure = if after > self.limits.congested {
+            let now = Instant::now();
+            let since = *state.congested_since.get_or_insert(now);
+            if now < since + self.limits.grace {
+                Pressure::High
+            } else {
+                Pressure::Normal
+            }
+        } else {
+            Pressure::Normal
+        };
         drop(state);
         // The task drains everything at once, so only the first frame needs to wake it, and
-        // not even that when the task itself is the pusher (a handler it is polling).
-        if was_empty && !self.is_driving() {
+        // not even that when the task itself is the pusher (a handler it is polling). A
+        // queue that just became full wakes it too: a task waiting on a blocked write then
+        // starts timing the grace period.
+        let became_full = before < self.limits.full && after >= self.limits.full;
+        if (was_empty && !self.is_driving()) || became_full {
             self.waker.wake();
         }
-        Ok(())
+        Ok(pressure)
+    }
+
+    /// Counts `len` bytes as written to the socket: the connection made progress. Wakes the
+    /// publishers paused by this queue once it is below the relief mark.
+    pub(crate) fn sent(&self, len: usize) {
+        let before = self.bytes.fetch_sub(len, Ordering::SeqCst);
+        if before >= self.limits.relieved && before.saturating_sub(len) < self.limits.relieved {
+            self.relieve();
+        }
+    }
+
+    fn relieve(&self) {
+        let paused = {
+            let mut state = self.lock();
+            state.congested_since = None;
+            std::mem::take(&mut state.paused)
+        };
+        paused.into_iter().for_each(Waker::wake);
+    }
+
+    /// Whether a publisher paused by this queue may go on; if not, `cx` is woken once it
+    /// may (the queue drained, or closed). The caller times the end of the push back
+    /// itself ([`congestion_ends`](Self::congestion_ends)).
+    pub(crate) fn poll_relieved(&self, cx: &Context<'_>, now: Instant) -> bool {
+        let mut state = self.lock();
+        let relieved = state.shut
+            || state.close.is_some()
+            || self.bytes.load(Ordering::SeqCst) < self.limits.relieved
+            || state
+                .congested_since
+                .is_none_or(|since| now >= since + self.limits.grace);
+        if !relieved && !state.paused.iter().any(|w| w.will_wake(cx.waker())) {
+            state.paused.push(cx.waker().clone());
+        }
+        relieved
+    }
+
+    /// When this queue stops pushing back even if it does not drain.
+    pub(crate) fn congestion_ends(&self) -> Option<Instant> {
+        self.lock()
+            .congested_since
+            .map(|since| since + self.limits.grace)
     }
 
     /// Runs `poll_handlers` (the connection task polling its own handlers) with pushes to
     /// this outbox not waking the task: an RPC reply would otherwise schedule the task once
     /// more, for nothing. The caller must poll the outbox after `poll_handlers` returns and
     /// before the task sleeps, so frames pushed meanwhile are never left waiting.
-    pub(crate) fn driving<R>(&self, poll_handlers: impl FnOnce() -> R) -> R {
+    ///
+    /// Congested queues of other connections that the handlers published into are added to
+    /// `congested`: the caller pauses its reading until they are relieved.
+    pub(crate) fn driving<R>(
+        &self,
+        congested: &mut Vec<Arc<Outbox>>,
+        poll_handlers: impl FnOnce() -> R,
+    ) -> R {
         struct Restore(*const Outbox);
         impl Drop for Restore {
             fn drop(&mut self) {
                 DRIVING.set(self.0);
+                // Nothing collected here may be blamed on the next connection polled on
+                // this thread, even after a panic.
+                CONGESTED.with_borrow_mut(Vec::clear);
             }
         }
-        let _restore = Restore(DRIVING.replace(self));
-        poll_handlers()
+        CONGESTED.with_borrow_mut(Vec::clear);
+        let restore = Restore(DRIVING.replace(self));
+        let result = poll_handlers();
+        CONGESTED.with_borrow_mut(|collected| {
+            for outbox in collected.drain(..) {
+                if !congested.iter().any(|o| Arc::ptr_eq(o, &outbox)) {
+                    congested.push(outbox);
+                }
+            }
+        });
+        drop(restore);
+        result
     }
 
     fn is_driving(&self) -> bool {
         std::ptr::eq(DRIVING.get(), self)
+    }
+
+    /// Records that the handler being polled on this thread published into this congested
+    /// queue, so its connection pauses reading (see [`driving`](Self::driving)). Nothing
+    /// happens outside a handler (a spawned task, another instance's delivery), or when the
+    /// queue is the publisher's own: its reading already pauses on its own queue.
+    pub(crate) fn push_back_on_publisher(self: &Arc<Self>) {
+        let driving = DRIVING.get();
+        if driving.is_null() || std::ptr::eq(driving, Arc::as_ptr(self)) {
+            return;
+        }
+        CONGESTED.with_borrow_mut(|collected| {
+            if !collected.iter().any(|o| Arc::ptr_eq(o, self)) {
+                collected.push(Arc::clone(self));
+            }
+        });
     }
 
     /// Asks the connection to close; the first request wins.
@@ -133,15 +320,23 @@ impl Outbox {
             return;
         }
         state.close = Some(request);
+        let paused = std::mem::take(&mut state.paused);
         drop(state);
         self.waker.wake();
+        paused.into_iter().for_each(Waker::wake);
     }
 
     /// Refuses all further frames and drops the backlog: the socket is gone.
     pub(crate) fn shut(&self) {
-        let mut state = self.lock();
-        state.shut = true;
-        state.queue = VecDeque::new();
+        let paused = {
+            let mut state = self.lock();
+            state.shut = true;
+            state.queue = VecDeque::new();
+            state.congested_since = None;
+            self.bytes.store(0, Ordering::SeqCst);
+            std::mem::take(&mut state.paused)
+        };
+        paused.into_iter().for_each(Waker::wake);
     }
 
     /// Moves queued frames into `buf` without waiting; `true` if there were any.
@@ -154,6 +349,8 @@ impl Outbox {
         true
     }
 
+    /// How many frames are queued (not counting those being written).
+    #[cfg(test)]
     pub(crate) fn len(&self) -> usize {
         self.lock().queue.len()
     }
@@ -190,12 +387,30 @@ mod tests {
         outbox.poll_ready(&mut Context::from_waker(noop_waker_ref()), buf)
     }
 
+    /// A queue full at `limit` bytes, with a grace period of a second.
+    fn outbox(limit: usize) -> Outbox {
+        Outbox::new(Limits::new(limit, Duration::from_secs(1)))
+    }
+
     #[test]
-    fn overflow_drops_the_backlog_and_requests_a_close() {
-        let outbox = Outbox::new(2);
-        outbox.push(Frame::from_text("1")).unwrap();
+    fn marks_derive_from_the_limit() {
+        let limits = Limits::new(1024, Duration::MAX);
+        assert_eq!(
+            (limits.relieved, limits.congested, limits.full, limits.hard),
+            (256, 512, 1024, 2048)
+        );
+        assert!(limits.grace <= Duration::from_secs(366 * 86_400));
+    }
+
+    #[test]
+    fn past_twice_the_limit_the_backlog_is_dropped_and_a_close_requested() {
+        // Full at one byte: two one-byte frames fit under the hard bound, a third does not.
+        let outbox = outbox(1);
+        assert_eq!(outbox.push(Frame::from_text("1")), Ok(Pressure::High));
         outbox.push(Frame::from_text("2")).unwrap();
+        assert_eq!(outbox.bytes(), 2);
         assert_eq!(outbox.push(Frame::from_text("3")), Err(PushError::Full));
+        assert_eq!(outbox.bytes(), 0);
         assert_eq!(outbox.push(Frame::from_text("4")), Err(PushError::Closed));
         let mut buf = VecDeque::new();
         match poll(&outbox, &mut buf) {
@@ -207,7 +422,7 @@ mod tests {
 
     #[test]
     fn an_orderly_close_sends_the_backlog_first() {
-        let outbox = Outbox::new(8);
+        let outbox = outbox(8);
         outbox.push(Frame::from_text("1")).unwrap();
         outbox.request_close(CloseRequest {
             code: close::NORMAL,
@@ -242,8 +457,8 @@ mod tests {
         let counter = std::sync::Arc::new(CountingWaker(Default::default()));
         let waker = std::task::Waker::from(std::sync::Arc::clone(&counter));
         let wakes = || counter.0.load(std::sync::atomic::Ordering::SeqCst);
-        let outbox = Outbox::new(8);
-        let other = Outbox::new(8);
+        let outbox = outbox(8);
+        let other = super::tests::outbox(8);
         let mut buf = VecDeque::new();
         assert!(
             outbox
@@ -252,7 +467,9 @@ mod tests {
         );
 
         // A handler polled by the connection's task: no wake-up, the frame is still there.
-        outbox.driving(|| outbox.push(Frame::from_text("1")).unwrap());
+        outbox.driving(&mut Vec::new(), || {
+            outbox.push(Frame::from_text("1")).unwrap()
+        });
         assert_eq!(wakes(), 0);
         assert!(matches!(
             poll(&outbox, &mut buf),
@@ -267,10 +484,14 @@ mod tests {
                 .poll_ready(&mut Context::from_waker(&waker), &mut buf)
                 .is_pending()
         );
-        other.driving(|| outbox.push(Frame::from_text("2")).unwrap());
+        other.driving(&mut Vec::new(), || {
+            outbox.push(Frame::from_text("2")).unwrap()
+        });
         assert_eq!(wakes(), 1);
         // Driving ends with the closure, even one that panics.
-        let _ = std::panic::catch_unwind(AssertUnwindSafe(|| outbox.driving(|| panic!("boom"))));
+        let _ = std::panic::catch_unwind(AssertUnwindSafe(|| {
+            outbox.driving(&mut Vec::new(), || panic!("boom"))
+        }));
         buf.clear();
         assert!(matches!(
             poll(&outbox, &mut buf),
@@ -283,5 +504,79 @@ mod tests {
         );
         outbox.push(Frame::from_text("3")).unwrap();
         assert_eq!(wakes(), 2);
+    }
+
+    #[test]
+    fn written_frames_leave_the_count_and_relieve_paused_publishers() {
+        let counter = std::sync::Arc::new(CountingWaker(Default::default()));
+        let waker = std::task::Waker::from(std::sync::Arc::clone(&counter));
+        let cx = Context::from_waker(&waker);
+        let outbox = outbox(64);
+        let frame = Frame::from_text("x".repeat(10));
+        // Three frames (30 bytes) stay under the congestion mark (32); the fourth crosses it.
+        for _ in 0..3 {
+            assert_eq!(outbox.push(frame.clone()), Ok(Pressure::Normal));
+        }
+        assert_eq!(outbox.push(frame.clone()), Ok(Pressure::High));
+        let now = Instant::now();
+        assert!(!outbox.poll_relieved(&cx, now));
+        assert!(outbox.congestion_ends().is_some());
+        let mut buf = VecDeque::new();
+        assert!(outbox.take_into(&mut buf));
+        // Taken but not yet written: still counted.
+        assert_eq!(outbox.bytes(), 40);
+        outbox.sent(10);
+        outbox.sent(10);
+        assert_eq!(counter.0.load(std::sync::atomic::Ordering::SeqCst), 0);
+        // Below the relief mark (16): the paused publisher is woken, and may go on.
+        outbox.sent(10);
+        assert_eq!(counter.0.load(std::sync::atomic::Ordering::SeqCst), 1);
+        assert!(outbox.poll_relieved(&cx, now));
+        assert_eq!(outbox.congestion_ends(), None);
+    }
+
+    #[test]
+    fn a_congested_queue_pushes_back_for_the_grace_period_only() {
+        let outbox = outbox(64);
+        let big = Frame::from_text("x".repeat(40));
+        assert_eq!(outbox.push(big.clone()), Ok(Pressure::High));
+        let ends = outbox.congestion_ends().unwrap();
+        let cx = Context::from_waker(noop_waker_ref());
+        assert!(!outbox.poll_relieved(&cx, ends - Duration::from_millis(1)));
+        assert!(outbox.poll_relieved(&cx, ends));
+        // A closing connection pushes back no more either.
+        let closing = super::tests::outbox(64);
+        closing.push(big).unwrap();
+        closing.request_close(CloseRequest {
+            code: close::NORMAL,
+            reason: "bye".into(),
+            overflow: false,
+        });
+        assert!(closing.poll_relieved(&cx, Instant::now()));
+    }
+
+    #[test]
+    fn publishing_into_another_congested_queue_pauses_the_publisher() {
+        let publisher = outbox(64);
+        let subscriber = std::sync::Arc::new(outbox(64));
+        let frame = Frame::from_text("x".repeat(40));
+        let mut congested = Vec::new();
+        publisher.driving(&mut congested, || {
+            assert_eq!(subscriber.push(frame.clone()), Ok(Pressure::High));
+            subscriber.push_back_on_publisher();
+            subscriber.push_back_on_publisher();
+        });
+        assert_eq!(congested.len(), 1);
+        assert!(std::sync::Arc::ptr_eq(&congested[0], &subscriber));
+        // Outside a handler (a spawned task, a broker delivery) nobody is paused, and a
+        // later connection polled on this thread inherits nothing.
+        subscriber.push_back_on_publisher();
+        let mut later = Vec::new();
+        publisher.driving(&mut later, || ());
+        assert!(later.is_empty());
+        // Its own queue never pauses a connection through this path.
+        let own = std::sync::Arc::new(outbox(64));
+        own.driving(&mut later, || own.push_back_on_publisher());
+        assert!(later.is_empty());
     }
 }

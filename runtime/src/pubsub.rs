@@ -26,7 +26,11 @@
 //!   `on_error` hook.
 //!
 //! Delivery never waits on a subscriber: [`Subscriber::deliver`] queues the frame or, when
-//! that connection's outbound queue is full, closes it as a slow consumer.
+//! that connection's outbound queue is past its hard bound, closes it as a slow consumer.
+//! A delivery made while a connection's handler publishes (with [`MemoryPubSub`], or any
+//! backend that delivers locally before it returns) also pushes back on that connection
+//! when the subscriber's queue is congested: its reading pauses until the queue drains
+//! (see the crate docs, "Slow readers").
 
 use std::collections::HashMap;
 use std::fmt;
@@ -40,7 +44,7 @@ use twinwire::{ErrorCode, ErrorPayload};
 use crate::connection::ConnectionId;
 use crate::event::ErrorSink;
 use crate::frame::Frame;
-use crate::outbox::Outbox;
+use crate::outbox::{Outbox, Pressure};
 
 /// The longest topic name accepted, in bytes.
 pub const MAX_TOPIC_LEN: usize = 256;
@@ -147,10 +151,19 @@ impl Subscriber {
     }
 
     /// Queues `frame` for this connection without waiting. Returns `false` when the
-    /// connection is closing, or when its queue was full, in which case it is now being
-    /// closed as a slow consumer (close code 1008).
+    /// connection is closing, or when its queue went past its hard bound, in which case it
+    /// is now being closed as a slow consumer (close code 1008). When the queue is
+    /// congested and a connection's handler is publishing, that connection's reading
+    /// pauses until the queue drains.
     pub fn deliver(&self, frame: &Frame) -> bool {
-        self.outbox.push(frame.clone()).is_ok()
+        match self.outbox.push(frame.clone()) {
+            Ok(Pressure::High) => {
+                self.outbox.push_back_on_publisher();
+                true
+            }
+            Ok(Pressure::Normal) => true,
+            Err(_) => false,
+        }
     }
 }
 
@@ -333,8 +346,9 @@ mod tests {
     #[tokio::test]
     async fn memory_pubsub_fans_out_one_shared_frame_and_excludes_the_sender() {
         let broker = MemoryPubSub::new();
-        let a = Arc::new(Outbox::new(4));
-        let b = Arc::new(Outbox::new(4));
+        let limits = crate::outbox::Limits::new(1024, std::time::Duration::from_secs(1));
+        let a = Arc::new(Outbox::new(limits));
+        let b = Arc::new(Outbox::new(limits));
         let (ida, idb) = (ConnectionId::next(), ConnectionId::next());
         broker
             .subscribe("t", Subscriber::new(ida, a.clone()))

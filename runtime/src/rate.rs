@@ -10,19 +10,47 @@ use tokio::time::Instant;
 /// How many messages one client may send: `per_second` on average, and up to `burst` at
 /// once after a quiet spell (a token bucket). For [`ServerConfig::rate_limit`].
 ///
+/// A message past the budget is not handled: it is answered `RESOURCE_EXHAUSTED` with
+/// `retryAfterMs`, and the connection keeps serving. Only a client that keeps on sending
+/// past it, with `close_after` refusals within its window (by default as many refusals
+/// as the burst, within 10 seconds), is closed with 1008.
+///
 /// [`ServerConfig::rate_limit`]: crate::ServerConfig::rate_limit
 ///
 /// ```
+/// use std::time::Duration;
 /// use twinwire_runtime::RateLimit;
 ///
-/// // 20 messages a second, with room for a burst of 50 (e.g. after a reconnect).
-/// let limit = RateLimit::per_second(20).burst(50);
+/// // 20 messages a second, with room for a burst of 50 (e.g. after a reconnect); closed
+/// // after 100 refused messages within a minute.
+/// let limit = RateLimit::per_second(20)
+///     .burst(50)
+///     .close_after(100, Duration::from_secs(60));
 /// assert_eq!((limit.rate(), limit.max_burst()), (20, 50));
+/// // The default: generous for any interactive client.
+/// let default = RateLimit::default();
+/// assert_eq!((default.rate(), default.max_burst()), (100, 2_000));
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct RateLimit {
     per_second: NonZeroU32,
     burst: NonZeroU32,
+    /// Refusals that close the connection, and the window they are counted in; `None`: as
+    /// many as the burst, within [`DEFAULT_REFUSAL_WINDOW`].
+    close_after: Option<(NonZeroU32, Duration)>,
+}
+
+/// The window refusals are counted in unless [`RateLimit::close_after`] sets another.
+const DEFAULT_REFUSAL_WINDOW: Duration = Duration::from_secs(10);
+
+impl Default for RateLimit {
+    /// 100 messages a second, bursts of 2,000: far above what a person's client sends (a
+    /// chat client sends a few a second; the TypeScript client replays at most 1,000
+    /// queued frames after a reconnect), far below what one connection can make a server
+    /// do.
+    fn default() -> Self {
+        Self::per_second(100).burst(2_000)
+    }
 }
 
 impl RateLimit {
@@ -32,6 +60,7 @@ impl RateLimit {
         Self {
             per_second,
             burst: per_second,
+            close_after: None,
         }
     }
 
@@ -39,6 +68,16 @@ impl RateLimit {
     #[must_use]
     pub fn burst(mut self, messages: u32) -> Self {
         self.burst = NonZeroU32::new(messages).unwrap_or(NonZeroU32::MIN);
+        self
+    }
+
+    /// Closes the connection (1008) at the refusal after `refusals` refused messages
+    /// (at least 1) counted since the first refusal of a window of length `within`.
+    /// Default: as many refusals as the burst, within 10 seconds.
+    #[must_use]
+    pub fn close_after(mut self, refusals: u32, within: Duration) -> Self {
+        let refusals = NonZeroU32::new(refusals).unwrap_or(NonZeroU32::MIN);
+        self.close_after = Some((refusals, within));
         self
     }
 
@@ -50,6 +89,14 @@ impl RateLimit {
     /// The largest burst, in messages.
     pub fn max_burst(&self) -> u32 {
         self.burst.get()
+    }
+
+    /// How many refusals within which window close the connection.
+    pub fn refusals_before_close(&self) -> (u32, Duration) {
+        self.close_after
+            .map_or((self.burst.get(), DEFAULT_REFUSAL_WINDOW), |(n, window)| {
+                (n.get(), window)
+            })
     }
 }
 
@@ -63,6 +110,18 @@ impl fmt::Display for RateLimit {
     }
 }
 
+/// What to do with a message, for [`Limiter::check`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Verdict {
+    /// Within the budget: handle it.
+    Admit,
+    /// Past the budget: answer it with when the next message would be admitted. `first`
+    /// for the first refusal of a window.
+    Refuse { retry_after: Duration, first: bool },
+    /// Past the budget once too often: close the connection.
+    Close,
+}
+
 /// A [`RateLimit`] applied to one connection, as a generic cell rate algorithm: one
 /// timestamp instead of a token count, so no floating point and no refill step.
 #[derive(Debug)]
@@ -74,6 +133,12 @@ pub(crate) struct Limiter {
     /// When the bucket would be empty again if no more messages came (the theoretical
     /// arrival time of the next message).
     booked_until: Instant,
+    /// Refusals that close the connection, and the window they are counted in.
+    max_refusals: u32,
+    refusal_window: Duration,
+    /// When the current window of refusals began, and how many it holds.
+    refusals_since: Option<Instant>,
+    refusals: u32,
 }
 
 impl Limiter {
@@ -82,23 +147,43 @@ impl Limiter {
         let tolerance = interval
             .checked_mul(limit.burst.get() - 1)
             .unwrap_or(Duration::MAX);
+        let (max_refusals, refusal_window) = limit.refusals_before_close();
         Self {
             interval,
             tolerance,
             booked_until: now,
+            max_refusals,
+            refusal_window,
+            refusals_since: None,
+            refusals: 0,
         }
     }
 
-    /// Counts a message arriving at `now`; `false` if it exceeds the limit (it is then not
-    /// counted).
-    pub(crate) fn admit(&mut self, now: Instant) -> bool {
+    /// Counts a message arriving at `now`. A refused message is not counted against the
+    /// budget, only as a refusal.
+    pub(crate) fn check(&mut self, now: Instant) -> Verdict {
         let booked = self.booked_until.max(now);
-        if booked.saturating_duration_since(now) > self.tolerance {
-            return false;
+        let ahead = booked.saturating_duration_since(now);
+        if ahead <= self.tolerance {
+            // Saturates rather than overflow `Instant` (a huge burst books far ahead).
+            self.booked_until = booked.checked_add(self.interval).unwrap_or(booked);
+            return Verdict::Admit;
         }
-        // Saturates rather than overflow `Instant` (a huge burst books far ahead).
-        self.booked_until = booked.checked_add(self.interval).unwrap_or(booked);
-        true
+        let window_over = self
+            .refusals_since
+            .is_none_or(|since| now.saturating_duration_since(since) >= self.refusal_window);
+        if window_over {
+            self.refusals_since = Some(now);
+            self.refusals = 0;
+        }
+        self.refusals = self.refusals.saturating_add(1);
+        if self.refusals > self.max_refusals {
+            return Verdict::Close;
+        }
+        Verdict::Refuse {
+            retry_after: ahead - self.tolerance,
+            first: self.refusals == 1,
+        }
     }
 }
 
@@ -107,13 +192,19 @@ mod tests {
     use super::*;
 
     fn admitted(limiter: &mut Limiter, now: Instant, tries: u32) -> u32 {
-        (0..tries).filter(|_| limiter.admit(now)).count() as u32
+        (0..tries)
+            .filter(|_| limiter.check(now) == Verdict::Admit)
+            .count() as u32
+    }
+
+    fn never_closing(limit: RateLimit) -> RateLimit {
+        limit.close_after(u32::MAX, Duration::from_secs(1))
     }
 
     #[test]
     fn a_burst_passes_then_the_sustained_rate() {
         let start = Instant::now();
-        let mut limiter = Limiter::new(RateLimit::per_second(10).burst(5), start);
+        let mut limiter = Limiter::new(never_closing(RateLimit::per_second(10).burst(5)), start);
         assert_eq!(admitted(&mut limiter, start, 20), 5);
         // One message's worth of time (100 ms) buys one message, not more.
         let later = start + Duration::from_millis(100);
@@ -128,11 +219,70 @@ mod tests {
         let start = Instant::now();
         let mut limiter = Limiter::new(RateLimit::per_second(50), start);
         for i in 0..1_000 {
-            assert!(
-                limiter.admit(start + Duration::from_millis(20) * i),
+            assert_eq!(
+                limiter.check(start + Duration::from_millis(20) * i),
+                Verdict::Admit,
                 "message {i}"
             );
         }
+    }
+
+    #[test]
+    fn a_refusal_says_when_the_next_message_is_admitted() {
+        let start = Instant::now();
+        let mut limiter = Limiter::new(RateLimit::per_second(10).burst(2), start);
+        assert_eq!(admitted(&mut limiter, start, 2), 2);
+        let at = start + Duration::from_millis(30);
+        let Verdict::Refuse { retry_after, first } = limiter.check(at) else {
+            panic!("the third message is refused");
+        };
+        assert!(first);
+        assert_eq!(retry_after, Duration::from_millis(70));
+        // Right then, it is admitted; a moment before, it is not.
+        assert!(matches!(
+            limiter.check(at + retry_after - Duration::from_millis(1)),
+            Verdict::Refuse { first: false, .. }
+        ));
+        assert_eq!(limiter.check(at + retry_after), Verdict::Admit);
+    }
+
+    #[test]
+    fn too_many_refusals_within_the_window_close() {
+        let start = Instant::now();
+        let limit = RateLimit::per_second(1)
+            .burst(1)
+            .close_after(3, Duration::from_secs(10));
+        let mut limiter = Limiter::new(limit, start);
+        assert_eq!(limiter.check(start), Verdict::Admit);
+        for _ in 0..3 {
+            assert!(matches!(limiter.check(start), Verdict::Refuse { .. }));
+        }
+        assert_eq!(limiter.check(start), Verdict::Close);
+
+        // A window later the count starts afresh.
+        let mut limiter = Limiter::new(limit, start);
+        assert_eq!(limiter.check(start), Verdict::Admit);
+        for _ in 0..3 {
+            assert!(matches!(limiter.check(start), Verdict::Refuse { .. }));
+        }
+        let later = start + Duration::from_secs(11);
+        assert_eq!(limiter.check(later), Verdict::Admit);
+        for i in 0..3 {
+            assert!(
+                matches!(limiter.check(later), Verdict::Refuse { first, .. } if first == (i == 0))
+            );
+        }
+        assert_eq!(limiter.check(later), Verdict::Close);
+    }
+
+    #[test]
+    fn the_default_closes_after_as_many_refusals_as_the_burst() {
+        let limit = RateLimit::per_second(5).burst(7);
+        assert_eq!(limit.refusals_before_close(), (7, Duration::from_secs(10)));
+        assert_eq!(
+            RateLimit::default().refusals_before_close(),
+            (2_000, Duration::from_secs(10))
+        );
     }
 
     #[test]

@@ -19,6 +19,7 @@ use twinwire::Message;
 
 use crate::config::ServerConfig;
 use crate::error::{PublishError, RouterError};
+use crate::listener;
 use crate::pubsub::{MemoryPubSub, PubSub};
 use crate::router::{Router, Routes};
 use crate::server_state::ServerState;
@@ -65,17 +66,30 @@ impl<D: Send + Sync + 'static> ServerBuilder<D> {
 
 /// A router ready to serve WebSocket connections.
 ///
-/// Mount it in an axum app with [`route`](Self::route), run it on its own with
-/// [`bind`](Self::bind) (or the [`serve`] function), or beside an app's own routes with
-/// [`bind_app`](Self::bind_app). Cloning is cheap; clones serve the same connections.
+/// Run it on its own with [`bind`](Self::bind) (or the [`serve`] function), beside an
+/// app's own routes with [`bind_app`](Self::bind_app), or mount it in an axum app you
+/// serve yourself with [`route`](Self::route). Cloning is cheap; clones serve the same
+/// connections.
+///
+/// `bind` and `bind_app` use the runtime's own listener, which sets `TCP_NODELAY` on every
+/// socket, counts unfinished handshakes toward
+/// [`max_connections`](crate::ServerConfig::max_connections) and closes them at the
+/// [`handshake_timeout`](crate::ServerConfig::handshake_timeout). `axum::serve` does none
+/// of this; when you serve the app yourself, at least set `TCP_NODELAY` (without it a
+/// frame written right after another can wait about 40 ms for the client's delayed ACK):
 ///
 /// ```no_run
 /// # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
+/// use axum::serve::ListenerExt;
 /// use twinwire_runtime::{Router, Server};
 ///
 /// let server = Server::new(Router::<()>::new())?;
 /// let app = axum::Router::new().route("/rooms/{room}/ws", server.route());
-/// let listener = tokio::net::TcpListener::bind("127.0.0.1:3000").await?;
+/// let listener = tokio::net::TcpListener::bind("127.0.0.1:3000")
+///     .await?
+///     .tap_io(|tcp| {
+///         let _ = tcp.set_nodelay(true);
+///     });
 /// axum::serve(listener, app).await?;
 /// # Ok(()) }
 /// ```
@@ -173,9 +187,13 @@ impl<D: Send + Sync + 'static> Server<D> {
 
     /// Binds `addr` and serves `app` in a background task until [`ServerHandle::shutdown`]:
     /// an axum app that mounts this server's [`route`](Self::route) among routes of its
-    /// own (static files, health checks). It is served as [`bind`](Self::bind) serves:
-    /// with the peer address for the `authenticate` hook, and the same graceful shutdown
-    /// of this server's connections.
+    /// own (static files, health checks). It is served as [`bind`](Self::bind) serves, by
+    /// the runtime's own listener: HTTP/1.1 with `TCP_NODELAY`, the peer address for the
+    /// `authenticate` hook, every accepted connection counted toward
+    /// [`max_connections`](crate::ServerConfig::max_connections) (a connection over the
+    /// limit gets `503` at once), the
+    /// [`handshake_timeout`](crate::ServerConfig::handshake_timeout) for request heads, and
+    /// the same graceful shutdown of this server's connections.
     ///
     /// ```no_run
     /// # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
@@ -200,16 +218,12 @@ impl<D: Send + Sync + 'static> Server<D> {
         let listener = TcpListener::bind(addr).await?;
         let local_addr = listener.local_addr()?;
         let (stop, stopped) = oneshot::channel::<()>();
-        let task = tokio::spawn(async move {
-            axum::serve(
-                listener,
-                app.into_make_service_with_connect_info::<SocketAddr>(),
-            )
-            .with_graceful_shutdown(async {
-                let _ = stopped.await;
-            })
-            .await
-        });
+        let task = tokio::spawn(listener::serve(
+            listener,
+            app,
+            Arc::clone(&self.state),
+            stopped,
+        ));
         Ok(ServerHandle {
             server: self,
             local_addr,

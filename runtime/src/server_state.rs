@@ -1,11 +1,12 @@
 //! [`ServerState`]: what every connection of a server shares, whatever its data type: the
-//! configuration, the pub/sub backend, where failures are reported, the connection count
-//! and the shutdown flag.
+//! configuration, the pub/sub backend, where failures are reported, the places in the
+//! connection limit and the shutdown flag.
 //!
 //! It does not hold the routes: they name the connection's data type, and the connection
 //! state (`conn_state`) that handlers reach holds this state, so it stays below them.
 
-use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
 
 use tokio::sync::watch;
 use twinwire::Message;
@@ -22,20 +23,73 @@ pub(crate) struct ServerState {
     pub(crate) config: ServerConfig,
     pub(crate) pubsub: Arc<dyn PubSub>,
     pub(crate) errors: ErrorSink,
+    /// Places taken in the connection limit: WebSocket connections, and connections of the
+    /// server's own listener that have not upgraded (yet).
+    places: AtomicUsize,
+    /// WebSocket connections, which shutdown waits for.
     connections: watch::Sender<usize>,
     shutdown: watch::Sender<bool>,
 }
 
-/// A place in the server's connection limit, held for a connection's lifetime.
+/// A place in the server's connection limit, held for a connection's lifetime: from the
+/// accept by the server's own listener, or from the upgrade when mounted in an app.
 pub(crate) struct ConnectionSlot {
     server: Arc<ServerState>,
+    websocket: bool,
+}
+
+impl ConnectionSlot {
+    /// The connection is now a WebSocket connection: it counts as one until it ends.
+    pub(crate) fn open_websocket(&mut self) {
+        if !self.websocket {
+            self.websocket = true;
+            self.server.connections.send_modify(|n| *n += 1);
+        }
+    }
+
+    /// The upgrade was refused after all: the connection is an HTTP connection again.
+    fn close_websocket(&mut self) {
+        if self.websocket {
+            self.websocket = false;
+            self.server
+                .connections
+                .send_modify(|n| *n = n.saturating_sub(1));
+        }
+    }
 }
 
 impl Drop for ConnectionSlot {
     fn drop(&mut self) {
-        self.server
-            .connections
-            .send_modify(|n| *n = n.saturating_sub(1));
+        self.server.places.fetch_sub(1, Ordering::SeqCst);
+        if self.websocket {
+            self.server
+                .connections
+                .send_modify(|n| *n = n.saturating_sub(1));
+        }
+    }
+}
+
+/// The place of a connection accepted by the server's own listener, handed to its requests
+/// (as a request extension) so that an upgrade takes it over instead of taking a second
+/// one. Whatever is left in it when the last clone is dropped (the connection ended without
+/// upgrading) frees the place.
+#[derive(Clone)]
+pub(crate) struct SlotHandoff(Arc<Mutex<Option<ConnectionSlot>>>);
+
+impl SlotHandoff {
+    pub(crate) fn new(slot: ConnectionSlot) -> Self {
+        Self(Arc::new(Mutex::new(Some(slot))))
+    }
+
+    /// The connection's place, unless a request already took it.
+    pub(crate) fn take(&self) -> Option<ConnectionSlot> {
+        self.0.lock().unwrap_or_else(PoisonError::into_inner).take()
+    }
+
+    /// Returns a place taken by an upgrade that was refused.
+    pub(crate) fn give_back(&self, mut slot: ConnectionSlot) {
+        slot.close_websocket();
+        *self.0.lock().unwrap_or_else(PoisonError::into_inner) = Some(slot);
     }
 }
 
@@ -45,14 +99,19 @@ impl ServerState {
             config,
             pubsub,
             errors,
+            places: AtomicUsize::new(0),
             connections: watch::Sender::new(0),
             shutdown: watch::Sender::new(false),
         }
     }
 
-    /// How many connections are open.
+    /// How many WebSocket connections are open.
     pub(crate) fn connection_count(&self) -> usize {
         *self.connections.borrow()
+    }
+
+    pub(crate) fn is_shutting_down(&self) -> bool {
+        *self.shutdown.borrow()
     }
 
     pub(crate) fn subscribe_shutdown(&self) -> watch::Receiver<bool> {
@@ -74,21 +133,19 @@ impl ServerState {
 
     /// Takes a place for a new connection, unless the server is full or shutting down.
     pub(crate) fn try_reserve_slot(self: &Arc<Self>) -> Option<ConnectionSlot> {
-        if *self.shutdown.borrow() {
+        if self.is_shutting_down() {
             return None;
         }
         let max = self.config.max_connections;
-        let reserved = self.connections.send_if_modified(|n| {
-            if *n >= max {
-                false
-            } else {
-                *n += 1;
-                true
-            }
-        });
-        reserved.then(|| ConnectionSlot {
-            server: Arc::clone(self),
-        })
+        self.places
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| {
+                (n < max).then_some(n + 1)
+            })
+            .ok()
+            .map(|_| ConnectionSlot {
+                server: Arc::clone(self),
+                websocket: false,
+            })
     }
 
     /// Publishes `msg` to `topic`, encoded once for every subscriber except `exclude`.

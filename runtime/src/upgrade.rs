@@ -1,5 +1,6 @@
 //! The HTTP upgrade: handshake checks, origin allow-list, connection limit, the
-//! `authenticate` hook, subprotocol selection, then the connection's task.
+//! `authenticate` hook, subprotocol selection, then the connection's task. Every refusal
+//! is an HTTP error with a JSON error payload as its body, like the hook's rejections.
 
 use std::net::SocketAddr;
 use std::panic::AssertUnwindSafe;
@@ -7,7 +8,7 @@ use std::sync::Arc;
 
 use axum::body::Body;
 use axum::http::header::{self, HeaderMap, HeaderValue};
-use axum::http::{Method, Request, Response, StatusCode};
+use axum::http::{Method, Request, Response, StatusCode, Version};
 use futures_util::FutureExt;
 use hyper::upgrade::OnUpgrade;
 use hyper_util::rt::TokioIo;
@@ -21,12 +22,11 @@ use crate::driver;
 use crate::event::{ErrorEvent, ErrorKind};
 use crate::route::panic_message;
 use crate::router::{InitialData, Routes, unit};
-use crate::server_state::ServerState;
+use crate::server_state::{ConnectionSlot, ServerState, SlotHandoff};
 
-fn plain(status: StatusCode, message: &'static str) -> Response<Body> {
-    let mut response = Response::new(Body::from(message));
-    *response.status_mut() = status;
-    response
+/// Refuses the upgrade with `status` and `{"code", "message"}`.
+fn refuse(status: StatusCode, code: ErrorCode, message: &'static str) -> Response<Body> {
+    Rejection::with_status(status, ErrorPayload::new(code, message)).into_response()
 }
 
 fn header_has_token(headers: &HeaderMap, name: header::HeaderName, token: &str) -> bool {
@@ -63,19 +63,23 @@ pub(crate) async fn upgrade<D: Send + Sync + 'static>(
     path_params: Vec<(String, String)>,
     remote_addr: Option<SocketAddr>,
 ) -> Response<Body> {
+    // Taken out first: a refused request must leave the connection's place where it is.
+    let handoff = request.extensions_mut().remove::<SlotHandoff>();
     let headers = request.headers();
     if request.method() != Method::GET {
-        return plain(
+        return refuse(
             StatusCode::METHOD_NOT_ALLOWED,
-            "WebSocket upgrades use GET\n",
+            ErrorCode::InvalidArgument,
+            "WebSocket upgrades use GET",
         );
     }
     if !header_has_token(headers, header::CONNECTION, "upgrade")
         || !header_has_token(headers, header::UPGRADE, "websocket")
     {
-        let mut response = plain(
+        let mut response = refuse(
             StatusCode::UPGRADE_REQUIRED,
-            "this endpoint speaks WebSocket only\n",
+            ErrorCode::InvalidArgument,
+            "this endpoint speaks WebSocket only",
         );
         response
             .headers_mut()
@@ -86,9 +90,10 @@ pub(crate) async fn upgrade<D: Send + Sync + 'static>(
         .get(header::SEC_WEBSOCKET_VERSION)
         .is_none_or(|v| v.as_bytes() != b"13")
     {
-        let mut response = plain(
+        let mut response = refuse(
             StatusCode::UPGRADE_REQUIRED,
-            "unsupported WebSocket version\n",
+            ErrorCode::InvalidArgument,
+            "unsupported WebSocket version",
         );
         response.headers_mut().insert(
             header::SEC_WEBSOCKET_VERSION,
@@ -97,8 +102,21 @@ pub(crate) async fn upgrade<D: Send + Sync + 'static>(
         return response;
     }
     let Some(key) = headers.get(header::SEC_WEBSOCKET_KEY) else {
-        return plain(StatusCode::BAD_REQUEST, "missing Sec-WebSocket-Key\n");
+        return refuse(
+            StatusCode::BAD_REQUEST,
+            ErrorCode::InvalidArgument,
+            "missing Sec-WebSocket-Key",
+        );
     };
+    // RFC 6455 upgrades HTTP/1.1 (or later) requests only, and an HTTP/1.0 connection
+    // cannot be upgraded.
+    if request.version() < Version::HTTP_11 {
+        return refuse(
+            StatusCode::BAD_REQUEST,
+            ErrorCode::InvalidArgument,
+            "a WebSocket upgrade needs HTTP/1.1",
+        );
+    }
     let accept = derive_accept_key(key.as_bytes());
 
     if let (Some(allowed), Some(origin)) =
@@ -106,25 +124,42 @@ pub(crate) async fn upgrade<D: Send + Sync + 'static>(
     {
         let origin = origin.to_str().unwrap_or_default();
         if !allowed.iter().any(|a| a.eq_ignore_ascii_case(origin)) {
-            return plain(StatusCode::FORBIDDEN, "origin not allowed\n");
+            return refuse(
+                StatusCode::FORBIDDEN,
+                ErrorCode::PermissionDenied,
+                "origin not allowed",
+            );
         }
     }
 
-    let Some(slot) = server.try_reserve_slot() else {
-        let mut response = plain(
+    // The server's own listener took the connection's place when it accepted it; mounted
+    // in an app's server, the upgrade takes one now.
+    let taken = match &handoff {
+        Some(handoff) if !server.is_shutting_down() => handoff.take(),
+        _ => None,
+    };
+    let Some(mut slot) = taken.or_else(|| server.try_reserve_slot()) else {
+        let mut response = refuse(
             StatusCode::SERVICE_UNAVAILABLE,
-            "the server is at its connection limit or shutting down\n",
+            ErrorCode::Unavailable,
+            "the server is at its connection limit or shutting down",
         );
         response
             .headers_mut()
             .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
         return response;
     };
+    slot.open_websocket();
+    let place = Place {
+        slot: Some(slot),
+        handoff,
+    };
 
     let Some(on_upgrade) = request.extensions_mut().remove::<OnUpgrade>() else {
-        return plain(
+        return refuse(
             StatusCode::INTERNAL_SERVER_ERROR,
-            "this HTTP server does not support connection upgrades\n",
+            ErrorCode::Internal,
+            "this HTTP server does not support connection upgrades",
         );
     };
     let (parts, _body) = request.into_parts();
@@ -153,10 +188,23 @@ pub(crate) async fn upgrade<D: Send + Sync + 'static>(
         InitialData::Unit => match unit::<D>() {
             Some(data) => data,
             // `build` checked that D is `()`.
-            None => return plain(StatusCode::INTERNAL_SERVER_ERROR, "no connection data\n"),
+            None => {
+                return refuse(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    ErrorCode::Internal,
+                    "no connection data",
+                );
+            }
         },
     };
 
+    let Some(slot) = place.into_slot() else {
+        return refuse(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            ErrorCode::Internal,
+            "no place for the connection",
+        );
+    };
     let config = server.config.websocket();
     tokio::spawn(async move {
         // Hyper resolves the upgrade once the 101 response below has been written.
@@ -181,6 +229,28 @@ pub(crate) async fn upgrade<D: Send + Sync + 'static>(
         response_headers.insert(header::SEC_WEBSOCKET_PROTOCOL, protocol);
     }
     response
+}
+
+/// The place in the connection limit a pending upgrade holds. If the upgrade is refused
+/// after all (the `authenticate` hook says no), a place taken over from the server's own
+/// listener goes back to its connection, which may send another request.
+struct Place {
+    slot: Option<ConnectionSlot>,
+    handoff: Option<SlotHandoff>,
+}
+
+impl Place {
+    fn into_slot(mut self) -> Option<ConnectionSlot> {
+        self.slot.take()
+    }
+}
+
+impl Drop for Place {
+    fn drop(&mut self) {
+        if let (Some(slot), Some(handoff)) = (self.slot.take(), &self.handoff) {
+            handoff.give_back(slot);
+        }
+    }
 }
 
 #[cfg(test)]

@@ -1,13 +1,16 @@
 //! The twinwire server of the benchmarks: the [`Bench`](twinwire_bench::protocol::Bench)
-//! protocol on `twinwire-runtime` with its default configuration (only the connection
-//! limit is raised, for the 10,000-connection scenarios).
+//! protocol on `twinwire-runtime` with its default configuration, except for two limits a
+//! load generator is meant to exceed: the connection limit (raised for the
+//! 10,000-connection scenarios) and the per-connection rate limit (raised far above the
+//! load, about 3,000 round trips a second per connection, so that its check is still
+//! paid for).
 //!
 //! `twinwire-echo [ADDR] [--read-buffer BYTES]` (default `127.0.0.1:0`) prints
 //! `listening <addr>` once it accepts connections and serves until Ctrl-C. `--read-buffer`
 //! overrides the socket read buffer size, for experiments (the table uses the default).
 
 use twinwire_bench::protocol::{Echo, EchoReply, News, Publish, Subscribe, Subscribed};
-use twinwire_runtime::{Context, Router, RpcContext, Server, ServerConfig};
+use twinwire_runtime::{Context, RateLimit, Router, RpcContext, Server, ServerConfig};
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -37,7 +40,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             ctx.publish(&msg.topic, &News { text: msg.text }).await?;
             Ok(())
         });
-    let mut config = ServerConfig::default().max_connections(twinwire_bench::MAX_CONNECTIONS);
+    let mut config = ServerConfig::default()
+        .max_connections(twinwire_bench::MAX_CONNECTIONS)
+        .rate_limit(RateLimit::per_second(1_000_000).burst(1_000_000));
     if let Some(read) = read_buffer {
         // The write buffer stays at twinwire's documented default.
         config = config.buffer_sizes(read, 4 * 1024);

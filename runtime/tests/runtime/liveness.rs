@@ -101,8 +101,9 @@ async fn a_slow_reader_is_cut_off_without_stalling_publishers_or_other_readers()
         })
         .on_error(events.hook())
         .on_close(on_close);
+    // Room for the sixteen 8 KiB frames published between two yields below, as before.
     let config = test_config()
-        .outbound_queue(16)
+        .outbound_limit(128 * 1024)
         .write_timeout(Duration::from_millis(500));
     let server = start(router, config).await;
 
@@ -163,7 +164,8 @@ async fn a_slow_reader_is_cut_off_without_stalling_publishers_or_other_readers()
         .await
         .unwrap()
         .unwrap();
-    // Cut off by the full queue (1008) or by the write timeout (1006, no close frame fits).
+    // Cut off by its queue (1008: past its hard bound, or full with nothing written for
+    // the grace period) or by the write timeout (1006, no close frame fits).
     assert!(
         info.code == 1008 || (info.code == 1006 && info.reason.contains("slow consumer")),
         "{info:?}"
@@ -243,7 +245,7 @@ async fn shutdown_lets_in_flight_handlers_finish_then_closes_with_1001() {
 #[tokio::test]
 async fn requests_keep_working_after_a_flood_of_small_frames_with_a_small_queue() {
     let config = ServerConfig::default()
-        .outbound_queue(8)
+        .outbound_limit(1024)
         .max_in_flight(2)
         .close_timeout(Duration::from_millis(200));
     let server = start(test_router(), config).await;
@@ -282,7 +284,8 @@ async fn overflowing_the_outbound_queue_closes_with_1008() {
                     break;
                 }
             }
-            // The 17th frame does not fit a queue of 16; the error says why.
+            // Frames are 75 or 76 bytes: sixteen (1,206 bytes) fit under the hard bound
+            // (twice the limit, 1,240 bytes), the seventeenth does not; the error says why.
             let (at, err) = refused.expect("the queue overflows");
             assert_eq!(at, 16);
             assert!(
@@ -292,7 +295,7 @@ async fn overflowing_the_outbound_queue_closes_with_1008() {
             Ok(())
         })
         .on_error(events.hook());
-    let server = start(router, test_config().outbound_queue(16)).await;
+    let server = start(router, test_config().outbound_limit(620)).await;
     let mut raw = Raw::connect(&server.url()).await;
     raw.json(serde_json::json!({"type": "FLOOD", "payload": {"count": 100}}))
         .await;

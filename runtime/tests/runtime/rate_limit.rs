@@ -1,5 +1,6 @@
-//! The per-connection rate limit: a client within it is served, a flood past it is closed
-//! with 1008 and reported.
+//! The per-connection rate limit: a client within it is served; past it, frames are
+//! refused with `RESOURCE_EXHAUSTED`, and a flood that keeps on is closed with 1008 and
+//! reported.
 
 use futures_util::{SinkExt, StreamExt};
 use serde_json::{Value, json};
@@ -74,11 +75,19 @@ async fn a_flood_past_the_rate_limit_is_closed_with_1008() {
     let close = close.expect("a close frame with a code");
     assert_eq!(u16::from(close.code), 1008);
     assert!(close.reason.contains("rate limit"), "{}", close.reason);
-    // Frames within the limit were answered before the close; the flood was not.
+    // Frames within the limit were served before the close, the next ten refused (as
+    // many refusals as the burst); the rest of the flood was not read.
     assert!(answers.len() < FLOOD, "{} answers", answers.len());
-    for (i, answer) in answers.iter().enumerate() {
-        assert_eq!(answer["type"], "ECHOED", "{answer}");
+    let served = answers.iter().take_while(|a| a["type"] == "ECHOED").count();
+    assert!(served >= 10, "{answers:?}");
+    for (i, answer) in answers[..served].iter().enumerate() {
         assert_eq!(answer["payload"]["text"], format!("m{i}"));
+    }
+    assert_eq!(answers.len() - served, 10, "{answers:?}");
+    for answer in &answers[served..] {
+        assert_eq!(answer["type"], "ERROR", "{answer}");
+        assert_eq!(answer["payload"]["code"], "RESOURCE_EXHAUSTED", "{answer}");
+        assert!(answer["payload"]["retryAfterMs"].as_u64().unwrap() >= 1);
     }
 
     let event = events.wait_for(|e| e.kind == ErrorKind::RateLimited).await;
@@ -89,13 +98,14 @@ async fn a_flood_past_the_rate_limit_is_closed_with_1008() {
         .unwrap()
         .unwrap();
     assert_eq!(info.code, 1008);
+    // Reported at the first refusal and at the close, not for every refused frame.
     assert_eq!(
         events
             .all()
             .iter()
             .filter(|e| e.kind == ErrorKind::RateLimited)
             .count(),
-        1
+        2
     );
 
     // Other connections are not affected.

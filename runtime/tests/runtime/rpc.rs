@@ -224,7 +224,12 @@ async fn a_request_timeout_on_the_client_leaves_the_connection_usable() {
 #[tokio::test]
 async fn a_burst_of_10000_requests_is_answered_in_full() {
     const N: usize = 10_000;
-    let server = start_default().await;
+    // A bulk client, far past the default rate limit: it is served only without one.
+    let server = start(
+        crate::common::test_router(),
+        crate::common::test_config().rate_limit(None),
+    )
+    .await;
     let raw = Raw::connect(&server.url()).await;
     let (mut sink, mut stream) = raw.ws.split();
 

@@ -34,6 +34,29 @@ struct Args {
     /// this process only.
     #[arg(long, value_name = "URL")]
     redis: Option<String>,
+    /// Accept WebSocket upgrades from pages of this origin only (repeat for several), e.g.
+    /// https://chat.example.com; others get 403. Set it in production: without it, any web
+    /// page a user visits can open the chat's socket in their name. Requests without an
+    /// Origin header come from programs, not browser pages, and are not affected.
+    #[arg(long = "allowed-origin", value_name = "ORIGIN", value_parser = parse_origin)]
+    allowed_origins: Vec<String>,
+}
+
+/// An origin as browsers send it: `scheme://host[:port]`, nothing after (a trailing `/` is
+/// tolerated and dropped).
+fn parse_origin(text: &str) -> Result<String, String> {
+    let origin = text.strip_suffix('/').unwrap_or(text);
+    let uri: axum::http::Uri = origin
+        .parse()
+        .map_err(|_| format!("{text:?} is not an origin like https://chat.example.com"))?;
+    let scheme_ok = matches!(uri.scheme_str(), Some("http" | "https"));
+    let bare = uri.path() == "/" && uri.query().is_none() && !origin.ends_with('/');
+    if !scheme_ok || uri.authority().is_none() || !bare || origin.contains('@') {
+        return Err(format!(
+            "{text:?} is not an origin: write scheme://host[:port], e.g. https://chat.example.com"
+        ));
+    }
+    Ok(origin.to_owned())
 }
 
 #[tokio::main]
@@ -51,6 +74,16 @@ async fn main() -> ExitCode {
 async fn run(args: Args) -> Result<(), String> {
     let addr = resolve(&args.host, args.port).await?;
     let mut config = ChatConfig::new(addr, args.static_dir.clone());
+    if args.allowed_origins.is_empty() {
+        if !addr.ip().is_loopback() {
+            eprintln!(
+                "chat-server: warning: any web page can open the chat's WebSocket from its \
+                 visitors' browsers; pass --allowed-origin with the page's origin"
+            );
+        }
+    } else {
+        config.server = config.server.allowed_origins(args.allowed_origins.clone());
+    }
     let redis = match args.redis.as_deref() {
         Some(url) if !url.trim().is_empty() => Some(RedisConfig::new(url)),
         _ => RedisConfig::from_env(),
@@ -124,4 +157,49 @@ async fn shutdown_signal() {
     }
     #[cfg(not(unix))]
     ctrl_c.await;
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use super::{Args, parse_origin};
+
+    #[test]
+    fn origins_are_scheme_host_and_port_only() {
+        for (given, kept) in [
+            ("https://chat.example.com", "https://chat.example.com"),
+            ("http://localhost:8080/", "http://localhost:8080"),
+            ("https://[::1]:3000", "https://[::1]:3000"),
+        ] {
+            assert_eq!(parse_origin(given).as_deref(), Ok(kept));
+        }
+        for bad in [
+            "chat.example.com",
+            "ftp://chat.example.com",
+            "https://chat.example.com/app",
+            "https://chat.example.com?x=1",
+            "https://user@chat.example.com",
+            "https://",
+            "*",
+        ] {
+            assert!(parse_origin(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn allowed_origin_repeats() {
+        let args = Args::parse_from([
+            "chat-server",
+            "--allowed-origin",
+            "https://a.example",
+            "--allowed-origin",
+            "https://b.example",
+        ]);
+        assert_eq!(
+            args.allowed_origins,
+            ["https://a.example", "https://b.example"]
+        );
+        assert!(Args::parse_from(["chat-server"]).allowed_origins.is_empty());
+    }
 }

@@ -1,8 +1,10 @@
 //! [`ChatService`]: the chat's behaviour, as the generated [`ChatHandlers`] trait asks for it.
 
 use std::hash::{BuildHasher, RandomState};
-use std::sync::Arc;
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use tokio::time::Instant;
 
 use chat_protocol::{
     AuthSuccess, Authenticate, Calculate, CalculateResult, ChatMessage, GetMessages, JoinRoom,
@@ -16,6 +18,10 @@ use crate::generated::ChatHandlers;
 use crate::rooms::{Rooms, topic};
 use crate::session::{Session, User};
 
+/// How often at most `ROOM_LIST` goes to every connection: member counts changing faster
+/// (a client flipping rooms) are coalesced, the latest counts winning.
+pub(crate) const ROOM_LIST_INTERVAL: Duration = Duration::from_millis(100);
+
 /// The chat server's handlers. Room state is per process (see the crate docs on running
 /// several instances).
 pub(crate) struct ChatService {
@@ -24,6 +30,14 @@ pub(crate) struct ChatService {
     /// per instance, so the name is too: with a shared pub/sub backend, instances would
     /// otherwise overwrite each other's counts on every client.
     lobby: String,
+    announcements: Arc<Mutex<Announcements>>,
+}
+
+/// When `ROOM_LIST` last went out, and whether a later one is already on its way.
+#[derive(Default)]
+struct Announcements {
+    last: Option<Instant>,
+    scheduled: bool,
 }
 
 impl ChatService {
@@ -33,6 +47,7 @@ impl ChatService {
         Self {
             rooms,
             lobby: format!("lobby:{salt:016x}"),
+            announcements: Arc::default(),
         }
     }
 
@@ -55,14 +70,51 @@ impl ChatService {
         Ok(())
     }
 
-    /// Tells every connection the rooms' new member counts.
+    /// Tells every connection the rooms' new member counts: at once if no `ROOM_LIST` went
+    /// out within [`ROOM_LIST_INTERVAL`], otherwise once that interval is over, with the
+    /// counts as they are then. Every change is announced, at most once per interval, so a
+    /// client flipping rooms cannot make the server send a list to every connection per
+    /// flip.
     async fn announce_rooms(&self, ctx: &Context<Session>) {
-        let list = RoomList {
-            rooms: self.rooms.list(),
+        let now = Instant::now();
+        let due = {
+            let mut state = self
+                .announcements
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner);
+            if state.scheduled {
+                // The list on its way is computed when it goes out: it will show this change.
+                return;
+            }
+            match state.last {
+                Some(last) if now < last + ROOM_LIST_INTERVAL => {
+                    state.scheduled = true;
+                    Some(last + ROOM_LIST_INTERVAL)
+                }
+                _ => {
+                    state.last = Some(now);
+                    None
+                }
+            }
         };
-        // Best effort: a stale count must not fail the join or leave that changed it, and
-        // the runtime already reports pub/sub failures to the router's error hook.
-        let _ = ctx.publish(&self.lobby, &list).await;
+        match due {
+            None => publish_rooms(&self.rooms, &self.lobby, ctx).await,
+            Some(due) => {
+                let (rooms, lobby, ctx) =
+                    (Arc::clone(&self.rooms), self.lobby.clone(), ctx.clone());
+                let announcements = Arc::clone(&self.announcements);
+                tokio::spawn(async move {
+                    tokio::time::sleep_until(due).await;
+                    {
+                        let mut state =
+                            announcements.lock().unwrap_or_else(PoisonError::into_inner);
+                        state.scheduled = false;
+                        state.last = Some(Instant::now());
+                    }
+                    publish_rooms(&rooms, &lobby, &ctx).await;
+                });
+            }
+        }
     }
 
     fn check_room(&self, room: &str) -> Result<(), ErrorPayload> {
@@ -76,6 +128,16 @@ impl ChatService {
             .with_details(serde_json::json!({ "roomId": room })))
         }
     }
+}
+
+/// Publishes the rooms' current member counts to every connection of this instance.
+async fn publish_rooms(rooms: &Rooms, lobby: &str, ctx: &Context<Session>) {
+    let list = RoomList {
+        rooms: rooms.list(),
+    };
+    // Best effort: a stale count must not fail the join or leave that changed it, and the
+    // runtime already reports pub/sub failures to the router's error hook.
+    let _ = ctx.publish(lobby, &list).await;
 }
 
 fn require_user(ctx: &Context<Session>) -> Result<User, ErrorPayload> {
