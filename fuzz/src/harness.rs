@@ -1,6 +1,6 @@
 //! One in-process server and a WebSocket client connected to it through an in-memory pipe,
 //! shared by every iteration of a wire target: no socket, no port, and one single-threaded
-//! tokio runtime that runs both ends, so an iteration costs a few microseconds.
+//! tokio runtime that runs both ends, so an iteration costs a fraction of a millisecond.
 //!
 //! The server is the runtime's own [`Server`], mounted as an axum app and served by
 //! `axum::serve` from a listener whose connections are `tokio::io::duplex` pipes.
@@ -34,7 +34,7 @@ pub const MAX_FRAME: usize = 2048;
 pub const MARKER_PREFIX: &str = "fuzz-marker-";
 
 /// How long an answer may take before the iteration fails as a hang. Only a bound against
-/// hangs: answers take microseconds.
+/// hangs: answers take well under a millisecond.
 const PATIENCE: Duration = Duration::from_secs(20);
 
 /// Bytes the in-memory pipe buffers in each direction; more than one iteration ever sends.
@@ -189,7 +189,10 @@ impl Harness {
                 panic!("the in-process server is gone");
             }
             let (socket, _) = runtime
-                .block_on(tokio_tungstenite::client_async("ws://fuzz.invalid/", client))
+                .block_on(tokio_tungstenite::client_async(
+                    "ws://fuzz.invalid/",
+                    client,
+                ))
                 .unwrap_or_else(|e| panic!("the WebSocket upgrade failed: {e}"));
             socket
         });
@@ -277,7 +280,10 @@ pub fn check_well_formed(frame: &Value) {
     if kind == ERROR_TYPE || kind == RPC_ERROR_TYPE {
         let error = ErrorPayload::deserialize(&frame["payload"])
             .unwrap_or_else(|e| panic!("an error frame without an error payload ({e}): {frame}"));
-        assert!(!error.message.is_empty(), "an error without message: {frame}");
+        assert!(
+            !error.message.is_empty(),
+            "an error without message: {frame}"
+        );
         let correlated = frame["meta"][META_CORRELATION_ID].is_string();
         assert_eq!(
             correlated,

@@ -157,7 +157,11 @@ impl Expected {
                     fail("the echo has another payload");
                 }
                 let mut echoed = answer["meta"].as_object().cloned().unwrap_or_default();
-                if echoed.remove(META_TIMESTAMP).and_then(|t| t.as_u64()).is_none() {
+                if echoed
+                    .remove(META_TIMESTAMP)
+                    .and_then(|t| t.as_u64())
+                    .is_none()
+                {
                     fail("the echo has no timestamp");
                 }
                 if echoed != *meta {
@@ -169,8 +173,7 @@ impl Expected {
                 correlation,
                 payload,
             } => {
-                if answer["type"] != *kind || answer["meta"][META_CORRELATION_ID] != **correlation
-                {
+                if answer["type"] != *kind || answer["meta"][META_CORRELATION_ID] != **correlation {
                     fail("not the reply to the request");
                 }
                 if answer.get("payload") != Some(payload) {
@@ -191,7 +194,9 @@ impl ExpectedError {
         if answer["type"] != kind {
             return Err(format!("expected a {kind}"));
         }
-        if answer["meta"].get(META_CORRELATION_ID).and_then(Value::as_str)
+        if answer["meta"]
+            .get(META_CORRELATION_ID)
+            .and_then(Value::as_str)
             != self.correlation.as_deref()
         {
             return Err("wrong correlation id".into());
@@ -274,7 +279,8 @@ pub fn expect(text: &str) -> Expected {
     let (meta, correlation) = match present(frame.get("meta")) {
         None => (Map::new(), None),
         Some(Value::Object(meta)) => {
-            let timestamp_ok = present(meta.get(META_TIMESTAMP)).is_none_or(|t| t.as_u64().is_some());
+            let timestamp_ok =
+                present(meta.get(META_TIMESTAMP)).is_none_or(|t| t.as_u64().is_some());
             let correlation = match present(meta.get(META_CORRELATION_ID)) {
                 None => Ok(None),
                 Some(Value::String(id)) => Ok(Some(id.clone())),

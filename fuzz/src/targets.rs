@@ -172,7 +172,10 @@ where
         .unwrap_or_else(|e| panic!("{name}: {value:?} does not encode: {e}"));
     let again: T = serde_json::from_str(&encoded)
         .unwrap_or_else(|e| panic!("{name}: its own encoding {encoded} does not decode: {e}"));
-    assert_eq!(again, value, "{name}: changed by a round trip through {encoded}");
+    assert_eq!(
+        again, value,
+        "{name}: changed by a round trip through {encoded}"
+    );
     assert_eq!(
         again.validate().map_err(|e| e.into_issues()),
         verdict,
@@ -224,7 +227,10 @@ pub fn manifest_codegen(data: &[u8]) {
                         .is_some_and(|n| n != "." && n != ".." && !n.contains(['/', '\\']))
             });
         assert!(inside, "a generated file outside its folder: {path:?}");
-        assert!(!file.contents.is_empty(), "an empty generated file: {path:?}");
+        assert!(
+            !file.contents.is_empty(),
+            "an empty generated file: {path:?}"
+        );
     }
     let twice = generator
         .output()
