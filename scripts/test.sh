@@ -68,4 +68,6 @@ step "TypeScript client end to end: the Rust e2e server and WS-Kit 0.10 on Bun (
 # Builds twinwire-e2e-server and installs Bun and WS-Kit from tests/e2e/wskit/package-lock.json.
 bash tests/e2e/run.sh
 
+bash fuzz/ci.sh  # fuzz targets: 30 s each where cargo-fuzz is installed, else a seed replay
+
 step "all checks passed"

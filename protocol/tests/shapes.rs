@@ -434,3 +434,21 @@ fn messages_can_be_declared_inside_macro_rules() {
     };
     assert_eq!(paths(&wrapped), ["/inner/label", "/list/1/label"]);
 }
+
+#[twinwire::message("MEASURED")]
+#[derive(Debug, PartialEq)]
+pub struct Measured {
+    pub value: f64,
+}
+
+#[test]
+fn float_payloads_survive_a_json_round_trip() {
+    // Found by the chat_payloads fuzz target: without serde_json's exact float parser this
+    // value came back one unit in the last place off.
+    for value in [2.225_073_717_014_402_8e-308, 0.1, 1e300, -5e-324, f64::MAX] {
+        let sent = Measured { value };
+        let text = serde_json::to_string(&sent).unwrap();
+        let received: Measured = serde_json::from_str(&text).unwrap();
+        assert_eq!(received, sent, "{text}");
+    }
+}

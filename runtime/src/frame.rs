@@ -213,8 +213,13 @@ pub(crate) fn parse(text: &str) -> Result<Inbound<'_>, Rejected> {
             Ok(WireMeta(meta)) => (meta, None),
             Err(_) => {
                 issues.push(decode_issue::<WireMeta>(raw_meta.get(), "/meta"));
-                let correlation_id = serde_json::from_str::<CorrelationOnly>(raw_meta.get())
-                    .ok()
+                // Only an object has a `correlationId`: serde would read the struct from an
+                // array positionally, taking any first element for the id.
+                let correlation_id = raw_meta
+                    .get()
+                    .starts_with('{')
+                    .then(|| serde_json::from_str::<CorrelationOnly>(raw_meta.get()).ok())
+                    .flatten()
                     .and_then(|c| c.correlation_id);
                 (Meta::default(), correlation_id)
             }
@@ -665,6 +670,17 @@ mod tests {
 
         let err = parse(r#"{"type":5}"#).unwrap_err().error;
         assert_eq!(details(&err)["issues"][0]["path"], "/type");
+    }
+
+    #[test]
+    fn a_meta_that_is_not_an_object_names_no_request() {
+        // Found by the `envelope` fuzz target: the lenient correlation id read took the
+        // first element of a `meta` array for the id.
+        for meta in [r#"["c9"]"#, r#"[null]"#, "5", r#""c9""#] {
+            let err = parse(&format!(r#"{{"type":"A","meta":{meta}}}"#)).unwrap_err();
+            assert_eq!(err.correlation_id, None, "meta {meta}");
+            assert_eq!(details(&err.error)["issues"][0]["path"], "/meta");
+        }
     }
 
     #[test]

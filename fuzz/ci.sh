@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# The fuzz step of scripts/test.sh (fuzz/README.md). Where cargo-fuzz is installed, fuzzes every
+# target for FUZZ_SECONDS (default 30) from a scratch copy of its seeds; elsewhere replays the
+# seeds through the same target code with `cargo test` and says why it did not fuzz.
+# A missing tool never fails this step; a crash (or a broken seed) always does.
+set -euo pipefail
+cd "$(dirname "$0")"
+
+seconds="${FUZZ_SECONDS:-30}"
+targets=(envelope dispatch chat_payloads manifest_codegen)
+
+printf '\n== fuzz targets (fuzz/ci.sh)\n'
+
+skip_reason=""
+if ! cargo fuzz --version >/dev/null 2>&1; then
+  skip_reason="cargo-fuzz is not installed (cargo install cargo-fuzz --locked)"
+# cargo-fuzz passes nightly flags (-Z); a stable rustc takes them with RUSTC_BOOTSTRAP=1.
+elif ! RUSTC_BOOTSTRAP=1 rustc -Z help >/dev/null 2>&1; then
+  skip_reason="the Rust toolchain accepts no -Z flags, even with RUSTC_BOOTSTRAP=1"
+fi
+if [ -n "$skip_reason" ]; then
+  echo "fuzzing skipped: $skip_reason; replaying the seeds instead"
+  cargo test --locked --quiet
+  exit 0
+fi
+
+export RUSTC_BOOTSTRAP=1
+# AddressSanitizer where its runtime links; twinwire forbids unsafe code, so without it a run
+# still catches every panic, overflow (debug assertions are on) and hang.
+sanitizer=address
+if ! cargo fuzz build --debug-assertions --sanitizer "$sanitizer" >/dev/null 2>&1; then
+  echo "the AddressSanitizer build failed; fuzzing without a sanitizer"
+  sanitizer=none
+  cargo fuzz build --debug-assertions --sanitizer "$sanitizer"
+fi
+
+scratch="$(mktemp -d)"
+trap 'rm -rf "$scratch"' EXIT
+for target in "${targets[@]}"; do
+  echo "-- $target: ${seconds} s"
+  mkdir -p "$scratch/$target"
+  cp seeds/"$target"/* "$scratch/$target/"
+  # libFuzzer's own progress lines are long; keep the last few and its final figures.
+  if ! cargo fuzz run --debug-assertions --sanitizer "$sanitizer" "$target" "$scratch/$target" -- \
+    -max_total_time="$seconds" -timeout=60 -print_final_stats=1 >"$scratch/$target.log" 2>&1; then
+    tail -n 60 "$scratch/$target.log"
+    echo "fuzz target $target failed: the crashing input is in fuzz/artifacts/$target/" >&2
+    exit 1
+  fi
+  grep -E '^(#[0-9]+[[:space:]]+DONE|stat::number_of_executed_units|stat::average_exec_per_sec)' \
+    "$scratch/$target.log" || true
+done

@@ -1,0 +1,239 @@
+//! The four fuzz targets' bodies. Each panics on a broken invariant; libFuzzer reports the
+//! panic as a crash with the input that caused it.
+
+use std::fmt::Debug;
+use std::path::Path;
+
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use tokio_tungstenite::tungstenite::{Bytes, Message as WsMessage};
+use twinwire::{Manifest, Validate};
+use twinwire_codegen::Generator;
+
+use chat_protocol::{
+    Attachment, AuthSuccess, Authenticate, Calculate, CalculateResult, ChatMessage, GetMessages,
+    JoinRoom, LeaveRoom, Messages, Operation, RoomInfo, RoomList, SendMessage, TypingStart,
+    TypingStop, UserJoined, UserLeft, UserTyping,
+};
+
+use crate::harness::{Harness, Incoming, MARKER_PREFIX, MAX_FRAME};
+use crate::oracle;
+
+/// At most this many frames per `dispatch` input.
+const MAX_FRAMES: usize = 16;
+
+/// Separates frames in a `dispatch` input; never part of UTF-8 text.
+const FRAME_SEPARATOR: u8 = 0xFF;
+
+/// Starts a `dispatch` frame that is sent as a binary message; never part of UTF-8 text.
+const BINARY_MARK: u8 = 0xFE;
+
+/// Close code for a message over the size limit.
+const TOO_BIG: u16 = 1009;
+
+/// Close code for a binary message that is not UTF-8.
+const NOT_UTF8: u16 = 1007;
+
+/// One frame (UTF-8 text up to [`MAX_FRAME`] bytes) sent to the in-process server must get
+/// exactly the answer [`oracle::expect`] works out from the documented rules, and a marker
+/// request sent after it must be answered.
+pub fn envelope(data: &[u8]) {
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
+    // Larger frames close the connection; `dispatch` covers them.
+    if text.len() > MAX_FRAME || text.contains(MARKER_PREFIX) {
+        return;
+    }
+    let expected = oracle::expect(text);
+    if expected
+        .correlation()
+        .is_some_and(|id| id.starts_with(MARKER_PREFIX))
+    {
+        return;
+    }
+    Harness::with(|harness| {
+        let marker = harness.marker();
+        harness.send(vec![WsMessage::text(text), marker.message()]);
+        let (min, max) = expected.answers();
+        let answers = harness.answers_until(&marker, min, max);
+        expected.check(text, &answers);
+    });
+}
+
+/// Up to [`MAX_FRAMES`] frames (split at byte 0xFF; one starting with 0xFE goes as a binary
+/// message, as does one that is not UTF-8), then a marker request. Every answer must be well
+/// formed and the marker answered; the connection may only close as documented: 1009 for a
+/// message over the size limit, 1007 for a binary one that is not UTF-8, and then a new
+/// connection must be served.
+pub fn dispatch(data: &[u8]) {
+    if contains(data, MARKER_PREFIX.as_bytes()) || names_a_marker(data) {
+        return;
+    }
+    let mut messages = Vec::new();
+    let mut close = None;
+    for chunk in data.split(|b| *b == FRAME_SEPARATOR).take(MAX_FRAMES) {
+        let (message, bytes) = match chunk.split_first() {
+            Some((&BINARY_MARK, rest)) => (WsMessage::Binary(Bytes::copy_from_slice(rest)), rest),
+            _ => match std::str::from_utf8(chunk) {
+                Ok(text) => (WsMessage::text(text), chunk),
+                Err(_) => (WsMessage::Binary(Bytes::copy_from_slice(chunk)), chunk),
+            },
+        };
+        messages.push(message);
+        // Nothing after a closing message is read, so nothing after it is sent.
+        if bytes.len() > MAX_FRAME {
+            close = Some(TOO_BIG);
+            break;
+        }
+        if std::str::from_utf8(bytes).is_err() {
+            close = Some(NOT_UTF8);
+            break;
+        }
+    }
+    Harness::with(|harness| {
+        let marker = harness.marker();
+        if let Some(code) = close {
+            harness.send(messages);
+            loop {
+                match harness.recv() {
+                    Incoming::Frame(_) => {}
+                    Incoming::Closed(closed) => {
+                        assert_eq!(closed, Some(code), "closed with the wrong code");
+                        break;
+                    }
+                }
+            }
+            harness.disconnect();
+            harness.send(vec![marker.message()]);
+        } else {
+            messages.push(marker.message());
+            harness.send(messages);
+        }
+        harness.answers_until(&marker, 0, usize::MAX);
+    });
+}
+
+/// Whether a frame in `data` names a correlation id of the marker's form behind escapes.
+fn names_a_marker(data: &[u8]) -> bool {
+    data.split(|b| *b == FRAME_SEPARATOR).any(|chunk| {
+        let text = chunk.strip_prefix(&[BINARY_MARK]).unwrap_or(chunk);
+        std::str::from_utf8(text).is_ok_and(|text| {
+            text.contains('\\')
+                && oracle::expect(text)
+                    .correlation()
+                    .is_some_and(|id| id.starts_with(MARKER_PREFIX))
+        })
+    })
+}
+
+fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    haystack.windows(needle.len()).any(|w| w == needle)
+}
+
+/// JSON text into every payload type of the chat protocol. Whatever decodes must encode,
+/// decode again to an equal value, and keep its validation verdict and issues; every issue
+/// must point at a value present in the encoded payload.
+pub fn chat_payloads(data: &[u8]) {
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
+    round_trip::<Authenticate>(text);
+    round_trip::<AuthSuccess>(text);
+    round_trip::<JoinRoom>(text);
+    round_trip::<LeaveRoom>(text);
+    round_trip::<UserJoined>(text);
+    round_trip::<UserLeft>(text);
+    round_trip::<RoomInfo>(text);
+    round_trip::<RoomList>(text);
+    round_trip::<Attachment>(text);
+    round_trip::<SendMessage>(text);
+    round_trip::<ChatMessage>(text);
+    round_trip::<TypingStart>(text);
+    round_trip::<TypingStop>(text);
+    round_trip::<UserTyping>(text);
+    round_trip::<GetMessages>(text);
+    round_trip::<Messages>(text);
+    round_trip::<Operation>(text);
+    round_trip::<Calculate>(text);
+    round_trip::<CalculateResult>(text);
+}
+
+fn round_trip<T>(text: &str)
+where
+    T: DeserializeOwned + Serialize + Validate + PartialEq + Debug,
+{
+    let Ok(value) = serde_json::from_str::<T>(text) else {
+        return;
+    };
+    let name = std::any::type_name::<T>();
+    let verdict = value.validate().map_err(|e| e.into_issues());
+    let encoded = serde_json::to_string(&value)
+        .unwrap_or_else(|e| panic!("{name}: {value:?} does not encode: {e}"));
+    let again: T = serde_json::from_str(&encoded)
+        .unwrap_or_else(|e| panic!("{name}: its own encoding {encoded} does not decode: {e}"));
+    assert_eq!(
+        again, value,
+        "{name}: changed by a round trip through {encoded}"
+    );
+    assert_eq!(
+        again.validate().map_err(|e| e.into_issues()),
+        verdict,
+        "{name}: validation changed by a round trip through {encoded}"
+    );
+    if let Err(issues) = verdict {
+        let tree: serde_json::Value = serde_json::from_str(&encoded)
+            .unwrap_or_else(|e| panic!("{name}: {encoded} is not JSON: {e}"));
+        for issue in issues {
+            assert!(
+                tree.pointer(&issue.path).is_some(),
+                "{name}: issue {issue:?} points at nothing in {encoded}"
+            );
+        }
+    }
+}
+
+/// A manifest read from JSON, then every output rendered in memory: errors are fine, panics
+/// are not. A manifest that reads writes back to JSON that reads as the same manifest, and
+/// every rendered file lands inside the folder chosen for its output.
+pub fn manifest_codegen(data: &[u8]) {
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
+    let Ok(manifest) = Manifest::from_json(text) else {
+        return;
+    };
+    let written = manifest.to_pretty_json();
+    let again = Manifest::from_json(&written)
+        .unwrap_or_else(|e| panic!("a manifest's own JSON does not read back: {e}\n{written}"));
+    assert_eq!(again, manifest, "a manifest changed by its JSON round trip");
+
+    let (rust, ts, schema) = ("out/router.rs", "out/ts", "out/schema");
+    let generator = Generator::new(manifest)
+        .rust(rust)
+        .typescript(ts)
+        .schemas(schema);
+    let Ok(output) = generator.output() else {
+        return;
+    };
+    for file in &output.files {
+        let path = file.path.as_path();
+        let inside = path == Path::new(rust)
+            || [ts, schema].iter().any(|dir| {
+                path.parent() == Some(Path::new(dir))
+                    && path
+                        .file_name()
+                        .and_then(|n| n.to_str())
+                        .is_some_and(|n| n != "." && n != ".." && !n.contains(['/', '\\']))
+            });
+        assert!(inside, "a generated file outside its folder: {path:?}");
+        assert!(
+            !file.contents.is_empty(),
+            "an empty generated file: {path:?}"
+        );
+    }
+    let twice = generator
+        .output()
+        .unwrap_or_else(|e| panic!("a second rendering failed: {e}"));
+    assert_eq!(twice, output, "rendering is not deterministic");
+}
