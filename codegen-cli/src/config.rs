@@ -26,7 +26,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
-use crate::asyncapi::{ConfigAsyncApi, check_server_url};
+use crate::asyncapi::{AsyncApiOptions, check_server_url};
 use crate::error::Error;
 
 /// A parsed configuration with paths resolved against its folder.
@@ -68,6 +68,35 @@ pub struct ConfigOutput {
     pub asyncapi: Option<ConfigAsyncApi>,
     /// The zod module for WS-Kit apps (`protocol.zod.ts`).
     pub zod: Option<PathBuf>,
+}
+
+/// `[output.asyncapi]` in `twinwire.toml`:
+///
+/// ```toml
+/// [output.asyncapi]
+/// path = "generated/asyncapi.json"        # the document
+/// server_url = "wss://chat.example.com/ws" # optional: the `ws` server
+/// version = "1.2.0"                        # optional: info.version, default "0.0.0"
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConfigAsyncApi {
+    /// The document's file (resolved against the configuration's folder).
+    pub path: PathBuf,
+    /// See [`AsyncApiOptions::server_url`].
+    pub server_url: Option<String>,
+    /// See [`AsyncApiOptions::version`].
+    pub version: Option<String>,
+}
+
+impl ConfigAsyncApi {
+    /// The generator options these settings give.
+    pub fn options(&self) -> AsyncApiOptions {
+        AsyncApiOptions {
+            server_url: self.server_url.clone(),
+            version: self.version.clone(),
+        }
+    }
 }
 
 impl Config {

@@ -54,12 +54,10 @@ use std::path::PathBuf;
 
 use twinwire::Manifest;
 
-#[cfg(feature = "cli")]
-pub use asyncapi::ConfigAsyncApi;
 pub use asyncapi::{ASYNCAPI_VERSION, AsyncApiOptions};
 pub use breaking::{Breakage, Category, Change, Report, Rule, compare};
 #[cfg(feature = "cli")]
-pub use config::{Config, ConfigInput, ConfigOutput};
+pub use config::{Config, ConfigAsyncApi, ConfigInput, ConfigOutput};
 pub use error::Error;
 pub use files::{CheckReport, GeneratedFile, Output, Staleness, WriteReport};
 use files::{MARKER, OwnedDir, fnv1a};

@@ -62,7 +62,7 @@ impl Marker {
     /// The request as a WebSocket message.
     pub fn message(&self) -> WsMessage {
         let frame = json!({
-            "type": Calculate::TYPE,
+            "type": Calculate::WIRE_TYPE,
             "meta": { META_CORRELATION_ID: self.id },
             "payload": self.request,
         });
@@ -79,7 +79,7 @@ impl Marker {
         };
         assert_eq!(
             frame["type"],
-            CalculateResult::TYPE,
+            CalculateResult::WIRE_TYPE,
             "the marker request was refused: {frame}"
         );
         assert_eq!(

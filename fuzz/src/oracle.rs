@@ -341,20 +341,20 @@ pub fn expect(text: &str) -> Expected {
                 )],
             ),
         },
-        Authenticate::TYPE => request.echo::<Authenticate>(),
-        LeaveRoom::TYPE => request.echo::<LeaveRoom>(),
-        SendMessage::TYPE => request.echo::<SendMessage>(),
-        TypingStart::TYPE => request.echo::<TypingStart>(),
-        TypingStop::TYPE => request.echo::<TypingStop>(),
-        Poke::TYPE => request.echo::<Poke>(),
-        JoinRoom::TYPE => request.join_room(),
-        GetMessages::TYPE => request.rpc(|r: GetMessages, _| {
+        Authenticate::WIRE_TYPE => request.echo::<Authenticate>(),
+        LeaveRoom::WIRE_TYPE => request.echo::<LeaveRoom>(),
+        SendMessage::WIRE_TYPE => request.echo::<SendMessage>(),
+        TypingStart::WIRE_TYPE => request.echo::<TypingStart>(),
+        TypingStop::WIRE_TYPE => request.echo::<TypingStop>(),
+        Poke::WIRE_TYPE => request.echo::<Poke>(),
+        JoinRoom::WIRE_TYPE => request.join_room(),
+        GetMessages::WIRE_TYPE => request.rpc(|r: GetMessages, _| {
             reply(Messages {
                 room_id: r.room_id,
                 messages: Vec::new(),
             })
         }),
-        Calculate::TYPE => request.rpc(|r: Calculate, correlation| {
+        Calculate::WIRE_TYPE => request.rpc(|r: Calculate, correlation| {
             let result = protocol::calculate(&r);
             if result.is_finite() {
                 reply(CalculateResult { result })
@@ -414,7 +414,7 @@ impl Request<'_> {
     fn echo<M: Message + DeserializeOwned>(self) -> Expected {
         match self.decode::<M>() {
             Ok(message) => Expected::Echo {
-                kind: M::TYPE.to_owned(),
+                kind: M::WIRE_TYPE.to_owned(),
                 payload: M::HAS_PAYLOAD.then(|| encode(&message)),
                 meta: self.extra,
             },
@@ -431,7 +431,7 @@ impl Request<'_> {
                 }
                 // Published, so without the request's meta.
                 Expected::Echo {
-                    kind: JoinRoom::TYPE.to_owned(),
+                    kind: JoinRoom::WIRE_TYPE.to_owned(),
                     payload: Some(encode(&join)),
                     meta: Map::new(),
                 }
@@ -469,7 +469,7 @@ impl Request<'_> {
 }
 
 fn reply<M: Message>(response: M) -> Result<(&'static str, Value), Expected> {
-    Ok((M::TYPE, encode(&response)))
+    Ok((M::WIRE_TYPE, encode(&response)))
 }
 
 fn encode<T: Serialize>(value: &T) -> Value {

@@ -212,7 +212,7 @@ pub fn manifest_codegen(data: &[u8]) {
     let generator = Generator::new(manifest)
         .rust(rust)
         .typescript(ts)
-        .schemas(schema);
+        .schema(schema);
     let Ok(output) = generator.output() else {
         return;
     };

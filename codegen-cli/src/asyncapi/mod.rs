@@ -39,9 +39,7 @@
 
 mod schema;
 
-use std::path::PathBuf;
-
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use serde_json::{Map, Value, json};
 use twinwire::envelope::{
     ERROR_TYPE, HEARTBEAT_ACK_TYPE, HEARTBEAT_TYPE, RPC_ERROR_TYPE, RPC_PROGRESS_TYPE,
@@ -102,35 +100,6 @@ impl AsyncApiOptions {
     }
 }
 
-/// `[output.asyncapi]` in `twinwire.toml`:
-///
-/// ```toml
-/// [output.asyncapi]
-/// path = "generated/asyncapi.json"        # the document
-/// server_url = "wss://chat.example.com/ws" # optional: the `ws` server
-/// version = "1.2.0"                        # optional: info.version, default "0.0.0"
-/// ```
-#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ConfigAsyncApi {
-    /// The document's file (resolved against the configuration's folder).
-    pub path: PathBuf,
-    /// See [`AsyncApiOptions::server_url`].
-    pub server_url: Option<String>,
-    /// See [`AsyncApiOptions::version`].
-    pub version: Option<String>,
-}
-
-impl ConfigAsyncApi {
-    /// The generator options these settings give.
-    pub fn options(&self) -> AsyncApiOptions {
-        AsyncApiOptions {
-            server_url: self.server_url.clone(),
-            version: self.version.clone(),
-        }
-    }
-}
-
 /// A server URL split as AsyncAPI's Server Object wants it.
 #[derive(Debug, PartialEq, Eq)]
 struct ServerUrl {
@@ -143,6 +112,7 @@ struct ServerUrl {
 ///
 /// AsyncAPI would read `{name}` as a server variable, and a query, fragment or credentials
 /// have no place in a Server Object, so those are refused.
+#[cfg(feature = "cli")]
 pub(crate) fn check_server_url(url: &str) -> Result<(), String> {
     parse_server_url(url).map(drop)
 }
