@@ -55,9 +55,9 @@ use twinwire::Manifest;
 #[cfg(feature = "cli")]
 pub use asyncapi::ConfigAsyncApi;
 pub use asyncapi::{ASYNCAPI_VERSION, AsyncApiOptions};
-pub use breaking::{Breakage, Category, Change, Report, Rule, compare};
+pub use breaking::{Allow, Breakage, Category, Change, Report, Rule, compare};
 #[cfg(feature = "cli")]
-pub use config::{Config, ConfigInput, ConfigOutput};
+pub use config::{Config, ConfigBreaking, ConfigInput, ConfigOutput};
 pub use error::Error;
 pub use files::{CheckReport, GeneratedFile, Output, Staleness, WriteReport};
 use files::{MARKER, OwnedDir};
@@ -176,7 +176,7 @@ pub(crate) fn fnv1a(bytes: &[u8]) -> u64 {
 /// Each output is optional: [`rust`](Self::rust) names the router file,
 /// [`typescript`](Self::typescript) the folder of `protocol.ts` and `twinwire-client.ts`,
 /// [`schema`](Self::schema) the folder of the JSON Schemas, [`asyncapi`](Self::asyncapi)
-/// the AsyncAPI document (the names match the `[output]` keys of `twinwire.toml` and the
+/// the AsyncAPI document, [`manifest_file`](Self::manifest_file) the manifest (the names match the `[output]` keys of `twinwire.toml` and the
 /// command line's flags). The generator owns the files
 /// it writes; in those folders, a file carrying the generated-file marker that is no longer
 /// generated is stale ([`write`](Self::write) removes it, [`check`](Self::check) reports it).
@@ -187,6 +187,7 @@ pub struct Generator {
     typescript: Option<PathBuf>,
     schema: Option<PathBuf>,
     asyncapi: Option<(PathBuf, AsyncApiOptions)>,
+    manifest_file: Option<PathBuf>,
 }
 
 impl Generator {
@@ -198,6 +199,7 @@ impl Generator {
             typescript: None,
             schema: None,
             asyncapi: None,
+            manifest_file: None,
         }
     }
 
@@ -244,6 +246,36 @@ impl Generator {
         self
     }
 
+    /// Writes the manifest itself (pretty JSON, with its fingerprint first; see
+    /// [`Manifest::to_pretty_json_with_fingerprint`]) to `path`. Committed, it is the
+    /// version `twinwire breaking --against git:REF` compares with.
+    #[must_use]
+    pub fn manifest_file(mut self, path: impl Into<PathBuf>) -> Self {
+        self.manifest_file = Some(path.into());
+        self
+    }
+
+    /// Compares this protocol, as the new version, with `old` (as deployed), then accepts
+    /// the breaks `allow` lists. A `build.rs` can fail the build on
+    /// [`Report::is_breaking`]:
+    ///
+    /// ```no_run
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let manifest: twinwire::Manifest = unimplemented!();
+    /// let old = std::fs::read_to_string("generated/protocol.manifest.json")?;
+    /// let old = twinwire::Manifest::from_json(&old)?;
+    /// let report = twinwire_codegen::Generator::new(manifest).breaking(&old, &[]);
+    /// if report.is_breaking() {
+    ///     return Err(format!("the protocol change breaks deployed peers:\n{report}").into());
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub fn breaking(&self, old: &Manifest, allow: &[Allow]) -> Report {
+        let mut report = compare(old, &self.manifest);
+        report.allow(allow);
+        report
+    }
+
     /// Every chosen output, rendered in memory.
     ///
     /// # Errors
@@ -285,6 +317,12 @@ impl Generator {
                 suffix: SCHEMA_SUFFIX,
             });
         }
+        if let Some(path) = &self.manifest_file {
+            out.files.push(GeneratedFile {
+                path: path.clone(),
+                contents: self.manifest.to_pretty_json_with_fingerprint(),
+            });
+        }
         if let Some((path, options)) = &self.asyncapi {
             out.files.push(GeneratedFile {
                 path: path.clone(),
@@ -317,6 +355,7 @@ impl Generator {
             && self.typescript.is_none()
             && self.schema.is_none()
             && self.asyncapi.is_none()
+            && self.manifest_file.is_none()
         {
             return Err(Error::Usage(
                 "no output chosen: give a Rust router path, a TypeScript folder, a schema folder \

@@ -86,6 +86,8 @@ struct ProtocolFile<'d> {
     protocol_ident: String,
     /// The protocol's name as a string literal.
     protocol_name: String,
+    /// The manifest's fingerprint as a string literal.
+    fingerprint: String,
     /// The client factory's name.
     factory: String,
     types: Vec<TypeView>,
@@ -207,6 +209,7 @@ impl<'d> ProtocolFile<'d> {
             header: line_comment(header),
             protocol_doc: doc_comment(&manifest.doc, ""),
             protocol_name: string_literal(&manifest.name),
+            fingerprint: string_literal(&manifest.fingerprint()),
             factory,
             types,
             protocol_messages: names.iter().map(|n| n.ident.clone()).collect(),
