@@ -5,7 +5,7 @@ use std::process::{Command, ExitCode};
 
 use serde::Serialize;
 use twinwire::Manifest;
-use twinwire_codegen::{Allow, Error, Report};
+use twinwire_codegen::{Allow, Error};
 
 /// Where `--against` reads the old manifest.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -50,9 +50,9 @@ fn git_show(reference: &str, file: &Path) -> Result<String, Error> {
         Some(dir) if !dir.as_os_str().is_empty() => dir,
         _ => Path::new("."),
     };
-    let name = file.file_name().ok_or_else(|| {
-        Error::Usage(format!("`{}` is not a file name", file.display()))
-    })?;
+    let name = file
+        .file_name()
+        .ok_or_else(|| Error::Usage(format!("`{}` is not a file name", file.display())))?;
     let prefix = git(dir, &["rev-parse", "--show-prefix"])?;
     let path = format!("{}{}", prefix.trim_end(), name.to_string_lossy());
     git(dir, &["show", &format!("{reference}:{path}")])
@@ -92,7 +92,7 @@ struct JsonReport<'a> {
     breaking: bool,
     old_fingerprint: String,
     new_fingerprint: String,
-    changes: &'a Report,
+    changes: &'a [twinwire_codegen::Change],
     unused_allows: Vec<&'a Allow>,
 }
 
@@ -131,7 +131,7 @@ pub fn breaking(
                 breaking,
                 old_fingerprint: old.fingerprint(),
                 new_fingerprint: new.fingerprint(),
-                changes: &report,
+                changes: &report.changes,
                 unused_allows: unused,
             };
             let text = serde_json::to_string_pretty(&json)

@@ -130,7 +130,9 @@ impl Config {
             *path = resolve(base, path);
         }
         for allow in &config.breaking.allow {
-            allow.check().map_err(|e| format!("`[[breaking.allow]]`: {e}"))?;
+            allow
+                .check()
+                .map_err(|e| format!("`[[breaking.allow]]`: {e}"))?;
         }
         if let Some(asyncapi) = &mut config.output.asyncapi {
             asyncapi.path = resolve(base, &asyncapi.path);

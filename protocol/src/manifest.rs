@@ -691,7 +691,10 @@ mod tests {
         let manifest = tiny();
         let fp = manifest.fingerprint();
         assert_eq!(fp.len(), 32);
-        assert!(fp.bytes().all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase()));
+        assert!(
+            fp.bytes()
+                .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase())
+        );
         let upgraded = Manifest {
             generator: "twinwire 9.9.9".into(),
             ..manifest.clone()
@@ -707,7 +710,10 @@ mod tests {
         let manifest = tiny();
         let text = manifest.to_pretty_json_with_fingerprint();
         assert!(
-            text.starts_with(&format!("{{\n  \"fingerprint\": \"{}\",\n  \"format\"", manifest.fingerprint())),
+            text.starts_with(&format!(
+                "{{\n  \"fingerprint\": \"{}\",\n  \"format\"",
+                manifest.fingerprint()
+            )),
             "{text}"
         );
         assert_eq!(Manifest::from_json(&text).unwrap(), manifest);
