@@ -211,7 +211,8 @@ impl ClientBuilder {
             Some(fp) => {
                 let mut url = url::Url::parse(&self.url)
                     .map_err(|err| ClientError::Connect(Box::new(err)))?;
-                url.query_pairs_mut().append_pair("twinwire_fp", fp);
+                url.query_pairs_mut()
+                    .append_pair(crate::auth::FINGERPRINT_PARAM, fp);
                 url.to_string()
             }
             None => self.url.clone(),
@@ -325,8 +326,12 @@ impl ClientState {
                 }
             }
             _ => {
-                let unhandled =
-                    Arc::clone(&self.unhandled.read().unwrap_or_else(PoisonError::into_inner));
+                let unhandled = Arc::clone(
+                    &self
+                        .unhandled
+                        .read()
+                        .unwrap_or_else(PoisonError::into_inner),
+                );
                 for handler in unhandled.iter() {
                     handler(&inbound.wire_type, &inbound.meta, inbound.payload);
                 }
