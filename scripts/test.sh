@@ -50,8 +50,18 @@ step "cargo test (workspace)"
 # `twinwire check` below instead: examples/chat/generated/ is their only copy.
 INSTA_UPDATE=no cargo test --workspace --locked
 
-step "generated chat outputs are fresh (twinwire check)"
+step "generated chat outputs are fresh (twinwire check), and no change breaks deployed peers (twinwire breaking)"
 cargo run --quiet --locked -p twinwire-codegen -- check --config examples/chat/twinwire.toml
+# Against the manifest committed at HEAD: a protocol change not yet committed is judged
+# against the last committed version. CI of a pull request sets
+# TWINWIRE_BREAKING_AGAINST=git:origin/main (the version deployed); outside a git checkout the
+# manifest file itself is the baseline.
+if git rev-parse --is-inside-work-tree >/dev/null 2>&1; then
+  against="${TWINWIRE_BREAKING_AGAINST:-git:HEAD}"
+else
+  against="${TWINWIRE_BREAKING_AGAINST:-examples/chat/generated/protocol.manifest.json}"
+fi
+cargo run --quiet --locked -p twinwire-codegen -- breaking --config examples/chat/twinwire.toml --against "$against"
 
 step "TypeScript client tests (tests/ts-client, node --test)"
 bash tests/ts-client/run-tests.sh

@@ -10,10 +10,16 @@
 //! rust = "generated/router.rs"
 //! schema = "generated/schema"
 //! typescript = "generated/ts"
+//! manifest = "generated/protocol.manifest.json"  # optional: for `twinwire breaking`
 //!
 //! [output.asyncapi]                   # optional, see `ConfigAsyncApi`
 //! path = "generated/asyncapi.json"
 //! server_url = "ws://127.0.0.1:8080/ws"
+//!
+//! [[breaking.allow]]                  # optional: breaks accepted by `twinwire breaking`
+//! rule = "field-removed"
+//! path = "CHAT_MESSAGE/payload/legacyId"
+//! reason = "no client has read it since 2.3"
 //! ```
 //!
 //! A zod module for WS-Kit apps is one more `[output]` key (before any `[output.…]` table):
@@ -27,6 +33,7 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 
 use crate::asyncapi::{AsyncApiOptions, check_server_url};
+use crate::breaking::Allow;
 use crate::error::Error;
 
 /// A parsed configuration with paths resolved against its folder.
@@ -39,6 +46,18 @@ pub struct Config {
     /// Where the outputs go.
     #[serde(default)]
     pub output: ConfigOutput,
+    /// `[breaking]`: settings of `twinwire breaking`.
+    #[serde(default)]
+    pub breaking: ConfigBreaking,
+}
+
+/// `[breaking]`.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConfigBreaking {
+    /// `[[breaking.allow]]`: accepted breaks, each with a reason.
+    #[serde(default)]
+    pub allow: Vec<Allow>,
 }
 
 /// `[input]`.
@@ -68,6 +87,8 @@ pub struct ConfigOutput {
     pub asyncapi: Option<ConfigAsyncApi>,
     /// The zod module for WS-Kit apps (`protocol.zod.ts`).
     pub zod: Option<PathBuf>,
+    /// The manifest file (pretty JSON with its fingerprint), for `twinwire breaking`.
+    pub manifest: Option<PathBuf>,
 }
 
 /// `[output.asyncapi]` in `twinwire.toml`:
@@ -137,10 +158,16 @@ impl Config {
                 &mut config.output.typescript,
                 &mut config.output.schema,
                 &mut config.output.zod,
+                &mut config.output.manifest,
             ])
             .flatten()
         {
             *path = resolve(base, path);
+        }
+        for allow in &config.breaking.allow {
+            allow
+                .check()
+                .map_err(|e| format!("`[[breaking.allow]]`: {e}"))?;
         }
         if let Some(asyncapi) = &mut config.output.asyncapi {
             asyncapi.path = resolve(base, &asyncapi.path);
@@ -216,6 +243,36 @@ mod tests {
         let err =
             Config::parse("[output.asyncapi]\nserver_url = \"ws://x/ws\"\n", base).unwrap_err();
         assert!(err.contains("path"), "{err}");
+    }
+
+    #[test]
+    fn allowances_need_a_known_rule_and_a_reason() {
+        let base = Path::new(".");
+        let ok = Config::parse(
+            "[output]\nmanifest = \"m.json\"\n[[breaking.allow]]\nrule = \"field-removed\"\npath = \"A/payload/x\"\nreason = \"unused\"\n",
+            base,
+        )
+        .unwrap();
+        assert_eq!(ok.breaking.allow.len(), 1);
+        assert_eq!(ok.output.manifest.as_deref(), Some(Path::new("./m.json")));
+        let err = Config::parse(
+            "[[breaking.allow]]\nrule = \"field-removed\"\npath = \"A/payload/x\"\n",
+            base,
+        )
+        .unwrap_err();
+        assert!(err.contains("reason"), "{err}");
+        let err = Config::parse(
+            "[[breaking.allow]]\nrule = \"field-removed\"\npath = \"A\"\nreason = \" \"\n",
+            base,
+        )
+        .unwrap_err();
+        assert!(err.contains("needs a `reason`"), "{err}");
+        let err = Config::parse(
+            "[[breaking.allow]]\nrule = \"field-gone\"\npath = \"A\"\nreason = \"r\"\n",
+            base,
+        )
+        .unwrap_err();
+        assert!(err.contains("field-gone"), "{err}");
     }
 
     #[test]

@@ -55,9 +55,9 @@ use std::path::PathBuf;
 use twinwire::Manifest;
 
 pub use asyncapi::{ASYNCAPI_VERSION, AsyncApiOptions};
-pub use breaking::{Breakage, Category, Change, Report, Rule, compare};
+pub use breaking::{Allow, Breakage, Category, Change, Report, Rule, compare};
 #[cfg(feature = "cli")]
-pub use config::{Config, ConfigAsyncApi, ConfigInput, ConfigOutput};
+pub use config::{Config, ConfigAsyncApi, ConfigBreaking, ConfigInput, ConfigOutput};
 pub use error::Error;
 pub use files::{CheckReport, GeneratedFile, Output, Staleness, WriteReport};
 use files::{MARKER, OwnedDir, fnv1a};
@@ -165,7 +165,8 @@ fn schema_file_names(manifest: &Manifest) -> Vec<String> {
 /// Each output is optional: [`rust`](Self::rust) names the router file,
 /// [`typescript`](Self::typescript) the folder of `protocol.ts` and `twinwire-client.ts`,
 /// [`schema`](Self::schema) the folder of the JSON Schemas, [`asyncapi`](Self::asyncapi)
-/// the AsyncAPI document, [`zod`](Self::zod) the zod module for WS-Kit apps (the names match the `[output]` keys of `twinwire.toml` and the
+/// the AsyncAPI document, [`zod`](Self::zod) the zod module for WS-Kit apps,
+/// [`manifest_file`](Self::manifest_file) the manifest (the names match the `[output]` keys of `twinwire.toml` and the
 /// command line's flags). The generator owns the files
 /// it writes; in those folders, a file carrying the generated-file marker that is no longer
 /// generated is stale ([`write`](Self::write) removes it, [`check`](Self::check) reports it).
@@ -177,6 +178,7 @@ pub struct Generator {
     schema: Option<PathBuf>,
     asyncapi: Option<(PathBuf, AsyncApiOptions)>,
     zod: Option<PathBuf>,
+    manifest_file: Option<PathBuf>,
 }
 
 impl Generator {
@@ -189,6 +191,7 @@ impl Generator {
             schema: None,
             asyncapi: None,
             zod: None,
+            manifest_file: None,
         }
     }
 
@@ -244,6 +247,36 @@ impl Generator {
         self
     }
 
+    /// Writes the manifest itself (pretty JSON, with its fingerprint first; see
+    /// [`Manifest::to_pretty_json_with_fingerprint`]) to `path`. Committed, it is the
+    /// version `twinwire breaking --against git:REF` compares with.
+    #[must_use]
+    pub fn manifest_file(mut self, path: impl Into<PathBuf>) -> Self {
+        self.manifest_file = Some(path.into());
+        self
+    }
+
+    /// Compares this protocol, as the new version, with `old` (as deployed), then accepts
+    /// the breaks `allow` lists. A `build.rs` can fail the build on
+    /// [`Report::is_breaking`]:
+    ///
+    /// ```no_run
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let manifest: twinwire::Manifest = unimplemented!();
+    /// let old = std::fs::read_to_string("generated/protocol.manifest.json")?;
+    /// let old = twinwire::Manifest::from_json(&old)?;
+    /// let report = twinwire_codegen::Generator::new(manifest).breaking(&old, &[]);
+    /// if report.is_breaking() {
+    ///     return Err(format!("the protocol change breaks deployed peers:\n{report}").into());
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub fn breaking(&self, old: &Manifest, allow: &[Allow]) -> Report {
+        let mut report = compare(old, &self.manifest);
+        report.allow(allow);
+        report
+    }
+
     /// Every chosen output, rendered in memory.
     ///
     /// # Errors
@@ -285,6 +318,12 @@ impl Generator {
                 suffix: SCHEMA_SUFFIX,
             });
         }
+        if let Some(path) = &self.manifest_file {
+            out.files.push(GeneratedFile {
+                path: path.clone(),
+                contents: self.manifest.to_pretty_json_with_fingerprint(),
+            });
+        }
         if let Some((path, options)) = &self.asyncapi {
             out.files.push(GeneratedFile {
                 path: path.clone(),
@@ -324,10 +363,11 @@ impl Generator {
             && self.schema.is_none()
             && self.asyncapi.is_none()
             && self.zod.is_none()
+            && self.manifest_file.is_none()
         {
             return Err(Error::Usage(
                 "no output chosen: give a Rust router path, a TypeScript folder, a schema folder, \
-                 an AsyncAPI file or a zod file"
+                 an AsyncAPI file, a zod file or a manifest file"
                     .into(),
             ));
         }

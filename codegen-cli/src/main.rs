@@ -1,4 +1,7 @@
-//! The `twinwire` command line: generate, check and inspect a protocol's outputs.
+//! The `twinwire` command line: generate, check and inspect a protocol's outputs, and
+//! check a change of the protocol for breaks.
+
+mod cli;
 
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
@@ -40,6 +43,20 @@ enum Command {
         /// Write it to this file instead of standard output.
         #[arg(long, value_name = "FILE")]
         out: Option<PathBuf>,
+    },
+    /// Compares the protocol (the new version) with an old manifest and prints every change
+    /// with its rule, path, who it breaks and a fix. Exits 0 when compatible (or every break
+    /// is allowed by `[[breaking.allow]]`), 1 when breaking, 2 on an error.
+    Breaking {
+        #[command(flatten)]
+        input: InputArgs,
+        /// The old version: a manifest file, or `git:REF` for the configured
+        /// `[output] manifest` as committed at REF (e.g. `git:HEAD`, `git:origin/main`).
+        #[arg(long, value_name = "FILE | git:REF")]
+        against: String,
+        /// `text` (default) or `json`.
+        #[arg(long, value_enum, default_value_t = cli::Format::Text)]
+        format: cli::Format,
     },
     /// Writes the JSON Schemas only (to `--out`, or to the configured schema folder).
     Schema {
@@ -154,6 +171,9 @@ fn generator(input: &InputArgs, output: &OutputArgs) -> Result<Generator, Error>
     if let Some(path) = output.zod.as_ref().or(config.output.zod.as_ref()) {
         generator = generator.zod(path);
     }
+    if let Some(path) = &config.output.manifest {
+        generator = generator.manifest_file(path);
+    }
     Ok(generator)
 }
 
@@ -189,6 +209,16 @@ fn run(cli: Cli) -> Result<ExitCode, Error> {
                 }
             }
             Ok(ExitCode::SUCCESS)
+        }
+        Command::Breaking {
+            input,
+            against,
+            format,
+        } => {
+            let config = input.config()?;
+            let new = load_manifest(&input.source(&config)?)?;
+            let old = cli::Against::parse(&against).read(config.output.manifest.as_deref())?;
+            cli::breaking(&old, &new, &config.breaking.allow, format)
         }
         Command::Schema { input, out } => {
             let config = input.config()?;

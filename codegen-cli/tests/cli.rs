@@ -248,3 +248,155 @@ fn manifest_from_a_crate_matches_the_in_process_one() {
         "{stderr}"
     );
 }
+
+fn git(args: &[&str], cwd: &Path) {
+    let out = Command::new("git")
+        .args([
+            "-c",
+            "user.name=t",
+            "-c",
+            "user.email=t@t",
+            "-c",
+            "commit.gpgsign=false",
+        ])
+        .args(args)
+        .current_dir(cwd)
+        .output()
+        .expect("git runs");
+    assert!(out.status.success(), "git {args:?}: {}", text(&out.stderr));
+}
+
+/// A project whose protocol is a manifest file, with a `twinwire.toml` writing the manifest
+/// output to `gen/protocol.manifest.json`, plus `extra` configuration.
+fn breaking_project(dir: &Path, manifest: &Value, extra: &str) {
+    fs::write(dir.join("m.json"), manifest.to_string()).unwrap();
+    fs::write(
+        dir.join("twinwire.toml"),
+        format!(
+            "[input]\nmanifest = \"m.json\"\n\n[output]\nmanifest = \"gen/protocol.manifest.json\"\n{extra}"
+        ),
+    )
+    .unwrap();
+}
+
+#[test]
+fn generate_writes_a_fingerprinted_manifest_that_check_covers() {
+    let tmp = tempfile::tempdir().unwrap();
+    breaking_project(tmp.path(), &chat_json(), "");
+    let out = twinwire(&["generate"], tmp.path());
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let written = fs::read_to_string(tmp.path().join("gen/protocol.manifest.json")).unwrap();
+    let manifest = chat_protocol::Chat::manifest().unwrap();
+    assert_eq!(written, manifest.to_pretty_json_with_fingerprint());
+    assert!(written.contains(&manifest.fingerprint()));
+    assert_eq!(twinwire(&["check"], tmp.path()).status.code(), Some(0));
+    fs::write(tmp.path().join("gen/protocol.manifest.json"), "{}").unwrap();
+    let out = twinwire(&["check"], tmp.path());
+    assert_eq!(out.status.code(), Some(1), "a stale manifest is reported");
+}
+
+#[test]
+fn breaking_against_a_file_exits_1_with_rule_path_roles_and_fix() {
+    let tmp = tempfile::tempdir().unwrap();
+    let new = chat_json();
+    let mut old = new.clone();
+    // The old version had one more client message: the new server no longer knows it.
+    old["messages"].as_array_mut().unwrap().push(
+        json!({"type": "GONE", "rustName": "Gone", "rustPath": "chat_protocol::Gone",
+                     "direction": "client", "doc": "", "payload": null}),
+    );
+    fs::write(tmp.path().join("old.json"), old.to_string()).unwrap();
+    breaking_project(tmp.path(), &new, "");
+
+    let out = twinwire(&["breaking", "--against", "old.json"], tmp.path());
+    let stdout = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}{}", text(&out.stderr));
+    assert!(
+        stdout.contains("[breaks old clients] message-removed GONE:") && stdout.contains("Fix: "),
+        "{stdout}"
+    );
+
+    let out = twinwire(
+        &["breaking", "--against", "old.json", "--format", "json"],
+        tmp.path(),
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["breaking"], json!(true));
+    assert_eq!(report["changes"][0]["rule"], json!("message-removed"));
+    assert_eq!(report["changes"][0]["path"], json!("GONE"));
+    assert_eq!(
+        report["changes"][0]["breaks"],
+        json!({"oldClientsNewServer": true, "newClientsOldServer": false})
+    );
+    assert!(report["changes"][0]["fix"].as_str().unwrap().len() > 10);
+
+    // Accepted with a reason: exit 0, and the reason is printed with the change.
+    breaking_project(
+        tmp.path(),
+        &new,
+        "\n[[breaking.allow]]\nrule = \"message-removed\"\npath = \"GONE\"\nreason = \"no client sends GONE since 1.4\"\n\n[[breaking.allow]]\nrule = \"field-removed\"\npath = \"NOPE/payload/x\"\nreason = \"stale\"\n",
+    );
+    let out = twinwire(&["breaking", "--against", "old.json"], tmp.path());
+    let stdout = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}");
+    assert!(
+        stdout.contains("Allowed: no client sends GONE since 1.4"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("NOPE/payload/x matches no change"),
+        "{stdout}"
+    );
+
+    let out = twinwire(&["breaking", "--against", "missing.json"], tmp.path());
+    assert_eq!(out.status.code(), Some(2));
+}
+
+#[test]
+fn breaking_against_git_reads_the_committed_manifest() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path();
+    let project = root.join("app");
+    fs::create_dir_all(&project).unwrap();
+    let mut old = chat_json();
+    old["messages"].as_array_mut().unwrap().push(
+        json!({"type": "GONE", "rustName": "Gone", "rustPath": "chat_protocol::Gone",
+                     "direction": "client", "doc": "", "payload": null}),
+    );
+    breaking_project(&project, &old, "");
+    git(&["init", "-q"], root);
+    let out = twinwire(&["generate"], &project);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    git(&["add", "."], root);
+    git(&["commit", "-q", "-m", "v1"], root);
+
+    // Unchanged: compatible.
+    let out = twinwire(&["breaking", "--against", "git:HEAD"], &project);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).contains("no changes"));
+
+    // The protocol loses GONE; the committed manifest at HEAD still has it. Run from the
+    // repository root to show the path is found from the configuration, not the cwd.
+    breaking_project(&project, &chat_json(), "");
+    let out = twinwire(
+        &[
+            "breaking",
+            "--config",
+            "app/twinwire.toml",
+            "--against",
+            "git:HEAD",
+        ],
+        root,
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).contains("message-removed GONE"));
+
+    let out = twinwire(&["breaking", "--against", "git:no-such-ref"], &project);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).contains("no-such-ref"),
+        "{}",
+        text(&out.stderr)
+    );
+}

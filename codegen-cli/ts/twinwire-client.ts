@@ -17,6 +17,13 @@
  * - **Inbound**: every frame is parsed, envelope-checked and validated before a handler sees
  *   it. A frame that fails any step goes to `onError` and is dropped, never to a handler.
  *   Server `ERROR` frames go to `onError` as {@link ServerError}s.
+ * - **Tolerant reader** (the default; `strict: true` turns it off): so that a newer server
+ *   can talk to this client, a server frame whose wire type this protocol does not declare
+ *   as a server message goes to `onUnknown` listeners instead of `onError`, and fields a
+ *   payload's type does not declare are ignored (left in the object handed to handlers, where
+ *   the payload's type does not show them). Everything declared is still validated, and an
+ *   enum variant this client does not know is still an error. See "Evolving a protocol" in
+ *   twinwire's README.
  * - **RPC**: a request carries `meta.correlationId`; exactly one terminal frame (the
  *   response message, or `RPC_ERROR`) settles it. Progress frames (`$ws:rpc-progress`) carry
  *   their value in `payload` (what twinwire's and WS-Kit's servers send); a frame without
@@ -96,6 +103,11 @@ export interface RpcDescriptor<
 export interface ProtocolDescriptor {
   /** The protocol's name, e.g. `"Chat"`. */
   readonly name: string;
+  /**
+   * The fingerprint of the manifest this descriptor was generated from (a content hash, see
+   * `docs/wire-protocol.md`, "Transport and upgrade"), sent as `twinwire_fp` when connecting.
+   */
+  readonly fingerprint?: string;
   /** Every message; wire types are unique. */
   readonly messages: readonly MessageDescriptor[];
 }
@@ -584,6 +596,29 @@ export interface ClientOptions {
   readonly sendAbortFrames?: boolean;
   /** Source of jitter in `[0, 1)`; default `Math.random`. */
   readonly random?: () => number;
+  /**
+   * Reject server frames with fields or wire types this protocol does not declare (to
+   * `onError`, as {@link ValidationError} `unknown_field` and {@link ProtocolError}
+   * `unknown_type` / `wrong_direction`). Default `false`: a tolerant reader, which keeps this
+   * client working against a newer server.
+   */
+  readonly strict?: boolean;
+  /**
+   * Send the protocol's fingerprint as the query parameter `twinwire_fp` when connecting, so
+   * the server can tell which version of the protocol this client was generated from.
+   * Default `true` (when the protocol descriptor has a fingerprint).
+   */
+  readonly sendFingerprint?: boolean;
+}
+
+/** A server frame of a wire type this client does not know as a server message (see `onUnknown`). */
+export interface UnknownFrame {
+  /** Its wire type. */
+  readonly type: string;
+  /** Its meta. */
+  readonly meta: Meta;
+  /** Its payload, unchecked; `undefined` when the frame has none. */
+  readonly payload: unknown;
 }
 
 /** Connection state. */
@@ -631,6 +666,8 @@ interface Resolved {
   readonly heartbeat: { readonly intervalMs: number; readonly timeoutMs: number } | undefined;
   readonly sendAbortFrames: boolean;
   readonly random: () => number;
+  readonly strict: boolean;
+  readonly sendFingerprint: boolean;
 }
 
 function positive(name: string, value: number, allowInfinity = false): number {
@@ -696,6 +733,8 @@ function resolveOptions(options: ClientOptions): Resolved {
     heartbeat,
     sendAbortFrames: options.sendAbortFrames ?? true,
     random: options.random ?? Math.random,
+    strict: options.strict ?? false,
+    sendFingerprint: options.sendFingerprint ?? true,
   };
 }
 
@@ -760,6 +799,7 @@ function checkPayload(
   direction: "outbound" | "inbound",
   present: boolean,
   payload: unknown,
+  tolerant = false,
 ): ValidationError | undefined {
   // Presence is checked here, as the server does, with its frame-level paths and codes.
   if (present !== desc.hasPayload) {
@@ -768,7 +808,9 @@ function checkPayload(
       : { path: "/payload", code: "required", message: `\`${desc.type}\` needs a payload` };
     return new ValidationError(desc.type, direction, [issue], "frame");
   }
-  const issues = present ? runValidate(desc, payload) : [];
+  let issues = present ? runValidate(desc, payload) : [];
+  // A tolerant reader ignores fields it does not know: a newer sender may have added them.
+  if (tolerant) issues = issues.filter((issue) => issue.code !== "unknown_field");
   return issues.length > 0 ? new ValidationError(desc.type, direction, issues, "payload") : undefined;
 }
 
@@ -813,13 +855,16 @@ function isThenable(value: unknown): value is PromiseLike<unknown> {
 // RFC 6455 `token` characters: what a `bearer.<token>` subprotocol may contain.
 const SUBPROTOCOL_TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 
-function withQueryToken(url: string, token: string): string {
+function withQueryParam(url: string, name: string, value: string): string {
   const hash = url.indexOf("#");
   const base = hash === -1 ? url : url.slice(0, hash);
   const fragment = hash === -1 ? "" : url.slice(hash);
   const sep = base.includes("?") ? (base.endsWith("?") || base.endsWith("&") ? "" : "&") : "?";
-  return `${base}${sep}access_token=${encodeURIComponent(token)}${fragment}`;
+  return `${base}${sep}${name}=${encodeURIComponent(value)}${fragment}`;
 }
+
+/** The query parameter carrying the protocol's fingerprint (`docs/wire-protocol.md`, "Transport and upgrade"). */
+export const FINGERPRINT_PARAM = "twinwire_fp";
 
 // ───────────────────────── The client ─────────────────────────
 
@@ -865,6 +910,7 @@ export class TwinwireClient<P extends ProtocolDescriptor> {
   readonly #clientTypes = new Map<string, MessageDescriptor>();
   readonly #handlers = new Map<string, Set<{ readonly fn: AnyHandler }>>();
   readonly #unhandled = new Set<{ readonly fn: (envelope: InboundEnvelope<P>) => unknown }>();
+  readonly #unknown = new Set<{ readonly fn: (frame: UnknownFrame) => unknown }>();
   readonly #errorListeners = new Set<{ readonly fn: (error: ClientError) => unknown }>();
   readonly #stateListeners = new Set<{ readonly fn: (state: ConnectionState, detail: StateDetail) => unknown }>();
   readonly #pending = new Map<string, PendingRequest>();
@@ -1056,6 +1102,15 @@ export class TwinwireClient<P extends ProtocolDescriptor> {
   }
 
   /**
+   * Calls `listener` with each server frame whose wire type this protocol does not declare
+   * as a server message: sent by a newer server (tolerant reader, the default). Such frames
+   * are not errors; with `strict: true` they go to `onError` instead and never here.
+   */
+  onUnknown(listener: (frame: UnknownFrame) => unknown): () => void {
+    return subscribe(this.#unknown, listener);
+  }
+
+  /**
    * Calls `listener` with every error not delivered to a caller: invalid or unknown inbound
    * frames, server `ERROR` frames, failed connection attempts, frames evicted by `drop-oldest`,
    * handlers that threw. Without any listener these are logged with `console.error`.
@@ -1190,6 +1245,10 @@ export class TwinwireClient<P extends ProtocolDescriptor> {
   async #open(generation: number): Promise<void> {
     const { auth } = this.#options;
     let url = this.#options.url;
+    const fingerprint = this.protocol.fingerprint;
+    if (this.#options.sendFingerprint && typeof fingerprint === "string" && fingerprint !== "") {
+      url = withQueryParam(url, FINGERPRINT_PARAM, fingerprint);
+    }
     const protocols = [...this.#options.protocols];
     if (auth !== undefined) {
       let token: unknown;
@@ -1206,7 +1265,7 @@ export class TwinwireClient<P extends ProtocolDescriptor> {
         this.#attemptFailed(new ConnectionError(`the auth token provider returned ${typeof token}, not a string`));
         return;
       }
-      if (token !== "" && auth.via === "query") url = withQueryToken(url, token);
+      if (token !== "" && auth.via === "query") url = withQueryParam(url, "access_token", token);
       if (token !== "" && auth.via === "subprotocol") {
         if (!SUBPROTOCOL_TOKEN.test(token)) {
           const hint = 'the auth token has characters a WebSocket subprotocol cannot carry; use auth.via = "query"';
@@ -1448,6 +1507,11 @@ export class TwinwireClient<P extends ProtocolDescriptor> {
       return;
     }
     const desc = this.#serverTypes.get(frame.type);
+    if (desc === undefined && !this.#options.strict) {
+      const unknown: UnknownFrame = { type: frame.type, meta: frame.meta, payload: frame.hasPayload ? frame.payload : undefined };
+      for (const { fn } of [...this.#unknown]) this.#invoke(frame.type, () => fn(unknown));
+      return;
+    }
     if (desc === undefined) {
       const wrongWay = this.#clientTypes.has(frame.type);
       this.#report(
@@ -1461,7 +1525,7 @@ export class TwinwireClient<P extends ProtocolDescriptor> {
       );
       return;
     }
-    const invalid = checkPayload(desc, "inbound", frame.hasPayload, frame.payload);
+    const invalid = checkPayload(desc, "inbound", frame.hasPayload, frame.payload, !this.#options.strict);
     if (invalid !== undefined) {
       this.#report(invalid);
       return;
@@ -1486,7 +1550,7 @@ export class TwinwireClient<P extends ProtocolDescriptor> {
       this.#settle(pending, error, undefined);
       return;
     }
-    const invalid = checkPayload(pending.response, "inbound", frame.hasPayload, frame.payload);
+    const invalid = checkPayload(pending.response, "inbound", frame.hasPayload, frame.payload, !this.#options.strict);
     if (invalid !== undefined) {
       this.#settle(pending, invalid, undefined);
       return;

@@ -116,15 +116,55 @@ impl Manifest {
         json
     }
 
-    /// Reads a manifest written by [`Manifest::to_pretty_json`], refusing newer formats
-    /// and checking that its references resolve.
+    /// The protocol's fingerprint: 32 lowercase hex digits, the XXH3-128 hash of the
+    /// manifest's compact JSON with `generator` left empty (so upgrading twinwire alone does
+    /// not change it). Any change to a message, a schema, a doc comment or the protocol's
+    /// name changes it. Generated clients send it when they connect (`twinwire_fp`, see
+    /// `docs/wire-protocol.md`, "Transport and upgrade").
+    pub fn fingerprint(&self) -> String {
+        let canonical = Self {
+            generator: String::new(),
+            ..self.clone()
+        };
+        // Serializing plain data with string keys cannot fail.
+        let json = serde_json::to_vec(&canonical).unwrap_or_default();
+        format!("{:032x}", xxhash_rust::xxh3::xxh3_128(&json))
+    }
+
+    /// [`to_pretty_json`](Self::to_pretty_json) with the [`fingerprint`](Self::fingerprint)
+    /// as the first field: the manifest file `twinwire generate` writes. [`from_json`](Self::from_json)
+    /// reads it back (the fingerprint is recomputed, never trusted).
+    pub fn to_pretty_json_with_fingerprint(&self) -> String {
+        #[derive(Serialize)]
+        struct WithFingerprint<'a> {
+            fingerprint: String,
+            #[serde(flatten)]
+            manifest: &'a Manifest,
+        }
+        let with = WithFingerprint {
+            fingerprint: self.fingerprint(),
+            manifest: self,
+        };
+        // Serializing plain data with string keys cannot fail.
+        let mut json = serde_json::to_string_pretty(&with).unwrap_or_default();
+        json.push('\n');
+        json
+    }
+
+    /// Reads a manifest written by [`Manifest::to_pretty_json`] (or
+    /// [`to_pretty_json_with_fingerprint`](Self::to_pretty_json_with_fingerprint), whose
+    /// `fingerprint` field is ignored), refusing newer formats and checking that its
+    /// references resolve.
     ///
     /// # Errors
     /// [`ManifestError::Malformed`], [`ManifestError::UnsupportedFormat`] or
     /// [`ManifestError::Inconsistent`].
     pub fn from_json(json: &str) -> Result<Self, ManifestError> {
-        let value: Value =
+        let mut value: Value =
             serde_json::from_str(json).map_err(|e| ManifestError::Malformed(e.to_string()))?;
+        if let Some(object) = value.as_object_mut() {
+            object.remove("fingerprint");
+        }
         match value.get("format").and_then(Value::as_u64) {
             Some(format) if format > u64::from(FORMAT_VERSION) => {
                 return Err(ManifestError::UnsupportedFormat { found: format });
@@ -625,6 +665,59 @@ fn rename_refs(schema: &mut Value, renamed: &BTreeMap<String, String>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn tiny() -> Manifest {
+        Manifest {
+            format: FORMAT_VERSION,
+            generator: "twinwire 0.1.0".into(),
+            name: "Tiny".into(),
+            doc: String::new(),
+            rust_path: "tiny::Tiny".into(),
+            messages: vec![MessageSpec {
+                wire_type: "PING".into(),
+                rust_name: "Ping".into(),
+                rust_path: "tiny::Ping".into(),
+                direction: Direction::Client,
+                doc: String::new(),
+                payload: None,
+            }],
+            rpcs: Vec::new(),
+            defs: BTreeMap::new(),
+        }
+    }
+
+    #[test]
+    fn the_fingerprint_follows_the_content_not_the_generator() {
+        let manifest = tiny();
+        let fp = manifest.fingerprint();
+        assert_eq!(fp.len(), 32);
+        assert!(
+            fp.bytes()
+                .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase())
+        );
+        let upgraded = Manifest {
+            generator: "twinwire 9.9.9".into(),
+            ..manifest.clone()
+        };
+        assert_eq!(upgraded.fingerprint(), fp);
+        let mut changed = manifest.clone();
+        changed.messages[0].wire_type = "PONG".into();
+        assert_ne!(changed.fingerprint(), fp);
+    }
+
+    #[test]
+    fn a_fingerprinted_file_reads_back_as_the_same_manifest() {
+        let manifest = tiny();
+        let text = manifest.to_pretty_json_with_fingerprint();
+        assert!(
+            text.starts_with(&format!(
+                "{{\n  \"fingerprint\": \"{}\",\n  \"format\"",
+                manifest.fingerprint()
+            )),
+            "{text}"
+        );
+        assert_eq!(Manifest::from_json(&text).unwrap(), manifest);
+    }
 
     #[test]
     fn refs_decode_pointer_escapes_and_percent_encoding() {

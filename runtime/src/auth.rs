@@ -16,6 +16,10 @@ pub const BEARER_PROTOCOL_PREFIX: &str = "bearer.";
 /// The query parameter that may carry a bearer token.
 pub const ACCESS_TOKEN_PARAM: &str = "access_token";
 
+/// The query parameter in which generated clients send the fingerprint of the protocol
+/// version they were generated from (`docs/wire-protocol.md`, "Transport and upgrade").
+pub const FINGERPRINT_PARAM: &str = "twinwire_fp";
+
 /// The HTTP request asking for a WebSocket, as the `authenticate` hook sees it.
 #[derive(Clone, Debug)]
 pub struct UpgradeRequest {
@@ -84,6 +88,14 @@ impl UpgradeRequest {
     /// standalone server always is).
     pub fn remote_addr(&self) -> Option<SocketAddr> {
         self.remote_addr
+    }
+
+    /// The protocol fingerprint the client sent (query parameter `twinwire_fp`): the
+    /// `Manifest::fingerprint()` of the version its code was generated from. `None` for
+    /// clients that send none (older generated clients, other clients). An `authenticate`
+    /// hook can log it, or refuse versions it can no longer serve.
+    pub fn fingerprint(&self) -> Option<Cow<'_, str>> {
+        self.query(FINGERPRINT_PARAM).filter(|fp| !fp.is_empty())
     }
 
     /// The `Origin` header.
@@ -231,5 +243,13 @@ mod tests {
         assert_eq!(r.token().as_deref(), Some("a b"));
         let r = request("/ws", &[("authorization", "Basic abc")]);
         assert_eq!(r.token(), None);
+    }
+
+    #[test]
+    fn the_fingerprint_comes_from_its_query_parameter() {
+        let r = request("/ws?access_token=t&twinwire_fp=0123abcd", &[]);
+        assert_eq!(r.fingerprint().as_deref(), Some("0123abcd"));
+        assert_eq!(request("/ws?twinwire_fp=", &[]).fingerprint(), None);
+        assert_eq!(request("/ws", &[]).fingerprint(), None);
     }
 }

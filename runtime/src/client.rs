@@ -1,6 +1,12 @@
 //! A Rust client for a twinwire server: typed `send`, `request` with a timeout, and `on`
 //! handlers for server messages.
 //!
+//! It is a tolerant reader by default, so it keeps working against a newer server: fields
+//! a message type does not declare are ignored (even on types that deny unknown fields,
+//! which the server keeps strict about), and frames of a wire type nobody handles go to
+//! [`Client::on_unhandled`]. [`ClientBuilder::strict`] turns the first off for tests. An
+//! enum variant the client does not know is still a decoding error.
+//!
 //! ```no_run
 //! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
 //! use std::time::Duration;
@@ -136,6 +142,8 @@ pub struct ClientBuilder {
     headers: Vec<(String, String)>,
     subprotocols: Vec<String>,
     config: WebSocketConfig,
+    strict: bool,
+    fingerprint: Option<String>,
 }
 
 impl ClientBuilder {
@@ -165,6 +173,24 @@ impl ClientBuilder {
         self
     }
 
+    /// Decode server payloads strictly: a field the message type does not declare makes a
+    /// type that denies unknown fields fail to decode (the frame is skipped, a response
+    /// is a [`RequestError::Decode`]). Default `false`: such fields are ignored.
+    #[must_use]
+    pub fn strict(mut self, strict: bool) -> Self {
+        self.strict = strict;
+        self
+    }
+
+    /// Sends the protocol's fingerprint (`Manifest::fingerprint`) as the query parameter
+    /// `twinwire_fp`, as generated TypeScript clients do (`docs/wire-protocol.md`,
+    /// "Transport and upgrade").
+    #[must_use]
+    pub fn fingerprint(mut self, fingerprint: impl Into<String>) -> Self {
+        self.fingerprint = Some(fingerprint.into());
+        self
+    }
+
     /// The largest message accepted from the server (default 16 MiB).
     #[must_use]
     pub fn max_message_size(mut self, bytes: usize) -> Self {
@@ -181,8 +207,17 @@ impl ClientBuilder {
     /// [`ClientError::Rejected`] when the server refuses the upgrade, or another
     /// [`ClientError`] when the connection fails.
     pub async fn connect(self) -> Result<Client, ClientError> {
-        let mut request = self
-            .url
+        let url = match &self.fingerprint {
+            Some(fp) => {
+                let mut url = url::Url::parse(&self.url)
+                    .map_err(|err| ClientError::Connect(Box::new(err)))?;
+                url.query_pairs_mut()
+                    .append_pair(crate::auth::FINGERPRINT_PARAM, fp);
+                url.to_string()
+            }
+            None => self.url.clone(),
+        };
+        let mut request = url
             .as_str()
             .into_client_request()
             .map_err(|err| ClientError::Connect(Box::new(err)))?;
@@ -219,11 +254,12 @@ impl ClientBuilder {
             .get(header::SEC_WEBSOCKET_PROTOCOL)
             .and_then(|v| v.to_str().ok())
             .map(str::to_owned);
-        Ok(Client::start(socket, protocol))
+        Ok(Client::start(socket, protocol, self.strict))
     }
 }
 
 type Handler = Arc<dyn Fn(&Meta, Option<&RawValue>) + Send + Sync>;
+type Unhandled = Arc<dyn Fn(&str, &Meta, Option<&RawValue>) + Send + Sync>;
 type Progress = Arc<dyn Fn(&RawValue) + Send + Sync>;
 type Answer = Result<(String, Option<String>), ErrorPayload>;
 
@@ -239,6 +275,9 @@ struct ClientState {
     /// Per wire type; a slice shared with each frame's dispatch, which calls the handlers
     /// without holding the lock (a handler may register another).
     handlers: RwLock<HashMap<String, Arc<[Handler]>>>,
+    /// Called for uncorrelated frames of a wire type with no handler.
+    unhandled: RwLock<Arc<[Unhandled]>>,
+    strict: bool,
     closed: watch::Sender<Option<CloseInfo>>,
     next_id: AtomicU64,
     protocol: Option<String>,
@@ -282,8 +321,23 @@ impl ClientState {
             .unwrap_or_else(PoisonError::into_inner)
             .get(&*inbound.wire_type)
             .map(Arc::clone);
-        for handler in handlers.iter().flat_map(|h| h.iter()) {
-            handler(&inbound.meta, inbound.payload);
+        match handlers {
+            Some(handlers) if !handlers.is_empty() => {
+                for handler in handlers.iter() {
+                    handler(&inbound.meta, inbound.payload);
+                }
+            }
+            _ => {
+                let unhandled = Arc::clone(
+                    &self
+                        .unhandled
+                        .read()
+                        .unwrap_or_else(PoisonError::into_inner),
+                );
+                for handler in unhandled.iter() {
+                    handler(&inbound.wire_type, &inbound.meta, inbound.payload);
+                }
+            }
         }
     }
 
@@ -312,12 +366,69 @@ fn decode_error(payload: Option<&RawValue>) -> ErrorPayload {
         })
 }
 
-fn decode<M: Message>(payload: Option<&str>) -> Result<M, serde_json::Error> {
-    serde_json::from_str(if M::HAS_PAYLOAD {
+fn decode<M: Message>(payload: Option<&str>, strict: bool) -> Result<M, serde_json::Error> {
+    let text = if M::HAS_PAYLOAD {
         payload.unwrap_or("null")
     } else {
         "null"
-    })
+    };
+    let strict_error = match serde_json::from_str(text) {
+        Ok(message) => return Ok(message),
+        Err(error) if strict => return Err(error),
+        Err(error) => error,
+    };
+    // Tolerant: drop each field serde reports as unknown and read again. Only payloads that
+    // failed take this path, so well-formed traffic pays nothing.
+    let Ok(mut value) = serde_json::from_str::<serde_json::Value>(text) else {
+        return Err(strict_error);
+    };
+    // Each round removes one field, so a payload cannot keep the loop going for long.
+    for _ in 0..MAX_UNKNOWN_FIELDS {
+        let error = match serde_path_to_error::deserialize::<_, M>(&value) {
+            Ok(message) => return Ok(message),
+            Err(error) => error,
+        };
+        let unknown = error.inner().to_string().starts_with("unknown field");
+        if !unknown || !remove_field(&mut value, error.path()) {
+            return Err(strict_error);
+        }
+    }
+    Err(strict_error)
+}
+
+/// How many unknown fields a tolerant read drops from one payload before giving up.
+const MAX_UNKNOWN_FIELDS: usize = 64;
+
+/// Removes the field a serde path ends at; `false` when the path does not lead to one.
+fn remove_field(value: &mut serde_json::Value, path: &serde_path_to_error::Path) -> bool {
+    use serde_path_to_error::Segment;
+    let segments: Vec<&Segment> = path.iter().collect();
+    let Some((Segment::Map { key }, parents)) = segments.split_last() else {
+        return false;
+    };
+    let mut here = value;
+    for segment in parents {
+        let next = match segment {
+            Segment::Seq { index } => here.get_mut(*index),
+            Segment::Map { key } => here.get_mut(key.as_str()),
+            // An externally tagged variant nests its content under its name; internal and
+            // adjacent tags add no level.
+            Segment::Enum { variant } => {
+                if here.get(variant.as_str()).is_some() {
+                    here.get_mut(variant.as_str())
+                } else {
+                    Some(here)
+                }
+            }
+            Segment::Unknown => None,
+        };
+        match next {
+            Some(next) => here = next,
+            None => return false,
+        }
+    }
+    here.as_object_mut()
+        .is_some_and(|object| object.remove(key.as_str()).is_some())
 }
 
 /// A connection to a twinwire server. Cheap to clone; the connection closes when the last
@@ -346,6 +457,8 @@ impl Client {
             config: WebSocketConfig::default()
                 .read_buffer_size(16 * 1024)
                 .write_buffer_size(16 * 1024),
+            strict: false,
+            fingerprint: None,
         }
     }
 
@@ -357,13 +470,15 @@ impl Client {
         Self::builder(url).connect().await
     }
 
-    fn start<S>(socket: WebSocketStream<S>, protocol: Option<String>) -> Self
+    fn start<S>(socket: WebSocketStream<S>, protocol: Option<String>, strict: bool) -> Self
     where
         S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
     {
         let state = Arc::new(ClientState {
             pending: Mutex::new(HashMap::new()),
             handlers: RwLock::new(HashMap::new()),
+            unhandled: RwLock::new(Arc::from([])),
+            strict,
             closed: watch::Sender::new(None),
             next_id: AtomicU64::new(1),
             protocol,
@@ -379,17 +494,36 @@ impl Client {
     }
 
     /// Calls `handler` for every `M` the server sends that does not answer a request.
-    /// Frames whose payload does not decode as `M` are skipped.
+    /// Frames whose payload does not decode as `M` are skipped; fields `M` does not declare
+    /// are ignored unless the client is [`strict`](ClientBuilder::strict).
     pub fn on<M, F>(&self, handler: F)
     where
         M: Message,
         F: Fn(M, &Meta) + Send + Sync + 'static,
     {
+        let strict = self.state.strict;
         self.on_type(M::WIRE_TYPE, move |meta, payload| {
-            if let Ok(message) = decode::<M>(payload.map(RawValue::get)) {
+            if let Ok(message) = decode::<M>(payload.map(RawValue::get), strict) {
                 handler(message, meta);
             }
         });
+    }
+
+    /// Calls `handler` with the wire type, meta and raw payload of every frame that does
+    /// not answer a request and has no handler registered for its wire type (with
+    /// [`on`](Self::on), [`on_error`](Self::on_error) or [`on_type`](Self::on_type)): for
+    /// example a message a newer server added.
+    pub fn on_unhandled<F>(&self, handler: F)
+    where
+        F: Fn(&str, &Meta, Option<&RawValue>) + Send + Sync + 'static,
+    {
+        let handler: Unhandled = Arc::new(handler);
+        let mut unhandled = self
+            .state
+            .unhandled
+            .write()
+            .unwrap_or_else(PoisonError::into_inner);
+        *unhandled = unhandled.iter().cloned().chain([handler]).collect();
     }
 
     /// Calls `handler` for every uncorrelated `ERROR` frame.
@@ -522,7 +656,7 @@ impl Client {
                 received: wire_type,
             });
         }
-        decode::<R::Response>(payload.as_deref()).map_err(RequestError::Decode)
+        decode::<R::Response>(payload.as_deref(), self.state.strict).map_err(RequestError::Decode)
     }
 
     /// Starts a close handshake with `code` and `reason`.
@@ -626,4 +760,32 @@ async fn drive<S>(
         }
     }
     state.finish(server_close.unwrap_or_else(dropped));
+}
+
+#[cfg(test)]
+mod tests {
+    use chat_protocol::{ChatMessage, UserLeft};
+
+    use super::decode;
+
+    #[test]
+    fn a_tolerant_read_ignores_unknown_fields_and_a_strict_one_refuses_them() {
+        let newer = r#"{"roomId":"r","userId":"u","reason":"kicked","since":{"at":1}}"#;
+        let read = decode::<UserLeft>(Some(newer), false).unwrap();
+        assert_eq!((read.room_id.as_str(), read.user_id.as_str()), ("r", "u"));
+        let err = decode::<UserLeft>(Some(newer), true).unwrap_err();
+        assert!(err.to_string().contains("unknown field"), "{err}");
+    }
+
+    #[test]
+    fn a_tolerant_read_still_refuses_what_it_declares_wrongly() {
+        // A missing declared field, and a declared field of the wrong type, are errors in
+        // either mode: only undeclared fields are ignored.
+        assert!(decode::<UserLeft>(Some(r#"{"roomId":"r","extra":1}"#), false).is_err());
+        assert!(decode::<UserLeft>(Some(r#"{"roomId":1,"userId":"u","x":1}"#), false).is_err());
+        let nested = r#"{"id":"1","roomId":"r","userId":"u","userName":"n","text":"t",
+            "timestamp":1,"attachment":{"url":"https://x/y","name":"n","size":1},"edited":true}"#;
+        let read = decode::<ChatMessage>(Some(nested), false).unwrap();
+        assert_eq!(read.text, "t");
+    }
 }

@@ -171,7 +171,9 @@ mod server;
 mod server_state;
 mod upgrade;
 
-pub use auth::{ACCESS_TOKEN_PARAM, BEARER_PROTOCOL_PREFIX, Rejection, UpgradeRequest};
+pub use auth::{
+    ACCESS_TOKEN_PARAM, BEARER_PROTOCOL_PREFIX, FINGERPRINT_PARAM, Rejection, UpgradeRequest,
+};
 pub use client::{Client, ClientBuilder, ClientError, RequestError};
 pub use config::ServerConfig;
 pub use connection::{CloseInfo, ConnectionId};

@@ -8,9 +8,10 @@ import {
   ConnectionError,
   DEFAULT_RECONNECT,
   QueueFullError,
+  TwinwireClient,
   backoffDelay,
 } from "../../codegen-cli/ts/twinwire-client.js";
-import { GetMessages, Logout, SendMessage, createChatClient } from "./fixtures/chat-protocol.js";
+import { Chat, GetMessages, Logout, SendMessage, createChatClient } from "./fixtures/chat-protocol.js";
 import { FakeServer, WebSocket, until } from "./fake-server.js";
 import { setup } from "./harness.js";
 
@@ -344,4 +345,25 @@ test("options are checked when the client is built", () => {
   for (const url of ["", "127.0.0.1:8080/ws", "ws:/x", "ftp://host/ws"]) {
     assert.throws(() => createChatClient({ ...base, url }), /options.url must be a ws:\/\/ or wss:\/\/ URL/);
   }
+});
+
+test("the protocol's fingerprint is sent as twinwire_fp beside the token, unless turned off", async (t) => {
+  const server = await FakeServer.start();
+  t.after(() => server.stop());
+  const protocol = { ...Chat, fingerprint: "0123456789abcdef0123456789abcdef" };
+  const url = `${server.url}?room=a`;
+  const withFp = new TwinwireClient(protocol, { url, WebSocket, reconnect: false, auth: { token: () => "t k" } });
+  await withFp.connect();
+  await withFp.close();
+  const without = new TwinwireClient(protocol, { url, WebSocket, reconnect: false, sendFingerprint: false });
+  await without.connect();
+  await without.close();
+  const params = server.upgrades.map((u) => new URL(u.url, "ws://x").searchParams);
+  assert.deepEqual(
+    params.map((p) => [p.get("room"), p.get("twinwire_fp"), p.get("access_token")]),
+    [
+      ["a", "0123456789abcdef0123456789abcdef", "t k"],
+      ["a", null, null],
+    ],
+  );
 });

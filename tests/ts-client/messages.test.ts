@@ -115,8 +115,8 @@ test("every handler of a type runs, and one that throws or rejects is reported, 
   );
 });
 
-test("invalid inbound frames go to onError and never to a handler", async (t) => {
-  const h = await setup(t);
+test("invalid inbound frames go to onError and never to a handler (strict)", async (t) => {
+  const h = await setup(t, { strict: true });
   const conn = await h.open();
   const handled: unknown[] = [];
   h.client.on(ChatMessage, (message) => {
@@ -260,4 +260,38 @@ test("untyped misuse is refused at run time with a TypeError", async (t) => {
         e.issues[0]?.code === code,
     );
   }
+});
+
+test("by default the client reads tolerantly: unknown fields are ignored, unknown types go to onUnknown", async (t) => {
+  const h = await setup(t);
+  const conn = await h.open();
+  const texts: string[] = [];
+  const unknown: string[] = [];
+  const unhandled: string[] = [];
+  h.client.on(ChatMessage, (message) => {
+    texts.push(message.text);
+  });
+  h.client.onUnknown((frame) => {
+    unknown.push(`${frame.type}:${JSON.stringify(frame.payload)}`);
+  });
+  h.client.onUnhandled((envelope) => {
+    unhandled.push(envelope.type);
+  });
+  const valid = chatFrame("x") as { payload: Record<string, unknown> };
+  // A newer server added fields (top level and nested) and a message type.
+  conn.send({ ...valid, payload: { ...valid.payload, text: "newer", edited: true, attachment: null, reactions: { up: 1 } } });
+  conn.send({ type: "NO_SUCH_TYPE", payload: { a: 1 } });
+  conn.send({ type: "SEND_MESSAGE", payload: { roomId: "general", text: "hi" } });
+  // Still checked: a declared field with a wrong value, and a missing one.
+  conn.send({ ...valid, payload: { ...valid.payload, text: 5, extra: true } });
+  conn.send({ ...valid, payload: { ...valid.payload, attachment: { url: "https://x/y", more: 1 } } });
+  await sentinel(h.client, conn);
+
+  assert.deepEqual(texts, ["newer"]);
+  assert.deepEqual(unknown, ['NO_SUCH_TYPE:{"a":1}', 'SEND_MESSAGE:{"roomId":"general","text":"hi"}']);
+  assert.deepEqual(unhandled, [], "unknown types are not typed envelopes");
+  const summary = h.errors.map((e) =>
+    e instanceof ValidationError ? `${e.messageType}:${e.issues.map((i) => `${i.path}=${i.code}`).join(",")}` : e.kind,
+  );
+  assert.deepEqual(summary, ["CHAT_MESSAGE:/text=invalid", "CHAT_MESSAGE:/attachment/name=required"]);
 });

@@ -20,7 +20,7 @@ use twinwire::manifest::MessageSpec;
 use twinwire::{Direction, Manifest};
 
 use self::diff::{Differ, Finding, PayloadDiff, Schemas};
-pub use self::report::{Breakage, Change, Report};
+pub use self::report::{Allow, Breakage, Change, Report};
 pub use self::rules::{Category, Rule};
 
 /// Compares two versions of a protocol: `old` as deployed, `new` as about to be.
@@ -444,6 +444,7 @@ fn finish(drafts: Vec<Draft>) -> Vec<Change> {
                 path: d.path,
                 breaks: d.breaks,
                 message: d.messages.join("; "),
+                allowed: None,
             }
         })
         .collect()

@@ -56,12 +56,61 @@ pub struct Change {
     pub message: String,
     /// How to make the change safe (or why nothing is needed), in one line.
     pub fix: String,
+    /// The reason given in the allow-list when this break was accepted
+    /// ([`Report::allow`]); an accepted change no longer makes the report breaking.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub allowed: Option<String>,
 }
 
 impl Change {
-    /// Whether this change breaks either role.
+    /// Whether this change breaks either role and was not accepted by an allow-list.
     pub const fn is_breaking(&self) -> bool {
-        self.breaks.any()
+        self.breaks.any() && self.allowed.is_none()
+    }
+}
+
+/// An accepted break: `[[breaking.allow]]` in `twinwire.toml`.
+///
+/// ```toml
+/// [[breaking.allow]]
+/// rule = "field-removed"
+/// path = "CHAT_MESSAGE/payload/legacyId"
+/// reason = "no client reads legacyId since 2.3"
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Allow {
+    /// The rule's name, as printed (e.g. `field-removed`).
+    pub rule: String,
+    /// The change's path, as printed (e.g. `CHAT_MESSAGE/payload/legacyId`).
+    pub path: String,
+    /// Why the break is accepted; required, and printed with the change.
+    pub reason: String,
+}
+
+impl Allow {
+    /// Checks what serde cannot: a known rule name and a reason that says something.
+    ///
+    /// # Errors
+    /// A message naming the problem.
+    pub fn check(&self) -> Result<(), String> {
+        if Rule::from_name(&self.rule).is_none() {
+            return Err(format!(
+                "`{}` is not a rule of `twinwire breaking` (they are listed in the README, \"Evolving a protocol\")",
+                self.rule
+            ));
+        }
+        if self.reason.trim().is_empty() {
+            return Err(format!(
+                "the allowed change `{} {}` needs a `reason`",
+                self.rule, self.path
+            ));
+        }
+        Ok(())
+    }
+
+    fn matches(&self, change: &Change) -> bool {
+        self.rule == change.rule.name() && self.path == change.path
     }
 }
 
@@ -79,9 +128,27 @@ impl Report {
         self.changes.iter().any(Change::is_breaking)
     }
 
-    /// The changes that break a role.
+    /// The changes that break a role (and were not accepted).
     pub fn breaking(&self) -> impl Iterator<Item = &Change> {
         self.changes.iter().filter(|c| c.is_breaking())
+    }
+
+    /// Marks the changes `allow` accepts (same rule name and path) with the entry's reason,
+    /// so they no longer make the report breaking. Returns the entries that matched no
+    /// change: stale allowances worth removing.
+    pub fn allow<'a>(&mut self, allow: &'a [Allow]) -> Vec<&'a Allow> {
+        let mut unused = Vec::new();
+        for entry in allow {
+            let mut used = false;
+            for change in self.changes.iter_mut().filter(|c| entry.matches(c)) {
+                change.allowed = Some(entry.reason.clone());
+                used = true;
+            }
+            if !used {
+                unused.push(entry);
+            }
+        }
+        unused
     }
 }
 
@@ -96,7 +163,8 @@ impl fmt::Display for Report {
             |pick: fn(&Breakage) -> bool| self.changes.iter().filter(|c| pick(&c.breaks)).count();
         let old_clients = count(|b| b.old_clients_new_server);
         let rollouts = count(|b| b.new_clients_old_server);
-        let breaking = self.breaking().count();
+        let breaking = self.changes.iter().filter(|c| c.breaks.any()).count();
+        let accepted = self.changes.iter().filter(|c| c.allowed.is_some()).count();
         let total = self.changes.len();
         let plural = |n: usize| if n == 1 { "" } else { "s" };
         write!(f, "{total} change{}, ", plural(total))?;
@@ -112,7 +180,12 @@ impl fmt::Display for Report {
             if rollouts > 0 {
                 roles.push(format!("{rollouts} for new clients against an old server"));
             }
-            writeln!(f, "{breaking} breaking ({})", roles.join(", "))?;
+            let accepted = if accepted > 0 {
+                format!("; {accepted} of them allowed")
+            } else {
+                String::new()
+            };
+            writeln!(f, "{breaking} breaking ({}){accepted}", roles.join(", "))?;
         }
         let mut group: Option<&str> = None;
         for change in &self.changes {
@@ -124,9 +197,14 @@ impl fmt::Display for Report {
                 Category::GeneratedCode => "generated code",
                 Category::Wire => change.breaks.label(),
             };
+            let allowed = change
+                .allowed
+                .as_deref()
+                .map(|reason| format!(" Allowed: {}", one_line(reason)))
+                .unwrap_or_default();
             writeln!(
                 f,
-                "  [{label}] {} {}: {}. Fix: {}",
+                "  [{label}] {} {}: {}. Fix: {}{allowed}",
                 change.rule.name(),
                 one_line(&change.path),
                 one_line(&change.message),

@@ -97,6 +97,7 @@ impl<'d> ProtocolFile<'d> {
             header: line_comment(header),
             protocol_doc: doc_comment(&manifest.doc, ""),
             protocol_name: string_literal(&manifest.name),
+            fingerprint: string_literal(&manifest.fingerprint()),
             factory,
             types,
             protocol_messages: names.iter().map(|n| n.ident.clone()).collect(),

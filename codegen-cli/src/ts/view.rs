@@ -16,6 +16,8 @@ pub(super) struct ProtocolFile<'d> {
     pub(super) protocol_ident: String,
     /// The protocol's name as a string literal.
     pub(super) protocol_name: String,
+    /// The manifest's fingerprint as a string literal.
+    pub(super) fingerprint: String,
     /// The client factory's name.
     pub(super) factory: String,
     pub(super) types: Vec<TypeView>,

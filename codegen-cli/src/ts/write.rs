@@ -153,6 +153,7 @@ impl ProtocolFile<'_> {
         out.push_str(&self.protocol_doc);
         writeln!(out, "export const {ident} = {{")?;
         writeln!(out, "  name: {},", self.protocol_name)?;
+        writeln!(out, "  fingerprint: {},", self.fingerprint)?;
         writeln!(out, "  messages: [{}],", self.protocol_messages.join(", "))?;
         out.push_str("} as const satisfies $ProtocolDescriptor;\n");
         write!(

@@ -5,7 +5,7 @@ use twinwire::ErrorCode;
 use twinwire_runtime::{ClientError, RequestError};
 
 use crate::common::{
-    Add, Echo, Echoed, PATIENCE, client, start, start_default, test_config, test_router,
+    Add, Echo, Echoed, PATIENCE, Poke, client, start, start_default, test_config, test_router,
 };
 use crate::upgrade::Whoami;
 
@@ -75,5 +75,28 @@ async fn the_client_learns_how_the_connection_ended() {
         client.request(&Add { a: 1, b: 2 }, PATIENCE).await,
         Err(RequestError::Closed)
     ));
+    server.shutdown().await.unwrap();
+}
+
+#[tokio::test]
+async fn frames_nobody_handles_go_to_on_unhandled() {
+    let server = start_default().await;
+    let client = client(&server).await;
+    let (echoes, mut echoed) = mpsc::unbounded_channel();
+    client.on(move |msg: Echoed, _| echoes.send(msg.text).unwrap());
+    let (unhandled, mut unhandled_rx) = mpsc::unbounded_channel();
+    client.on_unhandled(move |wire_type, _meta, payload| {
+        unhandled
+            .send((wire_type.to_owned(), payload.map(|p| p.get().to_owned())))
+            .unwrap();
+    });
+    // POKED has no handler here: as a message of a newer server would, it reaches
+    // `on_unhandled`; ECHOED has one and does not.
+    client.send(&Poke).await.unwrap();
+    client.send(&Echo { text: "e".into() }).await.unwrap();
+    assert_eq!(next(&mut unhandled_rx).await, ("POKED".to_owned(), None));
+    assert_eq!(next(&mut echoed).await, "e");
+    assert!(unhandled_rx.try_recv().is_err());
+    drop(client);
     server.shutdown().await.unwrap();
 }

@@ -275,3 +275,51 @@ async fn a_panicking_authenticate_hook_is_a_500_not_a_dead_server() {
     drop(client);
     server.shutdown().await.unwrap();
 }
+
+#[tokio::test]
+async fn authenticate_sees_the_client_fingerprint_and_can_refuse_old_versions() {
+    const RETIRED: &str = "00000000000000000000000000000001";
+    let router = Router::<User>::new()
+        .authenticate(|request: UpgradeRequest| async move {
+            if request.fingerprint().as_deref() == Some(RETIRED) {
+                return Err(Rejection::with_status(
+                    axum::http::StatusCode::CONFLICT,
+                    twinwire::ErrorPayload::new(
+                        twinwire::ErrorCode::FailedPrecondition,
+                        "this app is too old for the server: reload the page",
+                    ),
+                ));
+            }
+            Ok(User {
+                name: request.fingerprint().unwrap_or_default().into_owned(),
+                peer_known: true,
+            })
+        })
+        .rpc(|ctx: RpcContext<User, Whoami>, _: Whoami| async move {
+            Ok(Done {
+                note: ctx.data(|u| u.name.clone()),
+            })
+        });
+    let server = start(router, test_config()).await;
+    let current = Client::builder(server.url())
+        .fingerprint("abc123")
+        .connect()
+        .await
+        .unwrap();
+    assert_eq!(whoami(&current).await, "abc123");
+    let anonymous = Client::connect(server.url()).await.unwrap();
+    assert_eq!(whoami(&anonymous).await, "");
+    match Client::builder(server.url())
+        .fingerprint(RETIRED)
+        .connect()
+        .await
+    {
+        Err(ClientError::Rejected { status, body }) => {
+            assert_eq!(status, 409);
+            assert!(body.unwrap_or_default().contains("too old"));
+        }
+        other => panic!("expected a refusal, got {other:?}"),
+    }
+    drop((current, anonymous));
+    server.shutdown().await.unwrap();
+}

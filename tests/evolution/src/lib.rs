@@ -29,6 +29,8 @@ pub mod cases;
 
 #[doc(hidden)]
 pub use serde_json::Value as __Value;
+#[doc(hidden)]
+pub use twinwire_runtime as __runtime;
 
 /// Which of the two versions of a case.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -50,7 +52,7 @@ impl Side {
 }
 
 /// A pairing of versions in a mixed deployment.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Role {
     /// Clients of the old version against the new server.
     OldClientsNewServer,
@@ -108,11 +110,23 @@ pub enum Read {
 /// payload) or why it was rejected. Written by [`decoder!`].
 pub type Decoder = fn(&str, Option<&Value>, Read) -> Option<Result<Option<Value>, String>>;
 
+/// Builds a router serving one version: every plain client message of `manifest` is
+/// accepted (after the runtime's own decoding and validation) and does nothing. Written by
+/// [`decoder!`].
+pub type Routes = fn(&Manifest) -> twinwire_runtime::Router<()>;
+
+/// Sends a server message of one version on a connection, by wire type, from its JSON
+/// payload: `None` when the version has no such message. Written by [`decoder!`].
+pub type Emitter =
+    fn(&twinwire_runtime::Context<()>, &str, Option<&Value>) -> Option<Result<(), String>>;
+
 /// One version of a protocol: its manifest and its receivers.
 pub struct Version {
     /// What `Protocol::manifest()` gives.
     pub manifest: Manifest,
     decode: Decoder,
+    routes: Routes,
+    emit: Emitter,
 }
 
 impl Version {
@@ -120,10 +134,60 @@ impl Version {
     ///
     /// # Panics
     /// When `P`'s manifest cannot be built: the case's declaration is wrong.
-    pub fn of<P: Protocol>(decode: Decoder) -> Self {
+    pub fn of<P: Protocol>(decode: Decoder, routes: Routes, emit: Emitter) -> Self {
         let manifest =
             P::manifest().unwrap_or_else(|e| panic!("protocol `{}` has no manifest: {e}", P::NAME));
-        Self { manifest, decode }
+        Self {
+            manifest,
+            decode,
+            routes,
+            emit,
+        }
+    }
+
+    /// A twinwire-runtime router serving this version: client messages are decoded and
+    /// validated by the runtime (strictly, as any twinwire server) and then dropped.
+    pub fn router(&self) -> twinwire_runtime::Router<()> {
+        (self.routes)(&self.manifest)
+    }
+
+    /// [`router`](Self::router), which also sends `frames` (wire type, payload) to every
+    /// connection as soon as it opens: the server → client frames an end-to-end test
+    /// checks a client against.
+    pub fn router_sending(
+        &self,
+        frames: Vec<(String, Option<Value>)>,
+    ) -> twinwire_runtime::Router<()> {
+        let emit = self.emit;
+        self.router().on_open(move |ctx| {
+            let frames = frames.clone();
+            async move {
+                for (kind, payload) in &frames {
+                    if let Err(error) = emit(&ctx, kind, payload.as_ref())
+                        .unwrap_or_else(|| Err(format!("no message `{kind}`")))
+                    {
+                        // A frame the test expects that never comes fails the test; this
+                        // says why.
+                        eprintln!("evolution server: cannot send {kind}: {error}");
+                    }
+                }
+            }
+        })
+    }
+
+    /// Sends server message `kind` with `payload` on `ctx`'s connection.
+    ///
+    /// # Errors
+    /// When this version has no such message, the payload does not decode as it, or the
+    /// connection is gone.
+    pub fn emit(
+        &self,
+        ctx: &twinwire_runtime::Context<()>,
+        kind: &str,
+        payload: Option<&Value>,
+    ) -> Result<(), String> {
+        (self.emit)(ctx, kind, payload)
+            .unwrap_or_else(|| Err(format!("this version has no message `{kind}`")))
     }
 
     fn decode(
@@ -575,5 +639,60 @@ macro_rules! decoder {
             )*
             None
         }
+
+        /// A router serving this version (see `twinwire_evolution::Routes`).
+        pub fn routes(
+            manifest: &::twinwire::Manifest,
+        ) -> $crate::__runtime::Router<()> {
+            #[allow(unused_mut)]
+            let mut router = $crate::__runtime::Router::new();
+            $(
+                let kind = <$message as ::twinwire::Message>::WIRE_TYPE;
+                let plain_client = manifest
+                    .message(kind)
+                    .is_some_and(|m| m.direction == ::twinwire::Direction::Client)
+                    && manifest.rpc_for_request(kind).is_none();
+                if plain_client {
+                    router = router.on(
+                        |_ctx: $crate::__runtime::Context<()>, _message: $message| async {
+                            Ok(())
+                        },
+                    );
+                }
+            )*
+            router
+        }
+
+        /// Sends a server message of this version (see `twinwire_evolution::Emitter`).
+        pub fn emit(
+            ctx: &$crate::__runtime::Context<()>,
+            kind: &str,
+            payload: Option<&$crate::__Value>,
+        ) -> Option<Result<(), String>> {
+            $(
+                if kind == <$message as ::twinwire::Message>::WIRE_TYPE {
+                    return Some($crate::emit_as::<$message>(ctx, payload));
+                }
+            )*
+            let _ = (ctx, payload);
+            None
+        }
     };
+}
+
+/// Decodes `payload` strictly as `M` and sends it on `ctx`'s connection.
+///
+/// # Errors
+/// When it does not decode or cannot be sent.
+pub fn emit_as<M: Message>(
+    ctx: &twinwire_runtime::Context<()>,
+    payload: Option<&Value>,
+) -> Result<(), String> {
+    let value = if M::HAS_PAYLOAD {
+        payload.cloned().unwrap_or(Value::Null)
+    } else {
+        Value::Null
+    };
+    let message: M = serde_json::from_value(value).map_err(|e| e.to_string())?;
+    ctx.send(&message).map_err(|e| e.to_string())
 }

@@ -358,6 +358,7 @@ export interface RpcMap {
  */
 export const Chat = {
   name: "Chat",
+  fingerprint: "8504e146904ffdd28ee2e86e66290b45",
   messages: [Authenticate, JoinRoom, LeaveRoom, SendMessage, TypingStart, TypingStop, AuthSuccess, RoomList, UserJoined, UserLeft, ChatMessage, UserTyping, GetMessages, Messages, Calculate, CalculateResult],
 } as const satisfies $ProtocolDescriptor;
 

@@ -16,11 +16,11 @@ mod prelude {
     pub use crate::Side::{New, Old};
     pub use crate::{BREAKS, Case, OK};
 
-    /// The [`Version`](crate::Version) declared in module `$v` (its protocol `P` and its
-    /// `decode`).
+    /// The [`Version`](crate::Version) declared in module `$v` (its protocol `P`, its
+    /// `decode`, `routes` and `emit`).
     macro_rules! v {
         ($v:ident) => {
-            $crate::Version::of::<$v::P>($v::decode)
+            $crate::Version::of::<$v::P>($v::decode, $v::routes, $v::emit)
         };
     }
     pub(crate) use v;
