@@ -47,7 +47,8 @@ async function drive(run) {
   }
   client.onUnknown((frame) => received.push({ kind: frame.type, accepted: true, detail: "ignored (unknown type)" }));
   client.onError((error) => {
-    if (error.kind === "server" && error.code === "UNIMPLEMENTED" && String(error.message).includes(SYNC)) {
+    // The runtime names the unknown type in `details.type` (docs/wire-protocol.md, "Errors").
+    if (error.kind === "server" && error.code === "UNIMPLEMENTED" && error.details?.type === SYNC) {
       synced?.();
       return;
     }
