@@ -262,7 +262,9 @@ impl Generator {
     ///
     /// ```no_run
     /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
-    /// # let manifest: twinwire::Manifest = unimplemented!();
+    /// use twinwire::Protocol;
+    ///
+    /// let manifest = chat_protocol::Chat::manifest()?;
     /// let old = std::fs::read_to_string("generated/protocol.manifest.json")?;
     /// let old = twinwire::Manifest::from_json(&old)?;
     /// let report = twinwire_codegen::Generator::new(manifest).breaking(&old, &[]);
