@@ -634,7 +634,7 @@ fn after(start: Instant, duration: Duration) -> Instant {
 }
 
 /// A close reason must fit a control frame: at most 123 bytes.
-fn truncate_reason(reason: &str) -> &str {
+pub(crate) fn truncate_reason(reason: &str) -> &str {
     if reason.len() <= 123 {
         return reason;
     }

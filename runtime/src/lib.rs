@@ -137,7 +137,7 @@ mod upgrade;
 
 pub use auth::{ACCESS_TOKEN_PARAM, BEARER_PROTOCOL_PREFIX, Rejection, UpgradeRequest};
 pub use client::{Client, ClientBuilder, ClientError, RequestError};
-pub use config::ServerConfig;
+pub use config::{RefusalMode, ServerConfig};
 pub use connection::{CloseInfo, ConnectionId};
 pub use context::{Context, PublishOptions, RpcContext};
 pub use error::{PublishError, RouterError, SendError, SubscribeError};

@@ -8,16 +8,21 @@ use std::sync::Arc;
 use axum::body::Body;
 use axum::http::header::{self, HeaderMap, HeaderValue};
 use axum::http::{Method, Request, Response, StatusCode};
-use futures_util::FutureExt;
+use std::time::Duration;
+
+use futures_util::{FutureExt, SinkExt, StreamExt};
 use hyper::upgrade::OnUpgrade;
 use hyper_util::rt::TokioIo;
 use tokio_tungstenite::WebSocketStream;
 use tokio_tungstenite::tungstenite::handshake::derive_accept_key;
-use tokio_tungstenite::tungstenite::protocol::Role;
+use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
+use tokio_tungstenite::tungstenite::protocol::{CloseFrame, Role};
+use tokio_tungstenite::tungstenite::{Error as WsError, Message as WsMessage};
 use twinwire::{ErrorCode, ErrorPayload};
 
 use crate::auth::{BEARER_PROTOCOL_PREFIX, Rejection, UpgradeRequest, offered_protocols};
-use crate::driver;
+use crate::config::RefusalMode;
+use crate::driver::{self, truncate_reason};
 use crate::event::{ErrorEvent, ErrorKind};
 use crate::route::panic_message;
 use crate::router::{InitialData, Routes, unit};
@@ -137,7 +142,27 @@ pub(crate) async fn upgrade<D: Send + Sync + 'static>(
             let request = UpgradeRequest::new(parts.uri, parts.headers, path_params, remote_addr);
             match AssertUnwindSafe(hook(request)).catch_unwind().await {
                 Ok(Ok(data)) => data,
-                Ok(Err(rejection)) => return rejection.into_response(),
+                Ok(Err(rejection)) => match server.config.refusal {
+                    RefusalMode::Http => return rejection.into_response(),
+                    RefusalMode::CloseFrame => {
+                        let config = server.config.websocket();
+                        let close_timeout = server.config.close_timeout;
+                        tokio::spawn(async move {
+                            let Ok(upgraded) = on_upgrade.await else {
+                                return;
+                            };
+                            let socket = WebSocketStream::from_raw_socket(
+                                TokioIo::new(upgraded),
+                                Role::Server,
+                                Some(config),
+                            )
+                            .await;
+                            refuse(socket, &rejection, close_timeout).await;
+                            drop(slot);
+                        });
+                        return switching_protocols(&accept, protocol);
+                    }
+                },
                 Err(panic) => {
                     let error = ErrorPayload::new(ErrorCode::Internal, "authentication failed");
                     server.errors.report(
@@ -169,12 +194,37 @@ pub(crate) async fn upgrade<D: Send + Sync + 'static>(
         driver::run(server, routes, socket, data, slot).await;
     });
 
+    switching_protocols(&accept, protocol)
+}
+
+/// Closes a just-accepted socket with the rejection's close code and message, and waits
+/// (within `close_timeout`) for the client's answer so the code is not lost to a reset.
+async fn refuse<S>(mut socket: WebSocketStream<S>, rejection: &Rejection, close_timeout: Duration)
+where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
+{
+    let frame = CloseFrame {
+        code: CloseCode::from(rejection.close_code()),
+        reason: truncate_reason(&rejection.error().message).to_owned().into(),
+    };
+    let handshake = async {
+        socket.send(WsMessage::Close(Some(frame))).await?;
+        while let Some(message) = socket.next().await {
+            message?;
+        }
+        Ok::<(), WsError>(())
+    };
+    let _ = tokio::time::timeout(close_timeout, handshake).await;
+}
+
+/// The `101 Switching Protocols` answer.
+fn switching_protocols(accept: &str, protocol: Option<HeaderValue>) -> Response<Body> {
     let mut response = Response::new(Body::empty());
     *response.status_mut() = StatusCode::SWITCHING_PROTOCOLS;
     let response_headers = response.headers_mut();
     response_headers.insert(header::CONNECTION, HeaderValue::from_static("upgrade"));
     response_headers.insert(header::UPGRADE, HeaderValue::from_static("websocket"));
-    if let Ok(accept) = HeaderValue::from_str(&accept) {
+    if let Ok(accept) = HeaderValue::from_str(accept) {
         response_headers.insert(header::SEC_WEBSOCKET_ACCEPT, accept);
     }
     if let Some(protocol) = protocol {

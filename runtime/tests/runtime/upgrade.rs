@@ -9,7 +9,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use twinwire::rpc;
 use twinwire_runtime::{
-    Client, ClientError, Rejection, Router, RpcContext, Server, ServerConfig, UpgradeRequest,
+    Client, ClientError, RefusalMode, Rejection, Router, RpcContext, Server, ServerConfig, UpgradeRequest,
 };
 
 use crate::common::{Done, PATIENCE, Raw, start, test_config, test_router};
@@ -80,7 +80,8 @@ async fn the_token_may_come_from_a_header_a_subprotocol_or_the_query() {
 
 #[tokio::test]
 async fn rejections_are_http_errors_before_any_websocket() {
-    let server = start(auth_router(), test_config()).await;
+    let config = test_config().refusal(RefusalMode::Http);
+    let server = start(auth_router(), config).await;
     let url = server.url();
     for (builder, status, code) in [
         (Client::builder(&url), 401, "UNAUTHENTICATED"),
@@ -105,6 +106,40 @@ async fn rejections_are_http_errors_before_any_websocket() {
         }
     }
     assert_eq!(server.server().connection_count(), 0);
+    server.shutdown().await.unwrap();
+}
+
+#[tokio::test]
+async fn by_default_rejections_are_close_codes_a_browser_can_see() {
+    let server = start(auth_router(), test_config()).await;
+    let url = server.url();
+    for (builder, code, reason) in [
+        (Client::builder(&url), 4401, "a valid token is required"),
+        (
+            Client::builder(&url).bearer_token("banned"),
+            4403,
+            "this account is banned",
+        ),
+    ] {
+        let client = builder.connect().await.unwrap();
+        let info = tokio::time::timeout(PATIENCE, client.closed())
+            .await
+            .unwrap();
+        assert_eq!((info.code, info.reason.as_str()), (code, reason));
+    }
+    let custom = Rejection::with_status(
+        axum::http::StatusCode::TOO_MANY_REQUESTS,
+        twinwire::ErrorPayload::new(twinwire::ErrorCode::ResourceExhausted, "slow down"),
+    );
+    assert_eq!(custom.close_code(), 4429);
+    // The refused socket's slot is given back once it has closed.
+    tokio::time::timeout(PATIENCE, async {
+        while server.server().connection_count() != 0 {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    })
+    .await
+    .unwrap();
     server.shutdown().await.unwrap();
 }
 
