@@ -28,6 +28,7 @@ use tokio_tungstenite::tungstenite::{Bytes, Error as WsError, Message as WsMessa
 use twinwire::envelope::{HEARTBEAT_TYPE, RPC_ABORT_TYPE, check_type_name};
 use twinwire::{ErrorCode, ErrorPayload, Meta};
 
+use crate::auth::UpgradeRequest;
 use crate::close;
 use crate::conn_state::ConnState;
 use crate::connection::CloseInfo;
@@ -75,6 +76,7 @@ pub(crate) async fn run<D, S>(
     routes: Arc<Routes<D>>,
     socket: WebSocketStream<S>,
     data: D,
+    request: UpgradeRequest,
     slot: ConnectionSlot,
 ) where
     D: Send + Sync + 'static,
@@ -85,7 +87,10 @@ pub(crate) async fn run<D, S>(
         .config
         .rate_limit
         .map(|limit| Limiter::new(limit, Instant::now()));
-    let conn = Arc::new(ConnState::new(server, data));
+    let conn = Arc::new(ConnState::new(server, data, request));
+    let id = conn.id();
+    conn.server.register(id, Arc::clone(&conn.outbox));
+    let server = Arc::clone(&conn.server);
     let mut driver = Driver {
         conn,
         routes,
@@ -101,6 +106,7 @@ pub(crate) async fn run<D, S>(
     driver.open().await;
     let close = driver.serve().await;
     Box::pin(driver.finish(close)).await;
+    server.unregister(id);
     drop(slot);
 }
 

@@ -5,7 +5,7 @@
 // 4. `pubsub` (connection, event, frame, outbox)
 // 5. `error` (pubsub)
 // 6. `server_state` (config, connection, error, event, frame, pubsub)
-// 7. `conn_state` (server_state and below)
+// 7. `conn_state` (server_state and below), `handle` (server_state and below)
 // 8. `context` (conn_state and below)
 // 9. `route` (context and below)
 // 10. `router` (route, auth and below)
@@ -84,6 +84,17 @@
 //! [`Context::subscribe`] / [`Context::publish`] go through the [`PubSub`] trait; the
 //! default is [`MemoryPubSub`]. A published message is encoded once and the same frame is
 //! queued for every subscriber. Subscriptions end when the connection closes.
+//! [`Server::publish_with`] publishes from outside handlers (skipping a connection with
+//! [`PublishOptions::exclude`]); [`PubSub::subscriber_count`] counts this instance's
+//! subscribers.
+//!
+//! # Outside handlers
+//!
+//! [`Server::connections`] lists the open connections and [`Server::connection`] gives a
+//! [`ConnectionHandle`] to send to or close one by id, e.g. from an HTTP endpoint mounted
+//! beside the WebSocket. Handlers reach the request that opened their connection with
+//! [`Context::upgrade_request`] and [`Context::path_param`], and answer an event that
+//! carries a correlation id with [`Context::reply_correlated`].
 //!
 //! # Correlation ids
 //!
@@ -126,6 +137,7 @@ mod driver;
 mod error;
 mod event;
 mod frame;
+mod handle;
 mod outbox;
 pub mod pubsub;
 mod rate;
@@ -143,6 +155,7 @@ pub use context::{Context, PublishOptions, RpcContext};
 pub use error::{PublishError, RouterError, SendError, SubscribeError};
 pub use event::{ErrorEvent, ErrorKind, ErrorSink};
 pub use frame::Frame;
+pub use handle::ConnectionHandle;
 pub use pubsub::{MemoryPubSub, PubSub, PubSubError};
 pub use rate::RateLimit;
 pub use route::Next;

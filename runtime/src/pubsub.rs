@@ -223,6 +223,13 @@ pub trait PubSub: Send + Sync + 'static {
     fn attach(&self, errors: ErrorSink) {
         let _ = errors;
     }
+
+    /// How many connections of this server instance are subscribed to `topic`.
+    ///
+    /// Local by definition: a backend shared by several instances knows its own
+    /// subscribers, while brokers count their own clients (Redis' `PUBSUB NUMSUB` counts
+    /// one subscribing connection per instance, not WebSocket connections).
+    fn subscriber_count(&self, topic: &str) -> usize;
 }
 
 type Subscribers = HashMap<ConnectionId, Subscriber>;
@@ -306,6 +313,10 @@ impl PubSub for MemoryPubSub {
     ) -> PubSubFuture<'a> {
         self.deliver(topic, &frame, exclude);
         PubSubFuture::ready(Ok(()))
+    }
+
+    fn subscriber_count(&self, topic: &str) -> usize {
+        MemoryPubSub::subscriber_count(self, topic)
     }
 }
 

@@ -137,10 +137,10 @@ pub(crate) async fn upgrade<D: Send + Sync + 'static>(
     let protocol = choose_protocol(&offered, &server.config.subprotocols)
         .and_then(|p| HeaderValue::from_str(p).ok());
 
+    let request = UpgradeRequest::new(parts.uri, parts.headers, path_params, remote_addr);
     let data = match &routes.initial {
         InitialData::Authenticate(hook) => {
-            let request = UpgradeRequest::new(parts.uri, parts.headers, path_params, remote_addr);
-            match AssertUnwindSafe(hook(request)).catch_unwind().await {
+            match AssertUnwindSafe(hook(request.clone())).catch_unwind().await {
                 Ok(Ok(data)) => data,
                 Ok(Err(rejection)) => match server.config.refusal {
                     RefusalMode::Http => return rejection.into_response(),
@@ -191,7 +191,7 @@ pub(crate) async fn upgrade<D: Send + Sync + 'static>(
         let socket =
             WebSocketStream::from_raw_socket(TokioIo::new(upgraded), Role::Server, Some(config))
                 .await;
-        driver::run(server, routes, socket, data, slot).await;
+        driver::run(server, routes, socket, data, request, slot).await;
     });
 
     switching_protocols(&accept, protocol)
@@ -205,7 +205,9 @@ where
 {
     let frame = CloseFrame {
         code: CloseCode::from(rejection.close_code()),
-        reason: truncate_reason(&rejection.error().message).to_owned().into(),
+        reason: truncate_reason(&rejection.error().message)
+            .to_owned()
+            .into(),
     };
     let handshake = async {
         socket.send(WsMessage::Close(Some(frame))).await?;

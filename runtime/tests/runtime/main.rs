@@ -14,4 +14,5 @@ mod rate_limit;
 mod readme;
 mod router;
 mod rpc;
+mod server_api;
 mod upgrade;

@@ -9,7 +9,8 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use twinwire::rpc;
 use twinwire_runtime::{
-    Client, ClientError, RefusalMode, Rejection, Router, RpcContext, Server, ServerConfig, UpgradeRequest,
+    Client, ClientError, RefusalMode, Rejection, Router, RpcContext, Server, ServerConfig,
+    UpgradeRequest,
 };
 
 use crate::common::{Done, PATIENCE, Raw, start, test_config, test_router};
