@@ -60,13 +60,9 @@ pub use breaking::{Breakage, Category, Change, Report, Rule, compare};
 pub use config::{Config, ConfigInput, ConfigOutput};
 pub use error::Error;
 pub use files::{CheckReport, GeneratedFile, Output, Staleness, WriteReport};
-use files::{MARKER, OwnedDir};
+use files::{MARKER, OwnedDir, fnv1a};
 #[cfg(feature = "cli")]
 pub use source::{Source, load_manifest};
-
-/// `twinwire-codegen <version>`, naming the generator in the manifest helper it writes.
-#[cfg(feature = "cli")]
-const GENERATOR: &str = concat!("twinwire-codegen ", env!("CARGO_PKG_VERSION"));
 
 /// The protocol-independent TypeScript client, emitted byte for byte as
 /// `twinwire-client.ts` beside `protocol.ts`.
@@ -162,13 +158,6 @@ fn schema_file_names(manifest: &Manifest) -> Vec<String> {
             }
         })
         .collect()
-}
-
-/// FNV-1a, 64 bits: a stable hash for file names (std's hashers are not stable).
-pub(crate) fn fnv1a(bytes: &[u8]) -> u64 {
-    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |hash, b| {
-        (hash ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3)
-    })
 }
 
 /// Generates a protocol's outputs into chosen places.

@@ -17,7 +17,10 @@ use serde_json::Value;
 use twinwire::Manifest;
 
 use crate::error::Error;
-use crate::fnv1a;
+use crate::files::fnv1a;
+
+/// `twinwire-codegen <version>`, naming the generator in the manifest helper it writes.
+const GENERATOR: &str = concat!("twinwire-codegen ", env!("CARGO_PKG_VERSION"));
 
 /// Where to get a manifest.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -248,7 +251,7 @@ fn from_crate(dir: &Path, protocol: &str) -> Result<Manifest, Error> {
                  }}\n    \
              }}\n\
          }}\n",
-        generator = crate::GENERATOR,
+        generator = GENERATOR,
     );
     write_if_changed(&helper.join("Cargo.toml"), &manifest)?;
     write_if_changed(&helper.join("src/main.rs"), &main)?;

@@ -191,12 +191,12 @@ impl Manifest {
     fn check_refs(&self, schema: &Value) -> Result<(), ManifestError> {
         match schema {
             Value::Object(map) => {
-                if let Some(Value::String(r)) = map.get("$ref") {
-                    if !ref_target(r).is_some_and(|n| self.defs.contains_key(&n)) {
-                        return Err(ManifestError::Inconsistent(format!(
-                            "`$ref` {r:?} does not point into the manifest's `defs`"
-                        )));
-                    }
+                if let Some(Value::String(r)) = map.get("$ref")
+                    && !ref_target(r).is_some_and(|n| self.defs.contains_key(&n))
+                {
+                    return Err(ManifestError::Inconsistent(format!(
+                        "`$ref` {r:?} does not point into the manifest's `defs`"
+                    )));
                 }
                 map.values().try_for_each(|v| self.check_refs(v))
             }

@@ -6,62 +6,26 @@
 //! "Code generation"). [`write`](mod@write) holds the whole layout, [`validate`] the validator bodies
 //! and [`helpers`] the functions they call.
 
+mod defs;
 mod helpers;
 mod names;
 mod types;
 mod validate;
+mod view;
 mod write;
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use serde_json::Value;
 use twinwire::{Direction, Manifest};
 
 use crate::error::Error;
-use crate::schema::{Definitions, Kind, Node};
-use names::{doc_comment, identifier, line_comment, property_key, string_literal};
+use crate::schema::{Kind, Node};
+use defs::Defs;
+use names::{
+    doc_comment, guard, identifier, line_comment, property_key, string_literal, validator,
+};
 use types::TypePrinter;
-
-/// The manifest's definitions, parsed, with their TypeScript names.
-#[derive(Debug)]
-pub(crate) struct Defs {
-    schema: Definitions,
-    idents: BTreeMap<String, String>,
-}
-
-impl Defs {
-    /// Parses every definition and names it.
-    ///
-    /// # Errors
-    /// [`Error::Schema`] for a definition that is not a readable schema, [`Error::Names`]
-    /// when two definitions get the same TypeScript name.
-    pub(crate) fn new(defs: &BTreeMap<String, Value>) -> Result<Self, Error> {
-        let schema = Definitions::parse(defs)?;
-        let mut idents = BTreeMap::new();
-        let mut taken: BTreeMap<String, &String> = BTreeMap::new();
-        for (name, _) in schema.iter() {
-            let ident = identifier(name);
-            if let Some(first) = taken.insert(ident.clone(), name) {
-                return Err(Error::Names(format!(
-                    "the schema definitions `{first}` and `{name}` both become the TypeScript name `{ident}`; \
-                     rename one with `#[serde(rename = \"...\")]`"
-                )));
-            }
-            idents.insert(name.clone(), ident);
-        }
-        Ok(Self { schema, idents })
-    }
-
-    /// The TypeScript name of definition `name`.
-    pub(crate) fn ident(&self, name: &str) -> Option<&str> {
-        self.idents.get(name).map(String::as_str)
-    }
-
-    /// The parsed definitions.
-    pub(crate) fn schema(&self) -> &Definitions {
-        &self.schema
-    }
-}
+use view::{Declaration, EnvelopeView, MessageView, ProtocolFile, RpcView, TypeView};
 
 /// The generated `protocol.ts` for `manifest`; `header` is its first comment line.
 ///
@@ -72,80 +36,6 @@ pub(crate) fn protocol_ts(manifest: &Manifest, header: &str) -> Result<String, E
     let defs = Defs::new(&manifest.defs)?;
     let file = ProtocolFile::new(manifest, header, &defs)?;
     Ok(file.write())
-}
-
-/// The view model of `protocol.ts`: every name, type expression, doc comment and literal,
-/// in the order the file declares them.
-#[derive(Debug)]
-struct ProtocolFile<'d> {
-    defs: &'d Defs,
-    /// The header, as line comments.
-    header: String,
-    /// The protocol's TSDoc block, or empty.
-    protocol_doc: String,
-    protocol_ident: String,
-    /// The protocol's name as a string literal.
-    protocol_name: String,
-    /// The client factory's name.
-    factory: String,
-    types: Vec<TypeView>,
-    /// The message descriptors, server messages first.
-    messages: Vec<MessageView>,
-    /// The descriptors in declaration order, for the protocol's `messages`.
-    protocol_messages: Vec<String>,
-    client_envelopes: Vec<EnvelopeView>,
-    server_envelopes: Vec<EnvelopeView>,
-    rpcs: Vec<RpcView>,
-}
-
-/// A named payload type.
-#[derive(Debug)]
-struct TypeView {
-    ident: String,
-    /// Its TSDoc block, or empty.
-    doc: String,
-    declaration: Declaration,
-    /// Its schema, which its validator checks.
-    node: Node,
-}
-
-/// How a payload type is declared.
-#[derive(Debug)]
-enum Declaration {
-    /// `export interface Name { … }`, with this body (braces included).
-    Interface(String),
-    /// `export type Name =…;`, with this right-hand side (leading space or newline
-    /// included).
-    Alias(String),
-}
-
-/// A message descriptor.
-#[derive(Debug)]
-struct MessageView {
-    ident: String,
-    doc: String,
-    /// The wire type as a string literal.
-    type_literal: String,
-    direction: &'static str,
-    /// The payload's type name; `None` for a message without payload.
-    payload_type: Option<String>,
-    /// For an RPC request, its response's descriptor.
-    response: Option<String>,
-}
-
-/// One variant of an envelope union.
-#[derive(Debug)]
-struct EnvelopeView {
-    type_literal: String,
-    payload: Option<String>,
-}
-
-/// One entry of the RPC map.
-#[derive(Debug)]
-struct RpcView {
-    key: String,
-    request: String,
-    response: String,
 }
 
 /// A message's TypeScript names: its descriptor, and the named type of its payload.
@@ -259,16 +149,6 @@ impl<'d> ProtocolFile<'d> {
         }
         Ok(())
     }
-}
-
-/// The exported validator of payload type `ident`.
-fn validator(ident: &str) -> String {
-    format!("validate{ident}")
-}
-
-/// The exported type guard of payload type `ident`.
-fn guard(ident: &str) -> String {
-    format!("is{ident}")
 }
 
 /// Each message's descriptor name and payload type name. A payload gets a type named after

@@ -172,6 +172,16 @@ pub(crate) fn line_comment(text: &str) -> String {
     text.lines().map(|l| format!("// {l}\n")).collect()
 }
 
+/// The exported validator of payload type `ident`.
+pub(crate) fn validator(ident: &str) -> String {
+    format!("validate{ident}")
+}
+
+/// The exported type guard of payload type `ident`.
+pub(crate) fn guard(ident: &str) -> String {
+    format!("is{ident}")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -7,7 +7,7 @@
 //! integer-keyed map has `` `${number}` `` keys.
 
 use crate::schema::{Additional, Kind, Node, Object};
-use crate::ts::Defs;
+use crate::ts::defs::Defs;
 use crate::ts::names::{doc_comment, json_literal, property_key};
 
 /// How tightly a type expression binds, to know where it needs parentheses.

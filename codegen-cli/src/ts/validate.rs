@@ -17,7 +17,7 @@ use crate::schema::{
     Additional, Array, External, Kind, Node, Numeric, Object, Representation, Text,
     integer_format_range, is_unsigned_integer, is_wide_integer,
 };
-use crate::ts::Defs;
+use crate::ts::defs::Defs;
 use crate::ts::helpers::Helper;
 use crate::ts::names::{json_literal, string_literal};
 

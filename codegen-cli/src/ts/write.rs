@@ -8,8 +8,9 @@
 use std::fmt::{self, Write as _};
 
 use super::helpers::Helper;
+use super::names::{guard, validator};
 use super::validate::{Body, Support, check_function};
-use super::{Declaration, EnvelopeView, ProtocolFile, guard, validator};
+use super::view::{Declaration, EnvelopeView, ProtocolFile};
 
 /// What every `protocol.ts` imports from the client: under `$` names, so a protocol's own
 /// names never shadow them.

@@ -4,7 +4,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 use twinwire_runtime::ErrorEvent;
 
-use crate::eventually;
+use crate::wait::eventually;
 
 /// Collects the events a router's `on_error` hook reports, in order. Clones share the list.
 #[derive(Clone, Debug, Default)]
@@ -33,7 +33,7 @@ impl Events {
     }
 
     /// Waits until an event satisfies `matches` and returns the first one that does; panics
-    /// after [`PATIENCE`](crate::PATIENCE).
+    /// after [`PATIENCE`](crate::wait::PATIENCE).
     pub async fn wait_for(&self, matches: impl Fn(&ErrorEvent) -> bool) -> ErrorEvent {
         eventually("the expected error event", || {
             self.all().into_iter().find(|event| matches(event))

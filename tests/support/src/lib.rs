@@ -7,38 +7,19 @@
 //!   on a machine without it, so `cargo test --workspace` passes with only Rust installed.
 //!   With `TWINWIRE_REQUIRE_ALL=1` (set by `scripts/test.sh`) every such skip fails the test
 //!   instead, so the full test command never skips silently.
+//! - [`ModuleGraph`] reads a crate's module import graph, so `tests/module_graph.rs` can hold
+//!   every crate of the workspace to acyclic modules (ARCHITECTURE.md, "Module layering").
 
 mod events;
+mod module_graph;
 #[cfg(feature = "redis")]
 mod redis_server;
 mod tools;
-
-use std::time::Duration;
+mod wait;
 
 pub use events::Events;
+pub use module_graph::{ModuleGraph, ReadError};
 #[cfg(feature = "redis")]
 pub use redis_server::RedisServer;
 pub use tools::{NpmTooling, REQUIRE_ALL, require_npm_tooling, require_tool, skip};
-
-/// How long a test waits for something that should happen promptly: a bound against hangs,
-/// never an assertion about speed.
-pub const PATIENCE: Duration = Duration::from_secs(15);
-
-/// The pause between two checks of a condition being waited for.
-const POLL: Duration = Duration::from_millis(20);
-
-/// Waits until `check` returns `Some`, checking every few milliseconds; panics with `what`
-/// after [`PATIENCE`]. Uses tokio's clock, so it also works in tests with paused time.
-pub async fn eventually<T>(what: &str, mut check: impl FnMut() -> Option<T>) -> T {
-    let deadline = tokio::time::Instant::now() + PATIENCE;
-    loop {
-        if let Some(value) = check() {
-            return value;
-        }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "gave up waiting: {what}"
-        );
-        tokio::time::sleep(POLL).await;
-    }
-}
+pub use wait::{PATIENCE, eventually};

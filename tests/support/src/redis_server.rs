@@ -7,7 +7,8 @@ use std::time::Duration;
 
 use tempfile::TempDir;
 
-use crate::{POLL, require_tool};
+use crate::require_tool;
+use crate::wait::POLL;
 
 /// A `redis-server` on 127.0.0.1 at a free port, without persistence, in a temporary
 /// directory; killed when dropped.
