@@ -4,7 +4,7 @@
 // 3. `event` (connection)
 // 4. `pubsub` (connection, event, frame, outbox)
 // 5. `error` (pubsub)
-// 6. `server_state` (config, connection, error, event, frame, pubsub)
+// 6. `server_state` (config, connection, error, event, frame, outbox, pubsub)
 // 7. `conn_state` (server_state and below), `handle` (server_state and below)
 // 8. `context` (conn_state and below)
 // 9. `route` (context and below)
