@@ -125,6 +125,11 @@
 //! [`ServerConfig::max_in_flight`] handlers its reading pauses, and the abort waits too.
 //! Give routes that may hang a [deadline](Router::deadline).
 
+/// The axum this crate is built on (0.8), for mounting [`Server::route`] and writing the
+/// app around it: depending on it through this re-export keeps the versions from ever
+/// differing (a second axum gives "multiple different versions of crate `axum`" errors).
+pub use axum;
+
 mod auth;
 mod client;
 pub mod close;

@@ -34,6 +34,10 @@ struct Args {
     /// this process only.
     #[arg(long, value_name = "URL")]
     redis: Option<String>,
+    /// The secret that signs sign-in tokens; give every instance sharing Redis the same one.
+    /// Default: a random one, so tokens work on this process only.
+    #[arg(long, value_name = "SECRET")]
+    token_secret: Option<String>,
 }
 
 #[tokio::main]
@@ -51,6 +55,9 @@ async fn main() -> ExitCode {
 async fn run(args: Args) -> Result<(), String> {
     let addr = resolve(&args.host, args.port).await?;
     let mut config = ChatConfig::new(addr, args.static_dir.clone());
+    if let Some(secret) = args.token_secret.as_deref().filter(|s| !s.is_empty()) {
+        config.accounts = Some(chat_server::Accounts::new(secret.as_bytes()).with_demo_users());
+    }
     let redis = match args.redis.as_deref() {
         Some(url) if !url.trim().is_empty() => Some(RedisConfig::new(url)),
         _ => RedisConfig::from_env(),
