@@ -1363,10 +1363,11 @@ export class TwinwireClient<P extends ProtocolDescriptor> {
       // A refusal is the server's answer, not an outage: retrying would only repeat it.
       this.#wantOpen = false;
       const error = new RefusedError(code, reason);
-      this.#report(error);
       const discarded = this.#discardAll(error);
       this.#setState("closed", { code, reason, discarded });
       this.#rejectOpenWaiters(error);
+      // Last, so a listener sees the client closed and may connect() again (e.g. as a guest).
+      this.#report(error);
       return;
     }
     const policy = this.#options.reconnect;

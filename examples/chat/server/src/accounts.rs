@@ -19,10 +19,11 @@ type HmacSha256 = Hmac<Sha256>;
 pub const TOKEN_LIFETIME: Duration = Duration::from_secs(12 * 3600);
 
 /// The demo accounts a server starts with unless told otherwise: `(name, password)`.
-pub const DEMO_USERS: [(&str, &str); 3] = [
+pub const DEMO_USERS: [(&str, &str); 4] = [
     ("alice", "wonderland"),
     ("bob", "builder"),
     ("carol", "singer"),
+    ("dave", "diver"),
 ];
 
 /// The users and the token secret.
