@@ -41,6 +41,8 @@ use crate::rate::Limiter;
 use crate::route::{Call, InFlight, panic_message};
 use crate::router::Routes;
 use crate::server_state::{ConnectionSlot, ServerState};
+use crate::telemetry;
+use tracing::Instrument;
 
 /// The correlated requests whose handlers are running. A connection runs at most
 /// `max_in_flight` handlers (64 by default), usually one or two, so a short list searched
@@ -103,9 +105,25 @@ pub(crate) async fn run<D, S>(
         ping_sent: None,
         limiter,
     };
-    driver.open().await;
-    let close = driver.serve().await;
-    Box::pin(driver.finish(close)).await;
+    let request = driver.conn.request();
+    let span = tracing::debug_span!(
+        "twinwire.connection",
+        conn.id = id.get(),
+        peer = request.remote_addr().map(tracing::field::display),
+        path = %request.uri().path(),
+    );
+    let open = metrics::gauge!(telemetry::CONNECTIONS_OPEN);
+    open.increment(1.0);
+    async move {
+        tracing::debug!("connection opened");
+        driver.open().await;
+        let close = driver.serve().await;
+        tracing::debug!(close.code = close.code, close.reason = %close.reason, "connection closed");
+        Box::pin(driver.finish(close)).await;
+    }
+    .instrument(span)
+    .await;
+    open.decrement(1.0);
     server.unregister(id);
     drop(slot);
 }
@@ -216,6 +234,7 @@ where
                         }
                         Ready::Close(request) => {
                             if request.overflow {
+                                metrics::counter!(telemetry::QUEUE_FULL_CLOSES).increment(1);
                                 self.conn.report(
                                     ErrorKind::SlowConsumer,
                                     None,
@@ -389,6 +408,7 @@ where
         let inbound = match frame::parse(text) {
             Ok(inbound) => inbound,
             Err(rejected) => {
+                metrics::counter!(telemetry::FRAMES_RECEIVED, "type" => "invalid").increment(1);
                 let id = rejected.correlation_id.as_deref();
                 return conn.refuse(id, rejected.error, ErrorKind::InvalidFrame);
             }
@@ -401,7 +421,9 @@ where
         if inbound.wire_type == RPC_ABORT_TYPE {
             return self.abort(correlation_id);
         }
+        tracing::trace!(r#type = %inbound.wire_type, correlation_id, "frame");
         let Some(route) = self.routes.table.get(&*inbound.wire_type) else {
+            metrics::counter!(telemetry::FRAMES_RECEIVED, "type" => "unrouted").increment(1);
             // No route has a reserved name, so only a type without a route needs the check:
             // a reserved one is the client's mistake, any other is merely not served here.
             let (error, kind) = match check_type_name(&inbound.wire_type) {
@@ -420,6 +442,7 @@ where
             };
             return conn.refuse(correlation_id, error, kind);
         };
+        metrics::counter!(telemetry::FRAMES_RECEIVED, "type" => route.wire_type).increment(1);
         let correlation = match correlation_id {
             Some(id) => {
                 if self.pending.get(id).is_some_and(|p| !p.is_answered()) {
@@ -502,6 +525,7 @@ where
     /// Writes the frames taken from the outbox, bounded by the write timeout.
     async fn write_buffered(&mut self) -> Result<(), CloseInfo> {
         let write_timeout = self.conn.server.config.write_timeout;
+        metrics::counter!(telemetry::FRAMES_SENT).increment(self.buf.len() as u64);
         let write = async {
             while let Some(frame) = self.buf.pop_front() {
                 self.socket

@@ -1,5 +1,5 @@
 // Module layers, leaves first; a module uses only modules of earlier layers:
-// 1. `auth`, `close`, `correlation`, `frame`, `rate`
+// 1. `auth`, `close`, `correlation`, `frame`, `rate`, `telemetry`
 // 2. `config` (rate), `connection` (close), `outbox` (close, frame)
 // 3. `event` (connection)
 // 4. `pubsub` (connection, event, frame, outbox)
@@ -88,6 +88,17 @@
 //! [`PublishOptions::exclude`]); [`PubSub::subscriber_count`] counts this instance's
 //! subscribers.
 //!
+//! # Telemetry
+//!
+//! The runtime speaks `tracing`, as axum and tower-http do: a `DEBUG` span
+//! `twinwire.connection` per connection (`conn.id`, `peer`, `path`) with `DEBUG` events
+//! when it opens and closes (`close.code`, `close.reason`) and per handled frame (`type`,
+//! `correlation_id`, `outcome`, `duration_ms`), `DEBUG` refusals at the upgrade (`reason`),
+//! `WARN` for slow-consumer, rate-limit and pub/sub failures, `ERROR` for panics; frames
+//! themselves are `TRACE`. Without a subscriber each is a level check. Metrics go through
+//! the `metrics` facade under the names of the [`telemetry`] module; without a recorder
+//! they are no-ops.
+//!
 //! # Outside handlers
 //!
 //! [`Server::connections`] lists the open connections and [`Server::connection`] gives a
@@ -150,6 +161,7 @@ mod route;
 mod router;
 mod server;
 mod server_state;
+pub mod telemetry;
 mod upgrade;
 
 pub use auth::{ACCESS_TOKEN_PARAM, BEARER_PROTOCOL_PREFIX, Rejection, UpgradeRequest};

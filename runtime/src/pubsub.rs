@@ -265,6 +265,12 @@ impl MemoryPubSub {
 
     /// Delivers to local subscribers; returns how many accepted the frame.
     pub fn deliver(&self, topic: &str, frame: &Frame, exclude: Option<ConnectionId>) -> usize {
+        let delivered = self.deliver_counted(topic, frame, exclude);
+        metrics::counter!(crate::telemetry::PUBSUB_DELIVERIES).increment(delivered as u64);
+        delivered
+    }
+
+    fn deliver_counted(&self, topic: &str, frame: &Frame, exclude: Option<ConnectionId>) -> usize {
         let topics = self.topics.read().unwrap_or_else(PoisonError::into_inner);
         let Some(subscribers) = topics.get(topic) else {
             return 0;

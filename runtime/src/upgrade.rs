@@ -27,6 +27,7 @@ use crate::event::{ErrorEvent, ErrorKind};
 use crate::route::panic_message;
 use crate::router::{InitialData, Routes, unit};
 use crate::server_state::ServerState;
+use crate::telemetry;
 
 fn plain(status: StatusCode, message: &'static str) -> Response<Body> {
     let mut response = Response::new(Body::from(message));
@@ -70,6 +71,7 @@ pub(crate) async fn upgrade<D: Send + Sync + 'static>(
 ) -> Response<Body> {
     let headers = request.headers();
     if request.method() != Method::GET {
+        refused("handshake");
         return plain(
             StatusCode::METHOD_NOT_ALLOWED,
             "WebSocket upgrades use GET\n",
@@ -78,6 +80,7 @@ pub(crate) async fn upgrade<D: Send + Sync + 'static>(
     if !header_has_token(headers, header::CONNECTION, "upgrade")
         || !header_has_token(headers, header::UPGRADE, "websocket")
     {
+        refused("handshake");
         let mut response = plain(
             StatusCode::UPGRADE_REQUIRED,
             "this endpoint speaks WebSocket only\n",
@@ -91,6 +94,7 @@ pub(crate) async fn upgrade<D: Send + Sync + 'static>(
         .get(header::SEC_WEBSOCKET_VERSION)
         .is_none_or(|v| v.as_bytes() != b"13")
     {
+        refused("handshake");
         let mut response = plain(
             StatusCode::UPGRADE_REQUIRED,
             "unsupported WebSocket version\n",
@@ -102,6 +106,7 @@ pub(crate) async fn upgrade<D: Send + Sync + 'static>(
         return response;
     }
     let Some(key) = headers.get(header::SEC_WEBSOCKET_KEY) else {
+        refused("handshake");
         return plain(StatusCode::BAD_REQUEST, "missing Sec-WebSocket-Key\n");
     };
     let accept = derive_accept_key(key.as_bytes());
@@ -111,11 +116,13 @@ pub(crate) async fn upgrade<D: Send + Sync + 'static>(
     {
         let origin = origin.to_str().unwrap_or_default();
         if !allowed.iter().any(|a| a.eq_ignore_ascii_case(origin)) {
+            refused("origin");
             return plain(StatusCode::FORBIDDEN, "origin not allowed\n");
         }
     }
 
     let Some(slot) = server.try_reserve_slot() else {
+        refused("limit");
         let mut response = plain(
             StatusCode::SERVICE_UNAVAILABLE,
             "the server is at its connection limit or shutting down\n",
@@ -142,28 +149,32 @@ pub(crate) async fn upgrade<D: Send + Sync + 'static>(
         InitialData::Authenticate(hook) => {
             match AssertUnwindSafe(hook(request.clone())).catch_unwind().await {
                 Ok(Ok(data)) => data,
-                Ok(Err(rejection)) => match server.config.refusal {
-                    RefusalMode::Http => return rejection.into_response(),
-                    RefusalMode::CloseFrame => {
-                        let config = server.config.websocket();
-                        let close_timeout = server.config.close_timeout;
-                        tokio::spawn(async move {
-                            let Ok(upgraded) = on_upgrade.await else {
-                                return;
-                            };
-                            let socket = WebSocketStream::from_raw_socket(
-                                TokioIo::new(upgraded),
-                                Role::Server,
-                                Some(config),
-                            )
-                            .await;
-                            refuse(socket, &rejection, close_timeout).await;
-                            drop(slot);
-                        });
-                        return switching_protocols(&accept, protocol);
+                Ok(Err(rejection)) => {
+                    refused_by_hook(&rejection);
+                    match server.config.refusal {
+                        RefusalMode::Http => return rejection.into_response(),
+                        RefusalMode::CloseFrame => {
+                            let config = server.config.websocket();
+                            let close_timeout = server.config.close_timeout;
+                            tokio::spawn(async move {
+                                let Ok(upgraded) = on_upgrade.await else {
+                                    return;
+                                };
+                                let socket = WebSocketStream::from_raw_socket(
+                                    TokioIo::new(upgraded),
+                                    Role::Server,
+                                    Some(config),
+                                )
+                                .await;
+                                refuse(socket, &rejection, close_timeout).await;
+                                drop(slot);
+                            });
+                            return switching_protocols(&accept, protocol);
+                        }
                     }
-                },
+                }
                 Err(panic) => {
+                    refused("panic");
                     let error = ErrorPayload::new(ErrorCode::Internal, "authentication failed");
                     server.errors.report(
                         ErrorEvent::new(ErrorKind::Panic, error.clone())
@@ -182,6 +193,7 @@ pub(crate) async fn upgrade<D: Send + Sync + 'static>(
         },
     };
 
+    metrics::counter!(telemetry::CONNECTIONS_ACCEPTED).increment(1);
     let config = server.config.websocket();
     tokio::spawn(async move {
         // Hyper resolves the upgrade once the 101 response below has been written.
@@ -195,6 +207,28 @@ pub(crate) async fn upgrade<D: Send + Sync + 'static>(
     });
 
     switching_protocols(&accept, protocol)
+}
+
+/// Counts and logs an upgrade refused for `reason`.
+fn refused(reason: &'static str) {
+    metrics::counter!(telemetry::CONNECTIONS_REFUSED, "reason" => reason).increment(1);
+    tracing::debug!(reason, "upgrade refused");
+}
+
+/// Counts and logs an upgrade the `authenticate` hook refused.
+fn refused_by_hook(rejection: &Rejection) {
+    let reason = match rejection.close_code() {
+        crate::close::UNAUTHENTICATED => "unauthenticated",
+        crate::close::FORBIDDEN => "forbidden",
+        _ => "refused",
+    };
+    metrics::counter!(telemetry::CONNECTIONS_REFUSED, "reason" => reason).increment(1);
+    tracing::debug!(
+        reason,
+        status = rejection.status().as_u16(),
+        message = %rejection.error().message,
+        "upgrade refused"
+    );
 }
 
 /// Closes a just-accepted socket with the rejection's close code and message, and waits

@@ -15,4 +15,5 @@ mod readme;
 mod router;
 mod rpc;
 mod server_api;
+mod telemetry;
 mod upgrade;

@@ -81,6 +81,9 @@ pub const WS_PATH: &str = "/ws";
 /// Where the page posts `{"name", "password"}` to get a token: `{"token"}`, or 401.
 pub const SIGN_IN_PATH: &str = "/api/sign-in";
 
+/// Prometheus text, when [`ChatConfig::metrics`] is set.
+pub const METRICS_PATH: &str = "/metrics";
+
 /// Messages kept per room by default.
 pub const DEFAULT_HISTORY_LIMIT: usize = 200;
 
@@ -102,6 +105,9 @@ pub struct ChatConfig {
     /// The users and the token secret; `None`: the [`DEMO_USERS`] and a random secret
     /// (tokens then work on this process only: give instances sharing Redis one secret).
     pub accounts: Option<Accounts>,
+    /// Serves `GET /metrics` in Prometheus text from this recorder's handle (`--metrics`);
+    /// `None`: no such route.
+    pub metrics: Option<metrics_exporter_prometheus::PrometheusHandle>,
 }
 
 impl fmt::Debug for ChatConfig {
@@ -114,6 +120,7 @@ impl fmt::Debug for ChatConfig {
             .field("history_limit", &self.history_limit)
             .field("server", &self.server)
             .field("accounts", &self.accounts)
+            .field("metrics", &self.metrics.is_some())
             .finish()
     }
 }
@@ -130,6 +137,7 @@ impl ChatConfig {
             history_limit: DEFAULT_HISTORY_LIMIT,
             server: ServerConfig::default(),
             accounts: None,
+            metrics: None,
         }
     }
 }
@@ -270,6 +278,7 @@ pub async fn start(config: ChatConfig) -> Result<ChatServer, StartError> {
     let server = builder.build().map_err(StartError::Router)?;
     let assets = Assets::new(config.static_dir);
     let page_built = assets.has_index();
+    let metrics = config.metrics;
     let signing = Arc::clone(&accounts);
     let app = axum::Router::new()
         .route(WS_PATH, server.route())
@@ -278,6 +287,26 @@ pub async fn start(config: ChatConfig) -> Result<ChatServer, StartError> {
             axum::routing::post(move |body: Bytes| {
                 let (status, body) = sign_in(&signing, &body);
                 async move { (status, [(header::CONTENT_TYPE, "application/json")], body) }
+            }),
+        )
+        .route(
+            METRICS_PATH,
+            axum::routing::get(move || {
+                let text = metrics.as_ref().map(|handle| handle.render());
+                async move {
+                    match text {
+                        Some(text) => (
+                            StatusCode::OK,
+                            [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
+                            text,
+                        ),
+                        None => (
+                            StatusCode::NOT_FOUND,
+                            [(header::CONTENT_TYPE, "text/plain")],
+                            "metrics are off: start with --metrics\n".to_owned(),
+                        ),
+                    }
+                }
             }),
         )
         .fallback(move |method: Method, uri: Uri| {

@@ -38,11 +38,22 @@ struct Args {
     /// Default: a random one, so tokens work on this process only.
     #[arg(long, value_name = "SECRET")]
     token_secret: Option<String>,
+    /// Serve Prometheus metrics at GET /metrics (connections, frames, errors, latency).
+    #[arg(long)]
+    metrics: bool,
 }
 
 #[tokio::main]
 async fn main() -> ExitCode {
     let args = Args::parse();
+    // Logs go to stderr, driven by RUST_LOG (default: info); stdout carries the lines the
+    // test harness reads.
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .init();
     match run(args).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(message) => {
@@ -55,6 +66,12 @@ async fn main() -> ExitCode {
 async fn run(args: Args) -> Result<(), String> {
     let addr = resolve(&args.host, args.port).await?;
     let mut config = ChatConfig::new(addr, args.static_dir.clone());
+    if args.metrics {
+        let handle = metrics_exporter_prometheus::PrometheusBuilder::new()
+            .install_recorder()
+            .map_err(|err| format!("cannot install the metrics recorder: {err}"))?;
+        config.metrics = Some(handle);
+    }
     if let Some(secret) = args.token_secret.as_deref().filter(|s| !s.is_empty()) {
         config.accounts = Some(chat_server::Accounts::new(secret.as_bytes()).with_demo_users());
     }
