@@ -14,9 +14,12 @@ use twinwire_runtime::{Client, Rejection, Router, RpcContext, Server, UpgradeReq
 
 const PATIENCE: Duration = Duration::from_secs(10);
 
+/// A metric read back: name, labels and value.
+type Sample = (String, Vec<(String, String)>, DebugValue);
+
 /// The value of metric `name` whose labels include every `(key, value)` of `labels`.
 fn value<'a>(
-    snapshot: &'a [(String, Vec<(String, String)>, DebugValue)],
+    snapshot: &'a [Sample],
     name: &str,
     labels: &[(&str, &str)],
 ) -> Option<&'a DebugValue> {
@@ -97,7 +100,7 @@ async fn connections_frames_errors_latency_and_deliveries_are_counted() {
     drop(client);
     handle.shutdown().await.unwrap();
 
-    let snapshot: Vec<_> = snapshotter
+    let snapshot: Vec<Sample> = snapshotter
         .snapshot()
         .into_vec()
         .into_iter()
