@@ -39,9 +39,14 @@ impl<D> ConnState<D> {
 }
 
 impl<D: Send + Sync + 'static> ConnState<D> {
-    pub(crate) fn new(server: Arc<ServerState>, data: D, request: UpgradeRequest) -> Self {
+    pub(crate) fn new(
+        id: ConnectionId,
+        server: Arc<ServerState>,
+        data: D,
+        request: UpgradeRequest,
+    ) -> Self {
         Self {
-            id: ConnectionId::next(),
+            id,
             data: RwLock::new(data),
             outbox: Arc::new(Outbox::new(Limits::new(
                 server.config.outbound_limit,
