@@ -181,7 +181,11 @@ pub fn expand(kind: Kind, args: TokenStream, input: TokenStream) -> Result<Token
                         "{problem} (`{wire}` is derived from the name `{ident}`); rename the \
                          type, or give it a wire type of its own: `{}(\"APP_{wire}\"{})]`",
                         kind.attribute().trim_end_matches(']'),
-                        if kind == Kind::Rpc { ", response = …" } else { "" },
+                        if kind == Kind::Rpc {
+                            ", response = …"
+                        } else {
+                            ""
+                        },
                     ),
                 ));
             }
@@ -274,8 +278,8 @@ pub fn expand(kind: Kind, args: TokenStream, input: TokenStream) -> Result<Token
     }
 
     // `Debug` too, unless the item derives it already or implements it by hand (`no_debug`).
-    let debug = (!args.no_debug && !derives_debug(attrs_of(&item)))
-        .then(|| quote!(::core::fmt::Debug,));
+    let debug =
+        (!args.no_debug && !derives_debug(attrs_of(&item))).then(|| quote!(::core::fmt::Debug,));
     let derives = quote! {
         #[derive(
             #debug
@@ -358,14 +362,17 @@ fn attrs_of(item: &Item) -> &[syn::Attribute] {
 /// Whether the item carries `#[derive(.., Debug, ..)]` (under any path ending in `Debug`),
 /// which a second derive would conflict with.
 fn derives_debug(attrs: &[syn::Attribute]) -> bool {
-    attrs.iter().filter(|a| a.path().is_ident("derive")).any(|a| {
-        a.parse_args_with(Punctuated::<syn::Path, Token![,]>::parse_terminated)
-            .is_ok_and(|paths| {
-                paths
-                    .iter()
-                    .any(|p| p.segments.last().is_some_and(|s| s.ident == "Debug"))
-            })
-    })
+    attrs
+        .iter()
+        .filter(|a| a.path().is_ident("derive"))
+        .any(|a| {
+            a.parse_args_with(Punctuated::<syn::Path, Token![,]>::parse_terminated)
+                .is_ok_and(|paths| {
+                    paths
+                        .iter()
+                        .any(|p| p.segments.last().is_some_and(|s| s.ident == "Debug"))
+                })
+        })
 }
 
 /// Checks for a set of fields. `value_of` gives the expression for a field's reference.

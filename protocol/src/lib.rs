@@ -52,7 +52,7 @@ pub mod validate;
 pub use envelope::Meta;
 pub use error::{ErrorCode, ErrorPayload};
 pub use manifest::{Direction, Manifest, ManifestError, Protocol};
-pub use message::{Message, Rpc};
+pub use message::{Message, Rpc, ServerMessage};
 pub use validate::{Issue, Validate, ValidationError, Validator};
 
 /// Marks a struct (or an internally tagged enum) as a protocol message with its wire `type`.
@@ -98,8 +98,11 @@ pub use twinwire_macros::data;
 /// }
 /// ```
 ///
-/// Defines a unit struct `Chat` implementing [`Protocol`]. Two messages with the same wire
-/// `type`, or one message listed twice, are compile errors.
+/// Defines a unit struct `Chat` implementing [`Protocol`], and implements [`ServerMessage`]
+/// for every `server:` entry, which is what lets the runtime send them. Two messages with the
+/// same wire `type`, or one message listed twice, are compile errors. A type can be a
+/// `server:` entry of only one protocol per crate (the marker is implemented once), and must
+/// be defined in the crate that declares the protocol.
 pub use twinwire_macros::protocol;
 
 /// Items the macros' generated code refers to. Not a public API: it may change in any

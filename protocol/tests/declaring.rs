@@ -1,13 +1,14 @@
 //! What the README's "Declaring a protocol" promises beyond serde's shapes: every payload
-//! type implements `Debug`, and types from other crates travel in payloads with the recipes
-//! of "Types from other crates".
+//! type implements `Debug`, types from other crates travel in payloads with the recipes of
+//! "Types from other crates", and `protocol!` marks its `server:` entries as
+//! `ServerMessage`s (what the runtime sends; `tests/ui/` in the runtime shows the refusal).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 #![allow(missing_docs)]
 use std::fmt;
 use std::net::SocketAddr;
 
 use serde_json::json;
-use twinwire::{Protocol, Validate};
+use twinwire::{Direction, Message, Protocol, ServerMessage, Validate};
 
 /// Stands in for a type of another crate: serde support of its own (as a `"major.minor"`
 /// string), but no JSON Schema and no `Validate`, and no way to add `#[twinwire::data]`.
@@ -107,10 +108,24 @@ pub struct Measure {
 #[twinwire::message]
 pub struct Measured;
 
+/// Sent by clients in one protocol and by the server in another.
+#[twinwire::message("RELAY")]
+pub struct Relay {
+    pub text: String,
+}
+
 twinwire::protocol! {
     pub Declaring {
-        client: [Connect, Secret],
+        client: [Connect, Secret, Relay],
+        // A response listed under `server:` too, so it can be sent on its own.
+        server: [Measured],
         rpc: [Measure],
+    }
+}
+
+twinwire::protocol! {
+    pub Mirror {
+        server: [Relay],
     }
 }
 
@@ -162,4 +177,25 @@ fn payload_types_implement_debug() {
         token: "hunter2".into(),
     };
     assert_eq!(format!("{secret:?}"), "Secret(..)");
+}
+
+fn server_sends<M: ServerMessage>() -> &'static str {
+    M::WIRE_TYPE
+}
+
+#[test]
+fn server_entries_are_server_messages_in_their_protocol() {
+    // `server_sends::<Connect>()` would not compile: it is a client → server message.
+    assert_eq!(server_sends::<Measured>(), "MEASURED");
+    assert_eq!(server_sends::<Relay>(), "RELAY");
+    let direction = |manifest: twinwire::Manifest| manifest.message("RELAY").map(|m| m.direction);
+    assert_eq!(
+        direction(Declaring::manifest().unwrap()),
+        Some(Direction::Client)
+    );
+    assert_eq!(
+        direction(Mirror::manifest().unwrap()),
+        Some(Direction::Server)
+    );
+    assert_eq!(Relay::WIRE_TYPE, "RELAY");
 }
