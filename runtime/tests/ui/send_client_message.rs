@@ -1,27 +1,40 @@
 // The server sends only messages declared server→client: sending, publishing or answering
-// with a client→server message (here `JoinRoom`, under `client:` in the chat protocol) does
-// not compile. `UserLeft` is declared under `server:` and compiles everywhere below.
-use chat_protocol::{JoinRoom, UserLeft};
+// with a client→server message does not compile. `Joined` is a `server:` entry and compiles
+// everywhere below.
+use twinwire::{message, protocol};
 use twinwire_runtime::{Router, Server};
 
+#[message("JOIN")]
+pub struct Join {
+    pub room: String,
+}
+
+#[message("JOINED")]
+pub struct Joined {
+    pub room: String,
+}
+
+protocol! {
+    pub Rooms {
+        client: [Join],
+        server: [Joined],
+    }
+}
+
 fn main() {
-    let router = Router::<()>::new().on(|ctx, join: JoinRoom| async move {
+    let router = Router::<()>::new().on(|ctx, join: Join| async move {
         ctx.send(&join)?;
-        ctx.publish("room:general", &join).await?;
+        ctx.publish("room", &join).await?;
         ctx.reply_correlated(&join)?;
-        let left = UserLeft {
-            room_id: join.room_id,
-            user_id: "u1".into(),
-        };
-        ctx.send(&left)?;
-        ctx.publish("room:general", &left).await?;
+        let joined = Joined { room: join.room };
+        ctx.send(&joined)?;
+        ctx.publish("room", &joined).await?;
+        ctx.reply_correlated(&joined)?;
         Ok(())
     });
     let server = Server::builder(router).build().expect("server");
     let _ = async move {
-        let join = JoinRoom {
-            room_id: "general".into(),
-        };
-        server.publish("room:general", &join).await
+        let join = Join { room: "r".into() };
+        server.publish("room", &join).await
     };
 }
