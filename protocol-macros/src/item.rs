@@ -31,18 +31,20 @@ impl Kind {
     }
 }
 
-/// The attribute's arguments: `"TYPE"`, `response = T`, `allow_unknown_fields`.
+/// The attribute's arguments: `"TYPE"`, `response = T`, `allow_unknown_fields`, `no_debug`.
 #[derive(Default)]
 pub struct Args {
     wire: Option<LitStr>,
     response: Option<Type>,
     allow_unknown_fields: bool,
+    no_debug: bool,
 }
 
 enum Arg {
     Wire(LitStr),
     Response(Box<Type>),
     AllowUnknownFields,
+    NoDebug,
 }
 
 impl Parse for Arg {
@@ -56,10 +58,12 @@ impl Parse for Arg {
             Ok(Arg::Response(Box::new(input.parse()?)))
         } else if ident == "allow_unknown_fields" {
             Ok(Arg::AllowUnknownFields)
+        } else if ident == "no_debug" {
+            Ok(Arg::NoDebug)
         } else {
             Err(syn::Error::new(
                 ident.span(),
-                "unknown argument; expected a wire type string, `response = Type` or `allow_unknown_fields`",
+                "unknown argument; expected a wire type string, `response = Type`, `allow_unknown_fields` or `no_debug`",
             ))
         }
     }
@@ -76,6 +80,7 @@ impl Parse for Args {
                 Arg::Wire(lit) => args.wire = Some(lit),
                 Arg::Response(ty) => args.response = Some(*ty),
                 Arg::AllowUnknownFields => args.allow_unknown_fields = true,
+                Arg::NoDebug => args.no_debug = true,
             }
         }
         Ok(args)
@@ -165,7 +170,27 @@ pub fn expand(kind: Kind, args: TokenStream, input: TokenStream) -> Result<Token
                 ),
             ));
         }
-        (None, _) => Some(screaming_snake_from_type_name(&ident.to_string())),
+        (None, _) => {
+            let wire = screaming_snake_from_type_name(&ident.to_string());
+            // The README promises a compile error for a reserved wire type however it is
+            // given, and a struct named `Error` is the likeliest way to hit one.
+            if let Some(problem) = wire_type_problem(&wire) {
+                return Err(syn::Error::new(
+                    ident.span(),
+                    format!(
+                        "{problem} (`{wire}` is derived from the name `{ident}`); rename the \
+                         type, or give it a wire type of its own: `{}(\"APP_{wire}\"{})]`",
+                        kind.attribute().trim_end_matches(']'),
+                        if kind == Kind::Rpc {
+                            ", response = …"
+                        } else {
+                            ""
+                        },
+                    ),
+                ));
+            }
+            Some(wire)
+        }
     };
 
     let mut extra_attrs = Vec::new();
@@ -252,8 +277,12 @@ pub fn expand(kind: Kind, args: TokenStream, input: TokenStream) -> Result<Token
             .push(syn::parse_quote!(#id: ::twinwire::Validate));
     }
 
+    // `Debug` too, unless the item derives it already or implements it by hand (`no_debug`).
+    let debug =
+        (!args.no_debug && !derives_debug(attrs_of(&item))).then(|| quote!(::core::fmt::Debug,));
     let derives = quote! {
         #[derive(
+            #debug
             ::twinwire::__private::serde::Serialize,
             ::twinwire::__private::serde::Deserialize,
             ::twinwire::__private::schemars::JsonSchema
@@ -310,13 +339,40 @@ pub fn expand(kind: Kind, args: TokenStream, input: TokenStream) -> Result<Token
         }
     });
 
+    // `Validate` comes first: rustc reports errors in item order, and a field type that is
+    // not a twinwire type should first meet twinwire's own error (which names the fix), not
+    // serde's advice to derive `Serialize`.
     Ok(quote! {
-        #derives
-        #item
         #validate_impl
         #message_impl
         #rpc_impl
+        #derives
+        #item
     })
+}
+
+fn attrs_of(item: &Item) -> &[syn::Attribute] {
+    match item {
+        Item::Struct(s) => &s.attrs,
+        Item::Enum(e) => &e.attrs,
+        _ => &[],
+    }
+}
+
+/// Whether the item carries `#[derive(.., Debug, ..)]` (under any path ending in `Debug`),
+/// which a second derive would conflict with.
+fn derives_debug(attrs: &[syn::Attribute]) -> bool {
+    attrs
+        .iter()
+        .filter(|a| a.path().is_ident("derive"))
+        .any(|a| {
+            a.parse_args_with(Punctuated::<syn::Path, Token![,]>::parse_terminated)
+                .is_ok_and(|paths| {
+                    paths
+                        .iter()
+                        .any(|p| p.segments.last().is_some_and(|s| s.ident == "Debug"))
+                })
+        })
 }
 
 /// Checks for a set of fields. `value_of` gives the expression for a field's reference.
@@ -365,8 +421,11 @@ fn fields_validation(
         let constraint_checks = constraints.checks(&value, ty);
         // `__v` keeps the call-site span (see `FieldConstraints::checks`).
         let v = format_ident!("__v");
-        let recurse = (!constraints.skip)
-            .then(|| quote_spanned!(ty.span()=> ::twinwire::Validate::validate_into(#value, #v);));
+        // Named through the field's type, so that a type without `Validate` (one not marked
+        // `#[data]`) is reported once, at the field's type.
+        let recurse = (!constraints.skip).then(
+            || quote_spanned!(ty.span()=> <#ty as ::twinwire::Validate>::validate_into(#value, #v);),
+        );
         let body = quote!(#constraint_checks #recurse);
         let wrapped = if member.flatten || !name_segments {
             body

@@ -1,4 +1,5 @@
-//! The traits the attribute macros implement: [`Message`] and [`Rpc`].
+//! The traits the macros implement: [`Message`] and [`Rpc`] (the attributes), and
+//! [`ServerMessage`] (`protocol!`, for its `server:` entries).
 
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -39,3 +40,19 @@ pub trait Rpc: Message {
     /// The message a successful call answers with.
     type Response: Message;
 }
+
+/// A message the server sends: listed under `server:` in a `protocol!`, which implements this
+/// marker for it.
+///
+/// The runtime's `send`, `publish` and their variants accept only these, so a server that
+/// tries to send a client → server message does not compile. An RPC's response is sent by
+/// returning it from the RPC's handler and needs no marker; list it under `server:` as well to
+/// send it on its own. A program that declares no protocol (a test, say) may implement the
+/// marker by hand: `impl twinwire::ServerMessage for Pong {}`.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a server→client message; the server can only send messages declared server→client",
+    label = "not declared server→client",
+    note = "list `{Self}` under `server:` in the `protocol!` (a client→server message is for the client to send and the server to handle)",
+    note = "an RPC's response is sent by returning it from the RPC's handler; to send it on its own as well, list it under `server:` too"
+)]
+pub trait ServerMessage: Message {}

@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use serde::Serialize;
 use serde_json::{Map, Value};
-use twinwire::{ErrorPayload, Message, Meta, Rpc};
+use twinwire::{ErrorPayload, Meta, Rpc, ServerMessage};
 
 use crate::auth::UpgradeRequest;
 use crate::conn_state::ConnState;
@@ -173,9 +173,14 @@ impl<D: Send + Sync + 'static> Context<D> {
     /// Sends `msg` to this connection. Never waits: the frame is queued, and a connection
     /// whose queue is full is closed as a slow consumer ([`SendError::QueueFull`]).
     ///
+    /// Only server → client messages can be sent ([`ServerMessage`]: listed under `server:`
+    /// in the `protocol!`); sending a client → server message does not compile. The same
+    /// holds for every method that sends or publishes, here, on `Server` and on
+    /// `ConnectionHandle`. An RPC's response is sent by returning it from the handler.
+    ///
     /// # Errors
     /// [`SendError`] when the message cannot be encoded or the connection is closing.
-    pub fn send<M: Message>(&self, msg: &M) -> Result<(), SendError> {
+    pub fn send<M: ServerMessage>(&self, msg: &M) -> Result<(), SendError> {
         self.send_with_meta(msg, &Map::new())
     }
 
@@ -184,7 +189,7 @@ impl<D: Send + Sync + 'static> Context<D> {
     ///
     /// # Errors
     /// As [`send`](Self::send).
-    pub fn send_with_meta<M: Message>(
+    pub fn send_with_meta<M: ServerMessage>(
         &self,
         msg: &M,
         meta: &Map<String, Value>,
@@ -200,7 +205,11 @@ impl<D: Send + Sync + 'static> Context<D> {
     /// # Errors
     /// [`PublishError`] for an invalid topic, an encoding failure or a backend failure
     /// (`UNAVAILABLE` when a broker is unreachable).
-    pub async fn publish<M: Message>(&self, topic: &str, msg: &M) -> Result<(), PublishError> {
+    pub async fn publish<M: ServerMessage>(
+        &self,
+        topic: &str,
+        msg: &M,
+    ) -> Result<(), PublishError> {
         self.publish_with(topic, msg, PublishOptions::default())
             .await
     }
@@ -209,7 +218,7 @@ impl<D: Send + Sync + 'static> Context<D> {
     ///
     /// # Errors
     /// As [`publish`](Self::publish).
-    pub async fn publish_with<M: Message>(
+    pub async fn publish_with<M: ServerMessage>(
         &self,
         topic: &str,
         msg: &M,
@@ -263,7 +272,7 @@ impl<D: Send + Sync + 'static> Context<D> {
     ///
     /// # Errors
     /// [`SendError::AlreadyAnswered`], or as [`send`](Self::send).
-    pub fn reply_correlated<M: Message>(&self, msg: &M) -> Result<(), SendError> {
+    pub fn reply_correlated<M: ServerMessage>(&self, msg: &M) -> Result<(), SendError> {
         match self.correlation.as_deref() {
             Some(correlation) => self.conn.reply(correlation, msg),
             None => self.send(msg),

@@ -5,7 +5,7 @@ use std::fmt;
 use std::sync::Arc;
 
 use serde_json::{Map, Value};
-use twinwire::Message;
+use twinwire::ServerMessage;
 
 use crate::connection::ConnectionId;
 use crate::error::SendError;
@@ -45,7 +45,7 @@ impl ConnectionHandle {
     /// # Errors
     /// [`SendError`] when the message cannot be encoded, the queue is full or the connection
     /// is closing.
-    pub fn send<M: Message>(&self, msg: &M) -> Result<(), SendError> {
+    pub fn send<M: ServerMessage>(&self, msg: &M) -> Result<(), SendError> {
         self.send_with_meta(msg, &Map::new())
     }
 
@@ -53,7 +53,7 @@ impl ConnectionHandle {
     ///
     /// # Errors
     /// As [`send`](Self::send).
-    pub fn send_with_meta<M: Message>(
+    pub fn send_with_meta<M: ServerMessage>(
         &self,
         msg: &M,
         meta: &Map<String, Value>,

@@ -15,7 +15,7 @@ use axum::routing::MethodRouter;
 use tokio::net::{TcpListener, ToSocketAddrs};
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
-use twinwire::Message;
+use twinwire::ServerMessage;
 
 use crate::config::ServerConfig;
 use crate::connection::ConnectionId;
@@ -162,7 +162,11 @@ impl<D: Send + Sync + 'static> Server<D> {
     ///
     /// # Errors
     /// As [`Context::publish`](crate::Context::publish).
-    pub async fn publish<M: Message>(&self, topic: &str, msg: &M) -> Result<(), PublishError> {
+    pub async fn publish<M: ServerMessage>(
+        &self,
+        topic: &str,
+        msg: &M,
+    ) -> Result<(), PublishError> {
         self.state.publish(topic, msg, None).await
     }
 
@@ -172,7 +176,7 @@ impl<D: Send + Sync + 'static> Server<D> {
     ///
     /// # Errors
     /// As [`Context::publish`](crate::Context::publish).
-    pub async fn publish_with<M: Message>(
+    pub async fn publish_with<M: ServerMessage>(
         &self,
         topic: &str,
         msg: &M,
