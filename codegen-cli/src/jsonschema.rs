@@ -159,7 +159,10 @@ fn envelope(manifest: &Manifest, m: &MessageSpec) -> Value {
         }),
     );
     let mut required = vec!["type"];
-    if m.meta.as_ref().is_some_and(|meta| meta_required(manifest, meta)) {
+    if m.meta
+        .as_ref()
+        .is_some_and(|meta| meta_required(manifest, meta))
+    {
         required.push("meta");
     }
     if m.payload.is_some() {

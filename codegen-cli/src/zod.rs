@@ -112,7 +112,10 @@ pub(crate) fn protocol_zod(manifest: &Manifest, header: &str) -> Result<String, 
             Kind::Ref(def) => schema_ident(defs.ident(def).unwrap_or_default()),
             _ => {
                 let ident = schema_ident(&format!("{}Meta", identifier(&m.rust_name)));
-                claim(&ident, format!("the meta of {}", string_literal(&m.wire_type)))?;
+                claim(
+                    &ident,
+                    format!("the meta of {}", string_literal(&m.wire_type)),
+                )?;
                 let expr = writer.expr(&node);
                 body.push_str(&format!("\nexport const {ident} = {expr};\n"));
                 ident

@@ -461,7 +461,11 @@ impl Messages {
             };
             let meta = match &m.meta {
                 Some(meta) => Some(TypedMeta {
-                    schema: convert(meta, &defs_key(manifest), &format!("the meta of `{}`", m.wire_type))?,
+                    schema: convert(
+                        meta,
+                        &defs_key(manifest),
+                        &format!("the meta of `{}`", m.wire_type),
+                    )?,
                     required: meta_required(manifest, meta),
                 }),
                 None => None,

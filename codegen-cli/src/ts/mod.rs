@@ -179,7 +179,13 @@ fn message_names(
         let meta = match &m.meta {
             None => None,
             Some(schema) => Some(meta_type(
-                &ident, m, schema, defs, printer, type_names, &mut synthetic,
+                &ident,
+                m,
+                schema,
+                defs,
+                printer,
+                type_names,
+                &mut synthetic,
             )?),
         };
         let Some(schema) = &m.payload else {
