@@ -1190,15 +1190,13 @@ export class TwinwireClient<P extends ProtocolDescriptor> {
     }
   }
 
-  /** Validates and serializes a frame; throws a {@link ValidationError} for a bad payload. */
+  /** Validates and serializes a frame; throws a {@link ValidationError} for a bad typed meta or payload. */
   #encode(
     desc: MessageDescriptor,
     payload: unknown,
     extra: Readonly<Record<string, unknown>> | undefined,
     correlationId: string | undefined,
   ): string {
-    const invalid = checkPayload(desc, "outbound", payload !== undefined, payload);
-    if (invalid !== undefined) throw invalid;
     const meta: Meta = {};
     if (extra !== undefined) {
       for (const key of Object.keys(extra)) {
@@ -1210,8 +1208,9 @@ export class TwinwireClient<P extends ProtocolDescriptor> {
     }
     if (meta.timestamp === undefined) meta.timestamp = Date.now();
     if (correlationId !== undefined) meta.correlationId = correlationId;
-    const badMeta = checkMeta(desc, "outbound", meta);
-    if (badMeta !== undefined) throw badMeta;
+    // In the server's order: the envelope's meta, then the payload.
+    const invalid = checkMeta(desc, "outbound", meta) ?? checkPayload(desc, "outbound", payload !== undefined, payload);
+    if (invalid !== undefined) throw invalid;
     return JSON.stringify(desc.hasPayload ? { type: desc.type, meta, payload } : { type: desc.type, meta });
   }
 
@@ -1586,8 +1585,8 @@ export class TwinwireClient<P extends ProtocolDescriptor> {
       return;
     }
     const invalid =
-      checkPayload(desc, "inbound", frame.hasPayload, frame.payload, !this.#options.strict) ??
-      checkMeta(desc, "inbound", frame.meta);
+      checkMeta(desc, "inbound", frame.meta) ??
+      checkPayload(desc, "inbound", frame.hasPayload, frame.payload, !this.#options.strict);
     if (invalid !== undefined) {
       this.#report(invalid);
       return;
@@ -1613,8 +1612,8 @@ export class TwinwireClient<P extends ProtocolDescriptor> {
       return;
     }
     const invalid =
-      checkPayload(pending.response, "inbound", frame.hasPayload, frame.payload, !this.#options.strict) ??
-      checkMeta(pending.response, "inbound", frame.meta);
+      checkMeta(pending.response, "inbound", frame.meta) ??
+      checkPayload(pending.response, "inbound", frame.hasPayload, frame.payload, !this.#options.strict);
     if (invalid !== undefined) {
       this.#settle(pending, invalid, undefined);
       return;
