@@ -277,7 +277,8 @@ function formatIssues(issues: readonly Issue[]): string {
  * A payload failed its descriptor's checks: outbound (nothing was sent) or inbound (frame
  * dropped). Like the server's `details.target`, `target` says what the issue paths point
  * into: `"payload"` (the descriptor's `validate`), or `"frame"` for a payload missing or
- * present against the message's declaration (path `/payload`, code `required` / `unexpected`).
+ * present against the message's declaration (path `/payload`, code `required` / `unexpected`)
+ * and for a typed meta that fails the descriptor's `validateMeta` (paths under `/meta`).
  */
 export class ValidationError extends TwinwireError {
   /** Discriminant. */
@@ -1071,8 +1072,8 @@ export class TwinwireClient<P extends ProtocolDescriptor> {
   }
 
   /**
-   * Sends a client message. The payload is validated first: a bad one throws a
-   * {@link ValidationError} and nothing is sent. Queued while (re)connecting; throws a
+   * Sends a client message. Its typed meta (if the message declares one) and its payload are
+   * validated first: a bad one throws a {@link ValidationError} and nothing is sent. Queued while (re)connecting; throws a
    * {@link ConnectionClosedError} when closed and a {@link QueueFullError} per the queue policy.
    */
   send<M extends ClientMessageOf<P>>(desc: M, ...args: SendArgs<M>): void {
