@@ -258,7 +258,27 @@ impl<D: Send + Sync + 'static> Context<D> {
         options: PublishOptions,
     ) -> Result<(), PublishError> {
         let exclude = options.excluded(Some(self.id()));
-        self.conn.server.publish(topic, msg, exclude).await
+        self.conn.server.publish(topic, msg, None, exclude).await
+    }
+
+    /// [`publish_with`](Self::publish_with) for a message with typed meta (declared with
+    /// `#[message("TYPE", meta = T)]`): every subscriber gets `meta`'s keys in the frame's
+    /// `meta`.
+    ///
+    /// # Errors
+    /// As [`publish`](Self::publish).
+    pub async fn publish_with_typed_meta<M: Message>(
+        &self,
+        topic: &str,
+        msg: &M,
+        meta: &M::Meta,
+        options: PublishOptions,
+    ) -> Result<(), PublishError> {
+        let exclude = options.excluded(Some(self.id()));
+        self.conn
+            .server
+            .publish(topic, msg, Some(meta), exclude)
+            .await
     }
 
     /// Subscribes this connection to `topic`; a no-op if it already is. Subscriptions end

@@ -4,7 +4,7 @@
 
 use serde_json::json;
 use twinwire::{ErrorCode, ErrorPayload, data, message, rpc};
-use twinwire_runtime::{ClientError, Context, RequestError, Router, RpcContext};
+use twinwire_runtime::{ClientError, Context, PublishOptions, RequestError, Router, RpcContext};
 
 use crate::common::{
     PATIENCE, Raw, SignUp, client, issue_paths, start, start_default, test_config,
@@ -64,7 +64,15 @@ fn router() -> Router<()> {
                     region: "eu".into(),
                 },
             )
-            .map_err(ErrorPayload::from)
+            .map_err(ErrorPayload::from)?;
+            // Published to every subscriber (this connection too) with its typed meta.
+            ctx.subscribe("traces").await.map_err(ErrorPayload::from)?;
+            let everywhere = OriginMeta {
+                region: "all".into(),
+            };
+            ctx.publish_with_typed_meta("traces", &seen, &everywhere, PublishOptions::new())
+                .await
+                .map_err(ErrorPayload::from)
         })
         .rpc(
             |ctx: RpcContext<(), TracedCall>, _: TracedCall| async move {
@@ -96,6 +104,32 @@ async fn typed_meta_reaches_the_handler_and_typed_meta_goes_back() {
     assert_eq!(seen["payload"]["hops"], 2);
     assert_eq!(seen["meta"]["region"], "eu", "{seen}");
     assert!(seen["meta"]["timestamp"].is_u64());
+    let published = raw.recv().await;
+    assert_eq!(published["type"], "TRACE_SEEN", "{published}");
+    assert_eq!(published["meta"]["region"], "all", "{published}");
+    assert_eq!(published["payload"]["traceId"], "t-1");
+    // From outside any handler: the server's publish, and a send through a connection's
+    // handle, each with typed meta.
+    let news = TraceSeen {
+        trace_id: "srv".into(),
+        hops: None,
+    };
+    let origin = OriginMeta {
+        region: "srv".into(),
+    };
+    server
+        .server()
+        .publish_with_typed_meta("traces", &news, &origin, PublishOptions::new())
+        .await
+        .unwrap();
+    let published = raw.recv().await;
+    assert_eq!(published["meta"]["region"], "srv", "{published}");
+    let id = server.server().connections()[0];
+    let handle = server.server().connection(id).unwrap();
+    handle.send_with_typed_meta(&news, &origin).unwrap();
+    let sent = raw.recv().await;
+    assert_eq!(sent["type"], "TRACE_SEEN", "{sent}");
+    assert_eq!(sent["meta"]["region"], "srv", "{sent}");
 
     raw.json(json!({"type": "TRACED_CALL", "meta": {"correlationId": "c1", "traceId": "t-2"}, "payload": {"n": 1}}))
         .await;
