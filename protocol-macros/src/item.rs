@@ -31,13 +31,16 @@ impl Kind {
     }
 }
 
-/// The attribute's arguments: `"TYPE"`, `response = T`, `allow_unknown_fields`, `no_debug`.
+/// The attribute's arguments: `"TYPE"`, `response = T`, `allow_unknown_fields`, `no_debug`,
+/// and `meta = T` (a message's typed meta) or `meta` (a data type usable as one).
 #[derive(Default)]
 pub struct Args {
     wire: Option<LitStr>,
     response: Option<Type>,
     allow_unknown_fields: bool,
     no_debug: bool,
+    meta_type: Option<Type>,
+    meta_flag: Option<syn::Ident>,
 }
 
 enum Arg {
@@ -45,7 +48,14 @@ enum Arg {
     Response(Box<Type>),
     AllowUnknownFields,
     NoDebug,
+    MetaType(Box<Type>),
+    MetaFlag(syn::Ident),
 }
+
+/// Meta keys typed meta cannot declare: a copy of `twinwire::envelope::UNDECLARABLE_META_KEYS`
+/// (this crate cannot depend on `twinwire`; `protocol/tests/ui/meta_reserved_key.rs` keeps
+/// the two in step).
+const UNDECLARABLE_META_KEYS: [&str; 4] = ["timestamp", "correlationId", "clientId", "receivedAt"];
 
 impl Parse for Arg {
     fn parse(input: ParseStream) -> Result<Self> {
@@ -60,10 +70,15 @@ impl Parse for Arg {
             Ok(Arg::AllowUnknownFields)
         } else if ident == "no_debug" {
             Ok(Arg::NoDebug)
+        } else if ident == "meta" && input.peek(Token![=]) {
+            input.parse::<Token![=]>()?;
+            Ok(Arg::MetaType(Box::new(input.parse()?)))
+        } else if ident == "meta" {
+            Ok(Arg::MetaFlag(ident))
         } else {
             Err(syn::Error::new(
                 ident.span(),
-                "unknown argument; expected a wire type string, `response = Type`, `allow_unknown_fields` or `no_debug`",
+                "unknown argument; expected a wire type string, `response = Type`, `meta = Type`, `meta`, `allow_unknown_fields` or `no_debug`",
             ))
         }
     }
@@ -81,6 +96,8 @@ impl Parse for Args {
                 Arg::Response(ty) => args.response = Some(*ty),
                 Arg::AllowUnknownFields => args.allow_unknown_fields = true,
                 Arg::NoDebug => args.no_debug = true,
+                Arg::MetaType(ty) => args.meta_type = Some(*ty),
+                Arg::MetaFlag(ident) => args.meta_flag = Some(ident),
             }
         }
         Ok(args)
@@ -121,6 +138,21 @@ pub fn expand(kind: Kind, args: TokenStream, input: TokenStream) -> Result<Token
             wire.span(),
             "`#[twinwire::data]` types have no wire type; use `#[twinwire::message(\"TYPE\")]` for a message",
         ));
+    }
+    match (&args.meta_type, &args.meta_flag, kind) {
+        (Some(ty), _, Kind::Data) => {
+            return Err(syn::Error::new(
+                ty.span(),
+                "`meta = Type` declares a message's typed meta; on the meta type itself, write `#[twinwire::data(meta)]`",
+            ));
+        }
+        (_, Some(flag), Kind::Message | Kind::Rpc) => {
+            return Err(syn::Error::new(
+                flag.span(),
+                "name the meta type: `meta = TraceMeta`, where `TraceMeta` is a `#[twinwire::data(meta)]` struct",
+            ));
+        }
+        _ => {}
     }
     match (&args.response, kind) {
         (None, Kind::Rpc) => {
@@ -222,7 +254,11 @@ pub fn expand(kind: Kind, args: TokenStream, input: TokenStream) -> Result<Token
                 .iter()
                 .map(|f| serde_attrs::member(&f.attrs).map(|m| m.flatten))
                 .collect::<Result<Vec<_>>>()?;
+            if let Some(flag) = &args.meta_flag {
+                check_meta_struct(flag, s, &container, rule)?;
+            }
             if named
+                && args.meta_flag.is_none()
                 && !args.allow_unknown_fields
                 && !container.deny_unknown_fields
                 && !container.transparent
@@ -247,6 +283,12 @@ pub fn expand(kind: Kind, args: TokenStream, input: TokenStream) -> Result<Token
             validate_body = checks;
         }
         Item::Enum(e) => {
+            if let Some(flag) = &args.meta_flag {
+                return Err(syn::Error::new(
+                    flag.span(),
+                    "typed meta is a JSON object of named keys: `#[twinwire::data(meta)]` applies to structs with named fields",
+                ));
+            }
             if kind != Kind::Data {
                 let tagged_object = container.tag.is_some() && !container.untagged;
                 if !tagged_object {
@@ -302,6 +344,37 @@ pub fn expand(kind: Kind, args: TokenStream, input: TokenStream) -> Result<Token
         }
     };
 
+    let meta_impl = args.meta_flag.as_ref().map(|_| {
+        let mut meta_where = where_clause
+            .cloned()
+            .unwrap_or_else(|| syn::parse_quote!(where));
+        if !generics.params.is_empty() {
+            meta_where.predicates.push(syn::parse_quote!(
+                Self: ::twinwire::__private::serde::Serialize
+                    + ::twinwire::__private::serde::de::DeserializeOwned
+                    + ::twinwire::__private::schemars::JsonSchema
+                    + ::twinwire::Validate
+                    + ::core::marker::Send
+                    + ::core::marker::Sync
+                    + 'static
+            ));
+        }
+        quote! {
+            #[automatically_derived]
+            impl #impl_generics ::twinwire::MetaFields for #ident #ty_generics #meta_where {
+                const DECLARED: bool = true;
+            }
+        }
+    });
+
+    let meta_assoc = match &args.meta_type {
+        // Spanned at the user's type, so a type that is not a meta type is reported there.
+        Some(ty) => quote_spanned!(ty.span()=> type Meta = #ty;),
+        None => quote!(
+            type Meta = ();
+        ),
+    };
+
     let message_impl = wire.map(|wire| {
         let mut message_where =
             where_clause.cloned().unwrap_or_else(|| syn::parse_quote!(where));
@@ -325,6 +398,7 @@ pub fn expand(kind: Kind, args: TokenStream, input: TokenStream) -> Result<Token
                 const DOC: &'static str = #doc;
                 const RUST_NAME: &'static str = #name;
                 const RUST_PATH: &'static str = ::core::concat!(::core::module_path!(), "::", #name);
+                #meta_assoc
             }
         }
     });
@@ -344,6 +418,7 @@ pub fn expand(kind: Kind, args: TokenStream, input: TokenStream) -> Result<Token
     // serde's advice to derive `Serialize`.
     Ok(quote! {
         #validate_impl
+        #meta_impl
         #message_impl
         #rpc_impl
         #derives
@@ -373,6 +448,83 @@ fn derives_debug(attrs: &[syn::Attribute]) -> bool {
                         .any(|p| p.segments.last().is_some_and(|s| s.ident == "Debug"))
                 })
         })
+}
+
+/// What `#[twinwire::data(meta)]` requires of a struct: named fields, none flattened (its keys
+/// could not be checked), no `deny_unknown_fields` (the `meta` object is shared with the
+/// standard keys and untyped extras), and no wire name the protocol reserves.
+fn check_meta_struct(
+    flag: &syn::Ident,
+    s: &syn::ItemStruct,
+    container: &ContainerAttrs,
+    rule: Option<RenameRule>,
+) -> Result<()> {
+    let Fields::Named(fields) = &s.fields else {
+        return Err(syn::Error::new(
+            flag.span(),
+            "typed meta is a JSON object of named keys: `#[twinwire::data(meta)]` applies to structs with named fields",
+        ));
+    };
+    if container.deny_unknown_fields || container.transparent {
+        return Err(syn::Error::new(
+            flag.span(),
+            "a meta type shares the envelope's `meta` object with `timestamp`, `correlationId` and \
+             untyped extras, so it cannot be `deny_unknown_fields` or `transparent`",
+        ));
+    }
+    let mut errors: Option<syn::Error> = None;
+    let mut push = |e: syn::Error| match &mut errors {
+        Some(all) => all.combine(e),
+        None => errors = Some(e),
+    };
+    for field in &fields.named {
+        let member = serde_attrs::member(&field.attrs)?;
+        let ident_span = field
+            .ident
+            .as_ref()
+            .map_or_else(|| field.span(), |i| i.span());
+        if member.flatten {
+            push(syn::Error::new(
+                ident_span,
+                "a meta field cannot be `#[serde(flatten)]`: its keys would escape the check for reserved meta keys",
+            ));
+            continue;
+        }
+        let ident = field
+            .ident
+            .as_ref()
+            .map(|i| syn::ext::IdentExt::unraw(i).to_string())
+            .unwrap_or_default();
+        let ruled = rule.map_or(ident.clone(), |r| r.apply_to_field(&ident));
+        // Explicit names first, so an error points at the string that chose the name.
+        let mut names: Vec<(String, Span)> = serde_attrs::explicit_names(&field.attrs)?
+            .into_iter()
+            .map(|lit| (lit.value(), lit.span()))
+            .collect();
+        names.push((member.rename.unwrap_or(ruled), ident_span));
+        if let Some((name, span)) = names
+            .into_iter()
+            .find(|(name, _)| UNDECLARABLE_META_KEYS.contains(&name.as_str()))
+        {
+            push(syn::Error::new(
+                span,
+                format!(
+                    "meta key `{name}` belongs to the wire protocol ({}), so typed meta cannot declare it; \
+                     rename the field (e.g. `#[serde(rename = \"app{}\")]`)",
+                    UNDECLARABLE_META_KEYS.map(|k| format!("`{k}`")).join(", "),
+                    upper_first(&name),
+                ),
+            ));
+        }
+    }
+    errors.map_or(Ok(()), Err)
+}
+
+fn upper_first(name: &str) -> String {
+    let mut chars = name.chars();
+    chars.next().map_or_else(String::new, |c| {
+        c.to_uppercase().chain(chars).collect::<String>()
+    })
 }
 
 /// Checks for a set of fields. `value_of` gives the expression for a field's reference.

@@ -52,7 +52,7 @@ pub mod validate;
 pub use envelope::Meta;
 pub use error::{ErrorCode, ErrorPayload};
 pub use manifest::{Direction, Manifest, ManifestError, Protocol};
-pub use message::{Message, Rpc, ServerMessage};
+pub use message::{Message, MetaFields, Rpc, ServerMessage};
 pub use validate::{Issue, Validate, ValidationError, Validator};
 
 /// Marks a struct (or an internally tagged enum) as a protocol message with its wire `type`.
@@ -72,6 +72,12 @@ pub use validate::{Issue, Validate, ValidationError, Validator};
 /// values, arrays their items), `range(min = 0, max = 10)`, `pattern = "^[a-z]+$"`, `email`,
 /// `url`, `uuid`, `non_empty`, and `skip` for a field whose type does not implement
 /// [`Validate`].
+///
+/// `meta = T` declares typed meta: the fields of `T`, a `#[twinwire::data(meta)]` struct,
+/// travel in the envelope's `meta` object beside `timestamp` and `correlationId`
+/// (`#[twinwire::message("SEND_MESSAGE", meta = TraceMeta)]`). The server decodes and
+/// validates them like the payload; a handler reads them with
+/// `Context::typed_meta::<SendMessage>()` (or `RpcContext::request_meta()`).
 pub use twinwire_macros::message;
 
 /// Marks a struct as an RPC request bound to its response:
@@ -83,6 +89,12 @@ pub use twinwire_macros::rpc;
 /// and [`Validate`] with the same defaults, constraint attributes and `no_debug` as
 /// [`message`]. A type from another crate cannot take it: see the README's "Types from other
 /// crates".
+///
+/// `#[twinwire::data(meta)]` makes a struct with named fields usable as a message's typed
+/// meta ([`MetaFields`]): its wire names may not be a standard or reserved meta key
+/// (`timestamp`, `correlationId`, `clientId`, `receivedAt`), and since the envelope's `meta`
+/// object is shared with those keys and with untyped extras, it ignores keys it does not
+/// declare instead of rejecting them.
 pub use twinwire_macros::data;
 
 /// Declares a protocol: its messages by direction and its RPCs.

@@ -68,6 +68,19 @@ impl ConnectionHandle {
         Ok(())
     }
 
+    /// Sends `msg` with its typed meta (declared with `#[message("TYPE", meta = T)]`).
+    ///
+    /// # Errors
+    /// As [`send`](Self::send).
+    pub fn send_with_typed_meta<M: ServerMessage>(
+        &self,
+        msg: &M,
+        meta: &M::Meta,
+    ) -> Result<(), SendError> {
+        let keys = frame::typed_meta_keys(meta).map_err(SendError::Encode)?;
+        self.send_with_meta(msg, &keys.unwrap_or_default())
+    }
+
     /// Closes the connection with `code` and `reason` after the frames queued so far, as
     /// [`Context::close`](crate::Context::close) does.
     pub fn close(&self, code: u16, reason: impl Into<String>) {

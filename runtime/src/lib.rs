@@ -208,7 +208,7 @@ mod upgrade;
 pub use auth::{
     ACCESS_TOKEN_PARAM, BEARER_PROTOCOL_PREFIX, FINGERPRINT_PARAM, Rejection, UpgradeRequest,
 };
-pub use client::{Client, ClientBuilder, ClientError, RequestError};
+pub use client::{Client, ClientBuilder, ClientError, InvalidMessage, RequestError};
 pub use config::{RefusalMode, ServerConfig};
 pub use connection::{CloseInfo, ConnectionId};
 pub use context::{Context, PublishOptions, RpcContext};

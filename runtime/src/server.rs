@@ -167,7 +167,7 @@ impl<D: Send + Sync + 'static> Server<D> {
         topic: &str,
         msg: &M,
     ) -> Result<(), PublishError> {
-        self.state.publish(topic, msg, None).await
+        self.state.publish(topic, msg, None, None).await
     }
 
     /// Publishes `msg` to `topic` from outside any handler, with options: e.g.
@@ -182,7 +182,26 @@ impl<D: Send + Sync + 'static> Server<D> {
         msg: &M,
         options: PublishOptions,
     ) -> Result<(), PublishError> {
-        self.state.publish(topic, msg, options.excluded(None)).await
+        self.state
+            .publish(topic, msg, None, options.excluded(None))
+            .await
+    }
+
+    /// [`publish_with`](Self::publish_with) for a message with typed meta (declared with
+    /// `#[message("TYPE", meta = T)]`).
+    ///
+    /// # Errors
+    /// As [`Context::publish`](crate::Context::publish).
+    pub async fn publish_with_typed_meta<M: ServerMessage>(
+        &self,
+        topic: &str,
+        msg: &M,
+        meta: &M::Meta,
+        options: PublishOptions,
+    ) -> Result<(), PublishError> {
+        self.state
+            .publish(topic, msg, Some(meta), options.excluded(None))
+            .await
     }
 
     /// How many connections of this server instance are subscribed to `topic` (see
