@@ -292,8 +292,13 @@ fn optionals() -> Vec<Sample> {
         ),
         Sample::never_serialized(
             "OPTIONALS_DOWN",
-            json!({"value": {"defaulted": null, "count": 0, "name": "x", "tags": null}}),
-            "`plain` is always sent, as null when empty",
+            json!({"value": {"plain": null, "count": 0, "name": "x"}}),
+            "the server leaves a `None` out instead of writing null",
+        ),
+        Sample::json(
+            "OPTIONALS_DOWN",
+            json!({"value": {"count": 0, "name": "x"}}),
+            "every `None` left out by the server",
         ),
         Sample::type_error(
             "OPTIONALS_UP",
@@ -537,10 +542,19 @@ fn recursive() -> Vec<Sample> {
             short_list.clone(),
             "a client may omit `next` at the end",
         ),
+        Sample::json(
+            "RECURSIVE_DOWN",
+            short_list.clone(),
+            "the server leaves `next` out at the end",
+        ),
         Sample::never_serialized(
             "RECURSIVE_DOWN",
-            short_list,
-            "the server always writes `next`",
+            {
+                let mut explicit = short_list;
+                explicit["list"]["next"]["next"]["next"] = json!(null);
+                explicit
+            },
+            "the server never writes `next: null`",
         ),
     ]);
     samples
@@ -972,10 +986,17 @@ fn chat_round_trips_through_schema_typescript_and_guards() {
             },
             "timestamp beyond 2^53",
         ),
+        Sample::of(
+            &ChatMessage {
+                attachment: None,
+                ..message.clone()
+            },
+            "the server leaves out an empty attachment",
+        ),
         Sample::never_serialized(
             "CHAT_MESSAGE",
-            json!({"id": "1", "roomId": "r", "userId": "u", "userName": "n", "text": "t", "timestamp": 1}),
-            "the server always sends `attachment`",
+            json!({"id": "1", "roomId": "r", "userId": "u", "userName": "n", "text": "t", "attachment": null, "timestamp": 1}),
+            "the server never sends `attachment: null`",
         ),
         Sample::json("GET_MESSAGES", json!({"roomId": "r"}), "defaulted limit"),
         Sample::of(

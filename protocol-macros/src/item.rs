@@ -31,18 +31,20 @@ impl Kind {
     }
 }
 
-/// The attribute's arguments: `"TYPE"`, `response = T`, `allow_unknown_fields`.
+/// The attribute's arguments: `"TYPE"`, `response = T`, `allow_unknown_fields`, `keep_nulls`.
 #[derive(Default)]
 pub struct Args {
     wire: Option<LitStr>,
     response: Option<Type>,
     allow_unknown_fields: bool,
+    keep_nulls: bool,
 }
 
 enum Arg {
     Wire(LitStr),
     Response(Box<Type>),
     AllowUnknownFields,
+    KeepNulls,
 }
 
 impl Parse for Arg {
@@ -56,10 +58,12 @@ impl Parse for Arg {
             Ok(Arg::Response(Box::new(input.parse()?)))
         } else if ident == "allow_unknown_fields" {
             Ok(Arg::AllowUnknownFields)
+        } else if ident == "keep_nulls" {
+            Ok(Arg::KeepNulls)
         } else {
             Err(syn::Error::new(
                 ident.span(),
-                "unknown argument; expected a wire type string, `response = Type` or `allow_unknown_fields`",
+                "unknown argument; expected a wire type string, `response = Type`, `allow_unknown_fields` or `keep_nulls`",
             ))
         }
     }
@@ -76,6 +80,7 @@ impl Parse for Args {
                 Arg::Wire(lit) => args.wire = Some(lit),
                 Arg::Response(ty) => args.response = Some(*ty),
                 Arg::AllowUnknownFields => args.allow_unknown_fields = true,
+                Arg::KeepNulls => args.keep_nulls = true,
             }
         }
         Ok(args)
@@ -184,6 +189,8 @@ pub fn expand(kind: Kind, args: TokenStream, input: TokenStream) -> Result<Token
             }
             has_payload = !matches!(s.fields, Fields::Unit);
             let named = matches!(s.fields, Fields::Named(_));
+            // A transparent struct is its field: there is no key to leave out.
+            serde_attrs::omit_none(&mut s.fields, args.keep_nulls || container.transparent)?;
             if named && !container.has_rename_all {
                 extra_attrs.push(quote!(#[serde(rename_all = "camelCase")]));
             }
@@ -233,6 +240,9 @@ pub fn expand(kind: Kind, args: TokenStream, input: TokenStream) -> Result<Token
                 }
             }
             has_payload = true;
+            for variant in &mut e.variants {
+                serde_attrs::omit_none(&mut variant.fields, args.keep_nulls)?;
+            }
             if !container.has_rename_all_fields {
                 extra_attrs.push(quote!(#[serde(rename_all_fields = "camelCase")]));
             }

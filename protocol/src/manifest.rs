@@ -529,10 +529,22 @@ impl ManifestBuilder {
         if let Some(error) = self.error {
             return Err(error);
         }
-        let client_defs = into_defs(self.client_schemas)?;
-        let server_defs = into_defs(self.server_schemas)?;
-        let (defs, renamed) = merge_defs(client_defs, server_defs)?;
+        let mut client_defs = into_defs(self.client_schemas)?;
+        let mut server_defs = into_defs(self.server_schemas)?;
         let mut messages = self.messages;
+        for (defs, direction) in [
+            (&mut client_defs, Direction::Client),
+            (&mut server_defs, Direction::Server),
+        ] {
+            defs.values_mut()
+                .for_each(|schema| settle_omitted_none(schema, direction));
+        }
+        for m in &mut messages {
+            if let Some(payload) = &mut m.payload {
+                settle_omitted_none(payload, m.direction);
+            }
+        }
+        let (defs, renamed) = merge_defs(client_defs, server_defs)?;
         for m in &mut messages {
             if let (Direction::Client, Some(payload)) = (m.direction, &mut m.payload) {
                 rename_refs(payload, &renamed);
@@ -550,6 +562,58 @@ impl ManifestBuilder {
         };
         manifest.check()?;
         Ok(manifest)
+    }
+}
+
+/// The keyword `#[message]`/`#[data]` put on the schema of an `Option` field whose `None` is
+/// left out when serializing (README, "Option on the wire"). Never in a manifest.
+const OMIT_NONE_MARKER: &str = "x-twinwire-omit-none";
+
+/// Removes [`OMIT_NONE_MARKER`] from `schema` and everything in it; in a server payload, a
+/// marked field's schema also loses its `null`: the server leaves the field out instead of
+/// writing `null`, and a client is told exactly what it receives (`field?: T`). A client may
+/// still send `null`, so the client side keeps it.
+fn settle_omitted_none(schema: &mut Value, direction: Direction) {
+    match schema {
+        Value::Object(map) => {
+            if map.remove(OMIT_NONE_MARKER).is_some() && direction == Direction::Server {
+                drop_null(map);
+            }
+            map.values_mut()
+                .for_each(|v| settle_omitted_none(v, direction));
+        }
+        Value::Array(items) => items
+            .iter_mut()
+            .for_each(|v| settle_omitted_none(v, direction)),
+        _ => {}
+    }
+}
+
+/// The schema of an `Option<T>` without its `null`: schemars writes `{"type": [T, "null"]}`
+/// for a simple `T` and `{"anyOf": [T, {"type": "null"}]}` otherwise.
+fn drop_null(map: &mut serde_json::Map<String, Value>) {
+    if let Some(Value::Array(types)) = map.get_mut("type") {
+        types.retain(|t| t != "null");
+        if let [only] = types.as_slice() {
+            let only = only.clone();
+            map.insert("type".into(), only);
+        }
+    }
+    for keyword in ["anyOf", "oneOf"] {
+        let Some(Value::Array(variants)) = map.get_mut(keyword) else {
+            continue;
+        };
+        variants.retain(|v| v != &serde_json::json!({"type": "null"}));
+        let only = match variants.as_slice() {
+            [Value::Object(only)] => only.clone(),
+            _ => continue,
+        };
+        // The one variant left is the schema itself, when its keywords do not collide with
+        // the ones beside the `anyOf` (a `description`, say).
+        if only.keys().all(|k| k == keyword || !map.contains_key(k)) {
+            map.remove(keyword);
+            map.extend(only);
+        }
     }
 }
 

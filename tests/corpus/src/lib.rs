@@ -307,12 +307,12 @@ fn default_name() -> String {
 #[data]
 #[derive(Clone, Debug, PartialEq)]
 pub struct Optionals {
-    /// Always sent (as `null` when absent); may be omitted by clients.
+    /// Left out when absent (Option on the wire); a client may send `null` or omit it.
     pub plain: Option<String>,
     /// Omitted when absent.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub skipped: Option<u32>,
-    /// Defaulted on input, always sent.
+    /// Defaulted on input, left out when absent.
     #[serde(default)]
     pub defaulted: Option<bool>,
     /// Defaulted on input, omitted when absent.
