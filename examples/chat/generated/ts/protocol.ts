@@ -21,7 +21,7 @@ export interface Attachment {
   /** Where the attachment lives. */
   url: string;
   /** A label to show instead of the URL. */
-  name: string | null;
+  name?: string;
 }
 
 /** A link attached to a chat message. */
@@ -74,10 +74,10 @@ export interface ChatMessage {
   userName: string;
   /** The text, to be rendered as text, never as HTML. */
   text: string;
-  /** The attachment, if any. */
-  attachment: Attachment | null;
   /** When the server accepted it, in milliseconds since the Unix epoch. */
   timestamp: number;
+  /** The attachment, if any. */
+  attachment?: Attachment;
 }
 
 /** Fetch a room's recent messages, oldest first. */
@@ -358,7 +358,7 @@ export interface RpcMap {
  */
 export const Chat = {
   name: "Chat",
-  fingerprint: "8504e146904ffdd28ee2e86e66290b45",
+  fingerprint: "288940c43e5d7635cb72c87df2f30620",
   messages: [Authenticate, JoinRoom, LeaveRoom, SendMessage, TypingStart, TypingStop, AuthSuccess, RoomList, UserJoined, UserLeft, ChatMessage, UserTyping, GetMessages, Messages, Calculate, CalculateResult],
 } as const satisfies $ProtocolDescriptor;
 
@@ -679,15 +679,12 @@ function $check_Attachment(value: unknown, path: string, issues: $Issue[]): void
       }
     }
     const field2 = $get(value, "name");
-    if (field2 === undefined) $issue(issues, $at(path, "name"), "required", "missing required field");
-    else {
-      if (field2 !== null) {
-        if (typeof field2 !== "string") $issue(issues, $at(path, "name"), "invalid", "expected a string");
-        else {
-          const count3 = $len(field2);
-          if (count3 < 1) $issue(issues, $at(path, "name"), "too_short", "must have at least 1 characters, has " + count3);
-          if (count3 > 200) $issue(issues, $at(path, "name"), "too_long", "must have at most 200 characters, has " + count3);
-        }
+    if (field2 !== undefined) {
+      if (typeof field2 !== "string") $issue(issues, $at(path, "name"), "invalid", "expected a string");
+      else {
+        const count3 = $len(field2);
+        if (count3 < 1) $issue(issues, $at(path, "name"), "too_short", "must have at least 1 characters, has " + count3);
+        if (count3 > 200) $issue(issues, $at(path, "name"), "too_long", "must have at most 200 characters, has " + count3);
       }
     }
     for (const key4 of $keys(value)) {
@@ -863,23 +860,20 @@ function $check_ChatMessage(value: unknown, path: string, issues: $Issue[]): voi
     else {
       if (typeof field5 !== "string") $issue(issues, $at(path, "text"), "invalid", "expected a string");
     }
-    const field6 = $get(value, "attachment");
-    if (field6 === undefined) $issue(issues, $at(path, "attachment"), "required", "missing required field");
+    const field6 = $get(value, "timestamp");
+    if (field6 === undefined) $issue(issues, $at(path, "timestamp"), "required", "missing required field");
     else {
-      if (field6 !== null) {
-        $check_Attachment(field6, $at(path, "attachment"), issues);
-      }
-    }
-    const field7 = $get(value, "timestamp");
-    if (field7 === undefined) $issue(issues, $at(path, "timestamp"), "required", "missing required field");
-    else {
-      if (typeof field7 !== "number" || !$Number.isInteger(field7)) $issue(issues, $at(path, "timestamp"), "invalid", "expected an integer");
+      if (typeof field6 !== "number" || !$Number.isInteger(field6)) $issue(issues, $at(path, "timestamp"), "invalid", "expected an integer");
       else {
-        if (field7 < 0 || field7 > 18446744073709551615) $issue(issues, $at(path, "timestamp"), "invalid", "expected an integer that fits uint64");
+        if (field6 < 0 || field6 > 18446744073709551615) $issue(issues, $at(path, "timestamp"), "invalid", "expected an integer that fits uint64");
         else {
-          if (!$Number.isSafeInteger(field7)) $issue(issues, $at(path, "timestamp"), "unsafe_integer", field7 + " is beyond ±2^53−1 and would lose precision in JavaScript");
+          if (!$Number.isSafeInteger(field6)) $issue(issues, $at(path, "timestamp"), "unsafe_integer", field6 + " is beyond ±2^53−1 and would lose precision in JavaScript");
         }
       }
+    }
+    const field7 = $get(value, "attachment");
+    if (field7 !== undefined) {
+      $check_Attachment(field7, $at(path, "attachment"), issues);
     }
     for (const key8 of $keys(value)) {
       if (value[key8] === undefined) continue;
@@ -889,8 +883,8 @@ function $check_ChatMessage(value: unknown, path: string, issues: $Issue[]): voi
         case "userId":
         case "userName":
         case "text":
-        case "attachment":
         case "timestamp":
+        case "attachment":
           continue;
       }
       $issue(issues, $at(path, key8), "unknown_field", "unknown field");
