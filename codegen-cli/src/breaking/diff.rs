@@ -512,7 +512,8 @@ impl<'d, 'm> Differ<'d, 'm> {
         let (o_any, n_any) = (any(&o_rest), any(&n_rest));
         if with_null && o_null != n_null && !o_any && !n_any {
             let message = if o_null {
-                "`null` is no longer accepted (an `Option` became required)"
+                "`null` is no longer accepted (an `Option` became required, or a server now \
+                 leaves its `None` out instead of writing `null`: Option on the wire)"
             } else {
                 "may now be `null` (became an `Option`)"
             };
