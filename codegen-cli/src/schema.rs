@@ -719,6 +719,11 @@ impl Parser {
             Some(_) => return Err(self.error("`patternProperties` must be an object")),
         };
         let additional = match map.get("additionalProperties") {
+            // Written out beside named properties, it is a flattened map of any values
+            // (`#[serde(flatten)] BTreeMap<String, Value>`): the keys are part of the type.
+            Some(Value::Bool(true)) if !named.is_empty() => {
+                Additional::Schema(Box::new(Node::of(Kind::Any)))
+            }
             None | Some(Value::Bool(true)) => Additional::Any,
             Some(Value::Bool(false)) => Additional::Forbidden,
             Some(schema) => {

@@ -163,6 +163,26 @@ fn enums() -> Vec<Sample> {
         ),
         Sample::json(
             "ENUMS_UP",
+            with("external", json!([{"Unit": null}])),
+            "a unit variant written as a key with null",
+        ),
+        Sample::json(
+            "ENUMS_UP",
+            with("level", json!({"LOW": null})),
+            "a unit-only enum's variant written as a key with null",
+        ),
+        Sample::never_serialized(
+            "ENUMS_DOWN",
+            with("external", json!([{"Unit": null}])),
+            "the server writes a unit variant as a string",
+        ),
+        Sample::type_error(
+            "ENUMS_UP",
+            with("external", json!([{"Unit": 1}])),
+            "a unit variant's key with a value",
+        ),
+        Sample::json(
+            "ENUMS_UP",
             with("external", json!([{"Newtype": 1, "Unit": null}])),
             "two variant keys",
         ),
@@ -466,6 +486,11 @@ fn sequences() -> Vec<Sample> {
             "fixed-size array too short",
         ),
         Sample::type_error("SEQUENCES_UP", with("grid", json!([1])), "not nested"),
+        Sample::json(
+            "SEQUENCES_UP",
+            with("set", json!([2, 1, 2])),
+            "duplicates in a set (serde keeps one of each)",
+        ),
         Sample::type_error(
             "SEQUENCES_DOWN",
             with("list", json!("a")),
@@ -909,6 +934,124 @@ fn constraints() -> Vec<Sample> {
     samples
 }
 
+fn nulls() -> Vec<Sample> {
+    let full = NullsUp {
+        kept: NullsKept {
+            note: Some("n".into()),
+            count: Some(u32::MAX),
+        },
+        mixed: NullMixed {
+            kept: Some(1),
+            left_out: Some(2),
+            level: Some(Level::Low),
+        },
+    };
+    let empty = NullsUp {
+        kept: NullsKept {
+            note: None,
+            count: None,
+        },
+        mixed: NullMixed {
+            kept: None,
+            left_out: None,
+            level: None,
+        },
+    };
+    let json = serde_json::to_value(&empty).unwrap();
+    assert_eq!(
+        json,
+        json!({"kept": {"note": null, "count": null}, "mixed": {"kept": null}}),
+        "keep_nulls and #[keep_null] write null, the default leaves None out"
+    );
+    let mut samples = Sample::both::<NullsUp, NullsDown>(&full, "every option set").to_vec();
+    samples.extend(Sample::both::<NullsUp, NullsDown>(
+        &empty,
+        "every option empty: kept nulls and left-out fields",
+    ));
+    samples.extend([
+        Sample::json(
+            "NULLS_UP",
+            json!({"kept": {}, "mixed": {"leftOut": null, "level": null}}),
+            "a client may omit a kept null or send null for a left-out one",
+        ),
+        Sample::never_serialized(
+            "NULLS_DOWN",
+            json!({"kept": {}, "mixed": {"kept": null}}),
+            "the server always writes a kept null",
+        ),
+        Sample::never_serialized(
+            "NULLS_DOWN",
+            json!({"kept": {"note": null, "count": null}, "mixed": {"kept": null, "leftOut": null}}),
+            "the server never writes null for a left-out None",
+        ),
+        Sample::type_error(
+            "NULLS_UP",
+            json!({"kept": {"note": 1}, "mixed": {}}),
+            "wrong type under a kept null",
+        ),
+    ]);
+    samples
+}
+
+fn generics() -> Vec<Sample> {
+    let value = GenericsUp {
+        entries: Page {
+            items: vec![Entry { note: "e".into() }],
+            cursor: Some("c".into()),
+        },
+        levels: Page {
+            items: vec![Level::Low, Level::MediumHigh],
+            cursor: None,
+        },
+        open: Open {
+            id: "o".into(),
+            rest: BTreeMap::from([
+                ("any".into(), json!([1, {"x": null}])),
+                ("n".into(), json!(null)),
+            ]),
+        },
+    };
+    let manifest = Corpus::manifest().unwrap();
+    for name in ["Page_for_Entry", "Page_for_Level"] {
+        assert!(manifest.defs.contains_key(name), "no definition {name}");
+    }
+    let mut samples =
+        Sample::both::<GenericsUp, GenericsDown>(&value, "two instantiations, open object")
+            .to_vec();
+    let bad = GenericsUp {
+        entries: Page {
+            items: vec![Entry {
+                note: String::new(),
+            }],
+            cursor: None,
+        },
+        ..value.clone()
+    };
+    samples.extend(Sample::both::<GenericsUp, GenericsDown>(
+        &bad,
+        "constraint inside a generic instantiation",
+    ));
+    let json = serde_json::to_value(&value).unwrap();
+    let with = |key: &str, v: serde_json::Value| {
+        let mut j = json.clone();
+        j[key] = v;
+        j
+    };
+    samples.extend([
+        Sample::type_error(
+            "GENERICS_UP",
+            with("levels", json!({"items": [{"note": "x"}]})),
+            "one instantiation's item in the other",
+        ),
+        Sample::type_error(
+            "GENERICS_DOWN",
+            with("open", json!({"rest": 1})),
+            "open object without its named field",
+        ),
+    ]);
+    samples
+}
+
 #[test]
 fn corpus_round_trips_through_schema_typescript_and_guards() {
     let samples: Vec<Sample> = [
@@ -923,6 +1066,8 @@ fn corpus_round_trips_through_schema_typescript_and_guards() {
         formats(),
         integers(),
         constraints(),
+        nulls(),
+        generics(),
     ]
     .concat();
     round_trip("corpus", Corpus::manifest().unwrap(), verdict, &samples);

@@ -149,6 +149,7 @@ pub fn expand(kind: Kind, args: TokenStream, input: TokenStream) -> Result<Token
         }
     };
     let container = serde_attrs::container(attrs)?;
+    let generic_name = serde_attrs::generic_schema_name(&ident, &generics, attrs);
     let doc = doc_string(attrs);
 
     let wire = match (&args.wire, kind) {
@@ -243,6 +244,9 @@ pub fn expand(kind: Kind, args: TokenStream, input: TokenStream) -> Result<Token
             for variant in &mut e.variants {
                 serde_attrs::omit_none(&mut variant.fields, args.keep_nulls)?;
             }
+            if let Some(marker) = serde_attrs::unit_variants_marker(e, &container)? {
+                extra_attrs.push(quote!(#marker));
+            }
             if !container.has_rename_all_fields {
                 extra_attrs.push(quote!(#[serde(rename_all_fields = "camelCase")]));
             }
@@ -270,6 +274,7 @@ pub fn expand(kind: Kind, args: TokenStream, input: TokenStream) -> Result<Token
         )]
         #[serde(crate = "::twinwire::__private::serde")]
         #[schemars(crate = "::twinwire::__private::schemars")]
+        #generic_name
         #(#extra_attrs)*
     };
 

@@ -226,3 +226,81 @@ pub fn omit_none(fields: &mut Fields, keep_nulls: bool) -> Result<()> {
     }
     Ok(())
 }
+
+/// The schema name schemars' own derive gave a generic type before 1.0, `Page_for_A` or
+/// `Pair_for_A_and_B`, as a `#[schemars(rename)]` format string: schemars 1 names every
+/// instantiation `Page` and numbers the second `Page2`, which the manifest refuses as a
+/// clash. `None` when the type has no type or const parameter, or names itself (a `rename`
+/// in `#[serde]` or `#[schemars]`, which schemars honours).
+pub fn generic_schema_name(
+    ident: &syn::Ident,
+    generics: &syn::Generics,
+    attrs: &[Attribute],
+) -> Option<Attribute> {
+    let params: Vec<String> = generics
+        .params
+        .iter()
+        .filter_map(|p| match p {
+            syn::GenericParam::Type(t) => Some(t.ident.to_string()),
+            syn::GenericParam::Const(c) => Some(c.ident.to_string()),
+            syn::GenericParam::Lifetime(_) => None,
+        })
+        .collect();
+    if params.is_empty() {
+        return None;
+    }
+    let mut named = false;
+    for attr in attrs
+        .iter()
+        .filter(|a| a.path().is_ident("serde") || a.path().is_ident("schemars"))
+    {
+        // schemars' own arguments need not parse as nested meta (`extend("key" = …)`);
+        // serde and schemars report anything malformed themselves.
+        let _ = attr.parse_nested_meta(|meta| {
+            named |= meta.path.is_ident("rename");
+            skip_value(&meta)
+        });
+    }
+    if named {
+        return None;
+    }
+    let placeholders: Vec<String> = params.iter().map(|p| format!("{{{p}}}")).collect();
+    let name = format!("{ident}_for_{}", placeholders.join("_and_"));
+    Some(syn::parse_quote!(#[schemars(rename = #name)]))
+}
+
+/// The schema keyword by which an externally tagged enum lists the wire names of its unit
+/// variants, which serde also reads as `{"Name": null}`; the manifest builder adds that form
+/// to the client-side schema and removes the keyword (it never reaches a manifest).
+const UNIT_VARIANTS_MARKER: &str = "x-twinwire-unit-variants";
+
+/// For an externally tagged enum (serde's default) with unit variants, the container
+/// attribute carrying [`UNIT_VARIANTS_MARKER`]: serde reads a unit variant written as a
+/// string or as a one-key object whose value is `null`, and a client may send either.
+pub fn unit_variants_marker(
+    e: &syn::ItemEnum,
+    container: &ContainerAttrs,
+) -> Result<Option<Attribute>> {
+    if container.tag.is_some() || container.untagged {
+        return Ok(None);
+    }
+    let mut names = Vec::new();
+    for variant in &e.variants {
+        let attrs = member(&variant.attrs)?;
+        if !matches!(variant.fields, Fields::Unit) || attrs.skip || attrs.untagged {
+            continue;
+        }
+        let name = variant.ident.to_string();
+        names.push(attrs.rename.unwrap_or_else(|| {
+            container
+                .rename_all
+                .map_or(name.clone(), |r| r.apply_to_variant(&name))
+        }));
+    }
+    if names.is_empty() {
+        return Ok(None);
+    }
+    let marker = quote!(#[schemars(extend(#UNIT_VARIANTS_MARKER = [#(#names),*]))]);
+    let mut parsed = syn::parse::Parser::parse2(Attribute::parse_outer, marker)?;
+    Ok(parsed.pop())
+}

@@ -537,11 +537,11 @@ impl ManifestBuilder {
             (&mut server_defs, Direction::Server),
         ] {
             defs.values_mut()
-                .for_each(|schema| settle_omitted_none(schema, direction));
+                .for_each(|schema| for_direction(schema, direction));
         }
         for m in &mut messages {
             if let Some(payload) = &mut m.payload {
-                settle_omitted_none(payload, m.direction);
+                for_direction(payload, m.direction);
             }
         }
         let (defs, renamed) = merge_defs(client_defs, server_defs)?;
@@ -569,24 +569,62 @@ impl ManifestBuilder {
 /// left out when serializing (README, "Option on the wire"). Never in a manifest.
 const OMIT_NONE_MARKER: &str = "x-twinwire-omit-none";
 
-/// Removes [`OMIT_NONE_MARKER`] from `schema` and everything in it; in a server payload, a
-/// marked field's schema also loses its `null`: the server leaves the field out instead of
-/// writing `null`, and a client is told exactly what it receives (`field?: T`). A client may
-/// still send `null`, so the client side keeps it.
-fn settle_omitted_none(schema: &mut Value, direction: Direction) {
+/// The keyword `#[message]`/`#[data]` put on an externally tagged enum's schema, listing its
+/// unit variants' wire names. Never in a manifest.
+const UNIT_VARIANTS_MARKER: &str = "x-twinwire-unit-variants";
+
+/// Makes a schema say exactly what one direction accepts where schemars describes serde only
+/// approximately, and removes the macros' markers from it and everything in it:
+/// - a server payload field marked [`OMIT_NONE_MARKER`] loses its `null`: the server leaves
+///   the field out instead (a client may still send `null`, so the client side keeps it);
+/// - a client payload enum marked [`UNIT_VARIANTS_MARKER`] also accepts each unit variant
+///   as `{"Name": null}`, which serde reads like `"Name"`;
+/// - a client payload array loses `uniqueItems` (a set): serde reads duplicates into a set
+///   without complaint, while the server only ever sends distinct items.
+fn for_direction(schema: &mut Value, direction: Direction) {
     match schema {
         Value::Object(map) => {
-            if map.remove(OMIT_NONE_MARKER).is_some() && direction == Direction::Server {
-                drop_null(map);
+            let omits_none = map.remove(OMIT_NONE_MARKER).is_some();
+            let units = map.remove(UNIT_VARIANTS_MARKER);
+            match direction {
+                Direction::Server if omits_none => drop_null(map),
+                Direction::Client => {
+                    if let Some(Value::Array(names)) = units {
+                        add_keyed_units(map, &names);
+                    }
+                    map.remove("uniqueItems");
+                }
+                Direction::Server => {}
             }
-            map.values_mut()
-                .for_each(|v| settle_omitted_none(v, direction));
+            map.values_mut().for_each(|v| for_direction(v, direction));
         }
-        Value::Array(items) => items
-            .iter_mut()
-            .for_each(|v| settle_omitted_none(v, direction)),
+        Value::Array(items) => items.iter_mut().for_each(|v| for_direction(v, direction)),
         _ => {}
     }
+}
+
+/// Adds `{"Name": null}` for each unit variant name to an externally tagged enum's schema:
+/// to its `oneOf`, or, for a unit-only enum (`{"type": "string", "enum": [...]}`), beside the
+/// string `enum` in a new `oneOf`.
+fn add_keyed_units(map: &mut serde_json::Map<String, Value>, names: &[Value]) {
+    let keyed = names.iter().filter_map(Value::as_str).map(|name| {
+        serde_json::json!({
+            "type": "object",
+            "properties": {name: {"type": "null"}},
+            "required": [name],
+            "additionalProperties": false,
+        })
+    });
+    if let Some(Value::Array(variants)) = map.get_mut("oneOf") {
+        variants.extend(keyed);
+        return;
+    }
+    let (Some(ty), Some(values)) = (map.remove("type"), map.remove("enum")) else {
+        return;
+    };
+    let mut variants = vec![serde_json::json!({"type": ty, "enum": values})];
+    variants.extend(keyed);
+    map.insert("oneOf".into(), Value::Array(variants));
 }
 
 /// The schema of an `Option<T>` without its `null`: schemars writes `{"type": [T, "null"]}`

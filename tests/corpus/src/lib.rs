@@ -673,6 +673,84 @@ pub struct ConstrainedDown {
 }
 
 // ---------------------------------------------------------------------------------------
+// Option on the wire: left out by default, kept as `null` by the opt-outs.
+
+/// Every `None` written as `null` (the type's opt-out).
+#[data(keep_nulls)]
+#[derive(Clone, Debug, PartialEq)]
+pub struct NullsKept {
+    pub note: Option<String>,
+    pub count: Option<u32>,
+}
+
+/// The field-level opt-out beside the default.
+#[data]
+#[derive(Clone, Debug, PartialEq)]
+pub struct NullMixed {
+    /// Written as `null` when absent.
+    #[keep_null]
+    pub kept: Option<u8>,
+    /// Left out when absent.
+    pub left_out: Option<u8>,
+    /// An optional enum, left out when absent.
+    pub level: Option<Level>,
+}
+
+/// Both opt-outs. Sent to the server.
+#[message("NULLS_UP")]
+#[derive(Clone, Debug, PartialEq)]
+pub struct NullsUp {
+    pub kept: NullsKept,
+    pub mixed: NullMixed,
+}
+
+/// Both opt-outs. Sent to the client.
+#[message("NULLS_DOWN")]
+#[derive(Clone, Debug, PartialEq)]
+pub struct NullsDown {
+    pub kept: NullsKept,
+    pub mixed: NullMixed,
+}
+
+// ---------------------------------------------------------------------------------------
+// Two instantiations of one generic type, and a flattened map of any values.
+
+/// A page of items, instantiated twice in one protocol (`Page_for_Entry`, `Page_for_Level`).
+#[data]
+#[derive(Clone, Debug, PartialEq)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    pub cursor: Option<String>,
+}
+
+/// Named fields beside a flattened map of any JSON values.
+#[data]
+#[derive(Clone, Debug, PartialEq)]
+pub struct Open {
+    pub id: String,
+    #[serde(flatten)]
+    pub rest: BTreeMap<String, Value>,
+}
+
+/// Generic instantiations and an open object. Sent to the server.
+#[message("GENERICS_UP")]
+#[derive(Clone, Debug, PartialEq)]
+pub struct GenericsUp {
+    pub entries: Page<Entry>,
+    pub levels: Page<Level>,
+    pub open: Open,
+}
+
+/// Generic instantiations and an open object. Sent to the client.
+#[message("GENERICS_DOWN")]
+#[derive(Clone, Debug, PartialEq)]
+pub struct GenericsDown {
+    pub entries: Page<Entry>,
+    pub levels: Page<Level>,
+    pub open: Open,
+}
+
+// ---------------------------------------------------------------------------------------
 // Generics and RPCs.
 
 /// A generic message, instantiated in the protocol.
@@ -703,11 +781,12 @@ protocol! {
         client: [
             RenamesUp, EnumsUp, Command, OptionalsUp, FlattenUp, MapsUp, SequencesUp,
             RecursiveUp, Ping, SmallsUp, FormatsUp, IntegersUp, ConstrainedUp, Wrapper<Inner>,
+            NullsUp, GenericsUp,
         ],
         server: [
             RenamesDown, EnumsDown, Notice, OptionalsDown, FlattenDown, MapsDown,
             SequencesDown, RecursiveDown, Pong, SmallsDown, FormatsDown, IntegersDown,
-            ConstrainedDown,
+            ConstrainedDown, NullsDown, GenericsDown,
         ],
         rpc: [Lookup],
     }
@@ -811,7 +890,7 @@ pub fn verdict(kind: &str, payload: Option<&Value>) -> Option<Verdict> {
         OptionalsDown, FlattenUp, FlattenDown, MapsUp, MapsDown, SequencesUp, SequencesDown,
         RecursiveUp, RecursiveDown, Ping, Pong, SmallsUp, SmallsDown, FormatsUp, FormatsDown,
         IntegersUp, IntegersDown, ConstrainedUp, ConstrainedDown, Wrapper<Inner>, Lookup,
-        LookupResult,
+        LookupResult, NullsUp, NullsDown, GenericsUp, GenericsDown,
     );
     None
 }
