@@ -117,7 +117,13 @@ export type Operation =
   /** `a + b` */
   | "add"
   /** `a * b` */
-  | "multiply";
+  | "multiply"
+  | {
+    add: null;
+  }
+  | {
+    multiply: null;
+  };
 
 /** A room as listed to clients. */
 export interface RoomInfo {
@@ -358,7 +364,7 @@ export interface RpcMap {
  */
 export const Chat = {
   name: "Chat",
-  fingerprint: "288940c43e5d7635cb72c87df2f30620",
+  fingerprint: "b051b838431fdb3675c0f7b3c69e30ac",
   messages: [Authenticate, JoinRoom, LeaveRoom, SendMessage, TypingStart, TypingStop, AuthSuccess, RoomList, UserJoined, UserLeft, ChatMessage, UserTyping, GetMessages, Messages, Calculate, CalculateResult],
 } as const satisfies $ProtocolDescriptor;
 
@@ -648,11 +654,6 @@ function $keys(object: object): string[] {
 /** Length in Unicode scalar values, as Rust and JSON Schema count it. */
 function $len(text: string): number {
   return $Array.from(text).length;
-}
-
-/** Whether a value has a variant's shape (serde would pick it), whatever its constraints say. */
-function $fits(issues: readonly $Issue[]): boolean {
-  return issues.every((issue) => issue.code !== "invalid" && issue.code !== "required" && issue.code !== "unknown_field");
 }
 
 /** An absolute URL by the WHATWG rules (the server's `url` crate follows them too). */
@@ -1008,21 +1009,56 @@ function $check_Messages(value: unknown, path: string, issues: $Issue[]): void {
 }
 
 function $check_Operation(value: unknown, path: string, issues: $Issue[]): void {
-  untagged1: {
-    const attempt2: $Issue[] = [];
-    if (!(value === "add")) $issue(attempt2, path, "invalid", "expected \"add\"");
-    if ($fits(attempt2)) {
-      issues.push(...attempt2);
-      break untagged1;
-    }
-    attempt2.length = 0;
-    if (!(value === "multiply")) $issue(attempt2, path, "invalid", "expected \"multiply\"");
-    if ($fits(attempt2)) {
-      issues.push(...attempt2);
-      break untagged1;
-    }
-    $issue(issues, path, "invalid", "matches none of the accepted shapes");
+  if (typeof value === "string") {
+    if (!(value === "add" || value === "multiply")) $issue(issues, path, "invalid", "unknown variant; expected one of \"add\", \"multiply\", \"add\", \"multiply\"");
   }
+  else if ($isObject(value)) {
+    const keys1 = $keys(value);
+    const key2 = keys1[0] ?? "";
+    if (keys1.length !== 1) $issue(issues, path, "invalid", "expected an object with exactly one variant key");
+    else switch (key2) {
+      case "add": {
+        if (!$isObject(value)) $issue(issues, path, "invalid", "expected an object");
+        else {
+          const field3 = $get(value, "add");
+          if (field3 === undefined) $issue(issues, $at(path, "add"), "required", "missing required field");
+          else {
+            if (field3 !== null) $issue(issues, $at(path, "add"), "invalid", "expected null");
+          }
+          for (const key4 of $keys(value)) {
+            if (value[key4] === undefined) continue;
+            switch (key4) {
+              case "add":
+                continue;
+            }
+            $issue(issues, $at(path, key4), "unknown_field", "unknown field");
+          }
+        }
+        break;
+      }
+      case "multiply": {
+        if (!$isObject(value)) $issue(issues, path, "invalid", "expected an object");
+        else {
+          const field6 = $get(value, "multiply");
+          if (field6 === undefined) $issue(issues, $at(path, "multiply"), "required", "missing required field");
+          else {
+            if (field6 !== null) $issue(issues, $at(path, "multiply"), "invalid", "expected null");
+          }
+          for (const key7 of $keys(value)) {
+            if (value[key7] === undefined) continue;
+            switch (key7) {
+              case "multiply":
+                continue;
+            }
+            $issue(issues, $at(path, key7), "unknown_field", "unknown field");
+          }
+        }
+        break;
+      }
+      default: $issue(issues, $at(path, key2), "invalid", "unknown variant; expected one of \"add\", \"multiply\", \"add\", \"multiply\"");
+    }
+  }
+  else $issue(issues, path, "invalid", "expected a string or an object");
 }
 
 function $check_RoomInfo(value: unknown, path: string, issues: $Issue[]): void {

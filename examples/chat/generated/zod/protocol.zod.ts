@@ -42,7 +42,7 @@ export const AuthSuccessSchema = z.strictObject({ userId: z.string(), userName: 
 export const AuthenticateSchema = z.strictObject({ token: z.string().refine((text) => $len(text) >= 1, { message: "must have at least 1 characters" }).refine((text) => $len(text) <= 4096, { message: "must have at most 4096 characters" }) });
 
 /** An arithmetic operation. */
-export const OperationSchema = z.union([z.literal("add"), z.literal("multiply")]);
+export const OperationSchema = z.union([z.literal("add"), z.literal("multiply"), z.strictObject({ add: z.null() }), z.strictObject({ multiply: z.null() })]);
 
 /** Compute `a <operation> b` on the server. */
 export const CalculateSchema = z.strictObject({ operation: OperationSchema, a: z.number(), b: z.number() });
