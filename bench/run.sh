@@ -3,7 +3,8 @@
 # bench/bun/package-lock.json, builds the harness in release mode, raises the open-file
 # limit for the 10,000-connection scenarios, and runs every scenario against every server.
 # Extra arguments go to `twinwire-bench all` (e.g. --runs 5, --servers twinwire,raw,
-# --only echo). Takes about five minutes; prints one Markdown table on stdout.
+# --only echo, --baseline PATH to measure another twinwire-echo build in the same run).
+# Takes about five minutes; prints one Markdown table on stdout.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

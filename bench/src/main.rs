@@ -49,6 +49,10 @@ enum Command {
         /// for experiments.
         #[arg(long, value_parser = clap::value_parser!(u64).range(256..=1_048_576))]
         read_buffer: Option<u64>,
+        /// Another build of `twinwire-echo` (e.g. from an earlier commit) to measure in the
+        /// same run, as the column "twinwire baseline" with a ratio column.
+        #[arg(long, value_name = "PATH")]
+        baseline: Option<std::path::PathBuf>,
     },
     /// A few connections for about a second against the Rust servers: proves the harness
     /// works, asserts no timings.
@@ -90,6 +94,7 @@ enum Only {
 async fn main() -> ExitCode {
     let cli = Cli::parse();
     let mut rust_server_args = Vec::new();
+    let mut baseline = None;
     let plan = match cli.command {
         Command::Echo {
             url,
@@ -105,6 +110,7 @@ async fn main() -> ExitCode {
             echo_seconds,
             echo_text,
             read_buffer,
+            baseline: baseline_path,
         } => {
             if let Some(bytes) = read_buffer {
                 rust_server_args = vec!["--read-buffer".to_owned(), bytes.to_string()];
@@ -120,6 +126,16 @@ async fn main() -> ExitCode {
                     .filter(|k| servers.iter().any(|s| server_kind(*s) == *k))
                     .collect();
             }
+            if let Some(path) = baseline_path {
+                // Right after twinwire, so the two builds run back to back.
+                let at = plan
+                    .servers
+                    .iter()
+                    .position(|&k| k == ServerKind::Twinwire)
+                    .map_or(0, |i| i + 1);
+                plan.servers.insert(at, ServerKind::Baseline);
+                baseline = Some(path);
+            }
             if !only.is_empty() {
                 plan.scenarios = only.iter().map(|o| scenario(*o)).collect();
             }
@@ -129,6 +145,7 @@ async fn main() -> ExitCode {
     let programs = match Programs::beside_current_exe() {
         Ok(programs) => Programs {
             rust_server_args,
+            baseline,
             ..programs
         },
         Err(err) => {
@@ -138,6 +155,12 @@ async fn main() -> ExitCode {
     };
     let results = suite::run(&plan, &programs, |line| eprintln!("… {line}")).await;
     println!("{}", environment::describe(&programs));
+    if let Some(path) = &programs.baseline {
+        println!(
+            "\"twinwire baseline\" is `{}`, run in the same pass as twinwire.\n",
+            path.display()
+        );
+    }
     if !programs.rust_server_args.is_empty() {
         println!(
             "Rust servers started with `{}` (an experiment, not the default configuration).\n",

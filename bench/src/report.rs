@@ -54,7 +54,8 @@ struct Row {
 type EchoFigure = fn(&EchoRun) -> Option<f64>;
 
 /// The columns whose median twinwire's is divided by.
-const RATIO_COLUMNS: [(ServerKind, &str); 3] = [
+const RATIO_COLUMNS: [(ServerKind, &str); 4] = [
+    (ServerKind::Baseline, "twinwire / baseline"),
     (ServerKind::RawRust, "twinwire / raw tungstenite"),
     (ServerKind::WsKit, "twinwire / WS-Kit"),
     (ServerKind::RawBun, "twinwire / raw Bun"),

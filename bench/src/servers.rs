@@ -43,7 +43,8 @@ pub fn raw_websocket_config() -> WebSocketConfig {
         .max_frame_size(Some(64 * 1024))
 }
 
-/// One of the four servers compared.
+/// One of the servers compared: the four of every run, and a baseline build of twinwire
+/// when one is given (`--baseline`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum ServerKind {
     /// `twinwire-runtime` serving the benchmark protocol (`twinwire-echo`).
@@ -54,6 +55,9 @@ pub enum ServerKind {
     WsKit,
     /// `Bun.serve` alone (`bench/bun/raw.ts`).
     RawBun,
+    /// Another build of `twinwire-echo` (e.g. from an earlier commit), measured in the same
+    /// run so a change is compared side by side rather than across runs.
+    Baseline,
 }
 
 impl ServerKind {
@@ -67,6 +71,7 @@ impl ServerKind {
             Self::RawRust => "raw tungstenite",
             Self::WsKit => "WS-Kit (Bun)",
             Self::RawBun => "raw Bun.serve",
+            Self::Baseline => "twinwire baseline",
         }
     }
 
@@ -78,7 +83,7 @@ impl ServerKind {
     /// Whether it answers `ECHO` with `ECHO_REPLY` (a router), or sends the frame back as
     /// is (a raw echo).
     pub fn replies_typed(self) -> bool {
-        matches!(self, Self::Twinwire | Self::WsKit)
+        matches!(self, Self::Twinwire | Self::WsKit | Self::Baseline)
     }
 }
 
@@ -97,7 +102,9 @@ pub struct Programs {
     pub raw: PathBuf,
     /// The `bench/bun` folder (scripts and `node_modules`).
     pub bun_dir: PathBuf,
-    /// Extra arguments for both Rust servers (e.g. `--read-buffer 1024`), for experiments.
+    /// A second `twinwire-echo` build to compare against ([`ServerKind::Baseline`]).
+    pub baseline: Option<PathBuf>,
+    /// Extra arguments for the Rust servers (e.g. `--read-buffer 1024`), for experiments.
     pub rust_server_args: Vec<String>,
 }
 
@@ -113,6 +120,7 @@ impl Programs {
             twinwire: exe.with_file_name(format!("twinwire-echo{}", std::env::consts::EXE_SUFFIX)),
             raw: exe.with_file_name(format!("raw-echo{}", std::env::consts::EXE_SUFFIX)),
             bun_dir: Path::new(env!("CARGO_MANIFEST_DIR")).join("bun"),
+            baseline: None,
             rust_server_args: Vec::new(),
         })
     }
@@ -127,6 +135,10 @@ impl Programs {
         let path = match kind {
             ServerKind::Twinwire => &self.twinwire,
             ServerKind::RawRust => &self.raw,
+            ServerKind::Baseline => match &self.baseline {
+                Some(path) => path,
+                None => return Some("no baseline binary: pass --baseline PATH".to_owned()),
+            },
             ServerKind::WsKit | ServerKind::RawBun => &self.bun(),
         };
         if path.is_file() {
@@ -148,11 +160,11 @@ impl Programs {
 
     fn command(&self, kind: ServerKind) -> Command {
         match kind {
-            ServerKind::Twinwire | ServerKind::RawRust => {
-                let program = if kind == ServerKind::Twinwire {
-                    &self.twinwire
-                } else {
-                    &self.raw
+            ServerKind::Twinwire | ServerKind::RawRust | ServerKind::Baseline => {
+                let program = match kind {
+                    ServerKind::RawRust => &self.raw,
+                    ServerKind::Baseline => self.baseline.as_ref().unwrap_or(&self.twinwire),
+                    _ => &self.twinwire,
                 };
                 let mut command = Command::new(program);
                 command.args(&self.rust_server_args);

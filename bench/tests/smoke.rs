@@ -14,6 +14,7 @@ async fn smoke_mode_measures_both_rust_servers_without_errors() {
         twinwire: PathBuf::from(env!("CARGO_BIN_EXE_twinwire-echo")),
         raw: PathBuf::from(env!("CARGO_BIN_EXE_raw-echo")),
         bun_dir: PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("bun"),
+        baseline: None,
         rust_server_args: Vec::new(),
     };
     let plan = Plan::smoke();

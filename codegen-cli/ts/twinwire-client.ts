@@ -337,6 +337,41 @@ export class ConnectionClosedError extends TwinwireError {
   }
 }
 
+/**
+ * The server refused the connection with a terminal close code (see {@link refusalKind}): the
+ * client does not reconnect, `connect()` rejects with this error and `onError` hears it.
+ */
+export class RefusedError extends TwinwireError {
+  /** Discriminant: `unauthenticated` (4401), `forbidden` (4403) or `refused` (another 44xx). */
+  readonly kind: "unauthenticated" | "forbidden" | "refused";
+  override readonly name = "RefusedError";
+  /** The WebSocket close code. */
+  readonly code: number;
+  /** The close reason: the server's message. */
+  readonly reason: string;
+
+  /** A refusal with close `code` and `reason`. */
+  constructor(code: number, reason: string) {
+    super(`the server refused the connection (${code}${reason === "" ? "" : `: ${reason}`})`);
+    this.kind = refusalKind(code) ?? "refused";
+    this.code = code;
+    this.reason = reason;
+  }
+}
+
+/**
+ * The kind of a terminal refusal close code, or `undefined` for a code after which the client
+ * may reconnect. Terminal: 4400–4499 (the twinwire runtime's 4000 + HTTP 4xx status of an
+ * `authenticate` refusal), except 4408 (timeout) and 4429 (too many requests), which are
+ * worth retrying.
+ */
+export function refusalKind(code: number): RefusedError["kind"] | undefined {
+  if (code < 4400 || code > 4499 || code === 4408 || code === 4429) return undefined;
+  if (code === 4401) return "unauthenticated";
+  if (code === 4403) return "forbidden";
+  return "refused";
+}
+
 /** The caller's `AbortSignal` aborted the request. */
 export class AbortedError extends TwinwireError {
   /** Discriminant. */
@@ -438,6 +473,7 @@ export type ClientError =
   | ProtocolError
   | QueueFullError
   | ConnectionError
+  | RefusedError
   | HandlerError;
 
 /** The payload of `ERROR` and `RPC_ERROR` frames. */
@@ -609,6 +645,13 @@ export interface ClientOptions {
    * Default `true` (when the protocol descriptor has a fingerprint).
    */
   readonly sendFingerprint?: boolean;
+  /**
+   * How long after `open` `connect()` waits for a refusal close (4401, 4403...) before it
+   * resolves, in ms; a frame from the server ends the wait early. A browser reports `open`
+   * before it reads a refusing server's close frame, which follows at once. Default
+   * {@link DEFAULT_REFUSAL_WINDOW_MS}; `0` resolves at `open`.
+   */
+  readonly refusalWindowMs?: number;
 }
 
 /** A server frame of a wire type this client does not know as a server message (see `onUnknown`). */
@@ -620,6 +663,9 @@ export interface UnknownFrame {
   /** Its payload, unchecked; `undefined` when the frame has none. */
   readonly payload: unknown;
 }
+
+/** Default {@link ClientOptions.refusalWindowMs}. */
+export const DEFAULT_REFUSAL_WINDOW_MS = 50;
 
 /** Connection state. */
 export type ConnectionState = "closed" | "connecting" | "open" | "closing" | "reconnecting";
@@ -668,6 +714,7 @@ interface Resolved {
   readonly random: () => number;
   readonly strict: boolean;
   readonly sendFingerprint: boolean;
+  readonly refusalWindowMs: number;
 }
 
 function positive(name: string, value: number, allowInfinity = false): number {
@@ -735,6 +782,7 @@ function resolveOptions(options: ClientOptions): Resolved {
     random: options.random ?? Math.random,
     strict: options.strict ?? false,
     sendFingerprint: options.sendFingerprint ?? true,
+    refusalWindowMs: options.refusalWindowMs ?? DEFAULT_REFUSAL_WINDOW_MS,
   };
 }
 
@@ -931,6 +979,8 @@ export class TwinwireClient<P extends ProtocolDescriptor> {
   #heartbeatTimer: unknown = undefined;
   #heartbeatDeadline: unknown = undefined;
   #openWaiters: Waiter[] = [];
+  /** Set from `open` until `connect()` may resolve (see `refusalWindowMs`). */
+  #confirmTimer: unknown = undefined;
   #closeWaiters: (() => void)[] = [];
 
   /** A client for `protocol`; nothing connects until {@link connect}. */
@@ -957,13 +1007,16 @@ export class TwinwireClient<P extends ProtocolDescriptor> {
   }
 
   /**
-   * Opens the connection (reconnecting as configured). Resolves once open; rejects with a
-   * {@link ConnectionClosedError} if `close()` is called or the client gives up first.
+   * Opens the connection (reconnecting as configured). Resolves once open (and past the
+   * `refusalWindowMs`); rejects with a {@link RefusedError} if the server refuses the
+   * connection, or a {@link ConnectionClosedError} if `close()` is called or the client gives
+   * up first.
    * During a reconnect delay it skips the wait and tries at once.
    */
   connect(): Promise<void> {
-    if (this.#state === "open") return Promise.resolve();
+    if (this.#state === "open" && this.#confirmTimer === undefined) return Promise.resolve();
     const opened = new Promise<void>((resolve, reject) => this.#openWaiters.push({ resolve, reject }));
+    if (this.#state === "open") return opened;
     this.#wantOpen = true;
     if (this.#state === "closed") {
       this.#attempt = 0;
@@ -1228,7 +1281,7 @@ export class TwinwireClient<P extends ProtocolDescriptor> {
   }
 
   /** Rejects every pending request and empties the queue; returns how many frames were queued. */
-  #discardAll(error: ConnectionClosedError): number {
+  #discardAll(error: ConnectionClosedError | RefusedError): number {
     const discarded = this.#queue.length;
     this.#queue = [];
     for (const pending of [...this.#pending.values()]) this.#settle(pending, error, undefined);
@@ -1318,6 +1371,17 @@ export class TwinwireClient<P extends ProtocolDescriptor> {
     this.#flush();
     this.#startHeartbeat();
     this.#emitState("open", {});
+    if (this.#options.refusalWindowMs > 0) {
+      this.#confirmTimer = host.setTimeout(() => this.#confirmOpen(), this.#options.refusalWindowMs);
+    } else {
+      this.#confirmOpen();
+    }
+  }
+
+  /** The server did not refuse the connection: `connect()` resolves. */
+  #confirmOpen(): void {
+    if (this.#confirmTimer !== undefined) host.clearTimeout(this.#confirmTimer);
+    this.#confirmTimer = undefined;
     const waiters = this.#openWaiters;
     this.#openWaiters = [];
     for (const w of waiters) w.resolve();
@@ -1326,6 +1390,8 @@ export class TwinwireClient<P extends ProtocolDescriptor> {
   /** The socket is gone (closed, failed to open, or abandoned by the heartbeat). */
   #onClosed(code: number, reason: string): void {
     this.#stopHeartbeat();
+    if (this.#confirmTimer !== undefined) host.clearTimeout(this.#confirmTimer);
+    this.#confirmTimer = undefined;
     const lost = new ConnectionClosedError(
       `the connection closed (${code}${reason === "" ? "" : `: ${reason}`}) before the reply`,
       code,
@@ -1350,6 +1416,17 @@ export class TwinwireClient<P extends ProtocolDescriptor> {
     if (!this.#wantOpen) {
       // Nothing wants this connection (close() already discarded the queue): just settle.
       this.#setState("closed", { code, reason, discarded: 0 });
+      return;
+    }
+    if (refusalKind(code) !== undefined) {
+      // A refusal is the server's answer, not an outage: retrying would only repeat it.
+      this.#wantOpen = false;
+      const error = new RefusedError(code, reason);
+      const discarded = this.#discardAll(error);
+      this.#setState("closed", { code, reason, discarded });
+      this.#rejectOpenWaiters(error);
+      // Last, so a listener sees the client closed and may connect() again (e.g. as a guest).
+      this.#report(error);
       return;
     }
     const policy = this.#options.reconnect;
@@ -1389,7 +1466,7 @@ export class TwinwireClient<P extends ProtocolDescriptor> {
     this.#reconnectTimer = undefined;
   }
 
-  #rejectOpenWaiters(error: ConnectionClosedError): void {
+  #rejectOpenWaiters(error: ConnectionClosedError | RefusedError): void {
     const waiters = this.#openWaiters;
     this.#openWaiters = [];
     for (const w of waiters) w.reject(error);
@@ -1449,6 +1526,8 @@ export class TwinwireClient<P extends ProtocolDescriptor> {
   // ── inbound ──
 
   #onFrame(data: unknown): void {
+    // A frame proves the server accepted the connection.
+    if (this.#confirmTimer !== undefined) this.#confirmOpen();
     // Any frame proves the connection alive.
     if (this.#heartbeatDeadline !== undefined) {
       host.clearTimeout(this.#heartbeatDeadline);

@@ -168,6 +168,12 @@ impl PubSub for RedisPubSub {
         })
     }
 
+    /// The subscribers on this instance. Not `PUBSUB NUMSUB`: Redis counts one subscribing
+    /// connection per instance, whatever the number of WebSocket connections behind it.
+    fn subscriber_count(&self, topic: &str) -> usize {
+        self.state.local.subscriber_count(topic)
+    }
+
     fn attach(&self, errors: ErrorSink) {
         self.state.add_sink(errors);
     }

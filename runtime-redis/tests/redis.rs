@@ -75,6 +75,9 @@ async fn redis_channels_follow_local_subscriptions() {
     );
     b1.join("room").await.unwrap();
     assert_eq!(redis.subscribers("books:room"), 2);
+    // The PubSub count is this instance's WebSocket connections, not Redis' NUMSUB.
+    assert_eq!(a.handle.server().subscriber_count("room"), 2);
+    assert_eq!(b.handle.server().subscriber_count("room"), 1);
     assert_eq!(a1.join("news").await.unwrap(), ["room", "news"]);
     assert_eq!(redis.channels(), ["books:news", "books:room"]);
     // One subscriber connection per instance, whatever the topics and WebSockets.

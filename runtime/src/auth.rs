@@ -183,6 +183,19 @@ impl Rejection {
         &self.error
     }
 
+    /// The WebSocket close code that refuses the upgrade in
+    /// [`RefusalMode::CloseFrame`](crate::RefusalMode::CloseFrame): 4000 + the HTTP status
+    /// (4401 unauthenticated, 4403 forbidden, 4429, 4503...), or 4500 for a status outside
+    /// 400–599.
+    pub fn close_code(&self) -> u16 {
+        let status = self.status.as_u16();
+        if (400..=599).contains(&status) {
+            4000 + status
+        } else {
+            4500
+        }
+    }
+
     /// The HTTP response that refuses the upgrade.
     pub(crate) fn into_response(self) -> Response<Body> {
         let body = serde_json::to_vec(&self.error).unwrap_or_default();

@@ -23,3 +23,8 @@ pub const INVALID_PAYLOAD: u16 = 1007;
 pub const POLICY_VIOLATION: u16 = 1008;
 /// A message was larger than [`ServerConfig::max_frame_size`](crate::ServerConfig::max_frame_size).
 pub const MESSAGE_TOO_BIG: u16 = 1009;
+/// The `authenticate` hook refused the upgrade: no valid credentials (a refusal in
+/// [`RefusalMode::CloseFrame`](crate::RefusalMode::CloseFrame); HTTP 401 otherwise).
+pub const UNAUTHENTICATED: u16 = 4401;
+/// The `authenticate` hook refused the upgrade: not allowed (HTTP 403 otherwise).
+pub const FORBIDDEN: u16 = 4403;

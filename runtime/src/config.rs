@@ -6,6 +6,22 @@ use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 
 use crate::rate::RateLimit;
 
+/// How the server refuses an upgrade that the `authenticate` hook rejected (see
+/// [`ServerConfig::refusal`]).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum RefusalMode {
+    /// Accept the WebSocket, then close it at once with an application close code (4401
+    /// unauthenticated, 4403 forbidden, 4000 + the HTTP status otherwise) and the error's
+    /// message as the reason. The default: a browser sees this code, while a refused HTTP
+    /// upgrade only shows it close 1006, which it cannot tell from an outage.
+    #[default]
+    CloseFrame,
+    /// Answer with the HTTP status and a JSON error body, before any WebSocket exists. Cheaper
+    /// for non-browser clients, which see the status.
+    Http,
+}
+
 /// How a server treats connections. Every setting has a default suited to many small,
 /// mostly idle connections; change them with the builder methods.
 ///
@@ -38,6 +54,7 @@ pub struct ServerConfig {
     pub(crate) subprotocols: Vec<String>,
     pub(crate) progress_data_field: bool,
     pub(crate) rate_limit: Option<RateLimit>,
+    pub(crate) refusal: RefusalMode,
 }
 
 impl Default for ServerConfig {
@@ -58,8 +75,9 @@ impl Default for ServerConfig {
             shutdown_grace: Duration::from_secs(10),
             allowed_origins: None,
             subprotocols: Vec::new(),
-            progress_data_field: false,
+            progress_data_field: true,
             rate_limit: Some(RateLimit::default()),
+            refusal: RefusalMode::CloseFrame,
         }
     }
 }
@@ -198,9 +216,9 @@ impl ServerConfig {
         self
     }
 
-    /// Also writes each RPC progress value under `data`, next to `payload`, for clients
-    /// built on WS-Kit's own client, which reads `data` (default: off; twinwire's clients
-    /// and WS-Kit's server use `payload`).
+    /// Writes each RPC progress value under `data` as well as `payload` (default: on), so
+    /// clients built on WS-Kit's own client, which reads `data` only, work out of the box.
+    /// Turn it off to save the bytes when every client is twinwire's (they read `payload`).
     #[must_use]
     pub fn progress_data_field(mut self, enabled: bool) -> Self {
         self.progress_data_field = enabled;
@@ -233,6 +251,15 @@ impl ServerConfig {
     #[must_use]
     pub fn rate_limit(mut self, limit: impl Into<Option<RateLimit>>) -> Self {
         self.rate_limit = limit.into();
+        self
+    }
+
+    /// How upgrades rejected by the `authenticate` hook are refused (default:
+    /// [`RefusalMode::CloseFrame`], which browsers can see). Refusals made before the hook
+    /// (a wrong method, a disallowed origin, the connection limit) are always HTTP errors.
+    #[must_use]
+    pub fn refusal(mut self, mode: RefusalMode) -> Self {
+        self.refusal = mode;
         self
     }
 

@@ -6,6 +6,7 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock};
 
 use twinwire::{ErrorPayload, Message};
 
+use crate::auth::UpgradeRequest;
 use crate::connection::ConnectionId;
 use crate::correlation::Correlation;
 use crate::error::{SendError, SubscribeError};
@@ -28,6 +29,7 @@ pub(crate) struct ConnState<D> {
     pub(crate) outbox: Arc<Outbox>,
     topics: Mutex<Topics>,
     pub(crate) server: Arc<ServerState>,
+    request: UpgradeRequest,
 }
 
 impl<D> ConnState<D> {
@@ -37,7 +39,7 @@ impl<D> ConnState<D> {
 }
 
 impl<D: Send + Sync + 'static> ConnState<D> {
-    pub(crate) fn new(server: Arc<ServerState>, data: D) -> Self {
+    pub(crate) fn new(server: Arc<ServerState>, data: D, request: UpgradeRequest) -> Self {
         Self {
             id: ConnectionId::next(),
             data: RwLock::new(data),
@@ -50,7 +52,12 @@ impl<D: Send + Sync + 'static> ConnState<D> {
                 closed: false,
             }),
             server,
+            request,
         }
+    }
+
+    pub(crate) fn request(&self) -> &UpgradeRequest {
+        &self.request
     }
 
     pub(crate) fn read_data<R>(&self, read: impl FnOnce(&D) -> R) -> R {

@@ -9,6 +9,7 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 use twinwire::{ErrorPayload, Message, Meta, Rpc};
 
+use crate::auth::UpgradeRequest;
 use crate::conn_state::ConnState;
 use crate::connection::ConnectionId;
 use crate::correlation::Correlation;
@@ -19,7 +20,16 @@ use crate::outbox::CloseRequest;
 /// Options for [`Context::publish_with`].
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct PublishOptions {
-    exclude_self: bool,
+    exclude: Exclude,
+}
+
+/// Which connection a publish skips.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+enum Exclude {
+    #[default]
+    Nobody,
+    Publisher,
+    Connection(ConnectionId),
 }
 
 impl PublishOptions {
@@ -31,8 +41,26 @@ impl PublishOptions {
     /// Do not deliver to the publishing connection, even if it is subscribed.
     #[must_use]
     pub fn exclude_self(mut self) -> Self {
-        self.exclude_self = true;
+        self.exclude = Exclude::Publisher;
         self
+    }
+
+    /// Do not deliver to connection `id` (e.g. the one whose HTTP request caused a
+    /// [`Server::publish_with`](crate::Server::publish_with)). One connection is excluded at
+    /// most: this replaces [`exclude_self`](Self::exclude_self).
+    #[must_use]
+    pub fn exclude(mut self, id: ConnectionId) -> Self {
+        self.exclude = Exclude::Connection(id);
+        self
+    }
+
+    /// The excluded connection, with `publisher` the one publishing, if any.
+    pub(crate) fn excluded(self, publisher: Option<ConnectionId>) -> Option<ConnectionId> {
+        match self.exclude {
+            Exclude::Nobody => None,
+            Exclude::Publisher => publisher,
+            Exclude::Connection(id) => Some(id),
+        }
     }
 }
 
@@ -187,7 +215,7 @@ impl<D: Send + Sync + 'static> Context<D> {
         msg: &M,
         options: PublishOptions,
     ) -> Result<(), PublishError> {
-        let exclude = options.exclude_self.then(|| self.id());
+        let exclude = options.excluded(Some(self.id()));
         self.conn.server.publish(topic, msg, exclude).await
     }
 
@@ -207,6 +235,39 @@ impl<D: Send + Sync + 'static> Context<D> {
     /// [`SubscribeError`] for an invalid topic or a backend failure.
     pub async fn unsubscribe(&self, topic: &str) -> Result<(), SubscribeError> {
         self.conn.unsubscribe(topic).await
+    }
+
+    /// How many connections of this server instance are subscribed to `topic` (see
+    /// [`PubSub::subscriber_count`](crate::PubSub::subscriber_count)).
+    pub fn subscriber_count(&self, topic: &str) -> usize {
+        self.conn.server.pubsub.subscriber_count(topic)
+    }
+
+    /// The HTTP request that opened this connection: headers, query, peer address.
+    pub fn upgrade_request(&self) -> &UpgradeRequest {
+        self.conn.request()
+    }
+
+    /// A path parameter of the route the endpoint is mounted at (e.g. `room` for
+    /// `/rooms/{room}/ws`), percent-decoded.
+    pub fn path_param(&self, name: &str) -> Option<&str> {
+        self.conn.request().path_param(name)
+    }
+
+    /// Sends `msg` as the answer to this frame: it carries the frame's correlation id, as
+    /// WS-Kit's `inheritCorrelationId` does, so a client that sent an event with a
+    /// correlation id and waits for a reply event (e.g. `AUTHENTICATE` answered by
+    /// `AUTH_SUCCESS`) gets it. The first answer is the frame's terminal one: a later answer
+    /// or error for it fails with [`SendError::AlreadyAnswered`]. A frame without a
+    /// correlation id is answered like [`send`](Self::send).
+    ///
+    /// # Errors
+    /// [`SendError::AlreadyAnswered`], or as [`send`](Self::send).
+    pub fn reply_correlated<M: Message>(&self, msg: &M) -> Result<(), SendError> {
+        match self.correlation.as_deref() {
+            Some(correlation) => self.conn.reply(correlation, msg),
+            None => self.send(msg),
+        }
     }
 
     /// The topics this connection is subscribed to.

@@ -33,6 +33,7 @@ use tokio_tungstenite::tungstenite::{Bytes, Error as WsError, Message as WsMessa
 use twinwire::envelope::{HEARTBEAT_TYPE, RPC_ABORT_TYPE, check_type_name};
 use twinwire::{ErrorCode, ErrorPayload, Meta};
 
+use crate::auth::UpgradeRequest;
 use crate::close;
 use crate::conn_state::ConnState;
 use crate::connection::CloseInfo;
@@ -45,6 +46,8 @@ use crate::rate::{Limiter, Verdict};
 use crate::route::{Call, InFlight, panic_message};
 use crate::router::Routes;
 use crate::server_state::{ConnectionSlot, ServerState};
+use crate::telemetry;
+use tracing::Instrument;
 
 /// The correlated requests whose handlers are running. A connection runs at most
 /// `max_in_flight` handlers (64 by default), usually one or two, so a short list searched
@@ -80,6 +83,7 @@ pub(crate) async fn run<D, S>(
     routes: Arc<Routes<D>>,
     socket: WebSocketStream<S>,
     data: D,
+    request: UpgradeRequest,
     slot: ConnectionSlot,
 ) where
     D: Send + Sync + 'static,
@@ -90,7 +94,10 @@ pub(crate) async fn run<D, S>(
         .config
         .rate_limit
         .map(|limit| Limiter::new(limit, Instant::now()));
-    let conn = Arc::new(ConnState::new(server, data));
+    let conn = Arc::new(ConnState::new(server, data, request));
+    let id = conn.id();
+    conn.server.register(id, Arc::clone(&conn.outbox));
+    let server = Arc::clone(&conn.server);
     let mut driver = Driver {
         conn,
         routes,
@@ -106,9 +113,26 @@ pub(crate) async fn run<D, S>(
         paused_by: Vec::new(),
         newly_congested: Vec::new(),
     };
-    driver.open().await;
-    let close = driver.serve().await;
-    Box::pin(driver.finish(close)).await;
+    let request = driver.conn.request();
+    let span = tracing::debug_span!(
+        "twinwire.connection",
+        conn.id = id.get(),
+        peer = request.remote_addr().map(tracing::field::display),
+        path = %request.uri().path(),
+    );
+    let open = metrics::gauge!(telemetry::CONNECTIONS_OPEN);
+    open.increment(1.0);
+    async move {
+        tracing::debug!("connection opened");
+        driver.open().await;
+        let close = driver.serve().await;
+        tracing::debug!(close.code = close.code, close.reason = %close.reason, "connection closed");
+        Box::pin(driver.finish(close)).await;
+    }
+    .instrument(span)
+    .await;
+    open.decrement(1.0);
+    server.unregister(id);
     drop(slot);
 }
 
@@ -259,6 +283,7 @@ where
                         }
                         Ready::Close(request) => {
                             if request.overflow {
+                                metrics::counter!(telemetry::QUEUE_FULL_CLOSES).increment(1);
                                 self.conn.report(
                                     ErrorKind::SlowConsumer,
                                     None,
@@ -481,6 +506,7 @@ where
         let inbound = match frame::parse(text) {
             Ok(inbound) => inbound,
             Err(rejected) => {
+                metrics::counter!(telemetry::FRAMES_RECEIVED, "type" => "invalid").increment(1);
                 let id = rejected.correlation_id.as_deref();
                 return conn.refuse(id, rejected.error, ErrorKind::InvalidFrame);
             }
@@ -493,7 +519,9 @@ where
         if inbound.wire_type == RPC_ABORT_TYPE {
             return self.abort(correlation_id);
         }
+        tracing::trace!(r#type = %inbound.wire_type, correlation_id, "frame");
         let Some(route) = self.routes.table.get(&*inbound.wire_type) else {
+            metrics::counter!(telemetry::FRAMES_RECEIVED, "type" => "unrouted").increment(1);
             // No route has a reserved name, so only a type without a route needs the check:
             // a reserved one is the client's mistake, any other is merely not served here.
             let (error, kind) = match check_type_name(&inbound.wire_type) {
@@ -513,6 +541,7 @@ where
             };
             return conn.refuse(correlation_id, error, kind);
         };
+        metrics::counter!(telemetry::FRAMES_RECEIVED, "type" => route.wire_type).increment(1);
         let correlation = match correlation_id {
             Some(id) => {
                 if self.pending.get(id).is_some_and(|p| !p.is_answered()) {
@@ -599,6 +628,7 @@ where
     async fn write_buffered(&mut self) -> Result<(), CloseInfo> {
         let outbox = &*self.conn.outbox;
         let write_timeout = self.conn.server.config.write_timeout;
+        metrics::counter!(telemetry::FRAMES_SENT).increment(self.buf.len() as u64);
         // Frames written so far: a write that has to wait is timed by its progress.
         let written = AtomicUsize::new(0);
         let outcome = {
@@ -845,7 +875,7 @@ fn after(start: Instant, duration: Duration) -> Instant {
 }
 
 /// A close reason must fit a control frame: at most 123 bytes.
-fn truncate_reason(reason: &str) -> &str {
+pub(crate) fn truncate_reason(reason: &str) -> &str {
     if reason.len() <= 123 {
         return reason;
     }

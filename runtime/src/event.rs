@@ -43,6 +43,25 @@ pub enum ErrorKind {
     PubSub,
 }
 
+impl ErrorKind {
+    /// The metric label and log field value.
+    pub(crate) const fn label(self) -> &'static str {
+        match self {
+            Self::InvalidFrame => "invalid_frame",
+            Self::UnknownType => "unknown_type",
+            Self::DuplicateCorrelationId => "duplicate_correlation_id",
+            Self::Handler => "handler",
+            Self::Panic => "panic",
+            Self::DeadlineExceeded => "deadline_exceeded",
+            Self::Encode => "encode",
+            Self::SlowConsumer => "slow_consumer",
+            Self::Protocol => "protocol",
+            Self::RateLimited => "rate_limited",
+            Self::PubSub => "pubsub",
+        }
+    }
+}
+
 /// A failure the runtime handled, reported to the router's `on_error` hook.
 #[derive(Clone, Debug, PartialEq)]
 pub struct ErrorEvent {
@@ -98,6 +117,33 @@ impl ErrorSink {
 
     /// Reports `event`. A panicking hook is contained: it cannot take a connection down.
     pub fn report(&self, event: ErrorEvent) {
+        let (kind, code) = (event.kind.label(), event.error.code.as_str());
+        metrics::counter!(crate::telemetry::ERRORS, "kind" => kind, "code" => code).increment(1);
+        match event.kind {
+            ErrorKind::Panic => tracing::error!(
+                conn.id = event.connection.map(ConnectionId::get),
+                r#type = event.wire_type.as_deref(),
+                cause = event.cause.as_deref(),
+                "handler panicked"
+            ),
+            ErrorKind::SlowConsumer | ErrorKind::RateLimited | ErrorKind::PubSub => {
+                tracing::warn!(
+                    conn.id = event.connection.map(ConnectionId::get),
+                    kind,
+                    code,
+                    message = %event.error.message,
+                    "connection policy"
+                );
+            }
+            _ => tracing::debug!(
+                conn.id = event.connection.map(ConnectionId::get),
+                r#type = event.wire_type.as_deref(),
+                kind,
+                code,
+                message = %event.error.message,
+                "error answered"
+            ),
+        }
         if let Some(hook) = &self.hook {
             let _ = catch_unwind(AssertUnwindSafe(|| hook(&event)));
         }

@@ -1,11 +1,12 @@
 // Module layers, leaves first; a module uses only modules of earlier layers:
-// 1. `auth`, `close`, `correlation`, `frame`, `rate`
+// 1. `auth`, `close`, `correlation`, `frame`, `rate`, `telemetry`
 // 2. `config` (rate), `connection` (close), `outbox` (close, frame)
 // 3. `event` (connection)
 // 4. `pubsub` (connection, event, frame, outbox)
 // 5. `error` (pubsub)
-// 6. `server_state` (config, connection, error, event, frame, pubsub)
-// 7. `conn_state` (server_state and below), `listener` (server_state)
+// 6. `server_state` (config, connection, error, event, frame, outbox, pubsub)
+// 7. `conn_state` (server_state and below), `handle` (server_state and below), `listener`
+//    (server_state)
 // 8. `context` (conn_state and below)
 // 9. `route` (context and below)
 // 10. `router` (route, auth and below)
@@ -119,6 +120,28 @@
 //! [`Context::subscribe`] / [`Context::publish`] go through the [`PubSub`] trait; the
 //! default is [`MemoryPubSub`]. A published message is encoded once and the same frame is
 //! queued for every subscriber. Subscriptions end when the connection closes.
+//! [`Server::publish_with`] publishes from outside handlers (skipping a connection with
+//! [`PublishOptions::exclude`]); [`PubSub::subscriber_count`] counts this instance's
+//! subscribers.
+//!
+//! # Telemetry
+//!
+//! The runtime speaks `tracing`, as axum and tower-http do: a `DEBUG` span
+//! `twinwire.connection` per connection (`conn.id`, `peer`, `path`) with `DEBUG` events
+//! when it opens and closes (`close.code`, `close.reason`) and per handled frame (`type`,
+//! `correlation_id`, `outcome`, `duration_ms`), `DEBUG` refusals at the upgrade (`reason`),
+//! `WARN` for slow-consumer, rate-limit and pub/sub failures, `ERROR` for panics; frames
+//! themselves are `TRACE`. Without a subscriber each is a level check. Metrics go through
+//! the `metrics` facade under the names of the [`telemetry`] module; without a recorder
+//! they are no-ops.
+//!
+//! # Outside handlers
+//!
+//! [`Server::connections`] lists the open connections and [`Server::connection`] gives a
+//! [`ConnectionHandle`] to send to or close one by id, e.g. from an HTTP endpoint mounted
+//! beside the WebSocket. Handlers reach the request that opened their connection with
+//! [`Context::upgrade_request`] and [`Context::path_param`], and answer an event that
+//! carries a correlation id with [`Context::reply_correlated`].
 //!
 //! # Correlation ids
 //!
@@ -149,6 +172,11 @@
 //! [`ServerConfig::max_in_flight`] handlers its reading pauses, and the abort waits too.
 //! Give routes that may hang a [deadline](Router::deadline).
 
+/// The axum this crate is built on (0.8), for mounting [`Server::route`] and writing the
+/// app around it: depending on it through this re-export keeps the versions from ever
+/// differing (a second axum gives "multiple different versions of crate `axum`" errors).
+pub use axum;
+
 mod auth;
 mod client;
 pub mod close;
@@ -161,6 +189,7 @@ mod driver;
 mod error;
 mod event;
 mod frame;
+mod handle;
 mod listener;
 mod outbox;
 pub mod pubsub;
@@ -169,18 +198,20 @@ mod route;
 mod router;
 mod server;
 mod server_state;
+pub mod telemetry;
 mod upgrade;
 
 pub use auth::{
     ACCESS_TOKEN_PARAM, BEARER_PROTOCOL_PREFIX, FINGERPRINT_PARAM, Rejection, UpgradeRequest,
 };
 pub use client::{Client, ClientBuilder, ClientError, RequestError};
-pub use config::ServerConfig;
+pub use config::{RefusalMode, ServerConfig};
 pub use connection::{CloseInfo, ConnectionId};
 pub use context::{Context, PublishOptions, RpcContext};
 pub use error::{PublishError, RouterError, SendError, SubscribeError};
 pub use event::{ErrorEvent, ErrorKind, ErrorSink};
 pub use frame::Frame;
+pub use handle::ConnectionHandle;
 pub use pubsub::{MemoryPubSub, PubSub, PubSubError};
 pub use rate::RateLimit;
 pub use route::Next;

@@ -236,6 +236,13 @@ pub trait PubSub: Send + Sync + 'static {
     fn attach(&self, errors: ErrorSink) {
         let _ = errors;
     }
+
+    /// How many connections of this server instance are subscribed to `topic`.
+    ///
+    /// Local by definition: a backend shared by several instances knows its own
+    /// subscribers, while brokers count their own clients (Redis' `PUBSUB NUMSUB` counts
+    /// one subscribing connection per instance, not WebSocket connections).
+    fn subscriber_count(&self, topic: &str) -> usize;
 }
 
 type Subscribers = HashMap<ConnectionId, Subscriber>;
@@ -271,6 +278,12 @@ impl MemoryPubSub {
 
     /// Delivers to local subscribers; returns how many accepted the frame.
     pub fn deliver(&self, topic: &str, frame: &Frame, exclude: Option<ConnectionId>) -> usize {
+        let delivered = self.deliver_counted(topic, frame, exclude);
+        metrics::counter!(crate::telemetry::PUBSUB_DELIVERIES).increment(delivered as u64);
+        delivered
+    }
+
+    fn deliver_counted(&self, topic: &str, frame: &Frame, exclude: Option<ConnectionId>) -> usize {
         let topics = self.topics.read().unwrap_or_else(PoisonError::into_inner);
         let Some(subscribers) = topics.get(topic) else {
             return 0;
@@ -319,6 +332,10 @@ impl PubSub for MemoryPubSub {
     ) -> PubSubFuture<'a> {
         self.deliver(topic, &frame, exclude);
         PubSubFuture::ready(Ok(()))
+    }
+
+    fn subscriber_count(&self, topic: &str) -> usize {
+        MemoryPubSub::subscriber_count(self, topic)
     }
 }
 

@@ -20,6 +20,7 @@ use crate::correlation::Correlation;
 use crate::error::SendError;
 use crate::event::{ErrorEvent, ErrorKind};
 use crate::frame;
+use crate::telemetry;
 
 pub(crate) type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
@@ -227,6 +228,7 @@ impl<D: Send + Sync + 'static> Guard<D> {
         handler: impl Future<Output = HandlerResult> + Send,
     ) -> Option<Arc<Correlation>> {
         let correlation = self.correlation.as_deref();
+        let started = std::time::Instant::now();
         // The handler's state is dropped, not reused, after a panic, and the connection's
         // shared state is only reached through locks that recover from poisoning.
         let outcome = {
@@ -258,6 +260,28 @@ impl<D: Send + Sync + 'static> Guard<D> {
             })
             .await
         };
+        let label = match &outcome {
+            Outcome::Finished(Ok(Ok(()))) => "ok",
+            Outcome::Finished(Ok(Err(_))) => "error",
+            Outcome::Finished(Err(_)) => "panic",
+            Outcome::TimedOut => "deadline",
+            Outcome::Cancelled => "cancelled",
+        };
+        let elapsed = started.elapsed();
+        let wire_type = self.wire_type.unwrap_or("");
+        metrics::histogram!(
+            telemetry::HANDLER_DURATION,
+            "type" => wire_type,
+            "outcome" => label
+        )
+        .record(elapsed.as_secs_f64());
+        tracing::debug!(
+            r#type = wire_type,
+            correlation_id = correlation.map(Correlation::id),
+            outcome = label,
+            duration_ms = elapsed.as_secs_f64() * 1000.0,
+            "handled"
+        );
         let (kind, error, cause) = match outcome {
             Outcome::Finished(Ok(Ok(()))) | Outcome::Cancelled => return self.correlation,
             Outcome::Finished(Ok(Err(error))) => (ErrorKind::Handler, error, None),

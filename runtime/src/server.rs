@@ -18,7 +18,10 @@ use tokio::task::JoinHandle;
 use twinwire::Message;
 
 use crate::config::ServerConfig;
+use crate::connection::ConnectionId;
+use crate::context::PublishOptions;
 use crate::error::{PublishError, RouterError};
+use crate::handle::ConnectionHandle;
 use crate::listener;
 use crate::pubsub::{MemoryPubSub, PubSub};
 use crate::router::{Router, Routes};
@@ -161,6 +164,40 @@ impl<D: Send + Sync + 'static> Server<D> {
     /// As [`Context::publish`](crate::Context::publish).
     pub async fn publish<M: Message>(&self, topic: &str, msg: &M) -> Result<(), PublishError> {
         self.state.publish(topic, msg, None).await
+    }
+
+    /// Publishes `msg` to `topic` from outside any handler, with options: e.g.
+    /// [`PublishOptions::exclude`] skips the connection whose HTTP request caused it.
+    /// ([`PublishOptions::exclude_self`] has no publisher to skip here.)
+    ///
+    /// # Errors
+    /// As [`Context::publish`](crate::Context::publish).
+    pub async fn publish_with<M: Message>(
+        &self,
+        topic: &str,
+        msg: &M,
+        options: PublishOptions,
+    ) -> Result<(), PublishError> {
+        self.state.publish(topic, msg, options.excluded(None)).await
+    }
+
+    /// How many connections of this server instance are subscribed to `topic` (see
+    /// [`PubSub::subscriber_count`]).
+    pub fn subscriber_count(&self, topic: &str) -> usize {
+        self.state.pubsub.subscriber_count(topic)
+    }
+
+    /// The ids of the open connections, oldest first. A connection is listed from just
+    /// before its `on_open` hooks run until its `on_close` hooks have run.
+    pub fn connections(&self) -> Vec<ConnectionId> {
+        self.state.connection_ids()
+    }
+
+    /// A handle to send to or close open connection `id`; `None` once it has closed.
+    pub fn connection(&self, id: ConnectionId) -> Option<ConnectionHandle> {
+        self.state
+            .outbox(id)
+            .map(|outbox| ConnectionHandle::new(id, outbox))
     }
 
     /// How many WebSocket connections are open.

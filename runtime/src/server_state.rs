@@ -5,8 +5,9 @@
 //! It does not hold the routes: they name the connection's data type, and the connection
 //! state (`conn_state`) that handlers reach holds this state, so it stays below them.
 
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use tokio::sync::watch;
 use twinwire::Message;
@@ -16,6 +17,7 @@ use crate::connection::ConnectionId;
 use crate::error::PublishError;
 use crate::event::{ErrorEvent, ErrorKind, ErrorSink};
 use crate::frame;
+use crate::outbox::Outbox;
 use crate::pubsub::{PubSub, validate_topic};
 
 /// What every connection of a server shares.
@@ -29,6 +31,8 @@ pub(crate) struct ServerState {
     /// WebSocket connections, which shutdown waits for.
     connections: watch::Sender<usize>,
     shutdown: watch::Sender<bool>,
+    /// The open connections' outbound queues, for sending and closing from outside handlers.
+    registry: Mutex<HashMap<ConnectionId, Arc<Outbox>>>,
 }
 
 /// A place in the server's connection limit, held for a connection's lifetime: from the
@@ -102,7 +106,33 @@ impl ServerState {
             places: AtomicUsize::new(0),
             connections: watch::Sender::new(0),
             shutdown: watch::Sender::new(false),
+            registry: Mutex::new(HashMap::new()),
         }
+    }
+
+    fn lock_registry(&self) -> MutexGuard<'_, HashMap<ConnectionId, Arc<Outbox>>> {
+        self.registry.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Makes a connection reachable by id while it is open.
+    pub(crate) fn register(&self, id: ConnectionId, outbox: Arc<Outbox>) {
+        self.lock_registry().insert(id, outbox);
+    }
+
+    pub(crate) fn unregister(&self, id: ConnectionId) {
+        self.lock_registry().remove(&id);
+    }
+
+    /// The ids of the open connections, oldest first.
+    pub(crate) fn connection_ids(&self) -> Vec<ConnectionId> {
+        let mut ids: Vec<ConnectionId> = self.lock_registry().keys().copied().collect();
+        ids.sort_unstable();
+        ids
+    }
+
+    /// The outbound queue of open connection `id`.
+    pub(crate) fn outbox(&self, id: ConnectionId) -> Option<Arc<Outbox>> {
+        self.lock_registry().get(&id).cloned()
     }
 
     /// How many WebSocket connections are open.

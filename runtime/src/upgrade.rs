@@ -9,20 +9,25 @@ use std::sync::Arc;
 use axum::body::Body;
 use axum::http::header::{self, HeaderMap, HeaderValue};
 use axum::http::{Method, Request, Response, StatusCode, Version};
-use futures_util::FutureExt;
+use futures_util::{FutureExt, SinkExt, StreamExt};
 use hyper::upgrade::OnUpgrade;
 use hyper_util::rt::TokioIo;
+use std::time::Duration;
 use tokio_tungstenite::WebSocketStream;
 use tokio_tungstenite::tungstenite::handshake::derive_accept_key;
-use tokio_tungstenite::tungstenite::protocol::Role;
+use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
+use tokio_tungstenite::tungstenite::protocol::{CloseFrame, Role};
+use tokio_tungstenite::tungstenite::{Error as WsError, Message as WsMessage};
 use twinwire::{ErrorCode, ErrorPayload};
 
 use crate::auth::{BEARER_PROTOCOL_PREFIX, Rejection, UpgradeRequest, offered_protocols};
-use crate::driver;
+use crate::config::RefusalMode;
+use crate::driver::{self, truncate_reason};
 use crate::event::{ErrorEvent, ErrorKind};
 use crate::route::panic_message;
 use crate::router::{InitialData, Routes, unit};
 use crate::server_state::{ConnectionSlot, ServerState, SlotHandoff};
+use crate::telemetry;
 
 /// Refuses the upgrade with `status` and `{"code", "message"}`.
 fn refuse(status: StatusCode, code: ErrorCode, message: &'static str) -> Response<Body> {
@@ -67,6 +72,7 @@ pub(crate) async fn upgrade<D: Send + Sync + 'static>(
     let handoff = request.extensions_mut().remove::<SlotHandoff>();
     let headers = request.headers();
     if request.method() != Method::GET {
+        refused("handshake");
         return refuse(
             StatusCode::METHOD_NOT_ALLOWED,
             ErrorCode::InvalidArgument,
@@ -76,6 +82,7 @@ pub(crate) async fn upgrade<D: Send + Sync + 'static>(
     if !header_has_token(headers, header::CONNECTION, "upgrade")
         || !header_has_token(headers, header::UPGRADE, "websocket")
     {
+        refused("handshake");
         let mut response = refuse(
             StatusCode::UPGRADE_REQUIRED,
             ErrorCode::InvalidArgument,
@@ -90,6 +97,7 @@ pub(crate) async fn upgrade<D: Send + Sync + 'static>(
         .get(header::SEC_WEBSOCKET_VERSION)
         .is_none_or(|v| v.as_bytes() != b"13")
     {
+        refused("handshake");
         let mut response = refuse(
             StatusCode::UPGRADE_REQUIRED,
             ErrorCode::InvalidArgument,
@@ -102,6 +110,7 @@ pub(crate) async fn upgrade<D: Send + Sync + 'static>(
         return response;
     }
     let Some(key) = headers.get(header::SEC_WEBSOCKET_KEY) else {
+        refused("handshake");
         return refuse(
             StatusCode::BAD_REQUEST,
             ErrorCode::InvalidArgument,
@@ -111,6 +120,7 @@ pub(crate) async fn upgrade<D: Send + Sync + 'static>(
     // RFC 6455 upgrades HTTP/1.1 (or later) requests only, and an HTTP/1.0 connection
     // cannot be upgraded.
     if request.version() < Version::HTTP_11 {
+        refused("handshake");
         return refuse(
             StatusCode::BAD_REQUEST,
             ErrorCode::InvalidArgument,
@@ -124,6 +134,7 @@ pub(crate) async fn upgrade<D: Send + Sync + 'static>(
     {
         let origin = origin.to_str().unwrap_or_default();
         if !allowed.iter().any(|a| a.eq_ignore_ascii_case(origin)) {
+            refused("origin");
             return refuse(
                 StatusCode::FORBIDDEN,
                 ErrorCode::PermissionDenied,
@@ -139,6 +150,7 @@ pub(crate) async fn upgrade<D: Send + Sync + 'static>(
         _ => None,
     };
     let Some(mut slot) = taken.or_else(|| server.try_reserve_slot()) else {
+        refused("limit");
         let mut response = refuse(
             StatusCode::SERVICE_UNAVAILABLE,
             ErrorCode::Unavailable,
@@ -167,13 +179,40 @@ pub(crate) async fn upgrade<D: Send + Sync + 'static>(
     let protocol = choose_protocol(&offered, &server.config.subprotocols)
         .and_then(|p| HeaderValue::from_str(p).ok());
 
+    let request = UpgradeRequest::new(parts.uri, parts.headers, path_params, remote_addr);
     let data = match &routes.initial {
         InitialData::Authenticate(hook) => {
-            let request = UpgradeRequest::new(parts.uri, parts.headers, path_params, remote_addr);
-            match AssertUnwindSafe(hook(request)).catch_unwind().await {
+            match AssertUnwindSafe(hook(request.clone())).catch_unwind().await {
                 Ok(Ok(data)) => data,
-                Ok(Err(rejection)) => return rejection.into_response(),
+                Ok(Err(rejection)) => {
+                    refused_by_hook(&rejection);
+                    match server.config.refusal {
+                        RefusalMode::Http => return rejection.into_response(),
+                        RefusalMode::CloseFrame => {
+                            // The socket is upgraded and then closed: its place is held
+                            // until the close handshake ends, never given back.
+                            let slot = place.into_slot();
+                            let config = server.config.websocket();
+                            let close_timeout = server.config.close_timeout;
+                            tokio::spawn(async move {
+                                let Ok(upgraded) = on_upgrade.await else {
+                                    return;
+                                };
+                                let socket = WebSocketStream::from_raw_socket(
+                                    TokioIo::new(upgraded),
+                                    Role::Server,
+                                    Some(config),
+                                )
+                                .await;
+                                close_refused(socket, &rejection, close_timeout).await;
+                                drop(slot);
+                            });
+                            return switching_protocols(&accept, protocol);
+                        }
+                    }
+                }
                 Err(panic) => {
+                    refused("panic");
                     let error = ErrorPayload::new(ErrorCode::Internal, "authentication failed");
                     server.errors.report(
                         ErrorEvent::new(ErrorKind::Panic, error.clone())
@@ -205,6 +244,7 @@ pub(crate) async fn upgrade<D: Send + Sync + 'static>(
             "no place for the connection",
         );
     };
+    metrics::counter!(telemetry::CONNECTIONS_ACCEPTED).increment(1);
     let config = server.config.websocket();
     tokio::spawn(async move {
         // Hyper resolves the upgrade once the 101 response below has been written.
@@ -214,15 +254,67 @@ pub(crate) async fn upgrade<D: Send + Sync + 'static>(
         let socket =
             WebSocketStream::from_raw_socket(TokioIo::new(upgraded), Role::Server, Some(config))
                 .await;
-        driver::run(server, routes, socket, data, slot).await;
+        driver::run(server, routes, socket, data, request, slot).await;
     });
 
+    switching_protocols(&accept, protocol)
+}
+
+/// Counts and logs an upgrade refused for `reason`.
+fn refused(reason: &'static str) {
+    metrics::counter!(telemetry::CONNECTIONS_REFUSED, "reason" => reason).increment(1);
+    tracing::debug!(reason, "upgrade refused");
+}
+
+/// Counts and logs an upgrade the `authenticate` hook refused.
+fn refused_by_hook(rejection: &Rejection) {
+    let reason = match rejection.close_code() {
+        crate::close::UNAUTHENTICATED => "unauthenticated",
+        crate::close::FORBIDDEN => "forbidden",
+        _ => "refused",
+    };
+    metrics::counter!(telemetry::CONNECTIONS_REFUSED, "reason" => reason).increment(1);
+    tracing::debug!(
+        reason,
+        status = rejection.status().as_u16(),
+        message = %rejection.error().message,
+        "upgrade refused"
+    );
+}
+
+/// Closes a just-accepted socket with the rejection's close code and message, and waits
+/// (within `close_timeout`) for the client's answer so the code is not lost to a reset.
+async fn close_refused<S>(
+    mut socket: WebSocketStream<S>,
+    rejection: &Rejection,
+    close_timeout: Duration,
+) where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
+{
+    let frame = CloseFrame {
+        code: CloseCode::from(rejection.close_code()),
+        reason: truncate_reason(&rejection.error().message)
+            .to_owned()
+            .into(),
+    };
+    let handshake = async {
+        socket.send(WsMessage::Close(Some(frame))).await?;
+        while let Some(message) = socket.next().await {
+            message?;
+        }
+        Ok::<(), WsError>(())
+    };
+    let _ = tokio::time::timeout(close_timeout, handshake).await;
+}
+
+/// The `101 Switching Protocols` answer.
+fn switching_protocols(accept: &str, protocol: Option<HeaderValue>) -> Response<Body> {
     let mut response = Response::new(Body::empty());
     *response.status_mut() = StatusCode::SWITCHING_PROTOCOLS;
     let response_headers = response.headers_mut();
     response_headers.insert(header::CONNECTION, HeaderValue::from_static("upgrade"));
     response_headers.insert(header::UPGRADE, HeaderValue::from_static("websocket"));
-    if let Ok(accept) = HeaderValue::from_str(&accept) {
+    if let Ok(accept) = HeaderValue::from_str(accept) {
         response_headers.insert(header::SEC_WEBSOCKET_ACCEPT, accept);
     }
     if let Some(protocol) = protocol {

@@ -9,11 +9,13 @@ import {
   DEFAULT_RECONNECT,
   QueueFullError,
   TwinwireClient,
+  RefusedError,
   backoffDelay,
+  refusalKind,
 } from "../../codegen-cli/ts/twinwire-client.js";
 import { Chat, GetMessages, Logout, SendMessage, createChatClient } from "./fixtures/chat-protocol.js";
 import { FakeServer, WebSocket, until } from "./fake-server.js";
-import { setup } from "./harness.js";
+import { chatFrame, setup } from "./harness.js";
 
 const say = (text: string) => ({ roomId: "general", text });
 
@@ -366,4 +368,64 @@ test("the protocol's fingerprint is sent as twinwire_fp beside the token, unless
       ["a", null, null],
     ],
   );
+});
+
+test("refusalKind: 4400–4499 are terminal refusals except 4408 and 4429", () => {
+  assert.equal(refusalKind(4401), "unauthenticated");
+  assert.equal(refusalKind(4403), "forbidden");
+  assert.equal(refusalKind(4400), "refused");
+  assert.equal(refusalKind(4499), "refused");
+  for (const code of [1000, 1006, 1008, 4000, 4408, 4429, 4500, 4503]) assert.equal(refusalKind(code), undefined, String(code));
+});
+
+for (const [code, kind] of [
+  [4401, "unauthenticated"],
+  [4403, "forbidden"],
+] as const) {
+  test(`a ${code} close right after open rejects connect() with kind ${kind}, reports it and never reconnects`, async (t) => {
+    const h = await setup(t);
+    void h.server.nextConnection().then((c) => c.socket.close(code, "no entry"));
+    const error = await h.client.connect().then(
+      () => assert.fail("connect() resolved on a refused connection"),
+      (e: unknown) => e,
+    );
+    assert.ok(error instanceof RefusedError, String(error));
+    assert.equal(error.kind, kind);
+    assert.equal(error.code, code);
+    assert.equal(error.reason, "no entry");
+    assert.equal(h.client.state, "closed");
+    assert.ok(h.errors.includes(error), "onError hears the refusal");
+    // Longer than the fast backoff's ceiling: a reconnect would have shown up by now.
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    assert.equal(h.server.upgrades.length, 1);
+    assert.deepEqual(h.states.at(-1), { state: "closed", detail: { code, reason: "no entry", discarded: 0 } });
+  });
+}
+
+test("a refusal close while open (a later 4403) stops reconnecting and is reported", async (t) => {
+  const h = await setup(t);
+  const conn = await h.open();
+  conn.socket.close(4403, "banned");
+  await until(() => h.client.state === "closed", "the client to close");
+  const error = h.errors.find((e) => e instanceof RefusedError);
+  assert.equal(error?.kind, "forbidden");
+  await new Promise((resolve) => setTimeout(resolve, 200));
+  assert.equal(h.server.upgrades.length, 1);
+});
+
+test("4429 is not a refusal: the client reconnects", async (t) => {
+  const h = await setup(t);
+  const conn = await h.open();
+  conn.socket.close(4429, "slow down");
+  await h.server.nextConnection();
+  await until(() => h.client.state === "open", "the client to reopen");
+  assert.ok(!h.errors.some((e) => e instanceof RefusedError));
+});
+
+test("a frame from the server confirms the connection before the refusal window ends", async (t) => {
+  const h = await setup(t, { refusalWindowMs: 60_000 });
+  void h.server.nextConnection().then((c) => c.send(chatFrame("hello")));
+  // With a 60 s window only the frame can settle connect() within the test's time.
+  await h.client.connect();
+  assert.equal(h.client.state, "open");
 });

@@ -404,8 +404,8 @@ fn reserved_frames() -> Vec<Reserved> {
             direction: Direction::Server,
             doc: "A progress update for a running request, named by `meta.correlationId`; \
                   any number may come before the request's answer. `payload` is whatever the \
-                  handler reports. A server configured for WS-Kit's client \
-                  (`progress_data_field`) repeats it under `data`.",
+                  handler reports. By default the server repeats it under `data`, where WS-Kit's \
+                  client reads it (`progress_data_field(false)` turns that off).",
             correlated: true,
             payload: Payload::Schema(json!({
                 "description": "The handler's progress value (any JSON)."
@@ -475,9 +475,9 @@ impl Messages {
                 properties.insert(
                     "data".into(),
                     json!({
-                        "description": "The same value as `payload`, only from a server \
-                                        configured with `progress_data_field` (WS-Kit's client \
-                                        reads it here)."
+                        "description": "The same value as `payload`, where WS-Kit's client \
+                                        reads it; sent by default, absent from a server \
+                                        configured with `progress_data_field(false)`."
                     }),
                 );
             }

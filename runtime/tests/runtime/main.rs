@@ -14,4 +14,6 @@ mod rate_limit;
 mod readme;
 mod router;
 mod rpc;
+mod server_api;
+mod telemetry;
 mod upgrade;

@@ -97,6 +97,10 @@ impl PubSub for Counting {
         self.publishes.fetch_add(1, Ordering::SeqCst);
         self.inner.publish(topic, frame, exclude)
     }
+
+    fn subscriber_count(&self, topic: &str) -> usize {
+        self.inner.subscriber_count(topic)
+    }
 }
 
 async fn start_with(pubsub: Arc<dyn PubSub>) -> ServerHandle {
@@ -303,6 +307,10 @@ impl PubSub for Down {
 
     fn publish<'a>(&'a self, _: &'a str, _: Frame, _: Option<ConnectionId>) -> PubSubFuture<'a> {
         PubSubFuture::boxed(async { Err(PubSubError::unavailable("broker unreachable")) })
+    }
+
+    fn subscriber_count(&self, _: &str) -> usize {
+        0
     }
 }
 

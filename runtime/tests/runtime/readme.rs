@@ -23,3 +23,23 @@ fn the_readme_minimal_server_is_the_compiled_example() {
         "the minimal server must stay under 30 lines"
     );
 }
+
+#[test]
+fn the_readme_axum_recipe_is_the_compiled_example() {
+    let root = concat!(env!("CARGO_MANIFEST_DIR"), "/..");
+    let readme = std::fs::read_to_string(format!("{root}/README.md")).unwrap();
+    let example = std::fs::read_to_string(format!("{root}/runtime/examples/axum_app.rs")).unwrap();
+    let section = readme
+        .split("### In an axum app")
+        .nth(1)
+        .expect("README has a section \"In an axum app\"");
+    let code = section
+        .split("```rust\n")
+        .nth(1)
+        .and_then(|rest| rest.split("```").next())
+        .expect("the section has a rust code block");
+    assert_eq!(
+        code, example,
+        "README.md's axum recipe differs from runtime/examples/axum_app.rs"
+    );
+}

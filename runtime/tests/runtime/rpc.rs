@@ -140,9 +140,14 @@ async fn progress_frames_precede_the_reply() {
 }
 
 #[tokio::test]
-async fn progress_carries_payload_and_optionally_data_for_ws_kit_clients() {
-    for data_field in [false, true] {
-        let config = test_config().progress_data_field(data_field);
+async fn progress_carries_payload_and_by_default_data_for_ws_kit_clients() {
+    // `None`: the default, which WS-Kit's client (reading `data` only) must work with.
+    for setting in [None, Some(false), Some(true)] {
+        let data_field = setting.unwrap_or(true);
+        let config = match setting {
+            Some(enabled) => test_config().progress_data_field(enabled),
+            None => test_config(),
+        };
         let server = start(test_router(), config).await;
         let mut raw = Raw::connect(&server.url()).await;
         raw.json(

@@ -9,7 +9,8 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use twinwire::rpc;
 use twinwire_runtime::{
-    Client, ClientError, Rejection, Router, RpcContext, Server, ServerConfig, UpgradeRequest,
+    Client, ClientError, RefusalMode, Rejection, Router, RpcContext, Server, ServerConfig,
+    UpgradeRequest,
 };
 
 use crate::common::{Done, PATIENCE, Raw, start, test_config, test_router};
@@ -80,7 +81,8 @@ async fn the_token_may_come_from_a_header_a_subprotocol_or_the_query() {
 
 #[tokio::test]
 async fn rejections_are_http_errors_before_any_websocket() {
-    let server = start(auth_router(), test_config()).await;
+    let config = test_config().refusal(RefusalMode::Http);
+    let server = start(auth_router(), config).await;
     let url = server.url();
     for (builder, status, code) in [
         (Client::builder(&url), 401, "UNAUTHENTICATED"),
@@ -105,6 +107,40 @@ async fn rejections_are_http_errors_before_any_websocket() {
         }
     }
     assert_eq!(server.server().connection_count(), 0);
+    server.shutdown().await.unwrap();
+}
+
+#[tokio::test]
+async fn by_default_rejections_are_close_codes_a_browser_can_see() {
+    let server = start(auth_router(), test_config()).await;
+    let url = server.url();
+    for (builder, code, reason) in [
+        (Client::builder(&url), 4401, "a valid token is required"),
+        (
+            Client::builder(&url).bearer_token("banned"),
+            4403,
+            "this account is banned",
+        ),
+    ] {
+        let client = builder.connect().await.unwrap();
+        let info = tokio::time::timeout(PATIENCE, client.closed())
+            .await
+            .unwrap();
+        assert_eq!((info.code, info.reason.as_str()), (code, reason));
+    }
+    let custom = Rejection::with_status(
+        axum::http::StatusCode::TOO_MANY_REQUESTS,
+        twinwire::ErrorPayload::new(twinwire::ErrorCode::ResourceExhausted, "slow down"),
+    );
+    assert_eq!(custom.close_code(), 4429);
+    // The refused socket's slot is given back once it has closed.
+    tokio::time::timeout(PATIENCE, async {
+        while server.server().connection_count() != 0 {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    })
+    .await
+    .unwrap();
     server.shutdown().await.unwrap();
 }
 
@@ -309,17 +345,17 @@ async fn authenticate_sees_the_client_fingerprint_and_can_refuse_old_versions() 
     assert_eq!(whoami(&current).await, "abc123");
     let anonymous = Client::connect(server.url()).await.unwrap();
     assert_eq!(whoami(&anonymous).await, "");
-    match Client::builder(server.url())
+    // Refused the way a browser tab can see it: close code 4000 + 409, with the message.
+    let retired = Client::builder(server.url())
         .fingerprint(RETIRED)
         .connect()
         .await
-    {
-        Err(ClientError::Rejected { status, body }) => {
-            assert_eq!(status, 409);
-            assert!(body.unwrap_or_default().contains("too old"));
-        }
-        other => panic!("expected a refusal, got {other:?}"),
-    }
+        .unwrap();
+    let info = tokio::time::timeout(PATIENCE, retired.closed())
+        .await
+        .unwrap();
+    assert_eq!(info.code, 4409);
+    assert!(info.reason.contains("too old"), "{info:?}");
     drop((current, anonymous));
     server.shutdown().await.unwrap();
 }

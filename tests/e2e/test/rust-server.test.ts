@@ -29,7 +29,8 @@ import {
   ValidationError,
   chatClient,
   connectedAs,
-  refusedUpgrade,
+  RefusedError,
+  refusedByClose,
   tokenFor,
 } from "./support/chat.js";
 import { type ServerProcess, startRustServer } from "./support/processes.js";
@@ -319,24 +320,26 @@ test("auth accepted: the upgrade's user, by access_token query parameter or bear
   assertNoErrors(viaProtocol);
 });
 
-test("auth rejected: the upgrade is refused with 401 and the client fails to connect", async (t) => {
+test("auth rejected: the upgrade is closed with 4401 and connect() rejects with an unauthenticated RefusedError", async (t) => {
   for (const [what, options] of [
     ["an unknown token", { auth: { token: () => "stolen" } }],
     ["no token", {}],
   ] as const) {
     const h = chatClient(t, server.url, options);
     const error = await rejection(h.client.connect(), `connect() with ${what}`);
-    assert.ok(error instanceof ConnectionClosedError, `${what}: ${String(error)}`);
+    assert.ok(error instanceof RefusedError, `${what}: ${String(error)}`);
+    assert.equal(error.kind, "unauthenticated");
+    assert.equal(error.code, 4401);
     assert.equal(h.client.state, "closed");
   }
-  // What the client cannot see (browsers hide it too): the HTTP answer.
+  // What a browser sees too: the close code, with the server's message as the reason.
   for (const url of [`${server.url}?access_token=stolen`, server.url]) {
-    const refused = await refusedUpgrade(url);
-    assert.equal(refused.status, 401, url);
-    assert.equal((JSON.parse(refused.body) as { code: string }).code, "UNAUTHENTICATED", url);
+    const refused = await refusedByClose(url);
+    assert.equal(refused.code, 4401, url);
+    assert.ok(refused.reason.length > 0, url);
   }
-  const byProtocol = await refusedUpgrade(server.url, ["bearer.stolen"]);
-  assert.equal(byProtocol.status, 401);
+  const byProtocol = await refusedByClose(server.url, ["bearer.stolen"]);
+  assert.equal(byProtocol.code, 4401);
 });
 
 test("an uncorrelated ERROR frame goes to onError with its code and details", async (t) => {

@@ -7,8 +7,8 @@ use std::io;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use axum::body::Body;
-use axum::http::{HeaderValue, Method, Response, StatusCode, Uri, header};
+use twinwire_runtime::axum::body::Body;
+use twinwire_runtime::axum::http::{HeaderValue, Method, Response, StatusCode, Uri, header};
 
 /// The page's content security policy: scripts, styles and connections only from this
 /// server, so injected markup could not run or load anything even if it reached the DOM.

@@ -6,12 +6,18 @@
 //! that the server does not follow fails to compile here, and the same change reaches the
 //! page through the generated TypeScript.
 //!
-//! - `GET /ws` upgrades to the chat's WebSocket ([`WS_PATH`]).
+//! - `GET /ws` upgrades to the chat's WebSocket ([`WS_PATH`]), signed in when the request
+//!   carries a valid token (`access_token`, a `bearer.<token>` subprotocol or an
+//!   `Authorization: Bearer` header); an invalid or expired token is refused with close code
+//!   4401, no token connects a guest.
+//! - `POST /api/sign-in` ([`SIGN_IN_PATH`]) checks `{"name", "password"}` against the user
+//!   table ([`Accounts`]; by default the [`DEMO_USERS`]) and answers `{"token"}` (a signed
+//!   token, see [`Accounts`]) or 401.
 //! - Any other `GET` serves a file of [`ChatConfig::static_dir`] (the bundled page).
 //!
 //! Behaviour: a connection starts as a guest (`Guest <n>`) and gets `ROOM_LIST` at once, and
-//! again whenever a room's member count changes. `AUTHENTICATE` signs it in (a demo: every
-//! token is accepted and is the display name, see [`Session::sign_in`]). `JOIN_ROOM` needs a
+//! again whenever a room's member count changes. `AUTHENTICATE` with a token signs it in too
+//! (answered `AUTH_SUCCESS` with the request's correlation id, or `UNAUTHENTICATED`). `JOIN_ROOM` needs a
 //! signed-in user (`UNAUTHENTICATED`) and an existing room (`NOT_FOUND`), leaves the previous
 //! room, confirms with `USER_JOINED` and announces it to the room. `SEND_MESSAGE` and typing
 //! need membership of the room (`PERMISSION_DENIED`); `USER_TYPING` reaches the others only.
@@ -40,9 +46,14 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use axum::http::{Method, Uri};
-use twinwire_runtime::{PubSub, Router, RouterError, Server, ServerConfig, ServerHandle};
+use twinwire_runtime::axum;
+use twinwire_runtime::axum::body::Bytes;
+use twinwire_runtime::axum::http::{Method, StatusCode, Uri, header};
+use twinwire_runtime::{
+    PubSub, Rejection, Router, RouterError, Server, ServerConfig, ServerHandle, UpgradeRequest,
+};
 
+mod accounts;
 mod assets;
 mod rooms;
 mod service;
@@ -56,6 +67,7 @@ pub mod generated {
     include!("../../generated/router.rs");
 }
 
+pub use accounts::{Accounts, DEMO_USERS, TOKEN_LIFETIME, TokenError};
 pub use rooms::{RoomError, RoomSpec};
 pub use session::{MAX_NAME_CHARS, Session, User};
 
@@ -65,6 +77,12 @@ use service::ChatService;
 
 /// The path of the WebSocket endpoint.
 pub const WS_PATH: &str = "/ws";
+
+/// Where the page posts `{"name", "password"}` to get a token: `{"token"}`, or 401.
+pub const SIGN_IN_PATH: &str = "/api/sign-in";
+
+/// Prometheus text, when [`ChatConfig::metrics`] is set.
+pub const METRICS_PATH: &str = "/metrics";
 
 /// Messages kept per room by default.
 pub const DEFAULT_HISTORY_LIMIT: usize = 200;
@@ -84,6 +102,12 @@ pub struct ChatConfig {
     pub history_limit: usize,
     /// The runtime's limits and timeouts.
     pub server: ServerConfig,
+    /// The users and the token secret; `None`: the [`DEMO_USERS`] and a random secret
+    /// (tokens then work on this process only: give instances sharing Redis one secret).
+    pub accounts: Option<Accounts>,
+    /// Serves `GET /metrics` in Prometheus text from this recorder's handle (`--metrics`);
+    /// `None`: no such route.
+    pub metrics: Option<metrics_exporter_prometheus::PrometheusHandle>,
 }
 
 impl fmt::Debug for ChatConfig {
@@ -95,6 +119,8 @@ impl fmt::Debug for ChatConfig {
             .field("rooms", &self.rooms)
             .field("history_limit", &self.history_limit)
             .field("server", &self.server)
+            .field("accounts", &self.accounts)
+            .field("metrics", &self.metrics.is_some())
             .finish()
     }
 }
@@ -110,6 +136,8 @@ impl ChatConfig {
             rooms: default_rooms(),
             history_limit: DEFAULT_HISTORY_LIMIT,
             server: ServerConfig::default(),
+            accounts: None,
+            metrics: None,
         }
     }
 }
@@ -129,6 +157,8 @@ pub fn default_rooms() -> Vec<RoomSpec> {
 pub enum StartError {
     /// The room list cannot be served.
     Rooms(RoomError),
+    /// No randomness for the token secret.
+    Secret(getrandom::Error),
     /// The runtime refused the router.
     Router(RouterError),
     /// The address could not be bound.
@@ -144,6 +174,7 @@ impl fmt::Display for StartError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Self::Rooms(err) => err.fmt(f),
+            Self::Secret(err) => write!(f, "cannot draw a token secret: {err}"),
             Self::Router(err) => write!(f, "the chat router cannot be served: {err}"),
             Self::Bind { addr, source } => write!(
                 f,
@@ -158,6 +189,7 @@ impl std::error::Error for StartError {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
             Self::Rooms(err) => Some(err),
+            Self::Secret(_) => None,
             Self::Router(err) => Some(err),
             Self::Bind { source, .. } => Some(source),
         }
@@ -169,11 +201,59 @@ impl std::error::Error for StartError {
 ///
 /// # Errors
 /// A [`RoomError`] for a room list that cannot be served.
-pub fn router(rooms: Vec<RoomSpec>, history_limit: usize) -> Result<Router<Session>, RoomError> {
+pub fn router(
+    rooms: Vec<RoomSpec>,
+    history_limit: usize,
+    accounts: Arc<Accounts>,
+) -> Result<Router<Session>, RoomError> {
     let rooms = Arc::new(Rooms::new(rooms, history_limit)?);
-    let connections = AtomicU64::new(0);
-    Ok(generated::chat_router(ChatService::new(rooms))
-        .initial_data(move || Session::new(connections.fetch_add(1, Ordering::Relaxed) + 1)))
+    let connections = Arc::new(AtomicU64::new(0));
+    let service = ChatService::new(rooms, Arc::clone(&accounts));
+    Ok(
+        generated::chat_router(service).authenticate(move |request: UpgradeRequest| {
+            let number = connections.fetch_add(1, Ordering::Relaxed) + 1;
+            // Verified here, before the WebSocket exists: a bad token never gets a frame in.
+            let verified = request.token().map(|token| accounts.verify(&token));
+            async move {
+                let mut session = Session::new(number);
+                match verified {
+                    // No token: a guest, who sees the rooms and must sign in to chat.
+                    None => {}
+                    Some(Ok(name)) => {
+                        session.sign_in(&name);
+                    }
+                    Some(Err(err)) => return Err(Rejection::unauthenticated(err.to_string())),
+                }
+                Ok(session)
+            }
+        }),
+    )
+}
+
+/// Answers a sign-in: `{"name", "password"}` in, `{"token"}` or a 400/401 error out.
+fn sign_in(accounts: &Accounts, body: &[u8]) -> (StatusCode, String) {
+    #[derive(serde::Deserialize)]
+    struct Credentials {
+        name: String,
+        password: String,
+    }
+    let error = |code: &str, message: &str| {
+        serde_json::json!({ "code": code, "message": message }).to_string()
+    };
+    let Ok(credentials) = serde_json::from_slice::<Credentials>(body) else {
+        let message = "expected a JSON body {\"name\": ..., \"password\": ...}";
+        return (StatusCode::BAD_REQUEST, error("INVALID_ARGUMENT", message));
+    };
+    match accounts.sign_in(&credentials.name, &credentials.password) {
+        Some(token) => (
+            StatusCode::OK,
+            serde_json::json!({ "token": token }).to_string(),
+        ),
+        None => (
+            StatusCode::UNAUTHORIZED,
+            error("UNAUTHENTICATED", "unknown user or wrong password"),
+        ),
+    }
 }
 
 /// Starts a chat server in the background: binds, then serves the WebSocket endpoint at
@@ -182,7 +262,15 @@ pub fn router(rooms: Vec<RoomSpec>, history_limit: usize) -> Result<Router<Sessi
 /// # Errors
 /// A [`StartError`] when the rooms or router are invalid or the address cannot be bound.
 pub async fn start(config: ChatConfig) -> Result<ChatServer, StartError> {
-    let router = router(config.rooms, config.history_limit).map_err(StartError::Rooms)?;
+    let accounts = match config.accounts {
+        Some(accounts) => accounts,
+        None => Accounts::random()
+            .map_err(StartError::Secret)?
+            .with_demo_users(),
+    };
+    let accounts = Arc::new(accounts);
+    let router = router(config.rooms, config.history_limit, Arc::clone(&accounts))
+        .map_err(StartError::Rooms)?;
     let mut builder = Server::builder(router).config(config.server);
     if let Some(pubsub) = config.pubsub {
         builder = builder.pubsub(pubsub);
@@ -190,12 +278,41 @@ pub async fn start(config: ChatConfig) -> Result<ChatServer, StartError> {
     let server = builder.build().map_err(StartError::Router)?;
     let assets = Assets::new(config.static_dir);
     let page_built = assets.has_index();
-    let app = axum::Router::new().route(WS_PATH, server.route()).fallback(
-        move |method: Method, uri: Uri| {
+    let metrics = config.metrics;
+    let signing = Arc::clone(&accounts);
+    let app = axum::Router::new()
+        .route(WS_PATH, server.route())
+        .route(
+            SIGN_IN_PATH,
+            axum::routing::post(move |body: Bytes| {
+                let (status, body) = sign_in(&signing, &body);
+                async move { (status, [(header::CONTENT_TYPE, "application/json")], body) }
+            }),
+        )
+        .route(
+            METRICS_PATH,
+            axum::routing::get(move || {
+                let text = metrics.as_ref().map(|handle| handle.render());
+                async move {
+                    match text {
+                        Some(text) => (
+                            StatusCode::OK,
+                            [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
+                            text,
+                        ),
+                        None => (
+                            StatusCode::NOT_FOUND,
+                            [(header::CONTENT_TYPE, "text/plain")],
+                            "metrics are off: start with --metrics\n".to_owned(),
+                        ),
+                    }
+                }
+            }),
+        )
+        .fallback(move |method: Method, uri: Uri| {
             let assets = assets.clone();
             async move { assets.respond(&method, &uri).await }
-        },
-    );
+        });
 
     let handle = server
         .bind_app(config.addr, app)
@@ -204,7 +321,11 @@ pub async fn start(config: ChatConfig) -> Result<ChatServer, StartError> {
             addr: config.addr,
             source,
         })?;
-    Ok(ChatServer { handle, page_built })
+    Ok(ChatServer {
+        handle,
+        page_built,
+        accounts,
+    })
 }
 
 /// A running chat server, from [`start`].
@@ -214,6 +335,7 @@ pub async fn start(config: ChatConfig) -> Result<ChatServer, StartError> {
 pub struct ChatServer {
     handle: ServerHandle<Session>,
     page_built: bool,
+    accounts: Arc<Accounts>,
 }
 
 impl fmt::Debug for ChatServer {
@@ -238,6 +360,11 @@ impl ChatServer {
     /// The WebSocket endpoint's URL, e.g. `ws://127.0.0.1:8080/ws`.
     pub fn ws_url(&self) -> String {
         format!("ws://{}{WS_PATH}", self.local_addr())
+    }
+
+    /// The users and the token secret, e.g. to issue a token to a user signed in elsewhere.
+    pub fn accounts(&self) -> &Accounts {
+        &self.accounts
     }
 
     /// Whether the static folder held an `index.html` at start.

@@ -40,13 +40,20 @@ struct Args {
     /// Origin header come from programs, not browser pages, and are not affected.
     #[arg(long = "allowed-origin", value_name = "ORIGIN", value_parser = parse_origin)]
     allowed_origins: Vec<String>,
+    /// The secret that signs sign-in tokens; give every instance sharing Redis the same one.
+    /// Default: a random one, so tokens work on this process only.
+    #[arg(long, value_name = "SECRET")]
+    token_secret: Option<String>,
+    /// Serve Prometheus metrics at GET /metrics (connections, frames, errors, latency).
+    #[arg(long)]
+    metrics: bool,
 }
 
 /// An origin as browsers send it: `scheme://host[:port]`, nothing after (a trailing `/` is
 /// tolerated and dropped).
 fn parse_origin(text: &str) -> Result<String, String> {
     let origin = text.strip_suffix('/').unwrap_or(text);
-    let uri: axum::http::Uri = origin
+    let uri: twinwire_runtime::axum::http::Uri = origin
         .parse()
         .map_err(|_| format!("{text:?} is not an origin like https://chat.example.com"))?;
     let scheme_ok = matches!(uri.scheme_str(), Some("http" | "https"));
@@ -62,6 +69,14 @@ fn parse_origin(text: &str) -> Result<String, String> {
 #[tokio::main]
 async fn main() -> ExitCode {
     let args = Args::parse();
+    // Logs go to stderr, driven by RUST_LOG (default: info); stdout carries the lines the
+    // test harness reads.
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .init();
     match run(args).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(message) => {
@@ -83,6 +98,15 @@ async fn run(args: Args) -> Result<(), String> {
         }
     } else {
         config.server = config.server.allowed_origins(args.allowed_origins.clone());
+    }
+    if args.metrics {
+        let handle = metrics_exporter_prometheus::PrometheusBuilder::new()
+            .install_recorder()
+            .map_err(|err| format!("cannot install the metrics recorder: {err}"))?;
+        config.metrics = Some(handle);
+    }
+    if let Some(secret) = args.token_secret.as_deref().filter(|s| !s.is_empty()) {
+        config.accounts = Some(chat_server::Accounts::new(secret.as_bytes()).with_demo_users());
     }
     let redis = match args.redis.as_deref() {
         Some(url) if !url.trim().is_empty() => Some(RedisConfig::new(url)),

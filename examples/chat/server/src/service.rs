@@ -14,6 +14,7 @@ use chat_protocol::{
 use twinwire::{ErrorCode, ErrorPayload};
 use twinwire_runtime::{CloseInfo, Context, PublishOptions, RpcContext};
 
+use crate::accounts::Accounts;
 use crate::generated::ChatHandlers;
 use crate::rooms::{Rooms, topic};
 use crate::session::{Session, User};
@@ -26,6 +27,8 @@ pub(crate) const ROOM_LIST_INTERVAL: Duration = Duration::from_millis(100);
 /// several instances).
 pub(crate) struct ChatService {
     rooms: Arc<Rooms>,
+    /// Verifies the tokens of `AUTHENTICATE`.
+    accounts: Arc<Accounts>,
     /// The topic every connection joins on open, to hear member counts change. Counts are
     /// per instance, so the name is too: with a shared pub/sub backend, instances would
     /// otherwise overwrite each other's counts on every client.
@@ -41,11 +44,12 @@ struct Announcements {
 }
 
 impl ChatService {
-    pub(crate) fn new(rooms: Arc<Rooms>) -> Self {
+    pub(crate) fn new(rooms: Arc<Rooms>, accounts: Arc<Accounts>) -> Self {
         // Only needs to differ between live instances; RandomState is seeded per process.
         let salt = RandomState::new().hash_one(std::process::id());
         Self {
             rooms,
+            accounts,
             lobby: format!("lobby:{salt:016x}"),
             announcements: Arc::default(),
         }
@@ -144,7 +148,7 @@ fn require_user(ctx: &Context<Session>) -> Result<User, ErrorPayload> {
     ctx.data(|s| s.user().cloned()).ok_or_else(|| {
         ErrorPayload::new(
             ErrorCode::Unauthenticated,
-            "sign in first: send AUTHENTICATE with a token",
+            "sign in first: connect with a token, or send AUTHENTICATE with one",
         )
     })
 }
@@ -188,8 +192,14 @@ impl ChatHandlers<Session> for ChatService {
         ctx: Context<Session>,
         payload: Authenticate,
     ) -> Result<(), ErrorPayload> {
-        let user = ctx.data_mut(|s| s.sign_in(&payload.token));
-        ctx.send(&AuthSuccess {
+        let name = self
+            .accounts
+            .verify(&payload.token)
+            .map_err(|err| ErrorPayload::new(ErrorCode::Unauthenticated, err.to_string()))?;
+        let user = ctx.data_mut(|s| s.sign_in(&name));
+        // Correlated when the request was: a WS-Kit client's `request(AUTHENTICATE)` waits
+        // for an AUTH_SUCCESS carrying its correlation id.
+        ctx.reply_correlated(&AuthSuccess {
             user_id: user.id,
             user_name: user.name,
         })?;

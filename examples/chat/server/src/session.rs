@@ -54,14 +54,12 @@ impl Session {
         self.room.as_deref()
     }
 
-    /// Signs the connection in with `token` and returns the user.
-    ///
-    /// This is a demo: every token is accepted and its text is the display name (trimmed,
-    /// control characters removed, at most [`MAX_NAME_CHARS`] characters); a token with no
-    /// usable text keeps the guest name. A real server would verify the token with its
-    /// identity provider here and take the name from the verified claims.
-    pub fn sign_in(&mut self, token: &str) -> User {
-        let name = display_name(token).unwrap_or_else(|| self.guest_name());
+    /// Signs the connection in as `name`, a user name taken from a verified token (see
+    /// [`Accounts::verify`](crate::Accounts::verify)), and returns the user. The display
+    /// name is `name` trimmed, without control characters, at most [`MAX_NAME_CHARS`]
+    /// characters; a name with no visible text keeps the guest name.
+    pub fn sign_in(&mut self, name: &str) -> User {
+        let name = display_name(name).unwrap_or_else(|| self.guest_name());
         let user = User {
             id: format!("u{}", self.number),
             name,
@@ -79,7 +77,7 @@ impl Session {
     }
 }
 
-/// The display name carried by a demo token, if it has any visible text.
+/// The display name for a user name, if it has any visible text.
 fn display_name(token: &str) -> Option<String> {
     let cleaned: String = token.chars().filter(|c| !c.is_control()).collect();
     let name: String = cleaned.trim().chars().take(MAX_NAME_CHARS).collect();

@@ -67,9 +67,12 @@ async fn next_of(ws: &mut Ws, kind: &str) -> Value {
 /// Signs in as `name` and joins `room`.
 async fn member(server: &ChatServer, name: &str, room: &str) -> Ws {
     let mut ws = connect(server).await;
-    ws.send(frame("AUTHENTICATE", json!({"token": name})))
-        .await
-        .unwrap();
+    ws.send(frame(
+        "AUTHENTICATE",
+        json!({"token": server.accounts().issue(name)}),
+    ))
+    .await
+    .unwrap();
     next_of(&mut ws, "AUTH_SUCCESS").await;
     ws.send(frame("JOIN_ROOM", json!({"roomId": room})))
         .await
@@ -147,7 +150,10 @@ async fn a_room_flip_flood_closes_no_idle_reader_and_the_latest_room_list_wins()
 
     let mut flipper = connect(&server).await;
     flipper
-        .send(frame("AUTHENTICATE", json!({"token": "flipper"})))
+        .send(frame(
+            "AUTHENTICATE",
+            json!({"token": server.accounts().issue("flipper")}),
+        ))
         .await
         .unwrap();
     next_of(&mut flipper, "AUTH_SUCCESS").await;

@@ -59,7 +59,10 @@ impl Peer {
             typing,
             joined,
         };
-        peer.send(&Authenticate { token: name.into() }).await;
+        peer.send(&Authenticate {
+            token: server.accounts().issue(name),
+        })
+        .await;
         tokio::time::timeout(PATIENCE, rx.recv())
             .await
             .expect("AUTH_SUCCESS in time")

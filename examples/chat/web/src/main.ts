@@ -17,6 +17,7 @@ import {
   GetMessages,
   JoinRoom,
   LeaveRoom,
+  RefusedError,
   RoomList,
   SendMessage,
   ServerError,
@@ -63,18 +64,24 @@ function outbound<D extends { readonly validate: (payload: unknown) => unknown[]
 }
 
 const wsUrl = `${location.protocol === "https:" ? "wss:" : "ws:"}//${location.host}/ws`;
+/** Where the page trades a name and password for a token (the server's `SIGN_IN_PATH`). */
+const SIGN_IN_URL = "/api/sign-in";
+/** The token survives reloads of this tab, not the tab itself. */
+const TOKEN_KEY = "chat.token";
+
 const client = createChatClient({
   url: wsUrl,
   // A demo server restarts in seconds: retry often rather than back off to 30 s.
   reconnect: { initialDelayMs: 250, maxDelayMs: 3000 },
+  // Presented at every upgrade: the server checks it before the WebSocket opens and refuses
+  // a bad one with 4401. Without a token the page connects as a guest.
+  auth: { token: () => sessionStorage.getItem(TOKEN_KEY) ?? "" },
 });
 
 type Entry = { readonly kind: "message"; readonly message: ChatMessage } | { readonly kind: "system"; readonly text: string };
 
 /** What the page knows. `wanted*` survive reconnects; the rest belongs to one connection. */
 const state = {
-  /** The name to sign in with, on this and every later connection. */
-  wantedName: undefined as string | undefined,
   /** The room to be in, on this and every later connection. */
   wantedRoom: undefined as string | undefined,
   me: undefined as AuthSuccess | undefined,
@@ -94,6 +101,10 @@ const state = {
 const ui: Elements = findElements();
 
 function errorView(error: unknown): ErrorView {
+  if (error instanceof RefusedError) {
+    const code = error.kind === "forbidden" ? "PERMISSION_DENIED" : error.kind.toUpperCase();
+    return { source: "server", code, message: error.reason, issues: [] };
+  }
   if (error instanceof ServerError) {
     return { source: "server", code: error.code, message: error.message, issues: error.issues ?? [] };
   }
@@ -181,9 +192,48 @@ function clearRoomView(): void {
 
 // ── talking to the server ──
 
+/** Asks who this connection is: the upgrade signed it in if the page had a token. */
 function signIn(): void {
-  const name = state.wantedName;
-  if (name !== undefined) trySend(() => client.send(outbound(Authenticate), { token: name }));
+  const token = sessionStorage.getItem(TOKEN_KEY);
+  if (token !== null) trySend(() => client.send(outbound(Authenticate), { token }));
+}
+
+/** Connects; a refusal is already on `onError`, so only other failures are reported here. */
+function connect(): void {
+  client.connect().catch((error: unknown) => {
+    if (!(error instanceof RefusedError)) report(error);
+  });
+}
+
+/** Trades a name and password for a token, then reconnects with it. */
+async function signInWithPassword(name: string, password: string): Promise<void> {
+  let response: Response;
+  try {
+    response = await fetch(SIGN_IN_URL, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ name, password }),
+    });
+  } catch (error) {
+    report(error);
+    return;
+  }
+  const body: unknown = await response.json().catch(() => ({}));
+  const field = (key: string): string | undefined => {
+    const value = typeof body === "object" && body !== null ? (body as Record<string, unknown>)[key] : undefined;
+    return typeof value === "string" ? value : undefined;
+  };
+  const token = field("token");
+  if (!response.ok || token === undefined) {
+    const code = field("code") ?? `HTTP_${response.status}`;
+    showError(ui.errors, { source: "server", code, message: field("message") ?? "sign-in failed", issues: [] });
+    return;
+  }
+  sessionStorage.setItem(TOKEN_KEY, token);
+  ui.password.value = "";
+  // The token is checked at the upgrade, so it takes a new connection.
+  await client.close();
+  connect();
 }
 
 function join(roomId: string): void {
@@ -297,7 +347,15 @@ client.on(UserTyping, (event) => {
   setTyping(event.userId, event.typing ? event.userName : undefined);
 });
 
-client.onError(report);
+client.onError((error) => {
+  report(error);
+  if (error instanceof RefusedError) {
+    // The stored token is bad (forged, expired, or from a server with another secret):
+    // forget it and carry on as a guest.
+    sessionStorage.removeItem(TOKEN_KEY);
+    connect();
+  }
+});
 
 client.onState((connection, detail) => {
   ui.connection.textContent = describeState(connection, detail);
@@ -320,9 +378,7 @@ client.onState((connection, detail) => {
 
 ui.signIn.addEventListener("submit", (event) => {
   event.preventDefault();
-  state.wantedName = ui.name.value;
-  // Offline: sent when the connection opens (every new connection signs in again).
-  if (client.state === "open") signIn();
+  void signInWithPassword(ui.name.value, ui.password.value);
 });
 
 ui.rooms.addEventListener("click", (event) => {
@@ -348,4 +404,4 @@ ui.composer.addEventListener("submit", (event) => {
 
 ui.validationOff.hidden = clientValidation;
 render();
-client.connect().catch(report);
+connect();

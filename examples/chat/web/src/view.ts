@@ -32,6 +32,7 @@ export interface Elements {
   readonly validationOff: HTMLElement;
   readonly signIn: HTMLFormElement;
   readonly name: HTMLInputElement;
+  readonly password: HTMLInputElement;
   readonly identity: HTMLElement;
   readonly rooms: HTMLUListElement;
   readonly leave: HTMLButtonElement;
@@ -54,6 +55,7 @@ export function findElements(): Elements {
     validationOff: byId("validation-off", HTMLElement),
     signIn: byId("sign-in", HTMLFormElement),
     name: byId("name", HTMLInputElement),
+    password: byId("password", HTMLInputElement),
     identity: byId("identity", HTMLElement),
     rooms: byId("rooms", HTMLUListElement),
     leave: byId("leave", HTMLButtonElement),

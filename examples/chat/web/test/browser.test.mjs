@@ -39,6 +39,11 @@ const CHROMIUM_ARGS = [
 const PATIENCE_MS = 20_000;
 /** Reconnecting after a restart waits for the client's backoff (at most 3 s per try here). */
 const RECONNECT_PATIENCE_MS = 45_000;
+/**
+ * The chat server's demo users (`DEMO_USERS` in examples/chat/server/src/accounts.rs).
+ * @type {Record<string, string>}
+ */
+const PASSWORDS = { alice: "wonderland", bob: "builder", carol: "singer", dave: "diver" };
 
 // ── the server process ──
 
@@ -66,7 +71,9 @@ function serverBinary() {
  * @returns {Promise<RunningServer>}
  */
 function startServer(port) {
-  const child = spawn(serverBinary(), ["--host", "127.0.0.1", "--port", String(port), "--static-dir", dist], {
+  // A fixed secret, as in production: tokens stay valid across the restart test's restart.
+  const args = ["--host", "127.0.0.1", "--port", String(port), "--static-dir", dist, "--token-secret", "browser-test"];
+  const child = spawn(serverBinary(), args, {
     stdio: ["ignore", "pipe", "pipe"],
   });
   /** @type {string[]} */
@@ -140,6 +147,7 @@ async function openUser(name, query = "") {
   await page.goto(server.url + query);
   await page.locator("#connection[data-state=open]").waitFor();
   await page.fill("#name", name);
+  await page.fill("#password", PASSWORDS[name] ?? "");
   await page.click("#sign-in button[type=submit]");
   await page.locator("#identity", { hasText: `Signed in as ${name}` }).waitFor();
   return user;
@@ -294,6 +302,35 @@ test("a 1,001-character message is refused: by the server without client checks,
   // Exactly at the limit is fine.
   await post(alice, "y".repeat(1000));
   await seeMessage(bob, "y".repeat(1000));
+});
+
+test("a refused sign-in: a wrong password is refused by the sign-in endpoint, a forged token at the upgrade (4401)", async () => {
+  assert.ok(browser !== undefined && server !== undefined);
+  const context = await browser.newContext();
+  context.setDefaultTimeout(PATIENCE_MS);
+  const page = await context.newPage();
+  /** @type {string[]} */
+  const pageErrors = [];
+  page.on("pageerror", (error) => pageErrors.push(String(error)));
+  await page.goto(server.url);
+  await page.locator("#connection[data-state=open]").waitFor();
+  await page.fill("#name", "alice");
+  await page.fill("#password", "not her password");
+  await page.click("#sign-in button[type=submit]");
+  await page.locator('#errors > li[data-source="server"][data-code="UNAUTHENTICATED"]', { hasText: "wrong password" }).waitFor();
+  assert.match((await page.locator("#identity").textContent()) ?? "", /^Not signed in/);
+
+  // A token the server did not sign: the upgrade is accepted, then closed with 4401, which
+  // the browser sees (an HTTP 401 would show only as 1006). The page drops the token and
+  // carries on as a guest instead of retrying it forever.
+  await page.evaluate(() => sessionStorage.setItem("chat.token", "v1.616c696365.99999999999.00"));
+  await page.reload();
+  await page.locator('#errors > li[data-source="server"][data-code="UNAUTHENTICATED"]', { hasText: "invalid token" }).waitFor();
+  await page.locator("#connection[data-state=open]").waitFor();
+  assert.equal(await page.evaluate(() => sessionStorage.getItem("chat.token")), null);
+  assert.match((await page.locator("#identity").textContent()) ?? "", /^Not signed in/);
+  assert.deepEqual(pageErrors, []);
+  await context.close();
 });
 
 test("a late joiner gets the room's history, in order", async () => {

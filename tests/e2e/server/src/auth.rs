@@ -18,7 +18,8 @@ pub struct User {
 }
 
 /// Accepts `valid.<name>` (name: 1 to 32 ASCII letters, digits, `-` or `_`); anything else,
-/// or no token at all, is refused with HTTP 401 before a WebSocket exists.
+/// or no token at all, is refused as unauthenticated (close 4401 by default, see
+/// `docs/wire-protocol.md`, Authentication).
 pub fn user_for_token(token: Option<&str>) -> Result<User, Rejection> {
     let token = token.ok_or_else(|| {
         Rejection::unauthenticated(

@@ -13,7 +13,7 @@
 //! # Auth
 //!
 //! The upgrade needs a token (`access_token` query parameter, `bearer.<token>` subprotocol or
-//! `Authorization: Bearer`) of the form `valid.<name>`; anything else is HTTP 401.
+//! `Authorization: Bearer`) of the form `valid.<name>`; anything else is refused with close code 4401.
 //! `AUTHENTICATE` with that same token answers `AUTH_SUCCESS` with the upgrade's user, any
 //! other token an `ERROR` `UNAUTHENTICATED`.
 //!
@@ -74,9 +74,9 @@ struct Args {
     /// Port on 127.0.0.1; 0 picks a free one.
     #[arg(long, default_value_t = 0)]
     port: u16,
-    /// Also write RPC progress values under `data` (for WS-Kit's own client).
+    /// Leave RPC progress values out of `data` (written by default for WS-Kit's own client).
     #[arg(long)]
-    progress_data_field: bool,
+    no_progress_data_field: bool,
 }
 
 #[tokio::main]
@@ -92,7 +92,7 @@ async fn main() -> ExitCode {
 
 async fn run(args: Args) -> Result<(), String> {
     let config = ServerConfig::default()
-        .progress_data_field(args.progress_data_field)
+        .progress_data_field(!args.no_progress_data_field)
         .shutdown_grace(SHUTDOWN_GRACE);
     let server = Server::builder(router())
         .config(config)

@@ -125,6 +125,18 @@ export interface RefusedUpgrade {
   readonly body: string;
 }
 
+/** Connects a raw socket the server accepts and then closes; resolves with the close code and reason. */
+export function refusedByClose(url: string, protocols: readonly string[] = []): Promise<{ code: number; reason: string }> {
+  const socket = new WebSocket(url, [...protocols]);
+  return within(
+    new Promise((resolve, reject) => {
+      socket.once("close", (code, reason) => resolve({ code, reason: reason.toString() }));
+      socket.once("error", reject);
+    }),
+    `the server to close ${url}`,
+  );
+}
+
 /** Attempts an upgrade that must be refused; resolves with the HTTP status and body. */
 export function refusedUpgrade(url: string, protocols: readonly string[] = []): Promise<RefusedUpgrade> {
   const socket = new WebSocket(url, [...protocols]);

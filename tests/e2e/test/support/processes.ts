@@ -90,14 +90,14 @@ export async function startServer(what: string, command: string, args: readonly 
 export interface RustServerOptions {
   /** Listen on this port (a restart reuses its predecessor's); default a free one. */
   readonly port?: number;
-  /** Also write progress values under `data`, for WS-Kit's own client. */
+  /** Write progress values under `data` too, for WS-Kit's own client (the server's default: on). */
   readonly progressDataField?: boolean;
 }
 
 /** Starts the Rust e2e server (binary from `TWINWIRE_E2E_SERVER`, set by run.sh). */
 export function startRustServer(options: RustServerOptions = {}): Promise<ServerProcess> {
   const args = ["--port", String(options.port ?? 0)];
-  if (options.progressDataField === true) args.push("--progress-data-field");
+  if (options.progressDataField === false) args.push("--no-progress-data-field");
   return startServer("twinwire-e2e-server", requiredEnv("TWINWIRE_E2E_SERVER"), args, /listening on (ws:\/\/\S+)/);
 }
 

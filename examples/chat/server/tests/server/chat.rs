@@ -36,10 +36,10 @@ async fn a_guest_gets_the_room_list_on_connect_and_a_name_when_signing_in() {
     assert_eq!(ids, ["general", "random", "tech"]);
     assert!(list.rooms.iter().all(|r| r.user_count == 0), "{list:?}");
 
-    // Demo sign-in: the token's text is the name.
+    // A token names its user; the display name is trimmed.
     guest
         .send(&Authenticate {
-            token: "  alice ".into(),
+            token: server.accounts().issue("  alice "),
         })
         .await;
     let alice: chat_protocol::AuthSuccess = guest.next().await;
@@ -47,10 +47,22 @@ async fn a_guest_gets_the_room_list_on_connect_and_a_name_when_signing_in() {
 
     // A token without visible text keeps the guest name; ids differ per connection.
     let mut other = Peer::connect(&server).await;
-    other.send(&Authenticate { token: " ".into() }).await;
+    other
+        .send(&Authenticate {
+            token: server.accounts().issue(" "),
+        })
+        .await;
     let anonymous: chat_protocol::AuthSuccess = other.next().await;
     assert!(anonymous.user_name.starts_with("Guest "), "{anonymous:?}");
     assert_ne!(anonymous.user_id, alice.user_id);
+
+    // A token the server did not sign is refused, and signs nobody in.
+    let forged = server
+        .accounts()
+        .issue("alice")
+        .replace("616c696365", "6d616c6c6f7279");
+    other.send(&Authenticate { token: forged }).await;
+    assert_eq!(other.next_error().await.code, ErrorCode::Unauthenticated);
 
     // An empty token breaks the protocol's constraint: refused before the handler runs.
     other
@@ -74,7 +86,7 @@ async fn joining_needs_a_signed_in_user_and_an_existing_room() {
     assert_eq!(peer.next_error().await.code, ErrorCode::Unauthenticated);
 
     peer.send(&Authenticate {
-        token: "alice".into(),
+        token: server.accounts().issue("alice"),
     })
     .await;
     let auth: chat_protocol::AuthSuccess = peer.next().await;
@@ -409,4 +421,42 @@ async fn a_message_over_1000_characters_is_refused_with_its_path_and_one_of_1000
         .unwrap();
     let posted: ChatMessage = alice.next().await;
     assert_eq!(posted.text.chars().count(), 1000);
+}
+
+#[tokio::test]
+async fn a_token_at_the_upgrade_signs_in_and_a_bad_one_is_refused_with_4401() {
+    let server = start().await;
+    let token = server
+        .accounts()
+        .sign_in("bob", "builder")
+        .expect("demo user");
+    let client =
+        twinwire_runtime::Client::connect(format!("{}?access_token={token}", server.ws_url()))
+            .await
+            .unwrap();
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    client.on(move |joined: chat_protocol::UserJoined, _| {
+        let _ = tx.send(joined.user_name);
+    });
+    // No AUTHENTICATE: the upgrade signed the connection in.
+    client
+        .send(&JoinRoom {
+            room_id: "general".into(),
+        })
+        .await
+        .unwrap();
+    let name = tokio::time::timeout(std::time::Duration::from_secs(10), rx.recv())
+        .await
+        .unwrap();
+    assert_eq!(name.as_deref(), Some("bob"));
+
+    let refused =
+        twinwire_runtime::Client::connect(format!("{}?access_token=forged", server.ws_url()))
+            .await
+            .unwrap();
+    let close = tokio::time::timeout(std::time::Duration::from_secs(10), refused.closed())
+        .await
+        .unwrap();
+    assert_eq!(close.code, twinwire_runtime::close::UNAUTHENTICATED);
+    assert_eq!(close.reason, "invalid token: sign in again");
 }

@@ -83,7 +83,10 @@ impl Peer {
     /// Connects and signs in as `name`.
     pub async fn signed_in(server: &ChatServer, name: &str) -> (Self, AuthSuccess) {
         let mut peer = Self::connect(server).await;
-        peer.send(&Authenticate { token: name.into() }).await;
+        peer.send(&Authenticate {
+            token: server.accounts().issue(name),
+        })
+        .await;
         let auth: AuthSuccess = peer.next().await;
         (peer, auth)
     }

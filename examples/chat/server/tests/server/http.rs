@@ -22,8 +22,16 @@ impl Reply {
 }
 
 async fn http(addr: std::net::SocketAddr, method: &str, path: &str) -> Reply {
+    http_with_body(addr, method, path, "").await
+}
+
+async fn http_with_body(addr: std::net::SocketAddr, method: &str, path: &str, body: &str) -> Reply {
     let mut stream = TcpStream::connect(addr).await.unwrap();
-    let request = format!("{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n");
+    let length = body.len();
+    let request = format!(
+        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\
+         Content-Type: application/json\r\nContent-Length: {length}\r\n\r\n{body}"
+    );
     stream.write_all(request.as_bytes()).await.unwrap();
     let mut raw = Vec::new();
     tokio::time::timeout(PATIENCE, stream.read_to_end(&mut raw))
@@ -125,4 +133,30 @@ async fn an_unbuilt_page_says_how_to_build_it() {
         "{}",
         reply.body
     );
+}
+
+#[tokio::test]
+async fn sign_in_checks_the_password_and_issues_a_token_the_server_accepts() {
+    let server = start_with(|_| {}).await;
+    let addr = server.local_addr();
+    let path = chat_server::SIGN_IN_PATH;
+
+    let wrong = http_with_body(addr, "POST", path, r#"{"name":"alice","password":"nope"}"#).await;
+    assert_eq!(wrong.status, 401, "{}", wrong.body);
+    assert!(wrong.body.contains("UNAUTHENTICATED"), "{}", wrong.body);
+    let malformed = http_with_body(addr, "POST", path, "alice").await;
+    assert_eq!(malformed.status, 400, "{}", malformed.body);
+
+    let right = http_with_body(
+        addr,
+        "POST",
+        path,
+        r#"{"name":"alice","password":"wonderland"}"#,
+    )
+    .await;
+    assert_eq!(right.status, 200, "{}", right.body);
+    assert_eq!(right.header("content-type"), Some("application/json"));
+    let body: serde_json::Value = serde_json::from_str(&right.body).unwrap();
+    let token = body["token"].as_str().unwrap();
+    assert_eq!(server.accounts().verify(token).as_deref(), Ok("alice"));
 }
