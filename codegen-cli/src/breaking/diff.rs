@@ -1750,7 +1750,10 @@ fn external<'d>(members: &[&'d Node]) -> Option<Tagged<'d>> {
     for member in members {
         if let Some(names) = units(member) {
             for name in names {
-                if !matches!(variants.insert(name, Variant::Unit), None | Some(Variant::Unit)) {
+                if !matches!(
+                    variants.insert(name, Variant::Unit),
+                    None | Some(Variant::Unit)
+                ) {
                     return None;
                 }
             }
@@ -1769,7 +1772,10 @@ fn external<'d>(members: &[&'d Node]) -> Option<Tagged<'d>> {
         // A client-side schema also lists each unit variant as `{"Name": null}`, which serde
         // reads like `"Name"`: the same variant written another way.
         if only.node.is_null() {
-            if !matches!(variants.insert(only.name.clone(), Variant::Unit), None | Some(Variant::Unit)) {
+            if !matches!(
+                variants.insert(only.name.clone(), Variant::Unit),
+                None | Some(Variant::Unit)
+            ) {
                 return None;
             }
             continue;

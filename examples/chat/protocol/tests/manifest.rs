@@ -177,7 +177,12 @@ fn schemas_carry_constraints_docs_and_wire_names() {
     let names: Vec<&Value> = operations.iter().map(|variant| &variant["const"]).collect();
     assert_eq!(
         names,
-        [&json!("add"), &json!("multiply"), &Value::Null, &Value::Null]
+        [
+            &json!("add"),
+            &json!("multiply"),
+            &Value::Null,
+            &Value::Null
+        ]
     );
     let keyed: Vec<&Value> = operations[2..]
         .iter()
