@@ -573,6 +573,33 @@ const OMIT_NONE_MARKER: &str = "x-twinwire-omit-none";
 /// unit variants' wire names. Never in a manifest.
 const UNIT_VARIANTS_MARKER: &str = "x-twinwire-unit-variants";
 
+/// The keyword a `#[validate(uuid)]` constraint puts beside its `format: "uuid"`: that string
+/// takes the hyphenated form only, while a `uuid::Uuid` field (the same `format`) is read by
+/// serde in four forms. Never in a manifest.
+const HYPHENATED_UUID_MARKER: &str = "x-twinwire-hyphenated-uuid";
+
+/// Every form `uuid::Uuid` reads (its `FromStr`, which its serde impl calls): 32 hexadecimal
+/// digits, the hyphenated 8-4-4-4-12 form, that form in braces, or after `urn:uuid:`; hex
+/// digits in either case. What a client may send for a `Uuid` field.
+pub const UUID_INPUT_PATTERN: &str = concat!(
+    r"^(?:[0-9A-Fa-f]{32}",
+    r"|[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}",
+    r"|\{[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}\}",
+    r"|urn:uuid:[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12})$"
+);
+
+/// The RFC 3339 date-time every JSON Schema validator agrees on, beside `format:
+/// "date-time"`: `T` or `t` between date and time, seconds below 60, an offset `Z`/`z` or
+/// `±hh:mm`, no year 0 (written without look-around, which some regex engines lack). Validators differ beyond it (ajv also takes a space, Python's
+/// `jsonschema` no leap second), and chrono, which the server reads with, takes all of these
+/// and more (a space, `UTC`, an offset without colon): a client is held to the form every
+/// reader takes, which is also what chrono writes.
+pub const DATE_TIME_PATTERN: &str = concat!(
+    r"^(?:[1-9][0-9]{3}|0[1-9][0-9]{2}|00[1-9][0-9]|000[1-9])-(?:0[1-9]|1[0-2])-[0-9]{2}",
+    r"[Tt](?:[01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9]",
+    r"(?:\.[0-9]+)?(?:[Zz]|[+-](?:[01][0-9]|2[0-3]):[0-5][0-9])$"
+);
+
 /// Makes a schema say exactly what one direction accepts where schemars describes serde only
 /// approximately, and removes the macros' markers from it and everything in it:
 /// - a server payload field marked [`OMIT_NONE_MARKER`] loses its `null`: the server leaves
@@ -580,12 +607,20 @@ const UNIT_VARIANTS_MARKER: &str = "x-twinwire-unit-variants";
 /// - a client payload enum marked [`UNIT_VARIANTS_MARKER`] also accepts each unit variant
 ///   as `{"Name": null}`, which serde reads like `"Name"`;
 /// - a client payload array loses `uniqueItems` (a set): serde reads duplicates into a set
-///   without complaint, while the server only ever sends distinct items.
+///   without complaint, while the server only ever sends distinct items;
+/// - a client payload `Uuid` (`format: "uuid"` without [`HYPHENATED_UUID_MARKER`]) takes
+///   [`UUID_INPUT_PATTERN`] instead of the format, which allows the hyphenated form only;
+/// - a `date-time` gets [`DATE_TIME_PATTERN`] in both directions.
 fn for_direction(schema: &mut Value, direction: Direction) {
     match schema {
         Value::Object(map) => {
             let omits_none = map.remove(OMIT_NONE_MARKER).is_some();
             let units = map.remove(UNIT_VARIANTS_MARKER);
+            let hyphenated = map.remove(HYPHENATED_UUID_MARKER).is_some();
+            let date_time = map.get("format").and_then(Value::as_str) == Some("date-time");
+            if date_time && !map.contains_key("pattern") {
+                map.insert("pattern".into(), DATE_TIME_PATTERN.into());
+            }
             match direction {
                 Direction::Server if omits_none => drop_null(map),
                 Direction::Client => {
@@ -593,6 +628,11 @@ fn for_direction(schema: &mut Value, direction: Direction) {
                         add_keyed_units(map, &names);
                     }
                     map.remove("uniqueItems");
+                    let uuid = map.get("format").and_then(Value::as_str) == Some("uuid");
+                    if uuid && !hyphenated && !map.contains_key("pattern") {
+                        map.remove("format");
+                        map.insert("pattern".into(), UUID_INPUT_PATTERN.into());
+                    }
                 }
                 Direction::Server => {}
             }

@@ -41,6 +41,10 @@ pub enum How {
     /// given), so neither the schema nor the guard generated from it can tell: both must
     /// accept it, which keeps the documented limitation honest.
     SchemaBlind(&'static str),
+    /// serde reads it, yet every view refuses it, for the reason given: a form the server
+    /// never writes (server → client), or one the views hold a client to a stricter rule
+    /// for (README's type mapping says which). A string the TypeScript type cannot tell.
+    ViewsRefuse(&'static str),
 }
 
 /// One payload of one message.
@@ -110,6 +114,19 @@ impl Sample {
     pub fn never_serialized(kind: &'static str, payload: Value, note: &'static str) -> Self {
         Self {
             how: How::NeverSerialized,
+            ..Self::json(kind, payload, note)
+        }
+    }
+
+    /// A payload serde reads but every view refuses, for `reason`.
+    pub fn views_refuse(
+        kind: &'static str,
+        payload: Value,
+        reason: &'static str,
+        note: &'static str,
+    ) -> Self {
+        Self {
+            how: How::ViewsRefuse(reason),
             ..Self::json(kind, payload, note)
         }
     }
@@ -215,6 +232,17 @@ fn expected(sample: &Sample, verdict: &Verdict) -> Expected {
     match &sample.how {
         How::NeverSerialized => {
             // serde's deserializer accepts it, so there is no server issue to match.
+            return Expected::Rejected {
+                schema_can_tell: true,
+                server: (String::new(), String::new()),
+            };
+        }
+        How::ViewsRefuse(_) => {
+            assert!(
+                matches!(verdict, Verdict::Valid),
+                "{}: expected serde to read it, got {verdict:?}",
+                what()
+            );
             return Expected::Rejected {
                 schema_can_tell: true,
                 server: (String::new(), String::new()),
