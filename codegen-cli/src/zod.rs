@@ -346,9 +346,17 @@ impl Writer<'_> {
                 let inner = match &union.representation {
                     Representation::Empty => None,
                     Representation::Single(only) => Some(self.expr(only)),
-                    Representation::Tagged { variants, .. } => {
-                        let list: Vec<String> =
-                            variants.iter().map(|(_, v)| self.expr(v)).collect();
+                    Representation::Tagged {
+                        variants,
+                        catch_all,
+                        ..
+                    } => {
+                        let list: Vec<String> = variants
+                            .iter()
+                            .map(|(_, v)| *v)
+                            .chain(*catch_all)
+                            .map(|v| self.expr(v))
+                            .collect();
                         Some(format!("z.union([{}])", list.join(", ")))
                     }
                     Representation::External(variants) => {
@@ -430,6 +438,14 @@ impl Writer<'_> {
             out.push_str(&format!(
                 ".refine((text) => $test({re}, text), {{ message: {} }})",
                 string_literal(&format!("must match the pattern {pattern}"))
+            ));
+        }
+        if let Some(excluded) = t.not_in.as_ref().filter(|list| !list.is_empty()) {
+            let list: Vec<String> = excluded.iter().map(|x| string_literal(x)).collect();
+            out.push_str(&format!(
+                ".refine((text) => ![{}].includes(text), {{ message: {} }})",
+                list.join(", "),
+                string_literal(&format!("must not be one of {}", list.join(", ")))
             ));
         }
         let check = match t.format.as_deref() {

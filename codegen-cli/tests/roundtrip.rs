@@ -1485,6 +1485,94 @@ fn combos() -> Vec<Sample> {
     samples
 }
 
+fn others() -> Vec<Sample> {
+    let value = OthersUp {
+        colors: vec![Color::Red, Color::Green, Color::Unknown],
+        ops: vec![Op::Add(-1), Op::Reset, Op::Unsupported],
+        signals: vec![Signal::Start { at: 1 }, Signal::Stop, Signal::Unrecognized],
+        packets: vec![Packet::Data("d".into()), Packet::Ping, Packet::Other],
+    };
+    let mut samples =
+        Sample::both::<OthersUp, OthersDown>(&value, "every variant, catch-alls by their own name")
+            .to_vec();
+    let json = serde_json::to_value(&value).unwrap();
+    let with = |key: &str, v: serde_json::Value| {
+        let mut j = json.clone();
+        j[key] = v;
+        j
+    };
+    samples.extend([
+        Sample::json(
+            "OTHERS_UP",
+            with("colors", json!(["purple", "RED", ""])),
+            "unknown names read as the catch-all",
+        ),
+        Sample::json(
+            "OTHERS_UP",
+            with("colors", json!([{"red": null}])),
+            "a declared unit variant as a key with null",
+        ),
+        Sample::views_refuse(
+            "OTHERS_UP",
+            with("colors", json!([{"purple": null}])),
+            "serde also reads an unknown name as a key with null; the views take the string form",
+            "an unknown name as a key with null",
+        ),
+        Sample::type_error(
+            "OTHERS_UP",
+            with("colors", json!([1])),
+            "a number is no variant name",
+        ),
+        Sample::never_serialized(
+            "OTHERS_DOWN",
+            with("colors", json!(["purple"])),
+            "the server writes the catch-all by its own name",
+        ),
+        Sample::json(
+            "OTHERS_UP",
+            with("ops", json!(["Multiply", {"Add": 2}])),
+            "an unknown name beside a variant with data",
+        ),
+        Sample::json(
+            "OTHERS_UP",
+            with("ops", json!(["Add"])),
+            "the name of a variant with data is not a catch-all",
+        ),
+        Sample::type_error(
+            "OTHERS_UP",
+            with("ops", json!([{"Add": "x"}])),
+            "wrong content for a variant with data",
+        ),
+        Sample::json(
+            "OTHERS_UP",
+            with("signals", json!([{"kind": "blink"}, {"kind": "Start"}])),
+            "unknown tags read as the catch-all",
+        ),
+        Sample::json(
+            "OTHERS_UP",
+            with("signals", json!([{"kind": "start"}])),
+            "a declared tag without its fields is not a catch-all",
+        ),
+        Sample::type_error("OTHERS_UP", with("signals", json!([{"at": 1}])), "no tag"),
+        Sample::never_serialized(
+            "OTHERS_DOWN",
+            with("signals", json!([{"kind": "blink"}])),
+            "the server writes the catch-all's own tag",
+        ),
+        Sample::json(
+            "OTHERS_UP",
+            with("packets", json!([{"t": "Pong"}, {"t": "data"}])),
+            "unknown adjacent tags read as the catch-all",
+        ),
+        Sample::json(
+            "OTHERS_UP",
+            with("packets", json!([{"t": "Data"}])),
+            "a declared adjacent tag without its content",
+        ),
+    ]);
+    samples
+}
+
 /// Counts the corpus's shapes: the payload definitions (one per Rust type, its client-side
 /// `…Input` twin and a family's `…Down` message counted with it) that samples reach in both
 /// directions. A family's `…Up` and `…Down` messages are one shape.
@@ -1556,6 +1644,7 @@ fn corpus_round_trips_through_schema_typescript_and_guards() {
         nulls(),
         generics(),
         combos(),
+        others(),
     ]
     .concat();
     let manifest = Corpus::manifest().unwrap();

@@ -247,6 +247,9 @@ pub fn expand(kind: Kind, args: TokenStream, input: TokenStream) -> Result<Token
             if let Some(marker) = serde_attrs::unit_variants_marker(e, &container)? {
                 extra_attrs.push(quote!(#marker));
             }
+            if let Some(marker) = serde_attrs::other_marker(e, &container)? {
+                extra_attrs.push(quote!(#marker));
+            }
             if !container.has_rename_all_fields {
                 extra_attrs.push(quote!(#[serde(rename_all_fields = "camelCase")]));
             }

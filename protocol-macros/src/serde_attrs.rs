@@ -35,6 +35,8 @@ pub struct MemberAttrs {
     /// `skip`, `skip_serializing` or `skip_serializing_if`: the user decides when the field
     /// is written.
     pub skip_serializing: bool,
+    /// `other`: the unit variant serde reads for any tag it does not know.
+    pub other: bool,
 }
 
 fn skip_value(meta: &ParseNestedMeta) -> Result<()> {
@@ -132,6 +134,8 @@ pub fn member(attrs: &[Attribute]) -> Result<MemberAttrs> {
                 skip_value(&meta)?;
             } else if p.is_ident("untagged") {
                 out.untagged = true;
+            } else if p.is_ident("other") {
+                out.other = true;
             } else {
                 skip_value(&meta)?;
             }
@@ -301,6 +305,47 @@ pub fn unit_variants_marker(
         return Ok(None);
     }
     let marker = quote!(#[schemars(extend(#UNIT_VARIANTS_MARKER = [#(#names),*]))]);
+    let mut parsed = syn::parse::Parser::parse2(Attribute::parse_outer, marker)?;
+    Ok(parsed.pop())
+}
+
+/// The schema keyword by which an enum with a `#[serde(other)]` variant tells the manifest
+/// builder which variant catches unknown tags, the tag property (internally or adjacently
+/// tagged) and every declared wire name; the builder adds a catch-all to the client-side
+/// schema and removes the keyword (it never reaches a manifest).
+const OTHER_MARKER: &str = "x-twinwire-other";
+
+/// For an enum with a `#[serde(other)]` unit variant, the container attribute carrying
+/// [`OTHER_MARKER`]: serde reads any tag it does not know as that variant, and a client may
+/// send one.
+pub fn other_marker(e: &syn::ItemEnum, container: &ContainerAttrs) -> Result<Option<Attribute>> {
+    let mut other = None;
+    let mut declared = Vec::new();
+    for variant in &e.variants {
+        let attrs = member(&variant.attrs)?;
+        if attrs.skip {
+            continue;
+        }
+        let name = variant.ident.to_string();
+        let wire = attrs.rename.unwrap_or_else(|| {
+            container
+                .rename_all
+                .map_or(name.clone(), |r| r.apply_to_variant(&name))
+        });
+        if attrs.other {
+            other = Some(wire.clone());
+        }
+        declared.push(wire);
+    }
+    let Some(other) = other else {
+        return Ok(None);
+    };
+    let tag = container.tag.as_deref().unwrap_or_default();
+    let marker = quote!(#[schemars(extend(#OTHER_MARKER = {
+        "variant": #other,
+        "tag": #tag,
+        "declared": [#(#declared),*]
+    }))]);
     let mut parsed = syn::parse::Parser::parse2(Attribute::parse_outer, marker)?;
     Ok(parsed.pop())
 }

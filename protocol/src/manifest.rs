@@ -569,6 +569,10 @@ impl ManifestBuilder {
 /// left out when serializing (README, "Option on the wire"). Never in a manifest.
 const OMIT_NONE_MARKER: &str = "x-twinwire-omit-none";
 
+/// The keyword `#[message]`/`#[data]` put on the schema of an enum with a `#[serde(other)]`
+/// variant: `{"variant", "tag", "declared"}`. Never in a manifest.
+const OTHER_MARKER: &str = "x-twinwire-other";
+
 /// The keyword `#[message]`/`#[data]` put on an externally tagged enum's schema, listing its
 /// unit variants' wire names. Never in a manifest.
 const UNIT_VARIANTS_MARKER: &str = "x-twinwire-unit-variants";
@@ -606,6 +610,8 @@ pub const DATE_TIME_PATTERN: &str = concat!(
 ///   the field out instead (a client may still send `null`, so the client side keeps it);
 /// - a client payload enum marked [`UNIT_VARIANTS_MARKER`] also accepts each unit variant
 ///   as `{"Name": null}`, which serde reads like `"Name"`;
+/// - a client payload enum marked [`OTHER_MARKER`] also accepts any unknown name as its
+///   `#[serde(other)]` variant;
 /// - a client payload array loses `uniqueItems` (a set): serde reads duplicates into a set
 ///   without complaint, while the server only ever sends distinct items;
 /// - a client payload `Uuid` (`format: "uuid"` without [`HYPHENATED_UUID_MARKER`]) takes
@@ -617,6 +623,7 @@ fn for_direction(schema: &mut Value, direction: Direction) {
             let omits_none = map.remove(OMIT_NONE_MARKER).is_some();
             let units = map.remove(UNIT_VARIANTS_MARKER);
             let hyphenated = map.remove(HYPHENATED_UUID_MARKER).is_some();
+            let other = map.remove(OTHER_MARKER);
             let date_time = map.get("format").and_then(Value::as_str) == Some("date-time");
             if date_time && !map.contains_key("pattern") {
                 map.insert("pattern".into(), DATE_TIME_PATTERN.into());
@@ -626,6 +633,9 @@ fn for_direction(schema: &mut Value, direction: Direction) {
                 Direction::Client => {
                     if let Some(Value::Array(names)) = units {
                         add_keyed_units(map, &names);
+                    }
+                    if let Some(other) = other {
+                        add_catch_all(map, &other);
                     }
                     map.remove("uniqueItems");
                     let uuid = map.get("format").and_then(Value::as_str) == Some("uuid");
@@ -641,6 +651,39 @@ fn for_direction(schema: &mut Value, direction: Direction) {
         Value::Array(items) => items.iter_mut().for_each(|v| for_direction(v, direction)),
         _ => {}
     }
+}
+
+/// Adds the catch-all of a `#[serde(other)]` variant to a client-side enum schema: any string
+/// but the declared names, as the string itself (externally tagged) or as the tag beside a
+/// copy of the variant's own schema (internally or adjacently tagged). serde also reads an
+/// unknown name as a key with `null` (`{"Unknown": null}`); the views do not take that form
+/// (README, type mapping).
+fn add_catch_all(map: &mut serde_json::Map<String, Value>, other: &Value) {
+    let catch_all = serde_json::json!({
+        "type": "string",
+        "not": {"enum": other.get("declared").cloned().unwrap_or_default()},
+    });
+    let tag = other.get("tag").and_then(Value::as_str).unwrap_or_default();
+    let Some(Value::Array(variants)) = map.get_mut("oneOf") else {
+        return;
+    };
+    if tag.is_empty() {
+        variants.push(catch_all);
+        return;
+    }
+    let name = other.get("variant").cloned().unwrap_or_default();
+    let names_other = |variant: &&Value| {
+        let tag_schema = &variant["properties"][tag];
+        tag_schema.get("const") == Some(&name)
+            || tag_schema.get("enum") == Some(&Value::Array(vec![name.clone()]))
+    };
+    let Some(mut copy) = variants.iter().find(names_other).cloned() else {
+        return;
+    };
+    if let Some(properties) = copy.get_mut("properties").and_then(Value::as_object_mut) {
+        properties.insert(tag.to_owned(), catch_all);
+    }
+    variants.push(copy);
 }
 
 /// Adds `{"Name": null}` for each unit variant name to an externally tagged enum's schema:

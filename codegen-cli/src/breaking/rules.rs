@@ -9,8 +9,9 @@
 //! - **clients are tolerant** on server → client frames: they ignore unknown wire types and
 //!   unknown fields, read a missing `Option` field as `None` and a missing defaulted field as
 //!   its default (what serde does), and check everything else. They reject an enum variant
-//!   they do not know: a fallback variant (`#[serde(other)]`) is not recorded in the manifest,
-//!   so the check cannot credit one and flags every variant added to a server → client enum.
+//!   they do not know: a fallback variant (`#[serde(other)]`) is recorded only in client → server
+//!   schemas (as the catch-all a server reads), never in what a client receives, so the check
+//!   cannot credit one and flags every variant added to a server → client enum.
 //!
 //! A client → server change breaks **old clients against the new server** when a frame an old
 //! client can send is rejected by the new server, and **new clients against an old server**

@@ -970,6 +970,74 @@ pub struct CombosDown {
 }
 
 // ---------------------------------------------------------------------------------------
+// `#[serde(other)]`: a catch-all unit variant in each representation serde allows it in.
+
+/// A unit-only enum whose catch-all reads any other name.
+#[data]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum Color {
+    Red,
+    Green,
+    #[serde(other)]
+    Unknown,
+}
+
+/// Externally tagged with data and a catch-all.
+#[data]
+#[derive(Clone, Debug, PartialEq)]
+pub enum Op {
+    Add(i32),
+    Reset,
+    #[serde(other)]
+    Unsupported,
+}
+
+/// Internally tagged with a catch-all.
+#[data]
+#[derive(Clone, Debug, PartialEq)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Signal {
+    Start {
+        at: u32,
+    },
+    Stop,
+    #[serde(other)]
+    Unrecognized,
+}
+
+/// Adjacently tagged with a catch-all.
+#[data]
+#[derive(Clone, Debug, PartialEq)]
+#[serde(tag = "t", content = "c")]
+pub enum Packet {
+    Data(String),
+    Ping,
+    #[serde(other)]
+    Other,
+}
+
+/// Every catch-all. Sent to the server.
+#[message("OTHERS_UP")]
+#[derive(Clone, Debug, PartialEq)]
+pub struct OthersUp {
+    pub colors: Vec<Color>,
+    pub ops: Vec<Op>,
+    pub signals: Vec<Signal>,
+    pub packets: Vec<Packet>,
+}
+
+/// Every catch-all. Sent to the client.
+#[message("OTHERS_DOWN")]
+#[derive(Clone, Debug, PartialEq)]
+pub struct OthersDown {
+    pub colors: Vec<Color>,
+    pub ops: Vec<Op>,
+    pub signals: Vec<Signal>,
+    pub packets: Vec<Packet>,
+}
+
+// ---------------------------------------------------------------------------------------
 // Generics and RPCs.
 
 /// A generic message, instantiated in the protocol.
@@ -1000,12 +1068,12 @@ protocol! {
         client: [
             RenamesUp, EnumsUp, Command, OptionalsUp, FlattenUp, MapsUp, SequencesUp,
             RecursiveUp, Ping, SmallsUp, FormatsUp, IntegersUp, ConstrainedUp, Wrapper<Inner>,
-            NullsUp, GenericsUp, CombosUp,
+            NullsUp, GenericsUp, CombosUp, OthersUp,
         ],
         server: [
             RenamesDown, EnumsDown, Notice, OptionalsDown, FlattenDown, MapsDown,
             SequencesDown, RecursiveDown, Pong, SmallsDown, FormatsDown, IntegersDown,
-            ConstrainedDown, NullsDown, GenericsDown, CombosDown,
+            ConstrainedDown, NullsDown, GenericsDown, CombosDown, OthersDown,
         ],
         rpc: [Lookup],
     }
@@ -1110,6 +1178,7 @@ pub fn verdict(kind: &str, payload: Option<&Value>) -> Option<Verdict> {
         RecursiveUp, RecursiveDown, Ping, Pong, SmallsUp, SmallsDown, FormatsUp, FormatsDown,
         IntegersUp, IntegersDown, ConstrainedUp, ConstrainedDown, Wrapper<Inner>, Lookup,
         LookupResult, NullsUp, NullsDown, GenericsUp, GenericsDown, CombosUp, CombosDown,
+        OthersUp, OthersDown,
     );
     None
 }
