@@ -1040,6 +1040,41 @@ mod tests {
     }
 
     #[test]
+    fn a_catch_all_is_the_fallback_of_its_enum() {
+        let defs = Definitions::parse(&BTreeMap::new()).unwrap();
+        let catch_all = json!({"type": "string", "not": {"enum": ["a", "b"]}});
+        let tagged = json!({"oneOf": [
+            {"type": "object", "properties": {"k": {"const": "a"}}, "required": ["k"]},
+            {"type": "object", "properties": {"k": catch_all}, "required": ["k"]},
+            {"type": "object", "properties": {"k": {"const": "b"}}, "required": ["k"]}
+        ]});
+        assert_eq!(union_of(&defs, tagged).1, "tagged by k: a,b,*");
+        let external = json!({"oneOf": [
+            {"type": "string", "enum": ["a"]},
+            {"type": "object", "properties": {"b": {"type": "integer"}}, "required": ["b"], "additionalProperties": false},
+            catch_all
+        ]});
+        assert_eq!(union_of(&defs, external).1, "external: a,{b},*");
+        // Two catch-alls tell nothing apart.
+        let two = json!({"oneOf": [
+            {"type": "object", "properties": {"k": {"const": "a"}}, "required": ["k"]},
+            {"type": "object", "properties": {"k": catch_all}, "required": ["k"]},
+            {"type": "object", "properties": {"k": catch_all}, "required": ["k"]}
+        ]});
+        assert_eq!(union_of(&defs, two).1, "untagged: 3");
+        let Kind::String(text) = parse(catch_all) else {
+            panic!("not a string")
+        };
+        assert_eq!(text.not_in, Some(vec!["a".to_owned(), "b".to_owned()]));
+        let Kind::String(text) =
+            parse(json!({"type": "string", "not": {"enum": ["a"], "minLength": 1}}))
+        else {
+            panic!("not a string")
+        };
+        assert_eq!(text.not_in, None, "any other `not` is left to validators");
+    }
+
+    #[test]
     fn references_must_name_a_definition() {
         let err = Definitions::parse(&BTreeMap::from([(
             "A".to_owned(),
