@@ -377,7 +377,24 @@ impl Writer<'_> {
                 }
             }
             Kind::AllOf(parts) => {
-                let mut list = parts.iter().map(|p| self.expr(p));
+                // zod 4 refuses a key of an intersection only when every side refuses it, so
+                // a loose side would let through what a strict side beside it (a flattened
+                // strict variant) refuses: each open object side is written strict, and a key
+                // stays allowed while any side names it or is loose, as in JSON Schema.
+                let mut list = parts.iter().map(|p| match &p.kind {
+                    Kind::Object(o)
+                        if o.additional == Additional::Any
+                            && o.patterns.is_empty()
+                            && o.property_names.is_none() =>
+                    {
+                        let closed = Object {
+                            additional: Additional::Forbidden,
+                            ..o.clone()
+                        };
+                        self.object(&closed)
+                    }
+                    _ => self.expr(p),
+                });
                 let first = list.next().unwrap_or_else(|| "z.unknown()".to_owned());
                 list.fold(first, |acc, next| format!("z.intersection({acc}, {next})"))
             }

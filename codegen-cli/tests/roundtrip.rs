@@ -382,6 +382,11 @@ fn flatten() -> Vec<Sample> {
         .remove("createdBy");
     let mut no_tag = json.clone();
     no_tag["tagged"].as_object_mut().unwrap().remove("kind");
+    let with_tagged = |tagged: serde_json::Value| {
+        let mut j = json.clone();
+        j["tagged"] = tagged;
+        j
+    };
     samples.extend([
         Sample::json(
             "FLATTEN_UP",
@@ -390,6 +395,21 @@ fn flatten() -> Vec<Sample> {
         ),
         Sample::type_error("FLATTEN_DOWN", missing, "flattened struct field missing"),
         Sample::type_error("FLATTEN_UP", no_tag, "flattened enum without its tag"),
+        Sample::json(
+            "FLATTEN_UP",
+            with_tagged(json!({"id": "k", "kind": "Wrapped", "note": "n", "extra": 1})),
+            "an unknown field beside a flattened strict newtype variant",
+        ),
+        Sample::json(
+            "FLATTEN_DOWN",
+            with_tagged(json!({"id": "k", "kind": "Wrapped", "note": "n", "extra": 1})),
+            "the server never writes an unknown field beside a strict variant either",
+        ),
+        Sample::json(
+            "FLATTEN_UP",
+            with_tagged(json!({"id": "k", "kind": "Stopped"})),
+            "a flattened unit variant",
+        ),
     ]);
     samples
 }

@@ -200,6 +200,9 @@ pub fn expand(kind: Kind, args: TokenStream, input: TokenStream) -> Result<Token
             } else {
                 Some(RenameRule::Camel)
             };
+            for attr in serde_attrs::close_flattened(&s.fields)? {
+                extra_attrs.push(quote!(#attr));
+            }
             let flattens = s
                 .fields
                 .iter()

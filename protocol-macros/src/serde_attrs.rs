@@ -349,3 +349,19 @@ pub fn other_marker(e: &syn::ItemEnum, container: &ContainerAttrs) -> Result<Opt
     let mut parsed = syn::parse::Parser::parse2(Attribute::parse_outer, marker)?;
     Ok(parsed.pop())
 }
+
+/// For each `#[serde(flatten)]` field, the container attribute that restores what schemars
+/// loses when it flattens a strict variant of an internally tagged enum (see
+/// `twinwire::__private::close_flattened`).
+pub fn close_flattened(fields: &Fields) -> Result<Vec<Attribute>> {
+    let mut attrs = Vec::new();
+    for field in fields {
+        if !member(&field.attrs)?.flatten {
+            continue;
+        }
+        let ty = &field.ty;
+        let attr = quote!(#[schemars(transform = ::twinwire::__private::close_flattened::<#ty>)]);
+        attrs.extend(syn::parse::Parser::parse2(Attribute::parse_outer, attr)?);
+    }
+    Ok(attrs)
+}
