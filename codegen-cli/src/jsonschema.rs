@@ -71,12 +71,12 @@ pub(crate) fn message(manifest: &Manifest, m: &MessageSpec, comment: &str) -> Re
     let mut root = Map::new();
     root.insert("$schema".into(), JSON_SCHEMA_DIALECT.into());
     root.insert("$comment".into(), comment.into());
-    if let Value::Object(envelope) = envelope(m) {
+    if let Value::Object(envelope) = envelope(manifest, m) {
         root.extend(envelope);
     }
     let mut defs = Map::new();
-    if let Some(payload) = &m.payload {
-        for name in reachable(manifest, payload) {
+    for schema in [&m.payload, &m.meta].into_iter().flatten() {
+        for name in reachable(manifest, schema) {
             if let Some(schema) = manifest.defs.get(&name) {
                 defs.insert(name, tightened(schema));
             }
@@ -120,7 +120,29 @@ pub(crate) fn meta_schema() -> Value {
     })
 }
 
-fn envelope(m: &MessageSpec) -> Value {
+/// Whether a message's typed meta declares a required key, so that its frames need `meta`.
+pub(crate) fn meta_required(manifest: &Manifest, meta: &Value) -> bool {
+    let resolved = match meta.get("$ref").and_then(Value::as_str) {
+        Some(r) => ref_target(r).and_then(|name| manifest.defs.get(&name)),
+        None => Some(meta),
+    };
+    resolved
+        .and_then(|schema| schema.get("required"))
+        .and_then(Value::as_array)
+        .is_some_and(|required| !required.is_empty())
+}
+
+/// The envelope's `meta` property: the standard keys, and the typed meta's keys when the
+/// message declares any. Both schemas apply to the same object, whose other keys stay
+/// allowed (untyped extras).
+pub(crate) fn meta_property(m: &MessageSpec) -> Value {
+    match &m.meta {
+        None => json!({"$ref": ref_to(META_DEF)}),
+        Some(meta) => json!({"allOf": [{"$ref": ref_to(META_DEF)}, meta]}),
+    }
+}
+
+fn envelope(manifest: &Manifest, m: &MessageSpec) -> Value {
     let mut schema = Map::new();
     schema.insert("title".into(), m.wire_type.clone().into());
     if !m.doc.is_empty() {
@@ -132,16 +154,21 @@ fn envelope(m: &MessageSpec) -> Value {
         "properties".into(),
         json!({
             "type": {"const": m.wire_type},
-            "meta": {"$ref": ref_to(META_DEF)},
+            "meta": meta_property(m),
             "payload": payload,
         }),
     );
-    let required = if m.payload.is_some() {
-        json!(["type", "payload"])
-    } else {
-        json!(["type"])
-    };
-    schema.insert("required".into(), required);
+    let mut required = vec!["type"];
+    if m.meta
+        .as_ref()
+        .is_some_and(|meta| meta_required(manifest, meta))
+    {
+        required.push("meta");
+    }
+    if m.payload.is_some() {
+        required.push("payload");
+    }
+    schema.insert("required".into(), json!(required));
     Value::Object(schema)
 }
 
@@ -150,7 +177,7 @@ fn direction_union(manifest: &Manifest, direction: Direction) -> Value {
         .messages
         .iter()
         .filter(|m| m.direction == direction)
-        .map(envelope)
+        .map(|m| envelope(manifest, m))
         .collect();
     if envelopes.is_empty() {
         // `oneOf` must not be empty; a direction without messages accepts no frame.

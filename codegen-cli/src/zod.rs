@@ -100,6 +100,30 @@ pub(crate) fn protocol_zod(manifest: &Manifest, header: &str) -> Result<String, 
         payloads.push(Some((name, is_object)));
     }
 
+    // Each message's typed meta schema, which WS-Kit's `message()` takes as a raw shape.
+    let mut metas: Vec<Option<String>> = Vec::new();
+    for m in &manifest.messages {
+        let Some(schema) = &m.meta else {
+            metas.push(None);
+            continue;
+        };
+        let node = defs.schema().payload(schema, &m.wire_type)?;
+        let name = match &node.kind {
+            Kind::Ref(def) => schema_ident(defs.ident(def).unwrap_or_default()),
+            _ => {
+                let ident = schema_ident(&format!("{}Meta", identifier(&m.rust_name)));
+                claim(
+                    &ident,
+                    format!("the meta of {}", string_literal(&m.wire_type)),
+                )?;
+                let expr = writer.expr(&node);
+                body.push_str(&format!("\nexport const {ident} = {expr};\n"));
+                ident
+            }
+        };
+        metas.push(Some(name));
+    }
+
     // WS-Kit definitions: server messages first, so an RPC's response exists before it.
     let mut definitions = String::new();
     let mut uses_rpc = false;
@@ -108,11 +132,12 @@ pub(crate) fn protocol_zod(manifest: &Manifest, header: &str) -> Result<String, 
             .messages
             .iter()
             .zip(&payloads)
-            .find(|(m, _)| m.wire_type == kind)
-            .map(|(_, p)| p.clone())
+            .zip(&metas)
+            .find(|((m, _), _)| m.wire_type == kind)
+            .map(|((_, p), meta)| (p.clone(), meta.clone()))
     };
     for direction in [Direction::Server, Direction::Client] {
-        for (m, payload) in manifest.messages.iter().zip(&payloads) {
+        for ((m, payload), meta) in manifest.messages.iter().zip(&payloads).zip(&metas) {
             if m.direction != direction {
                 continue;
             }
@@ -128,7 +153,7 @@ pub(crate) fn protocol_zod(manifest: &Manifest, header: &str) -> Result<String, 
             let objects = payload.as_ref().is_none_or(|(_, o)| *o)
                 && response
                     .as_ref()
-                    .is_none_or(|(_, p)| p.as_ref().is_none_or(|(_, o)| *o));
+                    .is_none_or(|(_, (p, _))| p.as_ref().is_none_or(|(_, o)| *o));
             definitions.push('\n');
             if !objects {
                 definitions.push_str(&format!(
@@ -139,23 +164,30 @@ pub(crate) fn protocol_zod(manifest: &Manifest, header: &str) -> Result<String, 
                 continue;
             }
             definitions.push_str(&doc);
-            let spec = |kind: &str, payload: &Option<(String, bool)>| match payload {
-                Some((schema, _)) => format!(
-                    "{{ type: {}, payload: {schema}, options: {{ strict: false }} }}",
-                    string_literal(kind)
-                ),
-                None => format!("{{ type: {} }}", string_literal(kind)),
+            let spec = |kind: &str, payload: &Option<(String, bool)>, meta: &Option<String>| {
+                // WS-Kit takes meta as a raw shape, beside its own standard keys.
+                let meta = meta
+                    .as_ref()
+                    .map(|m| format!(", meta: {m}.shape"))
+                    .unwrap_or_default();
+                match payload {
+                    Some((schema, _)) => format!(
+                        "{{ type: {}, payload: {schema}{meta}, options: {{ strict: false }} }}",
+                        string_literal(kind)
+                    ),
+                    None => format!("{{ type: {}{meta} }}", string_literal(kind)),
+                }
             };
             let value = match &response {
-                Some((kind, res)) => {
+                Some((kind, (res, res_meta))) => {
                     uses_rpc = true;
                     format!(
                         "rpc({{\n  req: {},\n  res: {},\n}})",
-                        spec(&m.wire_type, payload),
-                        spec(kind, res)
+                        spec(&m.wire_type, payload, meta),
+                        spec(kind, res, res_meta)
                     )
                 }
-                None => format!("message({})", spec(&m.wire_type, payload)),
+                None => format!("message({})", spec(&m.wire_type, payload, meta)),
             };
             definitions.push_str(&format!("export const {ident} = {value};\n"));
         }

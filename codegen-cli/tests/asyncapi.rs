@@ -414,3 +414,33 @@ fn the_cli_writes_and_checks_the_document() {
     assert_eq!(stale.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&stale.stdout).contains("asyncapi.json"));
 }
+
+#[test]
+fn typed_meta_is_in_each_envelope_and_the_document_parses() {
+    let manifest = twinwire_corpus::meta::Traced::manifest().unwrap();
+    let doc = document(manifest.clone(), AsyncApiOptions::default());
+    assert_describes(&manifest, &doc);
+    let value: Value = serde_json::from_str(&doc).unwrap();
+    let (_, up) = message_named(&value, "TRACED_UP");
+    let meta = &up["payload"]["properties"]["meta"];
+    let parts = meta["allOf"].as_array().unwrap();
+    assert_eq!(parts.len(), 2, "{meta}");
+    let typed = resolve(&value, parts[1]["$ref"].as_str().unwrap()).unwrap();
+    assert!(typed["properties"].get("traceId").is_some(), "{typed}");
+    assert!(
+        up["payload"]["required"]
+            .as_array()
+            .unwrap()
+            .contains(&Value::from("meta")),
+        "a required meta key makes `meta` required"
+    );
+    let (_, tenant) = message_named(&value, "TENANT_UP");
+    assert!(
+        !tenant["payload"]["required"]
+            .as_array()
+            .unwrap()
+            .contains(&Value::from("meta")),
+        "all meta keys optional: `meta` stays optional"
+    );
+    assert_parses_without_errors("the typed meta document", &doc);
+}

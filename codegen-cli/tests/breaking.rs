@@ -297,3 +297,63 @@ fn null_in_an_enum_list_is_nullability_not_a_variant() {
     let rules: Vec<Rule> = report.changes.iter().map(|c| c.rule).collect();
     assert_eq!(rules, [Rule::FieldOptionalityChanged], "{report}");
 }
+
+fn with_meta(mut message: Value, meta: Value) -> Value {
+    message["meta"] = meta;
+    message
+}
+
+#[test]
+fn typed_meta_is_compared_like_a_payload_under_its_own_path() {
+    let plain = json!({"type": "object", "properties": {}});
+    let untyped = manifest(json!([client_message("PING", plain.clone())]), json!({}));
+    let required = manifest(
+        json!([with_meta(
+            client_message("PING", plain.clone()),
+            json!({"$ref": "#/$defs/TraceMeta"})
+        )]),
+        json!({"TraceMeta": {"type": "object", "properties": {"traceId": {"type": "string"}}, "required": ["traceId"]}}),
+    );
+    let optional = manifest(
+        json!([with_meta(
+            client_message("PING", plain),
+            json!({"$ref": "#/$defs/TraceMeta"})
+        )]),
+        json!({"TraceMeta": {"type": "object", "properties": {"traceId": {"type": "string"}}}}),
+    );
+
+    // A required meta key on a client message: old clients do not send it.
+    let report = compare_quickly(&untyped, &required);
+    let change = report
+        .changes
+        .iter()
+        .find(|c| c.path == "PING/meta/traceId")
+        .unwrap_or_else(|| panic!("{report}"));
+    assert_eq!(change.rule, Rule::FieldAddedRequired, "{report}");
+    assert!(change.breaks.old_clients_new_server, "{report}");
+    assert!(report.is_breaking());
+
+    // An optional one is safe for old clients; an old server ignores untyped extras.
+    let report = compare_quickly(&untyped, &optional);
+    assert!(
+        report
+            .changes
+            .iter()
+            .all(|c| !c.breaks.old_clients_new_server && !c.breaks.new_clients_old_server),
+        "{report}"
+    );
+
+    // Dropping typed meta: old clients still send the key and the new server ignores it,
+    // but new clients no longer send it and an old server still requires it.
+    let report = compare_quickly(&required, &untyped);
+    let change = report
+        .changes
+        .iter()
+        .find(|c| c.path == "PING/meta/traceId")
+        .unwrap_or_else(|| panic!("{report}"));
+    assert!(!change.breaks.old_clients_new_server, "{report}");
+    assert!(change.breaks.new_clients_old_server, "{report}");
+
+    // The same meta on both sides is no change.
+    assert!(compare(&required, &required).changes.is_empty());
+}

@@ -75,8 +75,11 @@ export interface Meta {
   [key: string]: unknown;
 }
 
-/** A message of a protocol, as the generator describes it: wire type, direction, validator. */
-export interface MessageDescriptor<T extends string = string, D extends Direction = Direction, P = unknown> {
+/**
+ * A message of a protocol, as the generator describes it: wire type, direction, validator,
+ * and `Mt`, the type of its typed meta (`unknown` when it declares none).
+ */
+export interface MessageDescriptor<T extends string = string, D extends Direction = Direction, P = unknown, Mt = unknown> {
   /** The wire `type`, e.g. `"SEND_MESSAGE"`. */
   readonly type: T;
   /** Who sends it. */
@@ -85,8 +88,15 @@ export interface MessageDescriptor<T extends string = string, D extends Directio
   readonly hasPayload: boolean;
   /** Shape and constraint check of a payload; `[]` when valid. JSON-pointer paths like the server's. */
   readonly validate: (payload: unknown) => Issue[];
+  /**
+   * Check of the typed meta (the whole `meta` object; keys it does not declare are allowed),
+   * with paths relative to `meta`; absent when the message declares no typed meta.
+   */
+  readonly validateMeta?: (meta: unknown) => Issue[];
   /** Phantom, for type inference only; never set. */
   readonly __payload?: P;
+  /** Phantom, for type inference only; never set. */
+  readonly __meta?: Mt;
 }
 
 /** A client message answered by exactly one `response` message (or an `RPC_ERROR`). */
@@ -94,7 +104,8 @@ export interface RpcDescriptor<
   T extends string = string,
   P = unknown,
   R extends MessageDescriptor<string, "server", unknown> = MessageDescriptor<string, "server", unknown>,
-> extends MessageDescriptor<T, "client", P> {
+  Mt = unknown,
+> extends MessageDescriptor<T, "client", P, Mt> {
   /** The message that answers this request. */
   readonly response: R;
 }
@@ -116,6 +127,17 @@ export interface ProtocolDescriptor {
 
 /** The payload type of a descriptor (`undefined` for a payload-less message). */
 export type PayloadOf<M> = M extends MessageDescriptor<string, Direction, infer P> ? P : never;
+
+/** The typed meta of a descriptor (`unknown` when it declares none). */
+export type MetaOf<M> = M extends MessageDescriptor<string, Direction, unknown, infer Mt> ? Mt : never;
+
+/** The `meta` of a validated inbound frame of message `M`: the standard keys and its typed meta. */
+export type InboundMetaOf<M> = unknown extends MetaOf<M> ? Meta : Meta & MetaOf<M>;
+
+/** The `meta` option of a send of message `M`: its typed meta (when declared) plus any extras. */
+export type MetaArg<M> = unknown extends MetaOf<M>
+  ? Readonly<Record<string, unknown>>
+  : Readonly<MetaOf<M> & Record<string, unknown>>;
 
 /** The payload type of an RPC's response message. */
 export type ResponseOf<R> = R extends { readonly response: infer Res } ? PayloadOf<Res> : never;
@@ -141,7 +163,7 @@ export type RpcOf<P extends ProtocolDescriptor> = Extract<
 /** A validated inbound frame of message `M`. */
 export type EnvelopeOf<M> =
   M extends MessageDescriptor<infer T, Direction, infer Pl>
-    ? { readonly type: T; readonly meta: Meta; readonly payload: Pl }
+    ? { readonly type: T; readonly meta: InboundMetaOf<M>; readonly payload: Pl }
     : never;
 
 /** Any validated server message of protocol `P`, discriminated by `type`. */
@@ -163,15 +185,33 @@ export interface RequestOptions extends SendOptions {
   readonly onProgress?: (value: unknown) => void;
 }
 
+/**
+ * Whether the options of a send of `M` are required: its typed meta has a required key. Then
+ * `options.meta` is required too, and type-checked against the typed meta.
+ */
+type MetaRequired<M> = unknown extends MetaOf<M> ? false : {} extends MetaOf<M> ? false : true;
+
+/** The options type `O` of a send of `M`, with `meta` typed by its typed meta. */
+type OptionsOf<M, O> = unknown extends MetaOf<M>
+  ? O
+  : MetaRequired<M> extends true
+    ? O & { readonly meta: MetaArg<M> }
+    : O & { readonly meta?: MetaArg<M> };
+
+/** A send's arguments after the descriptor: the payload (omitted when there is none) and options. */
+type ArgsOf<M, O> = [PayloadOf<M>] extends [undefined]
+  ? MetaRequired<M> extends true
+    ? [payload: undefined, options: OptionsOf<M, O>]
+    : [payload?: undefined, options?: OptionsOf<M, O>]
+  : MetaRequired<M> extends true
+    ? [payload: PayloadOf<M>, options: OptionsOf<M, O>]
+    : [payload: PayloadOf<M>, options?: OptionsOf<M, O>];
+
 /** `send`'s arguments after the descriptor: the payload (omitted when there is none) and options. */
-export type SendArgs<M> = [PayloadOf<M>] extends [undefined]
-  ? [payload?: undefined, options?: SendOptions]
-  : [payload: PayloadOf<M>, options?: SendOptions];
+export type SendArgs<M> = ArgsOf<M, SendOptions>;
 
 /** `request`'s arguments after the descriptor. */
-export type RequestArgs<R> = [PayloadOf<R>] extends [undefined]
-  ? [payload?: undefined, options?: RequestOptions]
-  : [payload: PayloadOf<R>, options?: RequestOptions];
+export type RequestArgs<R> = ArgsOf<R, RequestOptions>;
 
 // ──────────── Wire constants (twinwire's docs/wire-protocol.md, "Reserved types") ────────────
 
@@ -237,7 +277,8 @@ function formatIssues(issues: readonly Issue[]): string {
  * A payload failed its descriptor's checks: outbound (nothing was sent) or inbound (frame
  * dropped). Like the server's `details.target`, `target` says what the issue paths point
  * into: `"payload"` (the descriptor's `validate`), or `"frame"` for a payload missing or
- * present against the message's declaration (path `/payload`, code `required` / `unexpected`).
+ * present against the message's declaration (path `/payload`, code `required` / `unexpected`)
+ * and for a typed meta that fails the descriptor's `validateMeta` (paths under `/meta`).
  */
 export class ValidationError extends TwinwireError {
   /** Discriminant. */
@@ -841,6 +882,24 @@ function runValidate(desc: MessageDescriptor, payload: unknown): Issue[] {
   }
 }
 
+/**
+ * The validation error of a frame's typed meta, if any: the issues of the descriptor's
+ * `validateMeta` under `/meta`, the paths the server reports (`target: "frame"`).
+ */
+function checkMeta(desc: MessageDescriptor, direction: "outbound" | "inbound", meta: unknown): ValidationError | undefined {
+  const validateMeta = desc.validateMeta;
+  if (validateMeta === undefined) return undefined;
+  let issues: Issue[];
+  try {
+    issues = validateMeta(meta === undefined ? {} : meta);
+  } catch (cause) {
+    issues = [{ path: "", code: "invalid", message: `the meta validator threw: ${String(cause)}` }];
+  }
+  if (issues.length === 0) return undefined;
+  const framed = issues.map((issue) => ({ ...issue, path: `/meta${issue.path}` }));
+  return new ValidationError(desc.type, direction, framed, "frame");
+}
+
 /** The validation error of a payload (present or not) against its descriptor, if any. */
 function checkPayload(
   desc: MessageDescriptor,
@@ -1066,8 +1125,8 @@ export class TwinwireClient<P extends ProtocolDescriptor> {
   }
 
   /**
-   * Sends a client message. The payload is validated first: a bad one throws a
-   * {@link ValidationError} and nothing is sent. Queued while (re)connecting; throws a
+   * Sends a client message. Its typed meta (if the message declares one) and its payload are
+   * validated first: a bad one throws a {@link ValidationError} and nothing is sent. Queued while (re)connecting; throws a
    * {@link ConnectionClosedError} when closed and a {@link QueueFullError} per the queue policy.
    */
   send<M extends ClientMessageOf<P>>(desc: M, ...args: SendArgs<M>): void {
@@ -1133,7 +1192,7 @@ export class TwinwireClient<P extends ProtocolDescriptor> {
    * Calls `handler` with each validated `desc` message from the server (uncorrelated frames;
    * RPC replies go to their request). Returns a function that unsubscribes.
    */
-  on<M extends ServerMessageOf<P>>(desc: M, handler: (payload: PayloadOf<M>, meta: Meta) => unknown): () => void {
+  on<M extends ServerMessageOf<P>>(desc: M, handler: (payload: PayloadOf<M>, meta: InboundMetaOf<M>) => unknown): () => void {
     if (!isRecord(desc) || !this.#serverTypes.has(desc.type)) {
       throw new TypeError(`twinwire: ${describe(desc)} is not a server message of ${this.protocol.name}`);
     }
@@ -1185,15 +1244,13 @@ export class TwinwireClient<P extends ProtocolDescriptor> {
     }
   }
 
-  /** Validates and serializes a frame; throws a {@link ValidationError} for a bad payload. */
+  /** Validates and serializes a frame; throws a {@link ValidationError} for a bad typed meta or payload. */
   #encode(
     desc: MessageDescriptor,
     payload: unknown,
     extra: Readonly<Record<string, unknown>> | undefined,
     correlationId: string | undefined,
   ): string {
-    const invalid = checkPayload(desc, "outbound", payload !== undefined, payload);
-    if (invalid !== undefined) throw invalid;
     const meta: Meta = {};
     if (extra !== undefined) {
       for (const key of Object.keys(extra)) {
@@ -1205,6 +1262,9 @@ export class TwinwireClient<P extends ProtocolDescriptor> {
     }
     if (meta.timestamp === undefined) meta.timestamp = Date.now();
     if (correlationId !== undefined) meta.correlationId = correlationId;
+    // In the server's order: the envelope's meta, then the payload.
+    const invalid = checkMeta(desc, "outbound", meta) ?? checkPayload(desc, "outbound", payload !== undefined, payload);
+    if (invalid !== undefined) throw invalid;
     return JSON.stringify(desc.hasPayload ? { type: desc.type, meta, payload } : { type: desc.type, meta });
   }
 
@@ -1604,7 +1664,9 @@ export class TwinwireClient<P extends ProtocolDescriptor> {
       );
       return;
     }
-    const invalid = checkPayload(desc, "inbound", frame.hasPayload, frame.payload, !this.#options.strict);
+    const invalid =
+      checkMeta(desc, "inbound", frame.meta) ??
+      checkPayload(desc, "inbound", frame.hasPayload, frame.payload, !this.#options.strict);
     if (invalid !== undefined) {
       this.#report(invalid);
       return;
@@ -1629,7 +1691,9 @@ export class TwinwireClient<P extends ProtocolDescriptor> {
       this.#settle(pending, error, undefined);
       return;
     }
-    const invalid = checkPayload(pending.response, "inbound", frame.hasPayload, frame.payload, !this.#options.strict);
+    const invalid =
+      checkMeta(pending.response, "inbound", frame.meta) ??
+      checkPayload(pending.response, "inbound", frame.hasPayload, frame.payload, !this.#options.strict);
     if (invalid !== undefined) {
       this.#settle(pending, invalid, undefined);
       return;

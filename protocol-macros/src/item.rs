@@ -31,13 +31,17 @@ impl Kind {
     }
 }
 
-/// The attribute's arguments: `"TYPE"`, `response = T`, `allow_unknown_fields`, `keep_nulls`.
+/// The attribute's arguments: `"TYPE"`, `response = T`, `allow_unknown_fields`, `no_debug`,
+/// `keep_nulls`, and `meta = T` (a message's typed meta) or `meta` (a data type usable as one).
 #[derive(Default)]
 pub struct Args {
     wire: Option<LitStr>,
     response: Option<Type>,
     allow_unknown_fields: bool,
     keep_nulls: bool,
+    no_debug: bool,
+    meta_type: Option<Type>,
+    meta_flag: Option<syn::Ident>,
 }
 
 enum Arg {
@@ -45,7 +49,15 @@ enum Arg {
     Response(Box<Type>),
     AllowUnknownFields,
     KeepNulls,
+    NoDebug,
+    MetaType(Box<Type>),
+    MetaFlag(syn::Ident),
 }
+
+/// Meta keys typed meta cannot declare: a copy of `twinwire::envelope::UNDECLARABLE_META_KEYS`
+/// (this crate cannot depend on `twinwire`; `protocol/tests/ui/meta_reserved_key.rs` keeps
+/// the two in step).
+const UNDECLARABLE_META_KEYS: [&str; 4] = ["timestamp", "correlationId", "clientId", "receivedAt"];
 
 impl Parse for Arg {
     fn parse(input: ParseStream) -> Result<Self> {
@@ -60,10 +72,17 @@ impl Parse for Arg {
             Ok(Arg::AllowUnknownFields)
         } else if ident == "keep_nulls" {
             Ok(Arg::KeepNulls)
+        } else if ident == "no_debug" {
+            Ok(Arg::NoDebug)
+        } else if ident == "meta" && input.peek(Token![=]) {
+            input.parse::<Token![=]>()?;
+            Ok(Arg::MetaType(Box::new(input.parse()?)))
+        } else if ident == "meta" {
+            Ok(Arg::MetaFlag(ident))
         } else {
             Err(syn::Error::new(
                 ident.span(),
-                "unknown argument; expected a wire type string, `response = Type`, `allow_unknown_fields` or `keep_nulls`",
+                "unknown argument; expected a wire type string, `response = Type`, `meta = Type`, `meta`, `allow_unknown_fields`, `keep_nulls` or `no_debug`",
             ))
         }
     }
@@ -81,6 +100,9 @@ impl Parse for Args {
                 Arg::Response(ty) => args.response = Some(*ty),
                 Arg::AllowUnknownFields => args.allow_unknown_fields = true,
                 Arg::KeepNulls => args.keep_nulls = true,
+                Arg::NoDebug => args.no_debug = true,
+                Arg::MetaType(ty) => args.meta_type = Some(*ty),
+                Arg::MetaFlag(ident) => args.meta_flag = Some(ident),
             }
         }
         Ok(args)
@@ -121,6 +143,21 @@ pub fn expand(kind: Kind, args: TokenStream, input: TokenStream) -> Result<Token
             wire.span(),
             "`#[twinwire::data]` types have no wire type; use `#[twinwire::message(\"TYPE\")]` for a message",
         ));
+    }
+    match (&args.meta_type, &args.meta_flag, kind) {
+        (Some(ty), _, Kind::Data) => {
+            return Err(syn::Error::new(
+                ty.span(),
+                "`meta = Type` declares a message's typed meta; on the meta type itself, write `#[twinwire::data(meta)]`",
+            ));
+        }
+        (_, Some(flag), Kind::Message | Kind::Rpc) => {
+            return Err(syn::Error::new(
+                flag.span(),
+                "name the meta type: `meta = TraceMeta`, where `TraceMeta` is a `#[twinwire::data(meta)]` struct",
+            ));
+        }
+        _ => {}
     }
     match (&args.response, kind) {
         (None, Kind::Rpc) => {
@@ -171,7 +208,27 @@ pub fn expand(kind: Kind, args: TokenStream, input: TokenStream) -> Result<Token
                 ),
             ));
         }
-        (None, _) => Some(screaming_snake_from_type_name(&ident.to_string())),
+        (None, _) => {
+            let wire = screaming_snake_from_type_name(&ident.to_string());
+            // The README promises a compile error for a reserved wire type however it is
+            // given, and a struct named `Error` is the likeliest way to hit one.
+            if let Some(problem) = wire_type_problem(&wire) {
+                return Err(syn::Error::new(
+                    ident.span(),
+                    format!(
+                        "{problem} (`{wire}` is derived from the name `{ident}`); rename the \
+                         type, or give it a wire type of its own: `{}(\"APP_{wire}\"{})]`",
+                        kind.attribute().trim_end_matches(']'),
+                        if kind == Kind::Rpc {
+                            ", response = …"
+                        } else {
+                            ""
+                        },
+                    ),
+                ));
+            }
+            Some(wire)
+        }
     };
 
     let mut extra_attrs = Vec::new();
@@ -208,7 +265,11 @@ pub fn expand(kind: Kind, args: TokenStream, input: TokenStream) -> Result<Token
                 .iter()
                 .map(|f| serde_attrs::member(&f.attrs).map(|m| m.flatten))
                 .collect::<Result<Vec<_>>>()?;
+            if let Some(flag) = &args.meta_flag {
+                check_meta_struct(flag, s, &container, rule)?;
+            }
             if named
+                && args.meta_flag.is_none()
                 && !args.allow_unknown_fields
                 && !container.deny_unknown_fields
                 && !container.transparent
@@ -233,6 +294,12 @@ pub fn expand(kind: Kind, args: TokenStream, input: TokenStream) -> Result<Token
             validate_body = checks;
         }
         Item::Enum(e) => {
+            if let Some(flag) = &args.meta_flag {
+                return Err(syn::Error::new(
+                    flag.span(),
+                    "typed meta is a JSON object of named keys: `#[twinwire::data(meta)]` applies to structs with named fields",
+                ));
+            }
             if kind != Kind::Data {
                 let tagged_object = container.tag.is_some() && !container.untagged;
                 if !tagged_object {
@@ -272,8 +339,12 @@ pub fn expand(kind: Kind, args: TokenStream, input: TokenStream) -> Result<Token
             .push(syn::parse_quote!(#id: ::twinwire::Validate));
     }
 
+    // `Debug` too, unless the item derives it already or implements it by hand (`no_debug`).
+    let debug =
+        (!args.no_debug && !derives_debug(attrs_of(&item))).then(|| quote!(::core::fmt::Debug,));
     let derives = quote! {
         #[derive(
+            #debug
             ::twinwire::__private::serde::Serialize,
             ::twinwire::__private::serde::Deserialize,
             ::twinwire::__private::schemars::JsonSchema
@@ -292,6 +363,37 @@ pub fn expand(kind: Kind, args: TokenStream, input: TokenStream) -> Result<Token
                 #validate_body
             }
         }
+    };
+
+    let meta_impl = args.meta_flag.as_ref().map(|_| {
+        let mut meta_where = where_clause
+            .cloned()
+            .unwrap_or_else(|| syn::parse_quote!(where));
+        if !generics.params.is_empty() {
+            meta_where.predicates.push(syn::parse_quote!(
+                Self: ::twinwire::__private::serde::Serialize
+                    + ::twinwire::__private::serde::de::DeserializeOwned
+                    + ::twinwire::__private::schemars::JsonSchema
+                    + ::twinwire::Validate
+                    + ::core::marker::Send
+                    + ::core::marker::Sync
+                    + 'static
+            ));
+        }
+        quote! {
+            #[automatically_derived]
+            impl #impl_generics ::twinwire::MetaFields for #ident #ty_generics #meta_where {
+                const DECLARED: bool = true;
+            }
+        }
+    });
+
+    let meta_assoc = match &args.meta_type {
+        // Spanned at the user's type, so a type that is not a meta type is reported there.
+        Some(ty) => quote_spanned!(ty.span()=> type Meta = #ty;),
+        None => quote!(
+            type Meta = ();
+        ),
     };
 
     let message_impl = wire.map(|wire| {
@@ -317,6 +419,7 @@ pub fn expand(kind: Kind, args: TokenStream, input: TokenStream) -> Result<Token
                 const DOC: &'static str = #doc;
                 const RUST_NAME: &'static str = #name;
                 const RUST_PATH: &'static str = ::core::concat!(::core::module_path!(), "::", #name);
+                #meta_assoc
             }
         }
     });
@@ -331,12 +434,117 @@ pub fn expand(kind: Kind, args: TokenStream, input: TokenStream) -> Result<Token
         }
     });
 
+    // `Validate` comes first: rustc reports errors in item order, and a field type that is
+    // not a twinwire type should first meet twinwire's own error (which names the fix), not
+    // serde's advice to derive `Serialize`.
     Ok(quote! {
-        #derives
-        #item
         #validate_impl
+        #meta_impl
         #message_impl
         #rpc_impl
+        #derives
+        #item
+    })
+}
+
+fn attrs_of(item: &Item) -> &[syn::Attribute] {
+    match item {
+        Item::Struct(s) => &s.attrs,
+        Item::Enum(e) => &e.attrs,
+        _ => &[],
+    }
+}
+
+/// Whether the item carries `#[derive(.., Debug, ..)]` (under any path ending in `Debug`),
+/// which a second derive would conflict with.
+fn derives_debug(attrs: &[syn::Attribute]) -> bool {
+    attrs
+        .iter()
+        .filter(|a| a.path().is_ident("derive"))
+        .any(|a| {
+            a.parse_args_with(Punctuated::<syn::Path, Token![,]>::parse_terminated)
+                .is_ok_and(|paths| {
+                    paths
+                        .iter()
+                        .any(|p| p.segments.last().is_some_and(|s| s.ident == "Debug"))
+                })
+        })
+}
+
+/// What `#[twinwire::data(meta)]` requires of a struct: named fields, none flattened (its keys
+/// could not be checked), no `deny_unknown_fields` (the `meta` object is shared with the
+/// standard keys and untyped extras), and no wire name the protocol reserves.
+fn check_meta_struct(
+    flag: &syn::Ident,
+    s: &syn::ItemStruct,
+    container: &ContainerAttrs,
+    rule: Option<RenameRule>,
+) -> Result<()> {
+    let Fields::Named(fields) = &s.fields else {
+        return Err(syn::Error::new(
+            flag.span(),
+            "typed meta is a JSON object of named keys: `#[twinwire::data(meta)]` applies to structs with named fields",
+        ));
+    };
+    if container.deny_unknown_fields || container.transparent {
+        return Err(syn::Error::new(
+            flag.span(),
+            "a meta type shares the envelope's `meta` object with `timestamp`, `correlationId` and \
+             untyped extras, so it cannot be `deny_unknown_fields` or `transparent`",
+        ));
+    }
+    let mut errors: Option<syn::Error> = None;
+    let mut push = |e: syn::Error| match &mut errors {
+        Some(all) => all.combine(e),
+        None => errors = Some(e),
+    };
+    for field in &fields.named {
+        let member = serde_attrs::member(&field.attrs)?;
+        let ident_span = field
+            .ident
+            .as_ref()
+            .map_or_else(|| field.span(), |i| i.span());
+        if member.flatten {
+            push(syn::Error::new(
+                ident_span,
+                "a meta field cannot be `#[serde(flatten)]`: its keys would escape the check for reserved meta keys",
+            ));
+            continue;
+        }
+        let ident = field
+            .ident
+            .as_ref()
+            .map(|i| syn::ext::IdentExt::unraw(i).to_string())
+            .unwrap_or_default();
+        let ruled = rule.map_or(ident.clone(), |r| r.apply_to_field(&ident));
+        // Explicit names first, so an error points at the string that chose the name.
+        let mut names: Vec<(String, Span)> = serde_attrs::explicit_names(&field.attrs)?
+            .into_iter()
+            .map(|lit| (lit.value(), lit.span()))
+            .collect();
+        names.push((member.rename.unwrap_or(ruled), ident_span));
+        if let Some((name, span)) = names
+            .into_iter()
+            .find(|(name, _)| UNDECLARABLE_META_KEYS.contains(&name.as_str()))
+        {
+            push(syn::Error::new(
+                span,
+                format!(
+                    "meta key `{name}` belongs to the wire protocol ({}), so typed meta cannot declare it; \
+                     rename the field (e.g. `#[serde(rename = \"app{}\")]`)",
+                    UNDECLARABLE_META_KEYS.map(|k| format!("`{k}`")).join(", "),
+                    upper_first(&name),
+                ),
+            ));
+        }
+    }
+    errors.map_or(Ok(()), Err)
+}
+
+fn upper_first(name: &str) -> String {
+    let mut chars = name.chars();
+    chars.next().map_or_else(String::new, |c| {
+        c.to_uppercase().chain(chars).collect::<String>()
     })
 }
 
@@ -386,8 +594,11 @@ fn fields_validation(
         let constraint_checks = constraints.checks(&value, ty);
         // `__v` keeps the call-site span (see `FieldConstraints::checks`).
         let v = format_ident!("__v");
-        let recurse = (!constraints.skip)
-            .then(|| quote_spanned!(ty.span()=> ::twinwire::Validate::validate_into(#value, #v);));
+        // Named through the field's type, so that a type without `Validate` (one not marked
+        // `#[data]`) is reported once, at the field's type.
+        let recurse = (!constraints.skip).then(
+            || quote_spanned!(ty.span()=> <#ty as ::twinwire::Validate>::validate_into(#value, #v);),
+        );
         let body = quote!(#constraint_checks #recurse);
         let wrapped = if member.flatten || !name_segments {
             body

@@ -155,6 +155,17 @@ pub fn expand(def: ProtocolDef) -> Result<TokenStream> {
                     ::core::marker::PhantomData;
             )
         });
+    // Direction typing: the runtime sends only `ServerMessage`s. Each type appears once
+    // (checked above), so each marker is implemented once per protocol.
+    let server_markers = entries
+        .iter()
+        .filter(|(section, _)| *section == Section::Server)
+        .map(|(_, ty)| {
+            quote_spanned!(ty.span()=>
+                #[automatically_derived]
+                impl ::twinwire::ServerMessage for #ty {}
+            )
+        });
     let count = entries.len();
     let asserts = entries.iter().enumerate().map(|(i, (_, ty))| {
         let message = format!(
@@ -182,6 +193,8 @@ pub fn expand(def: ProtocolDef) -> Result<TokenStream> {
                 __builder.finish()
             }
         }
+
+        #(#server_markers)*
 
         const _: () = {
             const __TYPES: [&str; #count] = [#(#type_exprs),*];

@@ -365,3 +365,31 @@ pub fn close_flattened(fields: &Fields) -> Result<Vec<Attribute>> {
     }
     Ok(attrs)
 }
+
+/// Every name serde reads or writes a field under besides the one its container's rule
+/// gives it: `rename` (both sides) and each `alias`. Used to keep reserved keys out of a
+/// typed meta struct, where any of these names would collide.
+pub fn explicit_names(attrs: &[Attribute]) -> Result<Vec<LitStr>> {
+    let mut names = Vec::new();
+    for attr in serde_attrs(attrs) {
+        attr.parse_nested_meta(|meta| {
+            let p = &meta.path;
+            if p.is_ident("alias") {
+                names.push(meta.value()?.parse::<LitStr>()?);
+            } else if p.is_ident("rename") {
+                if meta.input.peek(syn::Token![=]) {
+                    names.push(meta.value()?.parse::<LitStr>()?);
+                } else {
+                    meta.parse_nested_meta(|inner| {
+                        names.push(inner.value()?.parse::<LitStr>()?);
+                        Ok(())
+                    })?;
+                }
+            } else {
+                skip_value(&meta)?;
+            }
+            Ok(())
+        })?;
+    }
+    Ok(names)
+}

@@ -29,6 +29,17 @@ pub const META_TIMESTAMP: &str = "timestamp";
 /// Meta key of the RPC correlation id.
 pub const META_CORRELATION_ID: &str = "correlationId";
 
+/// Meta keys a message's typed meta cannot declare: the standard keys, which the sender of
+/// every frame sets, and the reserved ones, which the server strips. The macros keep a copy
+/// of this list (they cannot depend on this crate); the trybuild case
+/// `protocol/tests/ui/meta_reserved_key.rs` declares each of these keys.
+pub const UNDECLARABLE_META_KEYS: [&str; 4] = [
+    META_TIMESTAMP,
+    META_CORRELATION_ID,
+    RESERVED_META_KEYS[0],
+    RESERVED_META_KEYS[1],
+];
+
 /// Wire types no user message may take: the frames above.
 pub const RESERVED_TYPES: [&str; 6] = [
     ERROR_TYPE,

@@ -15,11 +15,17 @@ use schemars::{JsonSchema, Schema};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::message::{Message, Rpc};
+use crate::envelope::UNDECLARABLE_META_KEYS;
+use crate::message::{Message, MetaFields, Rpc};
 use crate::validate::MAX_SAFE_INTEGER;
 
-/// The manifest format this crate writes and the newest it reads.
-pub const FORMAT_VERSION: u32 = 1;
+/// The newest manifest format this crate reads, and the one it writes for a protocol that
+/// declares typed meta (format 2 added [`MessageSpec::meta`]).
+pub const FORMAT_VERSION: u32 = 2;
+
+/// The format written for a protocol without typed meta: format 1 holds everything it needs,
+/// so generators that predate typed meta keep reading its manifest.
+pub const BASE_FORMAT_VERSION: u32 = 1;
 
 /// The JSON Schema dialect of every schema in a manifest.
 pub const JSON_SCHEMA_DIALECT: &str = "https://json-schema.org/draft/2020-12/schema";
@@ -28,7 +34,8 @@ pub const JSON_SCHEMA_DIALECT: &str = "https://json-schema.org/draft/2020-12/sch
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Manifest {
-    /// Format version of this document ([`FORMAT_VERSION`]); readers refuse newer ones.
+    /// Format version of this document ([`FORMAT_VERSION`] when a message declares typed
+    /// meta, [`BASE_FORMAT_VERSION`] otherwise); readers refuse newer ones.
     pub format: u32,
     /// What produced it, e.g. `"twinwire 0.1.0"`.
     pub generator: String,
@@ -65,6 +72,12 @@ pub struct MessageSpec {
     /// The payload's JSON Schema (usually a `$ref` into [`Manifest::defs`]), or `None` for a
     /// message without payload.
     pub payload: Option<Value>,
+    /// The JSON Schema of the message's typed meta (a `$ref` into [`Manifest::defs`] to an
+    /// object schema whose properties are the declared meta keys), or `None` when the message
+    /// declares none. The keys sit in the envelope's `meta` object beside `timestamp` and
+    /// `correlationId`; keys the schema does not declare are allowed there.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub meta: Option<Value>,
 }
 
 /// An RPC: a client request answered by exactly one response or error.
@@ -206,6 +219,10 @@ impl Manifest {
             if let Some(payload) = &m.payload {
                 self.check_refs(payload)?;
             }
+            if let Some(meta) = &m.meta {
+                self.check_refs(meta)?;
+                self.check_meta_keys(m, meta)?;
+            }
         }
         for def in self.defs.values() {
             self.check_refs(def)?;
@@ -226,6 +243,31 @@ impl Manifest {
             }
         }
         Ok(())
+    }
+
+    /// Typed meta declares neither the standard nor the reserved meta keys: the macros refuse
+    /// them at compile time, this is the check for a manifest read from a file.
+    fn check_meta_keys(&self, m: &MessageSpec, meta: &Value) -> Result<(), ManifestError> {
+        let resolved = match meta.get("$ref").and_then(Value::as_str) {
+            Some(r) => ref_target(r).and_then(|name| self.defs.get(&name)),
+            None => Some(meta),
+        };
+        let Some(properties) = resolved
+            .and_then(|schema| schema.get("properties"))
+            .and_then(Value::as_object)
+        else {
+            return Ok(());
+        };
+        match UNDECLARABLE_META_KEYS
+            .iter()
+            .find(|key| properties.contains_key(**key))
+        {
+            Some(key) => Err(ManifestError::Inconsistent(format!(
+                "the typed meta of `{}` declares `{key}`, a meta key of the wire protocol itself",
+                m.wire_type
+            ))),
+            None => Ok(()),
+        }
     }
 
     fn check_refs(&self, schema: &Value) -> Result<(), ManifestError> {
@@ -504,13 +546,12 @@ impl ManifestBuilder {
             });
             return;
         }
-        let payload = M::HAS_PAYLOAD.then(|| {
-            let generator = match direction {
-                Direction::Client => &mut self.client_schemas,
-                Direction::Server => &mut self.server_schemas,
-            };
-            schema_of::<M>(generator)
-        });
+        let generator = match direction {
+            Direction::Client => &mut self.client_schemas,
+            Direction::Server => &mut self.server_schemas,
+        };
+        let payload = M::HAS_PAYLOAD.then(|| schema_of::<M>(generator));
+        let meta = <M::Meta as MetaFields>::DECLARED.then(|| schema_of::<M::Meta>(generator));
         self.messages.push(MessageSpec {
             wire_type: M::WIRE_TYPE.to_owned(),
             rust_name: M::RUST_NAME.to_owned(),
@@ -518,6 +559,7 @@ impl ManifestBuilder {
             direction,
             doc: M::DOC.to_owned(),
             payload,
+            meta,
         });
     }
 
@@ -540,18 +582,27 @@ impl ManifestBuilder {
                 .for_each(|schema| for_direction(schema, direction));
         }
         for m in &mut messages {
-            if let Some(payload) = &mut m.payload {
-                for_direction(payload, m.direction);
+            let direction = m.direction;
+            for schema in [&mut m.payload, &mut m.meta].into_iter().flatten() {
+                for_direction(schema, direction);
             }
         }
         let (defs, renamed) = merge_defs(client_defs, server_defs)?;
-        for m in &mut messages {
-            if let (Direction::Client, Some(payload)) = (m.direction, &mut m.payload) {
-                rename_refs(payload, &renamed);
+        for m in messages
+            .iter_mut()
+            .filter(|m| m.direction == Direction::Client)
+        {
+            for schema in [&mut m.payload, &mut m.meta].into_iter().flatten() {
+                rename_refs(schema, &renamed);
             }
         }
+        let format = if messages.iter().any(|m| m.meta.is_some()) {
+            FORMAT_VERSION
+        } else {
+            BASE_FORMAT_VERSION
+        };
         let manifest = Manifest {
-            format: FORMAT_VERSION,
+            format,
             generator: concat!("twinwire ", env!("CARGO_PKG_VERSION")).to_owned(),
             name: self.name.to_owned(),
             doc: self.doc.to_owned(),
@@ -853,7 +904,7 @@ mod tests {
 
     fn tiny() -> Manifest {
         Manifest {
-            format: FORMAT_VERSION,
+            format: BASE_FORMAT_VERSION,
             generator: "twinwire 0.1.0".into(),
             name: "Tiny".into(),
             doc: String::new(),
@@ -865,6 +916,7 @@ mod tests {
                 direction: Direction::Client,
                 doc: String::new(),
                 payload: None,
+                meta: None,
             }],
             rpcs: Vec::new(),
             defs: BTreeMap::new(),

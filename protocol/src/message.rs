@@ -1,4 +1,5 @@
-//! The traits the attribute macros implement: [`Message`] and [`Rpc`].
+//! The traits the macros implement: [`Message`], [`Rpc`] and [`MetaFields`] (the attributes),
+//! and [`ServerMessage`] (`protocol!`, for its `server:` entries).
 
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -27,6 +28,31 @@ pub trait Message:
     const RUST_NAME: &'static str;
     /// The absolute path of the type (`crate_name::module::Type`), for generated Rust code.
     const RUST_PATH: &'static str;
+    /// The typed meta its frames carry beside `timestamp` and `correlationId`: the type named
+    /// by `#[message("TYPE", meta = T)]`, or `()` for a message that declares none.
+    type Meta: MetaFields;
+}
+
+/// A type that can be a message's typed meta: the keys it declares sit in the envelope's
+/// `meta` object beside the standard ones, and are checked like a payload.
+///
+/// Implemented by `#[twinwire::data(meta)]` structs, which the macro checks for names the
+/// wire protocol reserves (see [`crate::envelope::UNDECLARABLE_META_KEYS`]), and by `()`,
+/// which declares nothing.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be a message's meta",
+    label = "not a meta type",
+    note = "declare it with `#[twinwire::data(meta)]`: a struct with named fields, none of them a standard or reserved meta key"
+)]
+pub trait MetaFields:
+    Serialize + DeserializeOwned + schemars::JsonSchema + Validate + Send + Sync + 'static
+{
+    /// Whether the type declares meta fields; `false` only for `()`.
+    const DECLARED: bool;
+}
+
+impl MetaFields for () {
+    const DECLARED: bool = false;
 }
 
 /// An RPC request bound to the message its handler answers with.
@@ -39,3 +65,19 @@ pub trait Rpc: Message {
     /// The message a successful call answers with.
     type Response: Message;
 }
+
+/// A message the server sends: listed under `server:` in a `protocol!`, which implements this
+/// marker for it.
+///
+/// The runtime's `send`, `publish` and their variants accept only these, so a server that
+/// tries to send a client → server message does not compile. An RPC's response is sent by
+/// returning it from the RPC's handler and needs no marker; list it under `server:` as well to
+/// send it on its own. A program that declares no protocol (a test, say) may implement the
+/// marker by hand: `impl twinwire::ServerMessage for Pong {}`.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a server→client message; the server can only send messages declared server→client",
+    label = "not declared server→client",
+    note = "list `{Self}` under `server:` in the `protocol!` (a client→server message is for the client to send and the server to handle)",
+    note = "an RPC's response is sent by returning it from the RPC's handler; to send it on its own as well, list it under `server:` too"
+)]
+pub trait ServerMessage: Message {}

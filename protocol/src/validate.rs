@@ -146,9 +146,10 @@ impl Validator {
 /// Implemented by the twinwire macros for payload types, and here for the standard types
 /// that payloads are made of. Wide integers check that they fit JavaScript's safe range.
 #[diagnostic::on_unimplemented(
-    message = "`{Self}` does not implement `twinwire::Validate`",
-    label = "used in a twinwire payload",
-    note = "mark the type with `#[twinwire::data]`, or put `#[validate(skip)]` on the field"
+    message = "`{Self}` is not a twinwire payload type",
+    label = "`{Self}` is not marked `#[twinwire::data]`",
+    note = "mark `{Self}` with `#[twinwire::data]` (instead of deriving serde or schemars traits): it derives serde, JSON Schema, `Debug` and `Validate` for it",
+    note = "a type from another crate cannot be marked: see \"Types from other crates\" in twinwire's README for the field attributes or the wrapper that carry it"
 )]
 pub trait Validate {
     /// Reports every violation under the validator's current path.

@@ -5,10 +5,30 @@ use std::borrow::Cow;
 use std::fmt;
 use std::net::SocketAddr;
 
-use axum::body::Body;
-use axum::http::header::{self, HeaderMap, HeaderValue};
+use axum::body::{Body, Bytes};
+use axum::http::header::{self, HeaderMap, HeaderName, HeaderValue};
 use axum::http::{Response, StatusCode, Uri};
 use twinwire::{ErrorCode, ErrorPayload};
+
+/// `uri` in an allocation of its own.
+fn owned_uri(uri: &Uri) -> Uri {
+    Uri::from_maybe_shared(Bytes::from(uri.to_string())).unwrap_or_else(|_| uri.clone())
+}
+
+/// `headers` in allocations of their own (see [`UpgradeRequest::new`]).
+fn owned_headers(headers: &HeaderMap) -> HeaderMap {
+    let mut owned = HeaderMap::with_capacity(headers.len());
+    for (name, value) in headers {
+        let copy = HeaderName::from_bytes(name.as_str().as_bytes())
+            .ok()
+            .zip(HeaderValue::from_bytes(value.as_bytes()).ok());
+        if let Some((name, mut copy)) = copy {
+            copy.set_sensitive(value.is_sensitive());
+            owned.append(name, copy);
+        }
+    }
+    owned
+}
 
 /// The prefix of a subprotocol that carries a bearer token (`bearer.<token>`), for browsers,
 /// which cannot set headers on a WebSocket.
@@ -31,6 +51,10 @@ pub struct UpgradeRequest {
 
 impl UpgradeRequest {
     /// A request, as the server builds it; public for testing `authenticate` hooks.
+    ///
+    /// The URI and headers are copied. Hyper parses them as slices of the connection's read
+    /// buffer, and the request lives as long as the connection (`Context::upgrade_request`),
+    /// so sharing would keep that whole buffer (8 KiB or more) alive per idle connection.
     pub fn new(
         uri: Uri,
         headers: HeaderMap,
@@ -38,8 +62,8 @@ impl UpgradeRequest {
         remote_addr: Option<SocketAddr>,
     ) -> Self {
         Self {
-            uri,
-            headers,
+            uri: owned_uri(&uri),
+            headers: owned_headers(&headers),
             path_params,
             remote_addr,
         }
@@ -235,6 +259,44 @@ mod tests {
             );
         }
         UpgradeRequest::new(uri.parse().unwrap(), map, vec![], None)
+    }
+
+    #[test]
+    fn a_request_does_not_keep_the_buffer_it_was_parsed_from() {
+        // As hyper parses a request head: the URI and header values are slices of one read
+        // buffer, which must not outlive the upgrade through the kept request.
+        let head = "/rooms/a/ws?access_token=t|abc|Bearer tok";
+        let part = |n: usize| {
+            let start: usize = head.split('|').take(n).map(|p| p.len() + 1).sum();
+            start..start + head.split('|').nth(n).unwrap().len()
+        };
+        let buffer = Bytes::from(head.as_bytes().to_vec());
+        let range = buffer.as_ptr_range();
+        let uri = Uri::from_maybe_shared(buffer.slice(part(0))).unwrap();
+        let mut headers = HeaderMap::new();
+        let trace = HeaderValue::from_maybe_shared(buffer.slice(part(1))).unwrap();
+        headers.insert("x-trace", trace);
+        let mut auth = HeaderValue::from_maybe_shared(buffer.slice(part(2))).unwrap();
+        auth.set_sensitive(true);
+        headers.insert(header::AUTHORIZATION, auth);
+        assert!(range.contains(&headers["x-trace"].as_bytes().as_ptr()));
+
+        let request = UpgradeRequest::new(uri, headers, vec![], None);
+        assert_eq!(request.uri().to_string(), "/rooms/a/ws?access_token=t");
+        assert_eq!(request.headers()["x-trace"], "abc");
+        assert!(request.headers()[header::AUTHORIZATION].is_sensitive());
+        assert_eq!(request.token().as_deref(), Some("tok"));
+        for value in request.headers().values() {
+            assert!(
+                !range.contains(&value.as_bytes().as_ptr()),
+                "{value:?} shares the buffer"
+            );
+        }
+        let query = request.uri().query().unwrap_or_default();
+        assert!(
+            !range.contains(&query.as_ptr()),
+            "the URI shares the buffer"
+        );
     }
 
     #[test]

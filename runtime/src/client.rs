@@ -40,7 +40,7 @@ use tokio_tungstenite::tungstenite::http::header::{self, HeaderName, HeaderValue
 use tokio_tungstenite::tungstenite::protocol::{CloseFrame, WebSocketConfig};
 use tokio_tungstenite::tungstenite::{Bytes, Error as WsError, Message as WsMessage};
 use twinwire::envelope::{ERROR_TYPE, RPC_ABORT_TYPE, RPC_ERROR_TYPE, RPC_PROGRESS_TYPE};
-use twinwire::{ErrorPayload, Message, Meta, Rpc};
+use twinwire::{ErrorPayload, Issue, Message, Meta, MetaFields, Rpc, Validate};
 
 use crate::connection::CloseInfo;
 use crate::frame;
@@ -62,8 +62,105 @@ pub enum ClientError {
     InvalidHeader(String),
     /// The message could not be encoded.
     Encode(serde_json::Error),
+    /// The message fails the checks the server applies; nothing was sent.
+    Invalid(InvalidMessage),
     /// The connection is closed.
     Closed,
+}
+
+/// A message the client refused to send because the server would refuse it: its payload
+/// fails `Validate`, or its typed meta is missing a required key or fails `Validate`. The
+/// paths and codes are those the server would answer with (`docs/wire-protocol.md`,
+/// "Errors"), like the TypeScript client's `ValidationError`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct InvalidMessage {
+    /// The message's wire type.
+    pub wire_type: &'static str,
+    /// What the issue paths point into, as the server's `details.target`: `"payload"`
+    /// (`/roomId`), or `"frame"` for typed meta (`/meta/traceId`).
+    pub target: &'static str,
+    /// Every failed check.
+    pub issues: Vec<Issue>,
+}
+
+impl fmt::Display for InvalidMessage {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "`{}` was not sent:", self.wire_type)?;
+        for (i, issue) in self.issues.iter().enumerate() {
+            let path = if issue.path.is_empty() {
+                "/"
+            } else {
+                &issue.path
+            };
+            let sep = if i == 0 { " " } else { "; " };
+            write!(f, "{sep}{path}: {} ({})", issue.message, issue.code)?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for InvalidMessage {}
+
+/// Checks what the client is about to send, in the server's order: the typed meta (`meta`,
+/// or none given, which a typed meta with a required key refuses), then the payload.
+/// Returns the typed meta's keys for the frame.
+fn check_outbound<M: Message>(
+    msg: &M,
+    meta: Option<&M::Meta>,
+) -> Result<Option<serde_json::Map<String, serde_json::Value>>, Refused> {
+    let invalid = |target, issues| {
+        Refused::Invalid(InvalidMessage {
+            wire_type: M::WIRE_TYPE,
+            target,
+            issues,
+        })
+    };
+    match meta {
+        Some(meta) => {
+            if let Err(err) = meta.validate() {
+                return Err(invalid("frame", frame::under_meta(err.into_issues())));
+            }
+        }
+        None if <M::Meta as MetaFields>::DECLARED => {
+            // No meta given: what the server makes of a frame without typed keys.
+            let empty = serde_json::Map::new();
+            if let Err(err) = serde_path_to_error::deserialize::<_, M::Meta>(&empty) {
+                return Err(invalid("frame", vec![frame::path_issue(err, "/meta")]));
+            }
+        }
+        None => {}
+    }
+    if let Err(err) = msg.validate() {
+        return Err(invalid("payload", err.into_issues()));
+    }
+    meta.map(frame::typed_meta_keys)
+        .transpose()
+        .map(Option::flatten)
+        .map_err(Refused::Encode)
+}
+
+/// Why [`check_outbound`] refused a message, for either caller's error type.
+enum Refused {
+    Invalid(InvalidMessage),
+    Encode(serde_json::Error),
+}
+
+impl From<Refused> for ClientError {
+    fn from(refused: Refused) -> Self {
+        match refused {
+            Refused::Invalid(invalid) => Self::Invalid(invalid),
+            Refused::Encode(err) => Self::Encode(err),
+        }
+    }
+}
+
+impl From<Refused> for RequestError {
+    fn from(refused: Refused) -> Self {
+        match refused {
+            Refused::Invalid(invalid) => Self::Invalid(invalid),
+            Refused::Encode(err) => Self::Encode(err),
+        }
+    }
 }
 
 impl fmt::Display for ClientError {
@@ -79,6 +176,7 @@ impl fmt::Display for ClientError {
             Self::Connect(err) => write!(f, "could not connect: {err}"),
             Self::InvalidHeader(name) => write!(f, "invalid header `{name}`"),
             Self::Encode(err) => write!(f, "the message could not be encoded: {err}"),
+            Self::Invalid(invalid) => invalid.fmt(f),
             Self::Closed => f.write_str("the connection is closed"),
         }
     }
@@ -98,6 +196,8 @@ pub enum RequestError {
     Closed,
     /// The request could not be encoded.
     Encode(serde_json::Error),
+    /// The request fails the checks the server applies; nothing was sent.
+    Invalid(InvalidMessage),
     /// The answer was not the RPC's response message.
     UnexpectedResponse {
         /// The response type expected.
@@ -116,6 +216,7 @@ impl fmt::Display for RequestError {
             Self::Timeout => f.write_str("the request timed out"),
             Self::Closed => f.write_str("the connection closed before the response"),
             Self::Encode(err) => write!(f, "the request could not be encoded: {err}"),
+            Self::Invalid(invalid) => invalid.fmt(f),
             Self::UnexpectedResponse { expected, received } => {
                 write!(f, "expected a `{expected}` response, got `{received}`")
             }
@@ -554,12 +655,37 @@ impl Client {
         *list = list.iter().cloned().chain([handler]).collect();
     }
 
-    /// Sends a client message.
+    /// Sends a client message. It is checked first, as the server will check it: a payload
+    /// that fails `Validate` (or a message whose typed meta has a required key; see
+    /// [`send_with_typed_meta`](Self::send_with_typed_meta)) is not sent.
     ///
     /// # Errors
+    /// [`ClientError::Invalid`] naming each failed check's path and code,
     /// [`ClientError::Encode`] or [`ClientError::Closed`].
     pub async fn send<M: Message>(&self, msg: &M) -> Result<(), ClientError> {
-        let frame = frame::encode_message(msg, None, None).map_err(ClientError::Encode)?;
+        self.send_checked(msg, None).await
+    }
+
+    /// Sends a client message with its typed meta (declared with
+    /// `#[message("TYPE", meta = T)]`), both checked first as the server will check them.
+    ///
+    /// # Errors
+    /// As [`send`](Self::send); typed meta issues have paths under `/meta`.
+    pub async fn send_with_typed_meta<M: Message>(
+        &self,
+        msg: &M,
+        meta: &M::Meta,
+    ) -> Result<(), ClientError> {
+        self.send_checked(msg, Some(meta)).await
+    }
+
+    async fn send_checked<M: Message>(
+        &self,
+        msg: &M,
+        meta: Option<&M::Meta>,
+    ) -> Result<(), ClientError> {
+        let keys = check_outbound(msg, meta)?;
+        let frame = frame::encode_message(msg, None, keys.as_ref()).map_err(ClientError::Encode)?;
         self.send_raw(WsMessage::Text(frame.into_inner())).await
     }
 
@@ -597,7 +723,21 @@ impl Client {
         request: &R,
         timeout: Duration,
     ) -> Result<R::Response, RequestError> {
-        self.call(request, timeout, None).await
+        self.call(request, None, timeout, None).await
+    }
+
+    /// As [`request`](Self::request), with the request's typed meta (declared with
+    /// `#[rpc("TYPE", response = …, meta = T)]`).
+    ///
+    /// # Errors
+    /// As [`request`](Self::request).
+    pub async fn request_with_typed_meta<R: Rpc>(
+        &self,
+        request: &R,
+        meta: &R::Meta,
+        timeout: Duration,
+    ) -> Result<R::Response, RequestError> {
+        self.call(request, Some(meta), timeout, None).await
     }
 
     /// As [`request`](Self::request), calling `on_progress` with each progress value.
@@ -620,18 +760,20 @@ impl Client {
                 on_progress(value);
             }
         });
-        self.call(request, timeout, Some(progress)).await
+        self.call(request, None, timeout, Some(progress)).await
     }
 
     async fn call<R: Rpc>(
         &self,
         request: &R,
+        meta: Option<&R::Meta>,
         timeout: Duration,
         progress: Option<Progress>,
     ) -> Result<R::Response, RequestError> {
+        let keys = check_outbound(request, meta)?;
         let id = format!("rpc-{}", self.state.next_id.fetch_add(1, Ordering::Relaxed));
-        let frame =
-            frame::encode_message(request, Some(&id), None).map_err(RequestError::Encode)?;
+        let frame = frame::encode_message(request, Some(&id), keys.as_ref())
+            .map_err(RequestError::Encode)?;
         let (answer, answered) = oneshot::channel();
         self.state
             .pending()

@@ -39,9 +39,14 @@ impl<D> ConnState<D> {
 }
 
 impl<D: Send + Sync + 'static> ConnState<D> {
-    pub(crate) fn new(server: Arc<ServerState>, data: D, request: UpgradeRequest) -> Self {
+    pub(crate) fn new(
+        id: ConnectionId,
+        server: Arc<ServerState>,
+        data: D,
+        request: UpgradeRequest,
+    ) -> Self {
         Self {
-            id: ConnectionId::next(),
+            id,
             data: RwLock::new(data),
             outbox: Arc::new(Outbox::new(Limits::new(
                 server.config.outbound_limit,
@@ -77,10 +82,16 @@ impl<D: Send + Sync + 'static> ConnState<D> {
         &self,
         correlation: &Correlation,
         response: &M,
+        meta: Option<&M::Meta>,
     ) -> Result<(), SendError> {
         // Encoded before the claim: a response that cannot be encoded leaves the request
         // unanswered, so the handler's guard can still answer it `INTERNAL`.
-        let frame = frame::encode_message(response, Some(correlation.id()), None)
+        let keys = meta
+            .map(frame::typed_meta_keys)
+            .transpose()
+            .map_err(SendError::Encode)?
+            .flatten();
+        let frame = frame::encode_message(response, Some(correlation.id()), keys.as_ref())
             .map_err(SendError::Encode)?;
         if !correlation.claim() {
             return Err(SendError::AlreadyAnswered);

@@ -1,5 +1,6 @@
 //! What a handler gets besides its payload: [`Context`] and, for RPCs, [`RpcContext`].
 
+use std::any::Any;
 use std::fmt;
 use std::marker::PhantomData;
 use std::ops::Deref;
@@ -7,7 +8,7 @@ use std::sync::Arc;
 
 use serde::Serialize;
 use serde_json::{Map, Value};
-use twinwire::{ErrorPayload, Message, Meta, Rpc};
+use twinwire::{ErrorPayload, Message, Meta, Rpc, ServerMessage};
 
 use crate::auth::UpgradeRequest;
 use crate::conn_state::ConnState;
@@ -74,6 +75,8 @@ pub struct Context<D = ()> {
     pub(crate) conn: Arc<ConnState<D>>,
     wire_type: Option<&'static str>,
     meta: Meta,
+    /// The decoded typed meta of the frame's message (its `Message::Meta`); `None` in hooks.
+    typed_meta: Option<Arc<dyn Any + Send + Sync>>,
     pub(crate) correlation: Option<Arc<Correlation>>,
 }
 
@@ -83,6 +86,7 @@ impl<D> Clone for Context<D> {
             conn: Arc::clone(&self.conn),
             wire_type: self.wire_type,
             meta: self.meta.clone(),
+            typed_meta: self.typed_meta.clone(),
             correlation: self.correlation.clone(),
         }
     }
@@ -109,8 +113,14 @@ impl<D: Send + Sync + 'static> Context<D> {
             conn,
             wire_type,
             meta,
+            typed_meta: None,
             correlation,
         }
+    }
+
+    /// Keeps the frame's decoded typed meta for [`typed_meta`](Self::typed_meta).
+    pub(crate) fn set_typed_meta(&mut self, meta: Arc<dyn Any + Send + Sync>) {
+        self.typed_meta = Some(meta);
     }
 
     /// The connection's id, unique within this process.
@@ -126,6 +136,23 @@ impl<D: Send + Sync + 'static> Context<D> {
     /// The frame's meta, without the reserved keys (`clientId`, `receivedAt`).
     pub fn meta(&self) -> &Meta {
         &self.meta
+    }
+
+    /// The typed meta of the frame being handled, when it is a frame of message `M`
+    /// (declared with `#[message("TYPE", meta = T)]`): decoded and validated before any
+    /// middleware ran. `None` for a frame of another message, and in hooks.
+    ///
+    /// ```ignore
+    /// async fn send_message(&self, ctx: Context<()>, msg: SendMessage) -> Result<(), ErrorPayload> {
+    ///     let trace = ctx.typed_meta::<SendMessage>().map(|m| m.trace_id.as_str());
+    ///     // …
+    /// }
+    /// ```
+    pub fn typed_meta<M: Message>(&self) -> Option<&M::Meta> {
+        if self.wire_type != Some(M::WIRE_TYPE) {
+            return None;
+        }
+        self.typed_meta.as_deref()?.downcast_ref::<M::Meta>()
     }
 
     /// The frame's meta, for middleware that annotates it for the handler.
@@ -173,9 +200,14 @@ impl<D: Send + Sync + 'static> Context<D> {
     /// Sends `msg` to this connection. Never waits: the frame is queued, and a connection
     /// whose queue is full is closed as a slow consumer ([`SendError::QueueFull`]).
     ///
+    /// Only server → client messages can be sent ([`ServerMessage`]: listed under `server:`
+    /// in the `protocol!`); sending a client → server message does not compile. The same
+    /// holds for every method that sends or publishes, here, on `Server` and on
+    /// `ConnectionHandle`. An RPC's response is sent by returning it from the handler.
+    ///
     /// # Errors
     /// [`SendError`] when the message cannot be encoded or the connection is closing.
-    pub fn send<M: Message>(&self, msg: &M) -> Result<(), SendError> {
+    pub fn send<M: ServerMessage>(&self, msg: &M) -> Result<(), SendError> {
         self.send_with_meta(msg, &Map::new())
     }
 
@@ -184,7 +216,7 @@ impl<D: Send + Sync + 'static> Context<D> {
     ///
     /// # Errors
     /// As [`send`](Self::send).
-    pub fn send_with_meta<M: Message>(
+    pub fn send_with_meta<M: ServerMessage>(
         &self,
         msg: &M,
         meta: &Map<String, Value>,
@@ -194,13 +226,32 @@ impl<D: Send + Sync + 'static> Context<D> {
         self.conn.push(frame)
     }
 
+    /// Sends `msg` with its typed meta (a message declared with `#[message("TYPE", meta = T)]`),
+    /// whose keys go into the frame's `meta` beside `timestamp`.
+    ///
+    /// # Errors
+    /// As [`send`](Self::send).
+    pub fn send_with_typed_meta<M: ServerMessage>(
+        &self,
+        msg: &M,
+        meta: &M::Meta,
+    ) -> Result<(), SendError> {
+        let keys = frame::typed_meta_keys(meta).map_err(SendError::Encode)?;
+        let frame = frame::encode_message(msg, None, keys.as_ref()).map_err(SendError::Encode)?;
+        self.conn.push(frame)
+    }
+
     /// Publishes `msg` to every subscriber of `topic`, this connection included if it is
     /// subscribed. The message is encoded once for all recipients.
     ///
     /// # Errors
     /// [`PublishError`] for an invalid topic, an encoding failure or a backend failure
     /// (`UNAVAILABLE` when a broker is unreachable).
-    pub async fn publish<M: Message>(&self, topic: &str, msg: &M) -> Result<(), PublishError> {
+    pub async fn publish<M: ServerMessage>(
+        &self,
+        topic: &str,
+        msg: &M,
+    ) -> Result<(), PublishError> {
         self.publish_with(topic, msg, PublishOptions::default())
             .await
     }
@@ -209,14 +260,34 @@ impl<D: Send + Sync + 'static> Context<D> {
     ///
     /// # Errors
     /// As [`publish`](Self::publish).
-    pub async fn publish_with<M: Message>(
+    pub async fn publish_with<M: ServerMessage>(
         &self,
         topic: &str,
         msg: &M,
         options: PublishOptions,
     ) -> Result<(), PublishError> {
         let exclude = options.excluded(Some(self.id()));
-        self.conn.server.publish(topic, msg, exclude).await
+        self.conn.server.publish(topic, msg, None, exclude).await
+    }
+
+    /// [`publish_with`](Self::publish_with) for a message with typed meta (declared with
+    /// `#[message("TYPE", meta = T)]`): every subscriber gets `meta`'s keys in the frame's
+    /// `meta`.
+    ///
+    /// # Errors
+    /// As [`publish`](Self::publish).
+    pub async fn publish_with_typed_meta<M: ServerMessage>(
+        &self,
+        topic: &str,
+        msg: &M,
+        meta: &M::Meta,
+        options: PublishOptions,
+    ) -> Result<(), PublishError> {
+        let exclude = options.excluded(Some(self.id()));
+        self.conn
+            .server
+            .publish(topic, msg, Some(meta), exclude)
+            .await
     }
 
     /// Subscribes this connection to `topic`; a no-op if it already is. Subscriptions end
@@ -263,9 +334,9 @@ impl<D: Send + Sync + 'static> Context<D> {
     ///
     /// # Errors
     /// [`SendError::AlreadyAnswered`], or as [`send`](Self::send).
-    pub fn reply_correlated<M: Message>(&self, msg: &M) -> Result<(), SendError> {
+    pub fn reply_correlated<M: ServerMessage>(&self, msg: &M) -> Result<(), SendError> {
         match self.correlation.as_deref() {
-            Some(correlation) => self.conn.reply(correlation, msg),
+            Some(correlation) => self.conn.reply(correlation, msg, None),
             None => self.send(msg),
         }
     }
@@ -295,6 +366,7 @@ impl<D: Send + Sync + 'static> Context<D> {
 pub struct RpcContext<D, R: Rpc> {
     ctx: Context<D>,
     correlation: Arc<Correlation>,
+    meta: Arc<R::Meta>,
     _rpc: PhantomData<fn() -> R>,
 }
 
@@ -316,12 +388,19 @@ impl<D, R: Rpc> Deref for RpcContext<D, R> {
 }
 
 impl<D: Send + Sync + 'static, R: Rpc> RpcContext<D, R> {
-    pub(crate) fn new(ctx: Context<D>, correlation: Arc<Correlation>) -> Self {
+    pub(crate) fn new(ctx: Context<D>, correlation: Arc<Correlation>, meta: Arc<R::Meta>) -> Self {
         Self {
             ctx,
             correlation,
+            meta,
             _rpc: PhantomData,
         }
+    }
+
+    /// The request's typed meta (declared with `#[rpc("TYPE", response = …, meta = T)]`),
+    /// decoded and validated before the handler ran; `&()` for a request without.
+    pub fn request_meta(&self) -> &R::Meta {
+        &self.meta
     }
 
     /// The request's correlation id.
@@ -353,7 +432,20 @@ impl<D: Send + Sync + 'static, R: Rpc> RpcContext<D, R> {
     /// # Errors
     /// [`SendError::AlreadyAnswered`] if the request was answered, or as [`Context::send`].
     pub fn reply(&self, response: &R::Response) -> Result<(), SendError> {
-        self.ctx.conn.reply(&self.correlation, response)
+        self.ctx.conn.reply(&self.correlation, response, None)
+    }
+
+    /// [`reply`](Self::reply) with the response's typed meta (a response declared with
+    /// `#[message("TYPE", meta = T)]`); the handler's return value is then dropped.
+    ///
+    /// # Errors
+    /// As [`reply`](Self::reply).
+    pub fn reply_with_meta(
+        &self,
+        response: &R::Response,
+        meta: &<R::Response as Message>::Meta,
+    ) -> Result<(), SendError> {
+        self.ctx.conn.reply(&self.correlation, response, Some(meta))
     }
 
     /// Answers the request with an `RPC_ERROR` now.

@@ -36,7 +36,7 @@ use twinwire::{ErrorCode, ErrorPayload, Meta};
 use crate::auth::UpgradeRequest;
 use crate::close;
 use crate::conn_state::ConnState;
-use crate::connection::CloseInfo;
+use crate::connection::{CloseInfo, ConnectionId};
 use crate::context::Context;
 use crate::correlation::Correlation;
 use crate::event::{ErrorEvent, ErrorKind};
@@ -47,7 +47,16 @@ use crate::route::{Call, InFlight, panic_message};
 use crate::router::Routes;
 use crate::server_state::{ConnectionSlot, ServerState};
 use crate::telemetry;
-use tracing::Instrument;
+
+/// The span of one connection, in tower-http's style: its id, the peer and the path. Without a subscriber it is disabled and costs a level check.
+pub(crate) fn connection_span(id: ConnectionId, request: &UpgradeRequest) -> tracing::Span {
+    tracing::debug_span!(
+        "twinwire.connection",
+        conn.id = id.get(),
+        peer = request.remote_addr().map(tracing::field::display),
+        path = %request.uri().path(),
+    )
+}
 
 /// The correlated requests whose handlers are running. A connection runs at most
 /// `max_in_flight` handlers (64 by default), usually one or two, so a short list searched
@@ -77,8 +86,12 @@ impl PendingRequests {
     }
 }
 
-/// Serves a freshly upgraded socket until the connection ends.
+/// Serves a freshly upgraded socket until the connection ends. Run it inside
+/// [`connection_span`]: the span is entered by the caller rather than here, because wrapping
+/// the driver in an instrumented block of its own would store it twice in this future (a
+/// moved-from local keeps its place in an `async fn`'s state), about 1 KiB per connection.
 pub(crate) async fn run<D, S>(
+    id: ConnectionId,
     server: Arc<ServerState>,
     routes: Arc<Routes<D>>,
     socket: WebSocketStream<S>,
@@ -94,8 +107,7 @@ pub(crate) async fn run<D, S>(
         .config
         .rate_limit
         .map(|limit| Limiter::new(limit, Instant::now()));
-    let conn = Arc::new(ConnState::new(server, data, request));
-    let id = conn.id();
+    let conn = Arc::new(ConnState::new(id, server, data, request));
     conn.server.register(id, Arc::clone(&conn.outbox));
     let server = Arc::clone(&conn.server);
     let mut driver = Driver {
@@ -113,24 +125,13 @@ pub(crate) async fn run<D, S>(
         paused_by: Vec::new(),
         newly_congested: Vec::new(),
     };
-    let request = driver.conn.request();
-    let span = tracing::debug_span!(
-        "twinwire.connection",
-        conn.id = id.get(),
-        peer = request.remote_addr().map(tracing::field::display),
-        path = %request.uri().path(),
-    );
     let open = metrics::gauge!(telemetry::CONNECTIONS_OPEN);
     open.increment(1.0);
-    async move {
-        tracing::debug!("connection opened");
-        driver.open().await;
-        let close = driver.serve().await;
-        tracing::debug!(close.code = close.code, close.reason = %close.reason, "connection closed");
-        Box::pin(driver.finish(close)).await;
-    }
-    .instrument(span)
-    .await;
+    tracing::debug!("connection opened");
+    driver.open().await;
+    let close = driver.serve().await;
+    tracing::debug!(close.code = close.code, close.reason = %close.reason, "connection closed");
+    Box::pin(driver.finish(close)).await;
     open.decrement(1.0);
     server.unregister(id);
     drop(slot);

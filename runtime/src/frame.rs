@@ -22,7 +22,7 @@ use twinwire::envelope::{
     ERROR_TYPE, META_CORRELATION_ID, META_TIMESTAMP, RESERVED_META_KEYS, RPC_ERROR_TYPE,
     RPC_PROGRESS_TYPE,
 };
-use twinwire::{ErrorCode, ErrorPayload, Issue, Message, Meta};
+use twinwire::{ErrorCode, ErrorPayload, Issue, Message, Meta, MetaFields, Validate};
 
 /// An encoded outbound frame: UTF-8 JSON text, cheap to clone (reference counted), so one
 /// published message is encoded once and shared by every recipient.
@@ -305,6 +305,41 @@ pub(crate) fn decode_payload<M: Message>(payload: Option<&RawValue>) -> Result<M
     Ok(message)
 }
 
+/// Decodes and validates the typed meta of message `M` from a frame's meta (its extras: the
+/// standard keys were read and the reserved ones dropped by [`parse`]); `()` for a message
+/// that declares none. A problem is a frame issue under `/meta`, as
+/// `docs/wire-protocol.md`, "Meta", specifies.
+pub(crate) fn decode_meta<M: Message>(meta: &Meta) -> Result<M::Meta, ErrorPayload> {
+    let decoded = if <M::Meta as MetaFields>::DECLARED {
+        M::Meta::deserialize(&meta.extra)
+    } else {
+        // `()`, which serde reads from `null`: nothing to check.
+        M::Meta::deserialize(Value::Null)
+    };
+    let typed = decoded.map_err(|_| {
+        let issue = match serde_path_to_error::deserialize::<_, M::Meta>(&meta.extra) {
+            Ok(_) => issue("/meta", "invalid", "the meta could not be decoded"),
+            Err(err) => path_issue(err, "/meta"),
+        };
+        invalid_argument("frame", vec![issue])
+    })?;
+    typed
+        .validate()
+        .map_err(|err| invalid_argument("frame", under_meta(err.into_issues())))?;
+    Ok(typed)
+}
+
+/// Issues of a typed meta's `Validate`, moved from the meta's own paths to the frame's.
+pub(crate) fn under_meta(issues: Vec<Issue>) -> Vec<Issue> {
+    issues
+        .into_iter()
+        .map(|mut issue| {
+            issue.path = format!("/meta{}", issue.path);
+            issue
+        })
+        .collect()
+}
+
 /// Re-runs a failed deserialization with path tracking, to name the failing value.
 ///
 /// Only the error path pays for the tracking: the hot path deserializes directly.
@@ -312,36 +347,42 @@ fn decode_issue<T: DeserializeOwned>(text: &str, prefix: &str) -> Issue {
     let mut de = serde_json::Deserializer::from_str(text);
     match serde_path_to_error::deserialize::<_, T>(&mut de) {
         Ok(_) => issue(prefix, "invalid", "the value could not be decoded"),
-        Err(err) => {
-            let mut path = prefix.to_owned();
-            for segment in err.path().iter() {
-                use serde_path_to_error::Segment;
-                match segment {
-                    Segment::Seq { index } => {
-                        path.push('/');
-                        path.push_str(&index.to_string());
-                    }
-                    Segment::Map { key } => push_pointer_segment(&mut path, key),
-                    Segment::Enum { variant } => push_pointer_segment(&mut path, variant),
-                    Segment::Unknown => {}
-                }
+        Err(err) => path_issue(err, prefix),
+    }
+}
+
+/// The issue of a path-tracked serde error, its path under `prefix`.
+pub(crate) fn path_issue(
+    err: serde_path_to_error::Error<serde_json::Error>,
+    prefix: &str,
+) -> Issue {
+    let mut path = prefix.to_owned();
+    for segment in err.path().iter() {
+        use serde_path_to_error::Segment;
+        match segment {
+            Segment::Seq { index } => {
+                path.push('/');
+                path.push_str(&index.to_string());
             }
-            let inner = err.into_inner();
-            let message = strip_position(&inner.to_string());
-            // serde names a missing field in its message but places the error on the
-            // enclosing object; point at the field itself. (An unknown field's path already
-            // ends with its key.)
-            let code = if let Some(field) = backticked(&message, "missing field `") {
-                push_pointer_segment(&mut path, field);
-                "required"
-            } else if message.starts_with("unknown field `") {
-                "unknown_field"
-            } else {
-                "invalid"
-            };
-            issue(&path, code, message)
+            Segment::Map { key } => push_pointer_segment(&mut path, key),
+            Segment::Enum { variant } => push_pointer_segment(&mut path, variant),
+            Segment::Unknown => {}
         }
     }
+    let inner = err.into_inner();
+    let message = strip_position(&inner.to_string());
+    // serde names a missing field in its message but places the error on the
+    // enclosing object; point at the field itself. (An unknown field's path already
+    // ends with its key.)
+    let code = if let Some(field) = backticked(&message, "missing field `") {
+        push_pointer_segment(&mut path, field);
+        "required"
+    } else if message.starts_with("unknown field `") {
+        "unknown_field"
+    } else {
+        "invalid"
+    };
+    issue(&path, code, message)
 }
 
 /// serde_json appends ` at line L column C`, meaningless to a client that sent one line.
@@ -494,6 +535,21 @@ fn encode_envelope<P: Serialize + ?Sized>(
 
 /// The largest encoding buffer kept for reuse, in bytes.
 const MAX_SCRATCH: usize = 64 * 1024;
+
+/// A typed meta as the extra meta keys of an outbound frame; `None` for `()`.
+pub(crate) fn typed_meta_keys<T: MetaFields>(
+    meta: &T,
+) -> Result<Option<Map<String, Value>>, serde_json::Error> {
+    if !T::DECLARED {
+        return Ok(None);
+    }
+    match serde_json::to_value(meta)? {
+        Value::Object(keys) => Ok(Some(keys)),
+        _ => Err(<serde_json::Error as serde::ser::Error>::custom(
+            "a typed meta must serialize as a JSON object",
+        )),
+    }
+}
 
 /// Encodes message `msg` as a frame, stamped with the current time.
 pub(crate) fn encode_message<M: Message>(

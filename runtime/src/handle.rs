@@ -5,7 +5,7 @@ use std::fmt;
 use std::sync::Arc;
 
 use serde_json::{Map, Value};
-use twinwire::Message;
+use twinwire::ServerMessage;
 
 use crate::connection::ConnectionId;
 use crate::error::SendError;
@@ -45,7 +45,7 @@ impl ConnectionHandle {
     /// # Errors
     /// [`SendError`] when the message cannot be encoded, the queue is full or the connection
     /// is closing.
-    pub fn send<M: Message>(&self, msg: &M) -> Result<(), SendError> {
+    pub fn send<M: ServerMessage>(&self, msg: &M) -> Result<(), SendError> {
         self.send_with_meta(msg, &Map::new())
     }
 
@@ -53,7 +53,7 @@ impl ConnectionHandle {
     ///
     /// # Errors
     /// As [`send`](Self::send).
-    pub fn send_with_meta<M: Message>(
+    pub fn send_with_meta<M: ServerMessage>(
         &self,
         msg: &M,
         meta: &Map<String, Value>,
@@ -66,6 +66,19 @@ impl ConnectionHandle {
             self.outbox.push_back_on_publisher();
         }
         Ok(())
+    }
+
+    /// Sends `msg` with its typed meta (declared with `#[message("TYPE", meta = T)]`).
+    ///
+    /// # Errors
+    /// As [`send`](Self::send).
+    pub fn send_with_typed_meta<M: ServerMessage>(
+        &self,
+        msg: &M,
+        meta: &M::Meta,
+    ) -> Result<(), SendError> {
+        let keys = frame::typed_meta_keys(meta).map_err(SendError::Encode)?;
+        self.send_with_meta(msg, &keys.unwrap_or_default())
     }
 
     /// Closes the connection with `code` and `reason` after the frames queued so far, as

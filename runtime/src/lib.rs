@@ -120,6 +120,10 @@
 //! [`Context::subscribe`] / [`Context::publish`] go through the [`PubSub`] trait; the
 //! default is [`MemoryPubSub`]. A published message is encoded once and the same frame is
 //! queued for every subscriber. Subscriptions end when the connection closes.
+//!
+//! Whatever the server sends or publishes, from a handler or from outside, must be a
+//! [`twinwire::ServerMessage`]: a `server:` entry of the `protocol!`. Sending a client →
+//! server message does not compile.
 //! [`Server::publish_with`] publishes from outside handlers (skipping a connection with
 //! [`PublishOptions::exclude`]); [`PubSub::subscriber_count`] counts this instance's
 //! subscribers.
@@ -204,7 +208,7 @@ mod upgrade;
 pub use auth::{
     ACCESS_TOKEN_PARAM, BEARER_PROTOCOL_PREFIX, FINGERPRINT_PARAM, Rejection, UpgradeRequest,
 };
-pub use client::{Client, ClientBuilder, ClientError, RequestError};
+pub use client::{Client, ClientBuilder, ClientError, InvalidMessage, RequestError};
 pub use config::{RefusalMode, ServerConfig};
 pub use connection::{CloseInfo, ConnectionId};
 pub use context::{Context, PublishOptions, RpcContext};

@@ -145,8 +145,15 @@ where
         false
     }
 
-    fn start(&self, call: Call<D>, payload: Option<&RawValue>) -> Result<InFlight, ErrorPayload> {
+    fn start(
+        &self,
+        mut call: Call<D>,
+        payload: Option<&RawValue>,
+    ) -> Result<InFlight, ErrorPayload> {
+        // The envelope's meta is checked before the payload, as the rest of the envelope is.
+        let meta = frame::decode_meta::<M>(call.ctx.meta())?;
         let message = frame::decode_payload::<M>(payload)?;
+        call.ctx.set_typed_meta(Arc::new(meta));
         let handler = Arc::clone(&self.handler);
         Ok(launch(call, move |ctx| handler(ctx, message)))
     }
@@ -178,17 +185,24 @@ where
         true
     }
 
-    fn start(&self, call: Call<D>, payload: Option<&RawValue>) -> Result<InFlight, ErrorPayload> {
+    fn start(
+        &self,
+        mut call: Call<D>,
+        payload: Option<&RawValue>,
+    ) -> Result<InFlight, ErrorPayload> {
         let Some(correlation) = call.ctx.correlation.clone() else {
             // The dispatcher refuses uncorrelated requests before decoding; kept as a guard.
             return Err(missing_correlation_id(R::WIRE_TYPE));
         };
+        let meta = Arc::new(frame::decode_meta::<R>(call.ctx.meta())?);
         let request = frame::decode_payload::<R>(payload)?;
+        call.ctx.set_typed_meta(Arc::clone(&meta) as _);
         let handler = Arc::clone(&self.handler);
         Ok(launch(call, move |ctx| async move {
             let conn = Arc::clone(&ctx.conn);
-            let response = handler(RpcContext::new(ctx, Arc::clone(&correlation)), request).await?;
-            match conn.reply(&correlation, &response) {
+            let rpc_ctx = RpcContext::new(ctx, Arc::clone(&correlation), meta);
+            let response = handler(rpc_ctx, request).await?;
+            match conn.reply(&correlation, &response, None) {
                 Ok(()) | Err(SendError::AlreadyAnswered) => Ok(()),
                 Err(err) => Err(err.into()),
             }

@@ -15,7 +15,7 @@ use axum::routing::MethodRouter;
 use tokio::net::{TcpListener, ToSocketAddrs};
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
-use twinwire::Message;
+use twinwire::ServerMessage;
 
 use crate::config::ServerConfig;
 use crate::connection::ConnectionId;
@@ -162,8 +162,12 @@ impl<D: Send + Sync + 'static> Server<D> {
     ///
     /// # Errors
     /// As [`Context::publish`](crate::Context::publish).
-    pub async fn publish<M: Message>(&self, topic: &str, msg: &M) -> Result<(), PublishError> {
-        self.state.publish(topic, msg, None).await
+    pub async fn publish<M: ServerMessage>(
+        &self,
+        topic: &str,
+        msg: &M,
+    ) -> Result<(), PublishError> {
+        self.state.publish(topic, msg, None, None).await
     }
 
     /// Publishes `msg` to `topic` from outside any handler, with options: e.g.
@@ -172,13 +176,32 @@ impl<D: Send + Sync + 'static> Server<D> {
     ///
     /// # Errors
     /// As [`Context::publish`](crate::Context::publish).
-    pub async fn publish_with<M: Message>(
+    pub async fn publish_with<M: ServerMessage>(
         &self,
         topic: &str,
         msg: &M,
         options: PublishOptions,
     ) -> Result<(), PublishError> {
-        self.state.publish(topic, msg, options.excluded(None)).await
+        self.state
+            .publish(topic, msg, None, options.excluded(None))
+            .await
+    }
+
+    /// [`publish_with`](Self::publish_with) for a message with typed meta (declared with
+    /// `#[message("TYPE", meta = T)]`).
+    ///
+    /// # Errors
+    /// As [`Context::publish`](crate::Context::publish).
+    pub async fn publish_with_typed_meta<M: ServerMessage>(
+        &self,
+        topic: &str,
+        msg: &M,
+        meta: &M::Meta,
+        options: PublishOptions,
+    ) -> Result<(), PublishError> {
+        self.state
+            .publish(topic, msg, Some(meta), options.excluded(None))
+            .await
     }
 
     /// How many connections of this server instance are subscribed to `topic` (see

@@ -178,15 +178,23 @@ impl ServerState {
             })
     }
 
-    /// Publishes `msg` to `topic`, encoded once for every subscriber except `exclude`.
+    /// Publishes `msg` (with its typed meta, if given) to `topic`, encoded once for every
+    /// subscriber except `exclude`.
     pub(crate) async fn publish<M: Message>(
         &self,
         topic: &str,
         msg: &M,
+        meta: Option<&M::Meta>,
         exclude: Option<ConnectionId>,
     ) -> Result<(), PublishError> {
         validate_topic(topic)?;
-        let frame = frame::encode_message(msg, None, None).map_err(PublishError::Encode)?;
+        let keys = meta
+            .map(frame::typed_meta_keys)
+            .transpose()
+            .map_err(PublishError::Encode)?
+            .flatten();
+        let frame =
+            frame::encode_message(msg, None, keys.as_ref()).map_err(PublishError::Encode)?;
         self.pubsub
             .publish(topic, frame, exclude)
             .await

@@ -18,10 +18,12 @@ use tokio_tungstenite::tungstenite::handshake::derive_accept_key;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 use tokio_tungstenite::tungstenite::protocol::{CloseFrame, Role};
 use tokio_tungstenite::tungstenite::{Error as WsError, Message as WsMessage};
+use tracing::Instrument;
 use twinwire::{ErrorCode, ErrorPayload};
 
 use crate::auth::{BEARER_PROTOCOL_PREFIX, Rejection, UpgradeRequest, offered_protocols};
 use crate::config::RefusalMode;
+use crate::connection::ConnectionId;
 use crate::driver::{self, truncate_reason};
 use crate::event::{ErrorEvent, ErrorKind};
 use crate::route::panic_message;
@@ -254,7 +256,12 @@ pub(crate) async fn upgrade<D: Send + Sync + 'static>(
         let socket =
             WebSocketStream::from_raw_socket(TokioIo::new(upgraded), Role::Server, Some(config))
                 .await;
-        driver::run(server, routes, socket, data, request, slot).await;
+        let id = ConnectionId::next();
+        let span = driver::connection_span(id, &request);
+        // A task of its own, so what a connection holds for its lifetime is the driver's
+        // future alone: awaited here, it would sit inside this upgrade future, whose state
+        // keeps its own places for the socket and the request (about twice the size).
+        tokio::spawn(driver::run(id, server, routes, socket, data, request, slot).instrument(span));
     });
 
     switching_protocols(&accept, protocol)

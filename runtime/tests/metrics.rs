@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use chat_protocol::{Calculate, CalculateResult, JoinRoom, Operation};
+use chat_protocol::{Calculate, CalculateResult, JoinRoom, Operation, UserJoined};
 use metrics_util::debugging::{DebugValue, DebuggingRecorder};
 use twinwire_runtime::telemetry::{
     CONNECTIONS_ACCEPTED, CONNECTIONS_REFUSED, ERRORS, FRAMES_RECEIVED, FRAMES_SENT,
@@ -49,8 +49,12 @@ async fn connections_frames_errors_latency_and_deliveries_are_counted() {
         })
         .on(|ctx, join: JoinRoom| async move {
             ctx.subscribe(&join.room_id).await?;
-            ctx.publish(&join.room_id, &CalculateResult { result: 1.0 })
-                .await?;
+            let joined = UserJoined {
+                room_id: join.room_id.clone(),
+                user_id: "u1".into(),
+                user_name: "Ann".into(),
+            };
+            ctx.publish(&join.room_id, &joined).await?;
             Ok(())
         })
         .rpc(|_: RpcContext<(), Calculate>, req: Calculate| async move {
@@ -73,7 +77,7 @@ async fn connections_frames_errors_latency_and_deliveries_are_counted() {
     };
     client.request(&request, PATIENCE).await.unwrap();
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
-    client.on(move |_: CalculateResult, _| {
+    client.on(move |_: UserJoined, _| {
         let _ = tx.send(());
     });
     client

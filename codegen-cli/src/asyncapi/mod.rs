@@ -49,7 +49,7 @@ use twinwire::validate::MAX_SAFE_INTEGER;
 use twinwire::{Direction, ErrorPayload, Manifest};
 
 use crate::error::Error;
-use crate::jsonschema::{canonical, meta_schema};
+use crate::jsonschema::{canonical, meta_required, meta_schema};
 use crate::schema::{is_unsigned_integer, is_wide_integer};
 use schema::{component_key, convert};
 
@@ -459,7 +459,18 @@ impl Messages {
                 Some(p) => Payload::Schema(convert(p, &defs_key(manifest), &payload_context(m))?),
                 None => Payload::Absent,
             };
-            let envelope = envelope(&m.wire_type, is_request, payload);
+            let meta = match &m.meta {
+                Some(meta) => Some(TypedMeta {
+                    schema: convert(
+                        meta,
+                        &defs_key(manifest),
+                        &format!("the meta of `{}`", m.wire_type),
+                    )?,
+                    required: meta_required(manifest, meta),
+                }),
+                None => None,
+            };
+            let envelope = envelope(&m.wire_type, is_request, payload, meta);
             let mut message = message(&m.wire_type, &m.doc, envelope, is_request || is_response);
             message.insert("title".into(), m.rust_name.clone().into());
             keys.push(key.clone());
@@ -468,7 +479,12 @@ impl Messages {
         let reserved = reserved_frames();
         for frame in &reserved {
             let key = component_key(frame.wire_type);
-            let mut envelope = envelope(frame.wire_type, frame.correlated, frame.payload.clone());
+            let mut envelope = envelope(
+                frame.wire_type,
+                frame.correlated,
+                frame.payload.clone(),
+                None,
+            );
             if frame.wire_type == RPC_PROGRESS_TYPE
                 && let Some(Value::Object(properties)) = envelope.get_mut("properties")
             {
@@ -515,14 +531,26 @@ fn defs_key(manifest: &Manifest) -> impl Fn(&str) -> Option<String> + '_ {
     }
 }
 
+/// A message's typed meta: its converted schema, and whether it has a required key.
+struct TypedMeta {
+    schema: Value,
+    required: bool,
+}
+
 /// The envelope schema of a message of wire type `wire_type`. A correlated message requires
-/// `meta.correlationId`.
-fn envelope(wire_type: &str, correlated: bool, payload: Payload) -> Value {
+/// `meta.correlationId`; typed meta adds its keys to `meta`.
+fn envelope(
+    wire_type: &str,
+    correlated: bool,
+    payload: Payload,
+    typed_meta: Option<TypedMeta>,
+) -> Value {
     let meta = if correlated { CORRELATED_META } else { META };
     let mut required = vec!["type"];
-    if correlated {
+    if correlated || typed_meta.as_ref().is_some_and(|m| m.required) {
         required.push("meta");
     }
+    let standard = json!({ "$ref": format!("{}{meta}", schema::COMPONENT_SCHEMAS) });
     let mut properties = Map::new();
     properties.insert(
         "type".into(),
@@ -530,7 +558,10 @@ fn envelope(wire_type: &str, correlated: bool, payload: Payload) -> Value {
     );
     properties.insert(
         "meta".into(),
-        json!({ "$ref": format!("{}{meta}", schema::COMPONENT_SCHEMAS) }),
+        match typed_meta {
+            None => standard,
+            Some(typed) => json!({ "allOf": [standard, typed.schema] }),
+        },
     );
     match payload {
         Payload::Schema(schema) => {

@@ -72,7 +72,15 @@ pub(super) enum PayloadDiff {
 pub(super) struct Schemas<'m> {
     defs: BTreeMap<&'m str, Parsed<'m>>,
     payloads: HashMap<&'m str, Parsed<'m>>,
+    /// Each message's typed meta; an open object for a message that declares none.
+    metas: HashMap<&'m str, Parsed<'m>>,
 }
+
+/// The meta of a message without typed meta: an object whose keys nobody checks, which is
+/// what both readers do with untyped extras. Comparing typed meta against it gives adding
+/// and removing typed meta the same rules as adding and removing its fields.
+static UNTYPED_META: std::sync::LazyLock<Value> =
+    std::sync::LazyLock::new(|| serde_json::json!({"type": "object"}));
 
 /// A schema as written and, when it could be read, parsed.
 struct Parsed<'m> {
@@ -127,7 +135,23 @@ impl<'m> Schemas<'m> {
                 .iter()
                 .filter_map(|m| Some((m.wire_type.as_str(), Parsed::new(m.payload.as_ref()?))))
                 .collect(),
+            metas: manifest
+                .messages
+                .iter()
+                .map(|m| {
+                    let meta = m.meta.as_ref().unwrap_or(&*UNTYPED_META);
+                    (m.wire_type.as_str(), Parsed::new(meta))
+                })
+                .collect(),
         }
+    }
+
+    /// The parsed typed meta of message `wire_type` (see [`UNTYPED_META`]), or its raw JSON
+    /// when it could not be read.
+    pub fn meta(&self, wire_type: &str) -> Option<Result<&Node, &'m Value>> {
+        self.metas
+            .get(wire_type)
+            .map(|p| p.node.as_ref().ok_or(p.raw))
     }
 
     /// The parsed payload of message `wire_type`, or its raw JSON when it could not be read.
@@ -252,6 +276,19 @@ impl<'d, 'm> Differ<'d, 'm> {
         match sink {
             Sink::Record(findings) => findings,
             Sink::Summary { .. } => Vec::new(),
+        }
+    }
+
+    /// How the typed meta of message `wire_type` differs between the two manifests; a
+    /// message without typed meta counts as one whose meta keys are unchecked.
+    pub fn metas(&mut self, wire_type: &str) -> PayloadDiff {
+        match (self.old.meta(wire_type), self.new.meta(wire_type)) {
+            (Some(Ok(o)), Some(Ok(n))) => PayloadDiff::Findings(self.record(o, n)),
+            (Some(Err(a)), Some(Err(b))) if self.same_value(a, b) => {
+                PayloadDiff::Findings(Vec::new())
+            }
+            (None, _) | (_, None) => PayloadDiff::Findings(Vec::new()),
+            _ => PayloadDiff::Unreadable,
         }
     }
 

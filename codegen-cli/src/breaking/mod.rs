@@ -218,6 +218,7 @@ pub fn compare(old: &Manifest, new: &Manifest) -> Report {
             ));
         }
         compare_payloads(&mut differ, m, n.rust_name != m.rust_name, &mut drafts);
+        compare_metas(&mut differ, m, &mut drafts);
     }
     for n in &added {
         if renamed_to.contains_key(n.wire_type.as_str()) {
@@ -342,6 +343,36 @@ fn compare_payloads(
     drafts.push(Draft::new(rule, m.direction, kind, &root, breaks, message));
 }
 
+/// Typed meta is compared like a payload, under `<type>/meta`: adding a required meta key
+/// to a client message breaks old clients, exactly as a required payload field would.
+fn compare_metas(differ: &mut Differ<'_, '_>, m: &MessageSpec, drafts: &mut Vec<Draft>) {
+    let kind = m.wire_type.as_str();
+    let root = format!("{}/meta", escape(kind));
+    differ.set_direction(m.direction);
+    match differ.metas(kind) {
+        PayloadDiff::Findings(findings) => {
+            for finding in findings {
+                drafts.push(Draft::from_finding(finding, m.direction, kind, &root));
+            }
+        }
+        // A typed meta is present on both sides (see `Schemas::meta`), so only an unreadable
+        // schema is left.
+        PayloadDiff::Added | PayloadDiff::Removed | PayloadDiff::Unreadable => {
+            drafts.push(Draft::new(
+                Rule::NotCompared,
+                m.direction,
+                kind,
+                &root,
+                Breakage {
+                    old_clients_new_server: true,
+                    new_clients_old_server: true,
+                },
+                "a meta schema could not be read, and the two differ".to_owned(),
+            ));
+        }
+    }
+}
+
 /// A change before duplicates are merged and its fix is written.
 struct Draft {
     rule: Rule,
@@ -454,7 +485,7 @@ fn finish(drafts: Vec<Draft>) -> Vec<Change> {
 fn subject(path: &str) -> String {
     let last = path
         .rsplit('/')
-        .find(|s| *s != "payload" && *s != "[]" && *s != "{}")
+        .find(|s| *s != "payload" && *s != "meta" && *s != "[]" && *s != "{}")
         .unwrap_or(path);
     let last = last
         .strip_prefix('<')

@@ -38,10 +38,20 @@ pub(crate) fn protocol_ts(manifest: &Manifest, header: &str) -> Result<String, E
     Ok(file.write())
 }
 
-/// A message's TypeScript names: its descriptor, and the named type of its payload.
+/// A message's TypeScript names: its descriptor, and the named types of its payload and of
+/// its typed meta.
 struct MessageNames {
     ident: String,
     payload_type: Option<String>,
+    meta: Option<MetaType>,
+}
+
+/// A message's typed meta in TypeScript.
+#[derive(Clone)]
+struct MetaType {
+    ident: String,
+    /// Whether it declares a required key, so frames must carry `meta`.
+    required: bool,
 }
 
 impl<'d> ProtocolFile<'d> {
@@ -68,6 +78,7 @@ impl<'d> ProtocolFile<'d> {
                 .map(|(m, n)| EnvelopeView {
                     type_literal: string_literal(&m.wire_type),
                     payload: n.payload_type.clone(),
+                    meta: n.meta.as_ref().map(|t| (t.ident.clone(), t.required)),
                 })
                 .collect::<Vec<_>>()
         };
@@ -165,10 +176,23 @@ fn message_names(
     let mut synthetic = Vec::new();
     for m in &manifest.messages {
         let ident = identifier(&m.rust_name);
+        let meta = match &m.meta {
+            None => None,
+            Some(schema) => Some(meta_type(
+                &ident,
+                m,
+                schema,
+                defs,
+                printer,
+                type_names,
+                &mut synthetic,
+            )?),
+        };
         let Some(schema) = &m.payload else {
             names.push(MessageNames {
                 ident,
                 payload_type: None,
+                meta,
             });
             continue;
         };
@@ -197,9 +221,45 @@ fn message_names(
         names.push(MessageNames {
             ident,
             payload_type: Some(payload_type),
+            meta,
         });
     }
     Ok((names, synthetic))
+}
+
+/// The TypeScript type of a message's typed meta: its definition's (the usual case, a
+/// `$ref`), or a type `<Message>Meta` declared for an inline schema.
+fn meta_type(
+    ident: &str,
+    m: &twinwire::manifest::MessageSpec,
+    schema: &serde_json::Value,
+    defs: &Defs,
+    printer: &TypePrinter<'_>,
+    type_names: &mut BTreeSet<String>,
+    synthetic: &mut Vec<TypeView>,
+) -> Result<MetaType, Error> {
+    let node = defs.schema().payload(schema, &m.wire_type)?;
+    let required = match &defs.schema().resolve(&node).kind {
+        Kind::Object(object) => {
+            object.properties.iter().any(|p| p.required) || !object.required_only.is_empty()
+        }
+        _ => false,
+    };
+    let ident = match &node.kind {
+        Kind::Ref(def) => defs.ident(def).unwrap_or_default().to_owned(),
+        _ => {
+            let mut name = format!("{ident}Meta");
+            let mut n = 2;
+            while type_names.contains(&name) {
+                name = format!("{ident}Meta{n}");
+                n += 1;
+            }
+            synthetic.push(type_view(&name, node, printer));
+            type_names.insert(name.clone());
+            name
+        }
+    };
+    Ok(MetaType { ident, required })
 }
 
 /// The message descriptors, server messages first: an RPC descriptor refers to its
@@ -228,6 +288,7 @@ fn descriptors(manifest: &Manifest, names: &[MessageNames]) -> Vec<MessageView> 
                 type_literal: string_literal(&m.wire_type),
                 direction: m.direction.as_str(),
                 payload_type: n.payload_type.clone(),
+                meta_type: n.meta.as_ref().map(|t| t.ident.clone()),
                 response,
             });
         }

@@ -61,6 +61,8 @@ pub(super) struct MessageView {
     pub(super) direction: &'static str,
     /// The payload's type name; `None` for a message without payload.
     pub(super) payload_type: Option<String>,
+    /// The typed meta's type name; `None` when the message declares none.
+    pub(super) meta_type: Option<String>,
     /// For an RPC request, its response's descriptor.
     pub(super) response: Option<String>,
 }
@@ -70,6 +72,8 @@ pub(super) struct MessageView {
 pub(super) struct EnvelopeView {
     pub(super) type_literal: String,
     pub(super) payload: Option<String>,
+    /// The typed meta's type name, and whether it has a required key.
+    pub(super) meta: Option<(String, bool)>,
 }
 
 /// One entry of the RPC map.

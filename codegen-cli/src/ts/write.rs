@@ -95,15 +95,22 @@ impl ProtocolFile<'_> {
             let payload = m.payload_type.as_deref().unwrap_or("undefined");
             out.push('\n');
             out.push_str(&m.doc);
+            // The meta type parameter is written only when declared, so a protocol without
+            // typed meta generates what it did before.
+            let meta = m
+                .meta_type
+                .as_deref()
+                .map(|t| format!(", {t}"))
+                .unwrap_or_default();
             match &m.response {
                 Some(response) => writeln!(
                     out,
-                    "export const {}: $RpcDescriptor<{}, {payload}, typeof {response}> = {{",
+                    "export const {}: $RpcDescriptor<{}, {payload}, typeof {response}{meta}> = {{",
                     m.ident, m.type_literal
                 )?,
                 None => writeln!(
                     out,
-                    "export const {}: $MessageDescriptor<{}, \"{}\", {payload}> = {{",
+                    "export const {}: $MessageDescriptor<{}, \"{}\", {payload}{meta}> = {{",
                     m.ident, m.type_literal, m.direction
                 )?,
             }
@@ -115,6 +122,9 @@ impl ProtocolFile<'_> {
             writeln!(out, "  direction: \"{}\",", m.direction)?;
             writeln!(out, "  hasPayload: {},", m.payload_type.is_some())?;
             writeln!(out, "  validate: {validate},")?;
+            if let Some(meta) = &m.meta_type {
+                writeln!(out, "  validateMeta: {},", validator(meta))?;
+            }
             if let Some(response) = &m.response {
                 writeln!(out, "  response: {response},")?;
             }
@@ -200,7 +210,15 @@ fn envelope_union(out: &mut String, name: &str, variants: &[EnvelopeView]) -> fm
         out.push_str(" never");
     }
     for e in variants {
-        write!(out, "\n  | {{ type: {}; meta?: $Meta", e.type_literal)?;
+        match &e.meta {
+            None => write!(out, "\n  | {{ type: {}; meta?: $Meta", e.type_literal)?,
+            Some((meta, required)) => write!(
+                out,
+                "\n  | {{ type: {}; meta{}: $Meta & {meta}",
+                e.type_literal,
+                if *required { "" } else { "?" }
+            )?,
+        }
         if let Some(payload) = &e.payload {
             write!(out, "; payload: {payload}")?;
         }

@@ -67,6 +67,15 @@ pub struct Said {
     pub text: String,
 }
 
+// The server publishes only `server:` entries (`ServerMessage`), as in an app.
+twinwire::protocol! {
+    /// The messages of the Redis tests.
+    pub RedisTests {
+        server: [Said],
+        rpc: [Join, Leave, Say],
+    }
+}
+
 fn router(events: &Events) -> Router<()> {
     Router::new()
         .rpc(|ctx: RpcContext<(), Join>, join: Join| async move {

@@ -68,6 +68,16 @@ pub struct Said {
     pub text: String,
 }
 
+// The server sends only `server:` entries (`ServerMessage`), as in an app.
+twinwire::protocol! {
+    /// The messages of the attack tests.
+    pub AttackTests {
+        client: [Echo, Join, Say],
+        server: [Echoed, Note, Said],
+        rpc: [Add, TwoStep],
+    }
+}
+
 pub fn router() -> Router<()> {
     Router::new()
         .on(|ctx: Context, msg: Echo| async move {

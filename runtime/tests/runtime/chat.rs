@@ -334,13 +334,25 @@ async fn the_chat_protocol_runs_on_a_router_of_the_generated_shape() {
     let typing = next(&mut alice.typing).await;
     assert!(typing.typing && typing.user_name == "bob");
 
-    // Validation happens before the handler, with every failing path.
-    bob.client
+    // The client refuses an invalid payload with the paths the server would report…
+    let refused = bob
+        .client
         .send(&SendMessage {
             room_id: String::new(),
             text: String::new(),
             attachment: None,
         })
+        .await;
+    match refused {
+        Err(twinwire_runtime::ClientError::Invalid(invalid)) => {
+            let paths: Vec<_> = invalid.issues.iter().map(|i| i.path.as_str()).collect();
+            assert_eq!(paths, ["/roomId", "/text"]);
+        }
+        other => panic!("expected the client to refuse the payload, got {other:?}"),
+    }
+    // …and the server validates before the handler, with every failing path.
+    bob.client
+        .send_text(r#"{"type":"SEND_MESSAGE","payload":{"roomId":"","text":""}}"#)
         .await
         .unwrap();
     let error = next(&mut bob.errors).await;
@@ -393,7 +405,12 @@ async fn the_chat_protocol_runs_on_a_router_of_the_generated_shape() {
         )
         .await
     {
-        Err(RequestError::Rpc(err)) => assert_eq!(err.code, ErrorCode::InvalidArgument),
+        // Refused by the client as the server would refuse it (`INVALID_ARGUMENT` at
+        // `/limit`); nothing is sent.
+        Err(RequestError::Invalid(invalid)) => {
+            assert_eq!(invalid.issues[0].path, "/limit");
+            assert_eq!(invalid.issues[0].code, "too_small");
+        }
         other => panic!("limit 0 is out of range: {other:?}"),
     }
 

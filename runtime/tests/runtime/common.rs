@@ -119,6 +119,16 @@ pub struct Hold {
     pub value: serde_json::Value,
 }
 
+// The server sends only `server:` entries (`ServerMessage`), as in an app.
+twinwire::protocol! {
+    /// The messages of the runtime tests.
+    pub RuntimeTests {
+        client: [Echo, Poke, Hold],
+        server: [Echoed, Poked],
+        rpc: [Add, SignUp, Slow, Never, Boom, Count, Twice, Fail],
+    }
+}
+
 /// The router most tests use: one handler per test message.
 pub fn test_router() -> Router<()> {
     Router::new()

@@ -9,6 +9,7 @@ mod chat;
 mod client;
 mod common;
 mod liveness;
+mod meta;
 mod pubsub;
 mod rate_limit;
 mod readme;

@@ -44,6 +44,14 @@ pub struct Said {
     pub text: String,
 }
 
+twinwire::protocol! {
+    /// The messages of the pub/sub tests.
+    pub PubSubTests {
+        client: [Join, Leave, Say],
+        server: [Said],
+    }
+}
+
 fn chat_router() -> Router<()> {
     test_router()
         .on(|ctx: Context, join: Join| async move {

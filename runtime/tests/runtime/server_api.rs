@@ -8,7 +8,7 @@ use serde_json::json;
 use twinwire::message;
 use twinwire_runtime::{Context, PublishOptions, Router, Server};
 
-use crate::common::{Echo, Echoed, Ended, PATIENCE, Raw, start, test_config, test_router};
+use crate::common::{Echoed, Ended, PATIENCE, Raw, start, test_config, test_router};
 
 #[message("JOIN")]
 #[derive(Clone, Debug, PartialEq)]
@@ -25,6 +25,14 @@ pub struct Joined {
 #[message("WHERE")]
 #[derive(Clone, Debug, PartialEq)]
 pub struct Where;
+
+twinwire::protocol! {
+    /// The messages of the server API tests (besides those of `common`).
+    pub ServerApiTests {
+        client: [Join, Where],
+        server: [Joined],
+    }
+}
 
 fn api_router() -> Router<()> {
     test_router()
@@ -107,7 +115,7 @@ async fn connections_are_listed_and_reachable_by_id_from_outside_handlers() {
     until_listed(&server, 1).await;
     assert!(server.connection(both[0]).is_none(), "gone once closed");
     assert!(
-        to_second.send(&Echo { text: "x".into() }).is_ok(),
+        to_second.send(&Echoed { text: "x".into() }).is_ok(),
         "the other connection is untouched"
     );
     drop(second);

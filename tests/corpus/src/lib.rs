@@ -19,6 +19,7 @@ use serde_json::Value;
 use twinwire::{Issue, Message, data, message, protocol, rpc};
 
 pub mod hostile;
+pub mod meta;
 
 #[doc(hidden)]
 pub use twinwire::Message as __Message;
@@ -1133,7 +1134,14 @@ pub fn judge<M: Message>(payload: Option<&Value>) -> Verdict {
 /// rule of `decode_issue` in `runtime/src/frame.rs`, restated so the round-trip tests can
 /// hold the generated guards to it.)
 pub fn decode_issue<M: Message>(payload: &Value) -> Option<(String, &'static str)> {
-    let err = serde_path_to_error::deserialize::<_, M>(payload.clone()).err()?;
+    decode_issue_of::<M>(payload)
+}
+
+/// [`decode_issue`] for any deserializable type, e.g. a message's typed meta.
+pub fn decode_issue_of<T: serde::de::DeserializeOwned>(
+    payload: &Value,
+) -> Option<(String, &'static str)> {
+    let err = serde_path_to_error::deserialize::<_, T>(payload.clone()).err()?;
     let mut path = String::new();
     for segment in err.path().iter() {
         use serde_path_to_error::Segment;

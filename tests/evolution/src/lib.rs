@@ -671,7 +671,9 @@ macro_rules! decoder {
         ) -> Option<Result<(), String>> {
             $(
                 if kind == <$message as ::twinwire::Message>::WIRE_TYPE {
-                    return Some($crate::emit_as::<$message>(ctx, payload));
+                    #[allow(unused_imports)]
+                    use $crate::{EmitClientMessage as _, EmitServerMessage as _};
+                    return Some((&&$crate::EmitAs::<$message>::new()).emit(ctx, payload));
                 }
             )*
             let _ = (ctx, payload);
@@ -680,11 +682,79 @@ macro_rules! decoder {
     };
 }
 
+/// What [`decoder!`]'s `emit` calls for a message `M` of its list, which mixes both
+/// directions while the runtime sends only server → client messages. Method resolution picks
+/// [`EmitServerMessage`] when `M` is a [`twinwire::ServerMessage`] (it is implemented for
+/// `&EmitAs<M>`, one reference closer to the `&&EmitAs<M>` receiver) and falls back to
+/// [`EmitClientMessage`] otherwise.
+#[doc(hidden)]
+pub struct EmitAs<M>(std::marker::PhantomData<M>);
+
+impl<M> EmitAs<M> {
+    /// The selector for `M`.
+    pub fn new() -> Self {
+        Self(std::marker::PhantomData)
+    }
+}
+
+impl<M> Default for EmitAs<M> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// Sends a server → client message (see [`EmitAs`]).
+#[doc(hidden)]
+pub trait EmitServerMessage {
+    /// Decodes `payload` and sends it.
+    ///
+    /// # Errors
+    /// As [`emit_as`].
+    fn emit(
+        &self,
+        ctx: &twinwire_runtime::Context<()>,
+        payload: Option<&Value>,
+    ) -> Result<(), String>;
+}
+
+impl<M: twinwire::ServerMessage> EmitServerMessage for &EmitAs<M> {
+    fn emit(
+        &self,
+        ctx: &twinwire_runtime::Context<()>,
+        payload: Option<&Value>,
+    ) -> Result<(), String> {
+        emit_as::<M>(ctx, payload)
+    }
+}
+
+/// Refuses to send a client → server message (see [`EmitAs`]).
+#[doc(hidden)]
+pub trait EmitClientMessage {
+    /// Always fails: the server does not send client messages.
+    ///
+    /// # Errors
+    /// Always.
+    fn emit(
+        &self,
+        ctx: &twinwire_runtime::Context<()>,
+        payload: Option<&Value>,
+    ) -> Result<(), String>;
+}
+
+impl<M: Message> EmitClientMessage for EmitAs<M> {
+    fn emit(&self, _: &twinwire_runtime::Context<()>, _: Option<&Value>) -> Result<(), String> {
+        Err(format!(
+            "`{}` is a client → server message; the server does not send it",
+            M::WIRE_TYPE
+        ))
+    }
+}
+
 /// Decodes `payload` strictly as `M` and sends it on `ctx`'s connection.
 ///
 /// # Errors
 /// When it does not decode or cannot be sent.
-pub fn emit_as<M: Message>(
+pub fn emit_as<M: twinwire::ServerMessage>(
     ctx: &twinwire_runtime::Context<()>,
     payload: Option<&Value>,
 ) -> Result<(), String> {

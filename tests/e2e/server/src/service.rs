@@ -75,6 +75,10 @@ struct BrokenChatMessage {
     timestamp: u64,
 }
 
+// Not a `server:` entry of the chat protocol (which already has a `CHAT_MESSAGE`), so the
+// marker that lets the server send it is implemented by hand.
+impl twinwire::ServerMessage for BrokenChatMessage {}
+
 fn topic(room: &str) -> String {
     format!("room:{room}")
 }

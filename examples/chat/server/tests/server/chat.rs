@@ -361,8 +361,28 @@ async fn history_returns_the_newest_messages_oldest_first_bounded_per_room() {
     );
     assert_eq!(err.code, ErrorCode::Unauthenticated);
 
-    // The protocol's bounds on `limit` are enforced before the handler runs.
-    let err = rpc_error(other.client.request(&history("random", 0), PATIENCE).await);
+    // The protocol's bounds on `limit` are enforced before the handler runs: the Rust client
+    // refuses to send such a request, with the server's path…
+    match other.client.request(&history("random", 0), PATIENCE).await {
+        Err(RequestError::Invalid(invalid)) => assert_eq!(invalid.issues[0].path, "/limit"),
+        result => panic!("expected the client to refuse `limit: 0`, got {result:?}"),
+    }
+    // …and the server refuses it from a client that sends it anyway.
+    let (tx, mut refusals) = tokio::sync::mpsc::unbounded_channel();
+    other.client.on_type("RPC_ERROR", move |_meta, payload| {
+        let _ = tx.send(payload.map(|raw| raw.get().to_owned()));
+    });
+    other
+        .client
+        .send_text(r#"{"type":"GET_MESSAGES","meta":{"correlationId":"raw-1"},"payload":{"roomId":"random","limit":0}}"#)
+        .await
+        .unwrap();
+    let refusal = tokio::time::timeout(PATIENCE, refusals.recv())
+        .await
+        .unwrap()
+        .flatten()
+        .unwrap();
+    let err: ErrorPayload = serde_json::from_str(&refusal).unwrap();
     assert_eq!(err.code, ErrorCode::InvalidArgument);
     assert_eq!(err.details.unwrap()["issues"][0]["path"], json!("/limit"));
     other.sync().await;
