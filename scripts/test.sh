@@ -35,6 +35,23 @@ if [ ! -x node_modules/.bin/tsc ] || ! cmp -s package-lock.json node_modules/.pa
   cp package-lock.json node_modules/.package-lock.json.src
 fi
 
+step "Python jsonschema (the round-trip tests' second JSON Schema validator) into target/py-jsonschema"
+# Pinned in codegen-cli/tests/support/requirements.txt. Debian's python3-jsonschema lacks the
+# date-time and uri format checkers (rfc3339-validator is not packaged), so pip installs them
+# into a virtual environment, which needs Debian's python3-venv.
+py_env=target/py-jsonschema
+py_reqs=codegen-cli/tests/support/requirements.txt
+if ! cmp -s "$py_reqs" "$py_env/requirements.txt.src" 2>/dev/null; then
+  apt_install python3:python3
+  if ! python3 -c 'import ensurepip, venv' 2>/dev/null; then
+    apt_install "python3-venv-missing:python3-venv"
+  fi
+  rm -rf "$py_env"
+  python3 -m venv "$py_env"
+  "$py_env/bin/pip" install --quiet --disable-pip-version-check --no-input -r "$py_reqs"
+  cp "$py_reqs" "$py_env/requirements.txt.src"
+fi
+
 step "redis-server for the Redis pub/sub tests (runtime-redis/tests, examples/chat/server/tests/redis.rs)"
 apt_install redis-server:redis-server
 

@@ -9,8 +9,9 @@
 //! pattern-match on the results.
 //!
 //! Keywords that do not describe a shape the back ends can use (`title`, `examples`,
-//! `readOnly`, `not`, `if`/`then`/`else`, `dependentRequired`, …) are ignored here; the
-//! emitted JSON Schema files still carry them, so a schema validator enforces them.
+//! `readOnly`, `if`/`then`/`else`, `dependentRequired`, `not` other than a list of excluded
+//! strings, …) are ignored here; the emitted JSON Schema files still carry them, so a schema
+//! validator enforces them.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
@@ -90,6 +91,9 @@ pub(crate) struct Text {
     pub(crate) pattern: Option<String>,
     /// `email`, `uri`, `uuid`, `date-time`, …
     pub(crate) format: Option<String>,
+    /// Strings it must not be (`not: {"enum": [...]}`): the catch-all of a `#[serde(other)]`
+    /// variant, any name but the declared ones.
+    pub(crate) not_in: Option<Vec<String>>,
 }
 
 /// Array keywords.
@@ -305,10 +309,20 @@ impl Definitions {
             [] => Representation::Empty,
             [only] => Representation::Single(only),
             _ => {
-                if let Some((tag, tags)) = self.discriminator(&others) {
+                if let Some((tag, tags, fallback)) = self.discriminator(&others) {
+                    let mut variants = Vec::new();
+                    let mut catch_all = None;
+                    for (node_tag, node) in tags.into_iter().zip(others) {
+                        match node_tag {
+                            Some(name) => variants.push((name, node)),
+                            None => catch_all = Some(node),
+                        }
+                    }
+                    debug_assert_eq!(catch_all.is_some(), fallback);
                     Representation::Tagged {
                         tag,
-                        variants: tags.into_iter().zip(others).collect(),
+                        variants,
+                        catch_all,
                     }
                 } else if let Some(kinds) = self.external(&others) {
                     Representation::External(kinds.into_iter().zip(others).collect())
@@ -350,20 +364,45 @@ impl Definitions {
     }
 
     /// An internally or adjacently tagged enum: a property every variant requires, holding a
-    /// distinct string in each. The property and each variant's tag.
-    fn discriminator(&self, variants: &[&Node]) -> Option<(String, Vec<String>)> {
+    /// distinct string in each, except at most one variant whose tag is any string but the
+    /// others' (the catch-all of a `#[serde(other)]` variant). The property, each variant's
+    /// tag (`None` for the catch-all) and whether there is a catch-all.
+    fn discriminator(&self, variants: &[&Node]) -> Option<(String, Vec<Option<String>>, bool)> {
         let first = variants.first()?;
         self.required_names(first)
             .into_iter()
             .find_map(|candidate| {
-                let tags: Option<Vec<String>> = variants
+                let tags: Option<Vec<Option<String>>> = variants
                     .iter()
-                    .map(|v| self.tag_of(v, &candidate))
+                    .map(|v| match self.tag_of(v, &candidate) {
+                        Some(tag) => Some(Some(tag)),
+                        None => self.is_catch_all(v, &candidate).then_some(None),
+                    })
                     .collect();
                 let tags = tags?;
-                let unique: BTreeSet<&String> = tags.iter().collect();
-                (unique.len() == tags.len()).then_some((candidate, tags))
+                let named: Vec<&String> = tags.iter().flatten().collect();
+                let unique: BTreeSet<&&String> = named.iter().collect();
+                let catch_alls = tags.len() - named.len();
+                (unique.len() == named.len() && catch_alls <= 1 && !named.is_empty()).then_some((
+                    candidate,
+                    tags,
+                    catch_alls == 1,
+                ))
             })
+    }
+
+    /// Whether required property `prop` of a variant is a string excluding some names: the
+    /// tag of a `#[serde(other)]` catch-all.
+    fn is_catch_all(&self, node: &Node, prop: &str) -> bool {
+        match &self.resolve(node).kind {
+            Kind::Object(o) => o.properties.iter().any(|p| {
+                p.name == prop
+                    && p.required
+                    && matches!(&self.resolve(&p.node).kind, Kind::String(t) if t.not_in.is_some())
+            }),
+            Kind::AllOf(parts) => parts.iter().any(|part| self.is_catch_all(part, prop)),
+            _ => false,
+        }
     }
 
     /// An externally tagged enum: unit variants as strings, the others as objects with one
@@ -389,6 +428,7 @@ impl Definitions {
                 {
                     out.push(External::Keyed(o.properties[0].name.clone()));
                 }
+                Kind::String(t) if t.not_in.is_some() => out.push(External::Other),
                 _ => return None,
             }
         }
@@ -396,12 +436,26 @@ impl Definitions {
             .iter()
             .filter_map(|v| match v {
                 External::Keyed(k) => Some(k),
-                External::Unit(_) => None,
+                External::Unit(_) | External::Other => None,
             })
             .collect();
         let unique: BTreeSet<&&String> = keyed.iter().collect();
         (!keyed.is_empty() && unique.len() == keyed.len()).then_some(out)
     }
+}
+
+/// The strings of `not: {"enum": [...]}` when that is all `not` says and every value is a
+/// string; any other `not` is left to schema validators (see the module docs).
+fn excluded_strings(map: &Map<String, Value>) -> Option<Vec<String>> {
+    let not = map.get("not")?.as_object()?;
+    if not.len() != 1 {
+        return None;
+    }
+    not.get("enum")?
+        .as_array()?
+        .iter()
+        .map(|v| v.as_str().map(str::to_owned))
+        .collect()
 }
 
 /// Parses a schema, naming where it comes from in the error.
@@ -447,6 +501,9 @@ pub(crate) enum Representation<'n> {
         tag: String,
         /// Each variant's tag and schema.
         variants: Vec<(String, &'n Node)>,
+        /// The variant read for any other tag (`#[serde(other)]`), whose tag schema is a
+        /// string excluding the others.
+        catch_all: Option<&'n Node>,
     },
     /// Externally tagged (serde's default): unit variants are strings, the others objects
     /// with exactly one key, the variant's name.
@@ -462,6 +519,8 @@ pub(crate) enum External {
     Unit(Vec<String>),
     /// A variant with data, written as an object with this one key.
     Keyed(String),
+    /// Any other string: the catch-all of a `#[serde(other)]` unit variant.
+    Other,
 }
 
 struct Parser {
@@ -632,6 +691,7 @@ impl Parser {
             max_length: self.count(map, "maxLength")?,
             pattern: self.string(map, "pattern")?,
             format: self.string(map, "format")?,
+            not_in: excluded_strings(map),
         })
     }
 
@@ -719,6 +779,11 @@ impl Parser {
             Some(_) => return Err(self.error("`patternProperties` must be an object")),
         };
         let additional = match map.get("additionalProperties") {
+            // Written out beside named properties, it is a flattened map of any values
+            // (`#[serde(flatten)] BTreeMap<String, Value>`): the keys are part of the type.
+            Some(Value::Bool(true)) if !named.is_empty() => {
+                Additional::Schema(Box::new(Node::of(Kind::Any)))
+            }
             None | Some(Value::Bool(true)) => Additional::Any,
             Some(Value::Bool(false)) => Additional::Forbidden,
             Some(schema) => {
@@ -909,8 +974,15 @@ mod tests {
         let shape = match union.representation {
             Representation::Empty => "empty".to_owned(),
             Representation::Single(_) => "single".to_owned(),
-            Representation::Tagged { tag, variants } => {
-                let tags: Vec<&str> = variants.iter().map(|(t, _)| t.as_str()).collect();
+            Representation::Tagged {
+                tag,
+                variants,
+                catch_all,
+            } => {
+                let mut tags: Vec<&str> = variants.iter().map(|(t, _)| t.as_str()).collect();
+                if catch_all.is_some() {
+                    tags.push("*");
+                }
                 format!("tagged by {tag}: {}", tags.join(","))
             }
             Representation::External(variants) => {
@@ -919,6 +991,7 @@ mod tests {
                     .map(|(k, _)| match k {
                         External::Unit(names) => names.join("|"),
                         External::Keyed(key) => format!("{{{key}}}"),
+                        External::Other => "*".to_owned(),
                     })
                     .collect();
                 format!("external: {}", kinds.join(","))
@@ -964,6 +1037,41 @@ mod tests {
         // Two variants with the same tag are not a tagged enum.
         let same_tag = json!({"oneOf": [{"$ref": "#/$defs/Add"}, {"$ref": "#/$defs/Add"}]});
         assert_eq!(union_of(&defs, same_tag).1, "untagged: 2");
+    }
+
+    #[test]
+    fn a_catch_all_is_the_fallback_of_its_enum() {
+        let defs = Definitions::parse(&BTreeMap::new()).unwrap();
+        let catch_all = json!({"type": "string", "not": {"enum": ["a", "b"]}});
+        let tagged = json!({"oneOf": [
+            {"type": "object", "properties": {"k": {"const": "a"}}, "required": ["k"]},
+            {"type": "object", "properties": {"k": catch_all}, "required": ["k"]},
+            {"type": "object", "properties": {"k": {"const": "b"}}, "required": ["k"]}
+        ]});
+        assert_eq!(union_of(&defs, tagged).1, "tagged by k: a,b,*");
+        let external = json!({"oneOf": [
+            {"type": "string", "enum": ["a"]},
+            {"type": "object", "properties": {"b": {"type": "integer"}}, "required": ["b"], "additionalProperties": false},
+            catch_all
+        ]});
+        assert_eq!(union_of(&defs, external).1, "external: a,{b},*");
+        // Two catch-alls tell nothing apart.
+        let two = json!({"oneOf": [
+            {"type": "object", "properties": {"k": {"const": "a"}}, "required": ["k"]},
+            {"type": "object", "properties": {"k": catch_all}, "required": ["k"]},
+            {"type": "object", "properties": {"k": catch_all}, "required": ["k"]}
+        ]});
+        assert_eq!(union_of(&defs, two).1, "untagged: 3");
+        let Kind::String(text) = parse(catch_all) else {
+            panic!("not a string")
+        };
+        assert_eq!(text.not_in, Some(vec!["a".to_owned(), "b".to_owned()]));
+        let Kind::String(text) =
+            parse(json!({"type": "string", "not": {"enum": ["a"], "minLength": 1}}))
+        else {
+            panic!("not a string")
+        };
+        assert_eq!(text.not_in, None, "any other `not` is left to validators");
     }
 
     #[test]

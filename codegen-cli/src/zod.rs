@@ -378,9 +378,17 @@ impl Writer<'_> {
                 let inner = match &union.representation {
                     Representation::Empty => None,
                     Representation::Single(only) => Some(self.expr(only)),
-                    Representation::Tagged { variants, .. } => {
-                        let list: Vec<String> =
-                            variants.iter().map(|(_, v)| self.expr(v)).collect();
+                    Representation::Tagged {
+                        variants,
+                        catch_all,
+                        ..
+                    } => {
+                        let list: Vec<String> = variants
+                            .iter()
+                            .map(|(_, v)| *v)
+                            .chain(*catch_all)
+                            .map(|v| self.expr(v))
+                            .collect();
                         Some(format!("z.union([{}])", list.join(", ")))
                     }
                     Representation::External(variants) => {
@@ -401,7 +409,24 @@ impl Writer<'_> {
                 }
             }
             Kind::AllOf(parts) => {
-                let mut list = parts.iter().map(|p| self.expr(p));
+                // zod 4 refuses a key of an intersection only when every side refuses it, so
+                // a loose side would let through what a strict side beside it (a flattened
+                // strict variant) refuses: each open object side is written strict, and a key
+                // stays allowed while any side names it or is loose, as in JSON Schema.
+                let mut list = parts.iter().map(|p| match &p.kind {
+                    Kind::Object(o)
+                        if o.additional == Additional::Any
+                            && o.patterns.is_empty()
+                            && o.property_names.is_none() =>
+                    {
+                        let closed = Object {
+                            additional: Additional::Forbidden,
+                            ..o.clone()
+                        };
+                        self.object(&closed)
+                    }
+                    _ => self.expr(p),
+                });
                 let first = list.next().unwrap_or_else(|| "z.unknown()".to_owned());
                 list.fold(first, |acc, next| format!("z.intersection({acc}, {next})"))
             }
@@ -462,6 +487,14 @@ impl Writer<'_> {
             out.push_str(&format!(
                 ".refine((text) => $test({re}, text), {{ message: {} }})",
                 string_literal(&format!("must match the pattern {pattern}"))
+            ));
+        }
+        if let Some(excluded) = t.not_in.as_ref().filter(|list| !list.is_empty()) {
+            let list: Vec<String> = excluded.iter().map(|x| string_literal(x)).collect();
+            out.push_str(&format!(
+                ".refine((text) => ![{}].includes(text), {{ message: {} }})",
+                list.join(", "),
+                string_literal(&format!("must not be one of {}", list.join(", ")))
             ));
         }
         let check = match t.format.as_deref() {

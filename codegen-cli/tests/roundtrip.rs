@@ -9,7 +9,7 @@
 
 mod support;
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use serde_json::json;
 use support::{Sample, round_trip};
@@ -163,6 +163,26 @@ fn enums() -> Vec<Sample> {
         ),
         Sample::json(
             "ENUMS_UP",
+            with("external", json!([{"Unit": null}])),
+            "a unit variant written as a key with null",
+        ),
+        Sample::json(
+            "ENUMS_UP",
+            with("level", json!({"LOW": null})),
+            "a unit-only enum's variant written as a key with null",
+        ),
+        Sample::never_serialized(
+            "ENUMS_DOWN",
+            with("external", json!([{"Unit": null}])),
+            "the server writes a unit variant as a string",
+        ),
+        Sample::type_error(
+            "ENUMS_UP",
+            with("external", json!([{"Unit": 1}])),
+            "a unit variant's key with a value",
+        ),
+        Sample::json(
+            "ENUMS_UP",
             with("external", json!([{"Newtype": 1, "Unit": null}])),
             "two variant keys",
         ),
@@ -292,8 +312,13 @@ fn optionals() -> Vec<Sample> {
         ),
         Sample::never_serialized(
             "OPTIONALS_DOWN",
-            json!({"value": {"defaulted": null, "count": 0, "name": "x", "tags": null}}),
-            "`plain` is always sent, as null when empty",
+            json!({"value": {"plain": null, "count": 0, "name": "x"}}),
+            "the server leaves a `None` out instead of writing null",
+        ),
+        Sample::json(
+            "OPTIONALS_DOWN",
+            json!({"value": {"count": 0, "name": "x"}}),
+            "every `None` left out by the server",
         ),
         Sample::type_error(
             "OPTIONALS_UP",
@@ -357,6 +382,11 @@ fn flatten() -> Vec<Sample> {
         .remove("createdBy");
     let mut no_tag = json.clone();
     no_tag["tagged"].as_object_mut().unwrap().remove("kind");
+    let with_tagged = |tagged: serde_json::Value| {
+        let mut j = json.clone();
+        j["tagged"] = tagged;
+        j
+    };
     samples.extend([
         Sample::json(
             "FLATTEN_UP",
@@ -365,6 +395,21 @@ fn flatten() -> Vec<Sample> {
         ),
         Sample::type_error("FLATTEN_DOWN", missing, "flattened struct field missing"),
         Sample::type_error("FLATTEN_UP", no_tag, "flattened enum without its tag"),
+        Sample::json(
+            "FLATTEN_UP",
+            with_tagged(json!({"id": "k", "kind": "Wrapped", "note": "n", "extra": 1})),
+            "an unknown field beside a flattened strict newtype variant",
+        ),
+        Sample::json(
+            "FLATTEN_DOWN",
+            with_tagged(json!({"id": "k", "kind": "Wrapped", "note": "n", "extra": 1})),
+            "the server never writes an unknown field beside a strict variant either",
+        ),
+        Sample::json(
+            "FLATTEN_UP",
+            with_tagged(json!({"id": "k", "kind": "Stopped"})),
+            "a flattened unit variant",
+        ),
     ]);
     samples
 }
@@ -461,6 +506,11 @@ fn sequences() -> Vec<Sample> {
             "fixed-size array too short",
         ),
         Sample::type_error("SEQUENCES_UP", with("grid", json!([1])), "not nested"),
+        Sample::json(
+            "SEQUENCES_UP",
+            with("set", json!([2, 1, 2])),
+            "duplicates in a set (serde keeps one of each)",
+        ),
         Sample::type_error(
             "SEQUENCES_DOWN",
             with("list", json!("a")),
@@ -537,10 +587,19 @@ fn recursive() -> Vec<Sample> {
             short_list.clone(),
             "a client may omit `next` at the end",
         ),
+        Sample::json(
+            "RECURSIVE_DOWN",
+            short_list.clone(),
+            "the server leaves `next` out at the end",
+        ),
         Sample::never_serialized(
             "RECURSIVE_DOWN",
-            short_list,
-            "the server always writes `next`",
+            {
+                let mut explicit = short_list;
+                explicit["list"]["next"]["next"]["next"] = json!(null);
+                explicit
+            },
+            "the server never writes `next: null`",
         ),
     ]);
     samples
@@ -633,6 +692,64 @@ fn formats() -> Vec<Sample> {
             "not a date-time",
         ),
         Sample::json("FORMATS_UP", with("id", json!("not-a-uuid")), "not a uuid"),
+        Sample::json(
+            "FORMATS_UP",
+            with("id", json!("67e5504410b1426f9247bb680e5fe0c8")),
+            "a uuid without hyphens (serde's Uuid reads it)",
+        ),
+        Sample::json(
+            "FORMATS_UP",
+            with("id", json!("{67E55044-10B1-426F-9247-BB680E5FE0C8}")),
+            "a braced upper-case uuid",
+        ),
+        Sample::json(
+            "FORMATS_UP",
+            with("id", json!("urn:uuid:67e55044-10b1-426f-9247-bb680e5fe0c8")),
+            "a uuid URN",
+        ),
+        Sample::json(
+            "FORMATS_UP",
+            with("id", json!("{67e55044-10b1-426f-9247-bb680e5fe0c8")),
+            "an unclosed brace",
+        ),
+        Sample::json(
+            "FORMATS_UP",
+            with("id", json!("67e5504410b1426f9247bb680e5fe0cg")),
+            "a non-hex digit in the simple form",
+        ),
+        Sample::views_refuse(
+            "FORMATS_DOWN",
+            with("id", json!("67e5504410b1426f9247bb680e5fe0c8")),
+            "the server writes a Uuid hyphenated",
+            "a uuid without hyphens from the server",
+        ),
+        Sample::json(
+            "FORMATS_UP",
+            with("at", json!("2024-02-29t23:59:59.5z")),
+            "lower-case t and z, a fraction",
+        ),
+        Sample::json(
+            "FORMATS_DOWN",
+            with("at", json!("2024-02-29T23:59:59.123456789+01:00")),
+            "an offset and nanoseconds",
+        ),
+        Sample::views_refuse(
+            "FORMATS_UP",
+            with("at", json!("2024-02-29 23:59:59Z")),
+            "chrono reads a space separator; the views hold a client to RFC 3339's `T`",
+            "a date-time with a space",
+        ),
+        Sample::views_refuse(
+            "FORMATS_UP",
+            with("at", json!("2024-02-29T23:59:59+0100")),
+            "chrono reads an offset without colon; RFC 3339 requires it",
+            "an offset without colon",
+        ),
+        Sample::json(
+            "FORMATS_UP",
+            with("at", json!("2024-02-30T00:00:00Z")),
+            "no 30 February",
+        ),
         Sample::json("FORMATS_UP", with("link", json!("no scheme")), "not a URL"),
         Sample::type_error(
             "FORMATS_UP",
@@ -895,6 +1012,641 @@ fn constraints() -> Vec<Sample> {
     samples
 }
 
+fn nulls() -> Vec<Sample> {
+    let full = NullsUp {
+        kept: NullsKept {
+            note: Some("n".into()),
+            count: Some(u32::MAX),
+        },
+        mixed: NullMixed {
+            kept: Some(1),
+            left_out: Some(2),
+            level: Some(Level::Low),
+        },
+    };
+    let empty = NullsUp {
+        kept: NullsKept {
+            note: None,
+            count: None,
+        },
+        mixed: NullMixed {
+            kept: None,
+            left_out: None,
+            level: None,
+        },
+    };
+    let json = serde_json::to_value(&empty).unwrap();
+    assert_eq!(
+        json,
+        json!({"kept": {"note": null, "count": null}, "mixed": {"kept": null}}),
+        "keep_nulls and #[keep_null] write null, the default leaves None out"
+    );
+    let mut samples = Sample::both::<NullsUp, NullsDown>(&full, "every option set").to_vec();
+    samples.extend(Sample::both::<NullsUp, NullsDown>(
+        &empty,
+        "every option empty: kept nulls and left-out fields",
+    ));
+    samples.extend([
+        Sample::json(
+            "NULLS_UP",
+            json!({"kept": {}, "mixed": {"leftOut": null, "level": null}}),
+            "a client may omit a kept null or send null for a left-out one",
+        ),
+        Sample::never_serialized(
+            "NULLS_DOWN",
+            json!({"kept": {}, "mixed": {"kept": null}}),
+            "the server always writes a kept null",
+        ),
+        Sample::never_serialized(
+            "NULLS_DOWN",
+            json!({"kept": {"note": null, "count": null}, "mixed": {"kept": null, "leftOut": null}}),
+            "the server never writes null for a left-out None",
+        ),
+        Sample::type_error(
+            "NULLS_UP",
+            json!({"kept": {"note": 1}, "mixed": {}}),
+            "wrong type under a kept null",
+        ),
+    ]);
+    samples
+}
+
+fn generics() -> Vec<Sample> {
+    let value = GenericsUp {
+        entries: Page {
+            items: vec![Entry { note: "e".into() }],
+            cursor: Some("c".into()),
+        },
+        levels: Page {
+            items: vec![Level::Low, Level::MediumHigh],
+            cursor: None,
+        },
+        open: Open {
+            id: "o".into(),
+            rest: BTreeMap::from([
+                ("any".into(), json!([1, {"x": null}])),
+                ("n".into(), json!(null)),
+            ]),
+        },
+    };
+    let manifest = Corpus::manifest().unwrap();
+    for name in ["Page_for_Entry", "Page_for_Level"] {
+        assert!(manifest.defs.contains_key(name), "no definition {name}");
+    }
+    let mut samples =
+        Sample::both::<GenericsUp, GenericsDown>(&value, "two instantiations, open object")
+            .to_vec();
+    let bad = GenericsUp {
+        entries: Page {
+            items: vec![Entry {
+                note: String::new(),
+            }],
+            cursor: None,
+        },
+        ..value.clone()
+    };
+    samples.extend(Sample::both::<GenericsUp, GenericsDown>(
+        &bad,
+        "constraint inside a generic instantiation",
+    ));
+    let json = serde_json::to_value(&value).unwrap();
+    let with = |key: &str, v: serde_json::Value| {
+        let mut j = json.clone();
+        j[key] = v;
+        j
+    };
+    samples.extend([
+        Sample::type_error(
+            "GENERICS_UP",
+            with("levels", json!({"items": [{"note": "x"}]})),
+            "one instantiation's item in the other",
+        ),
+        Sample::type_error(
+            "GENERICS_DOWN",
+            with("open", json!({"rest": 1})),
+            "open object without its named field",
+        ),
+    ]);
+    samples
+}
+
+fn combos() -> Vec<Sample> {
+    use chrono::TimeZone;
+    let entry = |note: &str| Entry { note: note.into() };
+    let value = CombosUp {
+        events: vec![
+            Event::UserJoined {
+                user_name: "ann".into(),
+                retries: 2,
+                note: Some("hi".into()),
+                at: Some(chrono::Utc.with_ymd_and_hms(2024, 1, 2, 3, 4, 5).unwrap()),
+            },
+            Event::UserJoined {
+                user_name: "bob".into(),
+                retries: 0,
+                note: None,
+                at: None,
+            },
+            Event::Moved(Point3 {
+                x: 1.5,
+                y: -2.0,
+                z: 0.0,
+            }),
+            Event::Cleared,
+        ],
+        shapes: vec![
+            Shape::Circle {
+                radius: 2.5,
+                filled: true,
+            },
+            Shape::Poly(vec![Point3 {
+                x: 0.0,
+                y: 1.0,
+                z: 2.0,
+            }]),
+            Shape::Pair(None, Level::Low),
+            Shape::Pair(Some(255), Level::MediumHigh),
+            Shape::Empty,
+        ],
+        replies: vec![
+            Reply::Done {
+                code: 200,
+                stamp: Stamp {
+                    by: Some(uuid::Uuid::from_u128(1)),
+                    seq: u32::MAX,
+                },
+            },
+            Reply::Done {
+                code: 0,
+                stamp: Stamp { by: None, seq: 0 },
+            },
+            Reply::Failed("no".into()),
+            Reply::Skipped,
+        ],
+        loose: vec![
+            Loose::Flag(false),
+            Loose::Ids(BTreeSet::from([3, 1])),
+            Loose::ByKey(BTreeMap::from([("zero".into(), 0), ("max".into(), 255)])),
+        ],
+        pair: Pair {
+            left: "l".into(),
+            right: Some(Level::Low),
+        },
+        pages: Page {
+            items: vec![
+                Page {
+                    items: vec![entry("a")],
+                    cursor: None,
+                },
+                Page {
+                    items: vec![],
+                    cursor: Some("c".into()),
+                },
+            ],
+            cursor: None,
+        },
+        tagged: vec![
+            Tagged::One { item: u16::MAX },
+            Tagged::Many { items: vec![1, 2] },
+            Tagged::Nothing,
+        ],
+        sets: Sets {
+            names: HashSet::from(["only".into()]),
+            levels: BTreeSet::from([Level::Low, Level::MediumHigh]),
+            maybe: Some(BTreeSet::from([0, 9])),
+        },
+        int_keys: IntKeys {
+            small: BTreeMap::from([(-128, None), (127, Some("x".into()))]),
+            wide: BTreeMap::from([(MAX_SAFE, vec![1])]),
+            levels: HashMap::from([(65535, Level::Low)]),
+        },
+        stamps: Stamps {
+            at: Some(chrono::Utc.with_ymd_and_hms(2000, 1, 1, 0, 0, 0).unwrap()),
+            ids: vec![uuid::Uuid::from_u128(u128::MAX)],
+            days: BTreeMap::from([(1, chrono::NaiveDate::from_ymd_opt(2020, 2, 29).unwrap())]),
+            link: Some(url::Url::parse("mailto:a@example.com").unwrap()),
+        },
+        dir: Dir {
+            name: "/".into(),
+            entries: BTreeMap::from([(
+                "etc".into(),
+                Dir {
+                    name: "etc".into(),
+                    entries: BTreeMap::new(),
+                },
+            )]),
+        },
+        chain: Chain::Link {
+            value: 1,
+            next: Some(Box::new(Chain::Link {
+                value: 2,
+                next: Some(Box::new(Chain::End)),
+            })),
+        },
+        settings: Settings {
+            limit: 5,
+            title: "t".into(),
+            level: Some(Level::MediumHigh),
+        },
+        shouting: Shouting {
+            identifier: 7,
+            max_items: Some(3),
+            is_open: true,
+        },
+        slot: Slot(1, Some("s".into())),
+        holder: Holder(Pair {
+            left: 1,
+            right: Some(2),
+        }),
+    };
+    let json = serde_json::to_value(&value).unwrap();
+    assert_eq!(
+        json["events"][1],
+        json!({"type": "user-joined", "userName": "bob", "retries": 0})
+    );
+    assert_eq!(json["events"][0]["when"], json!("2024-01-02T03:04:05Z"));
+    assert_eq!(
+        json["shouting"],
+        json!({"id": 7, "MAX_ITEMS": 3, "IS_OPEN": true})
+    );
+    let manifest = Corpus::manifest().unwrap();
+    for name in [
+        "Pair_for_string_and_Level",
+        "Page_for_Page_for_Entry",
+        "Tagged_for_uint16",
+        "Pair_for_uint8_and_uint8",
+    ] {
+        assert!(manifest.defs.contains_key(name), "no definition {name}");
+    }
+    let mut samples = Sample::both::<CombosUp, CombosDown>(&value, "every combination").to_vec();
+    let sparse = CombosUp {
+        events: vec![],
+        shapes: vec![],
+        replies: vec![],
+        loose: vec![],
+        pair: Pair {
+            left: String::new(),
+            right: None,
+        },
+        pages: Page {
+            items: vec![],
+            cursor: None,
+        },
+        tagged: vec![],
+        sets: Sets {
+            names: HashSet::new(),
+            levels: BTreeSet::new(),
+            maybe: None,
+        },
+        int_keys: IntKeys {
+            small: BTreeMap::new(),
+            wide: BTreeMap::new(),
+            levels: HashMap::new(),
+        },
+        stamps: Stamps {
+            at: None,
+            ids: vec![],
+            days: BTreeMap::new(),
+            link: None,
+        },
+        dir: Dir {
+            name: String::new(),
+            entries: BTreeMap::new(),
+        },
+        chain: Chain::End,
+        settings: Settings::default(),
+        shouting: Shouting {
+            identifier: 0,
+            max_items: None,
+            is_open: false,
+        },
+        slot: Slot(0, None),
+        holder: Holder(Pair {
+            left: 0,
+            right: None,
+        }),
+    };
+    samples.extend(Sample::both::<CombosUp, CombosDown>(
+        &sparse,
+        "every option empty, every collection empty",
+    ));
+    let bad = CombosUp {
+        pages: Page {
+            items: vec![Page {
+                items: vec![entry("")],
+                cursor: None,
+            }],
+            cursor: None,
+        },
+        ..value.clone()
+    };
+    samples.extend(Sample::both::<CombosUp, CombosDown>(
+        &bad,
+        "constraint inside a nested generic",
+    ));
+    let with = |key: &str, v: serde_json::Value| {
+        let mut j = json.clone();
+        j[key] = v;
+        j
+    };
+    samples.extend([
+        Sample::json(
+            "COMBOS_UP",
+            with("events", json!([{"type": "user-joined", "userName": "c"}])),
+            "a client leaves out the option and the default in a tagged variant",
+        ),
+        Sample::json(
+            "COMBOS_UP",
+            with("events", json!([{"type": "user-joined", "userName": "c", "note": null, "when": null}])),
+            "explicit nulls in a tagged variant",
+        ),
+        Sample::never_serialized(
+            "COMBOS_DOWN",
+            with("events", json!([{"type": "user-joined", "userName": "c", "retries": 0, "note": null}])),
+            "the server leaves a None out inside a tagged variant",
+        ),
+        Sample::type_error(
+            "COMBOS_UP",
+            with("events", json!([{"type": "userJoined", "userName": "c"}])),
+            "a variant tag in the wrong case",
+        ),
+        Sample::json(
+            "COMBOS_UP",
+            with("events", json!([{"type": "moved", "x": 1, "y": 2, "z": 3, "w": 4}])),
+            "an unknown field beside a strict newtype variant's fields",
+        ),
+        Sample::json(
+            "COMBOS_UP",
+            with("shapes", json!([{"shape": "circle", "dims": {"radius": 1}}])),
+            "a defaulted field left out of adjacent content",
+        ),
+        Sample::type_error(
+            "COMBOS_DOWN",
+            with("shapes", json!([{"shape": "pair", "dims": [1]}])),
+            "adjacent tuple content too short",
+        ),
+        Sample::json(
+            "COMBOS_UP",
+            with("replies", json!([{"Done": {"code": 1, "seq": 2, "by": null}}])),
+            "a flattened struct's option as null inside a variant",
+        ),
+        Sample::json(
+            "COMBOS_UP",
+            with("replies", json!([{"Done": {"code": 1}}])),
+            "a flattened struct's field missing inside a variant",
+        ),
+        Sample::json(
+            "COMBOS_UP",
+            with("replies", json!([{"Skipped": null}])),
+            "a unit variant as a key with null beside other variants",
+        ),
+        Sample::json(
+            "COMBOS_UP",
+            with("loose", json!([[5, 5]])),
+            "duplicates in an untagged set",
+        ),
+        Sample::type_error(
+            "COMBOS_UP",
+            with("loose", json!(["x"])),
+            "no untagged variant fits a string",
+        ),
+        Sample::type_error(
+            "COMBOS_DOWN",
+            with("pair", json!({"left": 1})),
+            "the wrong parameter type in a two-parameter generic",
+        ),
+        Sample::type_error(
+            "COMBOS_UP",
+            with("tagged", json!([{"kind": "one", "item": "x"}])),
+            "the wrong item type in a generic tagged enum",
+        ),
+        Sample::json(
+            "COMBOS_UP",
+            with("tagged", json!([{"kind": "one", "item": 65536}])),
+            "u16 overflow in a generic tagged enum",
+        ),
+        Sample::json(
+            "COMBOS_UP",
+            with("sets", json!({"names": ["a", "a"], "levels": ["LOW", "LOW"], "maybe": [1, 1]})),
+            "duplicates in every set",
+        ),
+        Sample::type_error(
+            "COMBOS_UP",
+            with("intKeys", json!({"small": {"a": null}, "wide": {}, "levels": {}})),
+            "a non-numeric key in a signed map",
+        ),
+        Sample::schema_blind(
+            "COMBOS_UP",
+            with("intKeys", json!({"small": {"128": null}, "wide": {}, "levels": {}})),
+            "JSON Schema keys are strings; only a pattern can restrict them, not a numeric range",
+            "i8 key overflow",
+        ),
+        Sample::json(
+            "COMBOS_UP",
+            with("intKeys", json!({"small": {"-1": "x"}, "wide": {"0": [256]}, "levels": {"1": "LOW"}})),
+            "u8 overflow in a value of an integer-keyed map",
+        ),
+        Sample::json(
+            "COMBOS_UP",
+            with("stamps", json!({"ids": ["00000000000000000000000000000001"], "days": {"2": "2021-02-29"}})),
+            "a simple-form uuid in a list, no leap day in 2021",
+        ),
+        Sample::json(
+            "COMBOS_UP",
+            with("stamps", json!({"ids": [], "days": {}, "at": "2024-01-01T00:00:00+00:00", "link": "https://x.example/"})),
+            "formats inside options",
+        ),
+        Sample::type_error(
+            "COMBOS_DOWN",
+            with("dir", json!({"name": "a", "entries": {"b": {"entries": {}}}})),
+            "a name missing one level down a recursive map",
+        ),
+        Sample::json(
+            "COMBOS_UP",
+            with("chain", json!({"t": "Link", "c": {"value": 1}})),
+            "a client leaves out the recursive option",
+        ),
+        Sample::type_error(
+            "COMBOS_DOWN",
+            with("chain", json!({"t": "Link", "c": {"value": 1, "next": {"t": "Bogus"}}})),
+            "an unknown tag deep in a recursive chain",
+        ),
+        Sample::json(
+            "COMBOS_UP",
+            with("settings", json!({})),
+            "every field defaulted by the container",
+        ),
+        Sample::type_error(
+            "COMBOS_UP",
+            with("settings", json!({"limit": null})),
+            "null for a container-defaulted number",
+        ),
+        Sample::json(
+            "COMBOS_UP",
+            with("shouting", json!({"id": 1})),
+            "a client leaves out the option and the default",
+        ),
+        Sample::type_error(
+            "COMBOS_UP",
+            with("shouting", json!({"ID": 1})),
+            "the case rule does not apply to a renamed field",
+        ),
+        Sample::type_error(
+            "COMBOS_UP",
+            with("slot", json!([1])),
+            "a tuple struct's option position cannot be left out",
+        ),
+        Sample::type_error(
+            "COMBOS_DOWN",
+            with("holder", json!({"left": 1, "right": "2"})),
+            "the wrong type inside a newtype of a generic",
+        ),
+    ]);
+    samples
+}
+
+fn others() -> Vec<Sample> {
+    let value = OthersUp {
+        colors: vec![Color::Red, Color::Green, Color::Unknown],
+        ops: vec![Op::Add(-1), Op::Reset, Op::Unsupported],
+        signals: vec![Signal::Start { at: 1 }, Signal::Stop, Signal::Unrecognized],
+        packets: vec![Packet::Data("d".into()), Packet::Ping, Packet::Other],
+    };
+    let mut samples =
+        Sample::both::<OthersUp, OthersDown>(&value, "every variant, catch-alls by their own name")
+            .to_vec();
+    let json = serde_json::to_value(&value).unwrap();
+    let with = |key: &str, v: serde_json::Value| {
+        let mut j = json.clone();
+        j[key] = v;
+        j
+    };
+    samples.extend([
+        Sample::json(
+            "OTHERS_UP",
+            with("colors", json!(["purple", "RED", ""])),
+            "unknown names read as the catch-all",
+        ),
+        Sample::json(
+            "OTHERS_UP",
+            with("colors", json!([{"red": null}])),
+            "a declared unit variant as a key with null",
+        ),
+        Sample::views_refuse(
+            "OTHERS_UP",
+            with("colors", json!([{"purple": null}])),
+            "serde also reads an unknown name as a key with null; the views take the string form",
+            "an unknown name as a key with null",
+        ),
+        Sample::type_error(
+            "OTHERS_UP",
+            with("colors", json!([1])),
+            "a number is no variant name",
+        ),
+        Sample::never_serialized(
+            "OTHERS_DOWN",
+            with("colors", json!(["purple"])),
+            "the server writes the catch-all by its own name",
+        ),
+        Sample::json(
+            "OTHERS_UP",
+            with("ops", json!(["Multiply", {"Add": 2}])),
+            "an unknown name beside a variant with data",
+        ),
+        Sample::json(
+            "OTHERS_UP",
+            with("ops", json!(["Add"])),
+            "the name of a variant with data is not a catch-all",
+        ),
+        Sample::type_error(
+            "OTHERS_UP",
+            with("ops", json!([{"Add": "x"}])),
+            "wrong content for a variant with data",
+        ),
+        Sample::json(
+            "OTHERS_UP",
+            with("signals", json!([{"kind": "blink"}, {"kind": "Start"}])),
+            "unknown tags read as the catch-all",
+        ),
+        Sample::json(
+            "OTHERS_UP",
+            with("signals", json!([{"kind": "start"}])),
+            "a declared tag without its fields is not a catch-all",
+        ),
+        Sample::type_error("OTHERS_UP", with("signals", json!([{"at": 1}])), "no tag"),
+        Sample::never_serialized(
+            "OTHERS_DOWN",
+            with("signals", json!([{"kind": "blink"}])),
+            "the server writes the catch-all's own tag",
+        ),
+        Sample::json(
+            "OTHERS_UP",
+            with("packets", json!([{"t": "Pong"}, {"t": "data"}])),
+            "unknown adjacent tags read as the catch-all",
+        ),
+        Sample::json(
+            "OTHERS_UP",
+            with("packets", json!([{"t": "Data"}])),
+            "a declared adjacent tag without its content",
+        ),
+    ]);
+    samples
+}
+
+/// Counts the corpus's shapes: the payload definitions (one per Rust type, its client-side
+/// `…Input` twin and a family's `…Down` message counted with it) that samples reach in both
+/// directions. A family's `…Up` and `…Down` messages are one shape.
+fn shapes_in_both_directions(manifest: &twinwire::Manifest, samples: &[Sample]) -> Vec<String> {
+    use twinwire::Direction;
+    fn refs(schema: &serde_json::Value, out: &mut Vec<String>) {
+        match schema {
+            serde_json::Value::Object(map) => {
+                if let Some(target) = map
+                    .get("$ref")
+                    .and_then(|r| r.as_str())
+                    .and_then(twinwire::manifest::ref_target)
+                {
+                    out.push(target);
+                }
+                map.values().for_each(|v| refs(v, out));
+            }
+            serde_json::Value::Array(items) => items.iter().for_each(|v| refs(v, out)),
+            _ => {}
+        }
+    }
+    let shape = |name: &str| {
+        let name = name.strip_suffix("Input").unwrap_or(name);
+        let family = name
+            .strip_suffix("Down")
+            .or_else(|| name.strip_suffix("Up"));
+        family.unwrap_or(name).to_owned()
+    };
+    let mut seen: BTreeMap<String, BTreeSet<Direction>> = BTreeMap::new();
+    for sample in samples {
+        let message = manifest.message(sample.kind).unwrap();
+        let Some(payload) = &message.payload else {
+            continue;
+        };
+        let mut todo = Vec::new();
+        refs(payload, &mut todo);
+        let mut reached = BTreeSet::new();
+        while let Some(name) = todo.pop() {
+            if reached.insert(name.clone()) {
+                refs(&manifest.defs[&name], &mut todo);
+            }
+        }
+        for name in reached {
+            seen.entry(shape(&name))
+                .or_default()
+                .insert(message.direction);
+        }
+    }
+    seen.into_iter()
+        .filter(|(_, directions)| directions.len() == 2)
+        .map(|(name, _)| name)
+        .collect()
+}
+
 #[test]
 fn corpus_round_trips_through_schema_typescript_and_guards() {
     let samples: Vec<Sample> = [
@@ -909,9 +1661,21 @@ fn corpus_round_trips_through_schema_typescript_and_guards() {
         formats(),
         integers(),
         constraints(),
+        nulls(),
+        generics(),
+        combos(),
+        others(),
     ]
     .concat();
-    round_trip("corpus", Corpus::manifest().unwrap(), verdict, &samples);
+    let manifest = Corpus::manifest().unwrap();
+    // The corpus must not silently shrink: at least 60 shapes, each sampled both ways.
+    let shapes = shapes_in_both_directions(&manifest, &samples);
+    assert!(
+        shapes.len() >= 60,
+        "only {} shapes are sampled in both directions: {shapes:?}",
+        shapes.len()
+    );
+    round_trip("corpus", manifest, verdict, &samples);
 }
 
 fn chat_verdict(kind: &str, payload: Option<&serde_json::Value>) -> Option<Verdict> {
@@ -972,10 +1736,17 @@ fn chat_round_trips_through_schema_typescript_and_guards() {
             },
             "timestamp beyond 2^53",
         ),
+        Sample::of(
+            &ChatMessage {
+                attachment: None,
+                ..message.clone()
+            },
+            "the server leaves out an empty attachment",
+        ),
         Sample::never_serialized(
             "CHAT_MESSAGE",
-            json!({"id": "1", "roomId": "r", "userId": "u", "userName": "n", "text": "t", "timestamp": 1}),
-            "the server always sends `attachment`",
+            json!({"id": "1", "roomId": "r", "userId": "u", "userName": "n", "text": "t", "attachment": null, "timestamp": 1}),
+            "the server never sends `attachment: null`",
         ),
         Sample::json("GET_MESSAGES", json!({"roomId": "r"}), "defaulted limit"),
         Sample::of(

@@ -208,7 +208,12 @@ impl FieldConstraints {
                 }
                 Constraint::Email(_) => quote!(#[schemars(email)]),
                 Constraint::Url(_) => quote!(#[schemars(url)]),
-                Constraint::Uuid(_) => quote!(#[schemars(extend("format" = "uuid"))]),
+                // The marker tells the manifest builder this string takes the hyphenated
+                // form only, unlike a `Uuid` field (same `format`), whose serde reads four.
+                Constraint::Uuid(_) => quote!(#[schemars(extend(
+                    "format" = "uuid",
+                    "x-twinwire-hyphenated-uuid" = true
+                ))]),
             })
             .collect()
     }

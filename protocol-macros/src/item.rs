@@ -32,12 +32,13 @@ impl Kind {
 }
 
 /// The attribute's arguments: `"TYPE"`, `response = T`, `allow_unknown_fields`, `no_debug`,
-/// and `meta = T` (a message's typed meta) or `meta` (a data type usable as one).
+/// `keep_nulls`, and `meta = T` (a message's typed meta) or `meta` (a data type usable as one).
 #[derive(Default)]
 pub struct Args {
     wire: Option<LitStr>,
     response: Option<Type>,
     allow_unknown_fields: bool,
+    keep_nulls: bool,
     no_debug: bool,
     meta_type: Option<Type>,
     meta_flag: Option<syn::Ident>,
@@ -47,6 +48,7 @@ enum Arg {
     Wire(LitStr),
     Response(Box<Type>),
     AllowUnknownFields,
+    KeepNulls,
     NoDebug,
     MetaType(Box<Type>),
     MetaFlag(syn::Ident),
@@ -68,6 +70,8 @@ impl Parse for Arg {
             Ok(Arg::Response(Box::new(input.parse()?)))
         } else if ident == "allow_unknown_fields" {
             Ok(Arg::AllowUnknownFields)
+        } else if ident == "keep_nulls" {
+            Ok(Arg::KeepNulls)
         } else if ident == "no_debug" {
             Ok(Arg::NoDebug)
         } else if ident == "meta" && input.peek(Token![=]) {
@@ -78,7 +82,7 @@ impl Parse for Arg {
         } else {
             Err(syn::Error::new(
                 ident.span(),
-                "unknown argument; expected a wire type string, `response = Type`, `meta = Type`, `meta`, `allow_unknown_fields` or `no_debug`",
+                "unknown argument; expected a wire type string, `response = Type`, `meta = Type`, `meta`, `allow_unknown_fields`, `keep_nulls` or `no_debug`",
             ))
         }
     }
@@ -95,6 +99,7 @@ impl Parse for Args {
                 Arg::Wire(lit) => args.wire = Some(lit),
                 Arg::Response(ty) => args.response = Some(*ty),
                 Arg::AllowUnknownFields => args.allow_unknown_fields = true,
+                Arg::KeepNulls => args.keep_nulls = true,
                 Arg::NoDebug => args.no_debug = true,
                 Arg::MetaType(ty) => args.meta_type = Some(*ty),
                 Arg::MetaFlag(ident) => args.meta_flag = Some(ident),
@@ -181,6 +186,7 @@ pub fn expand(kind: Kind, args: TokenStream, input: TokenStream) -> Result<Token
         }
     };
     let container = serde_attrs::container(attrs)?;
+    let generic_name = serde_attrs::generic_schema_name(&ident, &generics, attrs);
     let doc = doc_string(attrs);
 
     let wire = match (&args.wire, kind) {
@@ -241,6 +247,8 @@ pub fn expand(kind: Kind, args: TokenStream, input: TokenStream) -> Result<Token
             }
             has_payload = !matches!(s.fields, Fields::Unit);
             let named = matches!(s.fields, Fields::Named(_));
+            // A transparent struct is its field: there is no key to leave out.
+            serde_attrs::omit_none(&mut s.fields, args.keep_nulls || container.transparent)?;
             if named && !container.has_rename_all {
                 extra_attrs.push(quote!(#[serde(rename_all = "camelCase")]));
             }
@@ -249,6 +257,9 @@ pub fn expand(kind: Kind, args: TokenStream, input: TokenStream) -> Result<Token
             } else {
                 Some(RenameRule::Camel)
             };
+            for attr in serde_attrs::close_flattened(&s.fields)? {
+                extra_attrs.push(quote!(#attr));
+            }
             let flattens = s
                 .fields
                 .iter()
@@ -300,6 +311,15 @@ pub fn expand(kind: Kind, args: TokenStream, input: TokenStream) -> Result<Token
                 }
             }
             has_payload = true;
+            for variant in &mut e.variants {
+                serde_attrs::omit_none(&mut variant.fields, args.keep_nulls)?;
+            }
+            if let Some(marker) = serde_attrs::unit_variants_marker(e, &container)? {
+                extra_attrs.push(quote!(#marker));
+            }
+            if let Some(marker) = serde_attrs::other_marker(e, &container)? {
+                extra_attrs.push(quote!(#marker));
+            }
             if !container.has_rename_all_fields {
                 extra_attrs.push(quote!(#[serde(rename_all_fields = "camelCase")]));
             }
@@ -331,6 +351,7 @@ pub fn expand(kind: Kind, args: TokenStream, input: TokenStream) -> Result<Token
         )]
         #[serde(crate = "::twinwire::__private::serde")]
         #[schemars(crate = "::twinwire::__private::schemars")]
+        #generic_name
         #(#extra_attrs)*
     };
 

@@ -571,10 +571,23 @@ impl ManifestBuilder {
         if let Some(error) = self.error {
             return Err(error);
         }
-        let client_defs = into_defs(self.client_schemas)?;
-        let server_defs = into_defs(self.server_schemas)?;
-        let (defs, renamed) = merge_defs(client_defs, server_defs)?;
+        let mut client_defs = into_defs(self.client_schemas)?;
+        let mut server_defs = into_defs(self.server_schemas)?;
         let mut messages = self.messages;
+        for (defs, direction) in [
+            (&mut client_defs, Direction::Client),
+            (&mut server_defs, Direction::Server),
+        ] {
+            defs.values_mut()
+                .for_each(|schema| for_direction(schema, direction));
+        }
+        for m in &mut messages {
+            let direction = m.direction;
+            for schema in [&mut m.payload, &mut m.meta].into_iter().flatten() {
+                for_direction(schema, direction);
+            }
+        }
+        let (defs, renamed) = merge_defs(client_defs, server_defs)?;
         for m in messages
             .iter_mut()
             .filter(|m| m.direction == Direction::Client)
@@ -600,6 +613,179 @@ impl ManifestBuilder {
         };
         manifest.check()?;
         Ok(manifest)
+    }
+}
+
+/// The keyword `#[message]`/`#[data]` put on the schema of an `Option` field whose `None` is
+/// left out when serializing (README, "Option on the wire"). Never in a manifest.
+const OMIT_NONE_MARKER: &str = "x-twinwire-omit-none";
+
+/// The keyword `#[message]`/`#[data]` put on the schema of an enum with a `#[serde(other)]`
+/// variant: `{"variant", "tag", "declared"}`. Never in a manifest.
+const OTHER_MARKER: &str = "x-twinwire-other";
+
+/// The keyword `#[message]`/`#[data]` put on an externally tagged enum's schema, listing its
+/// unit variants' wire names. Never in a manifest.
+const UNIT_VARIANTS_MARKER: &str = "x-twinwire-unit-variants";
+
+/// The keyword a `#[validate(uuid)]` constraint puts beside its `format: "uuid"`: that string
+/// takes the hyphenated form only, while a `uuid::Uuid` field (the same `format`) is read by
+/// serde in four forms. Never in a manifest.
+const HYPHENATED_UUID_MARKER: &str = "x-twinwire-hyphenated-uuid";
+
+/// Every form `uuid::Uuid` reads (its `FromStr`, which its serde impl calls): 32 hexadecimal
+/// digits, the hyphenated 8-4-4-4-12 form, that form in braces, or after `urn:uuid:`; hex
+/// digits in either case. What a client may send for a `Uuid` field.
+pub const UUID_INPUT_PATTERN: &str = concat!(
+    r"^(?:[0-9A-Fa-f]{32}",
+    r"|[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}",
+    r"|\{[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}\}",
+    r"|urn:uuid:[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12})$"
+);
+
+/// The RFC 3339 date-time every JSON Schema validator agrees on, beside `format:
+/// "date-time"`: `T` or `t` between date and time, seconds below 60, an offset `Z`/`z` or
+/// `±hh:mm`, no year 0 (written without look-around, which some regex engines lack). Validators differ beyond it (ajv also takes a space, Python's
+/// `jsonschema` no leap second), and chrono, which the server reads with, takes all of these
+/// and more (a space, `UTC`, an offset without colon): a client is held to the form every
+/// reader takes, which is also what chrono writes.
+pub const DATE_TIME_PATTERN: &str = concat!(
+    r"^(?:[1-9][0-9]{3}|0[1-9][0-9]{2}|00[1-9][0-9]|000[1-9])-(?:0[1-9]|1[0-2])-[0-9]{2}",
+    r"[Tt](?:[01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9]",
+    r"(?:\.[0-9]+)?(?:[Zz]|[+-](?:[01][0-9]|2[0-3]):[0-5][0-9])$"
+);
+
+/// Makes a schema say exactly what one direction accepts where schemars describes serde only
+/// approximately, and removes the macros' markers from it and everything in it:
+/// - a server payload field marked [`OMIT_NONE_MARKER`] loses its `null`: the server leaves
+///   the field out instead (a client may still send `null`, so the client side keeps it);
+/// - a client payload enum marked [`UNIT_VARIANTS_MARKER`] also accepts each unit variant
+///   as `{"Name": null}`, which serde reads like `"Name"`;
+/// - a client payload enum marked [`OTHER_MARKER`] also accepts any unknown name as its
+///   `#[serde(other)]` variant;
+/// - a client payload array loses `uniqueItems` (a set): serde reads duplicates into a set
+///   without complaint, while the server only ever sends distinct items;
+/// - a client payload `Uuid` (`format: "uuid"` without [`HYPHENATED_UUID_MARKER`]) takes
+///   [`UUID_INPUT_PATTERN`] instead of the format, which allows the hyphenated form only;
+/// - a `date-time` gets [`DATE_TIME_PATTERN`] in both directions.
+fn for_direction(schema: &mut Value, direction: Direction) {
+    match schema {
+        Value::Object(map) => {
+            let omits_none = map.remove(OMIT_NONE_MARKER).is_some();
+            let units = map.remove(UNIT_VARIANTS_MARKER);
+            let hyphenated = map.remove(HYPHENATED_UUID_MARKER).is_some();
+            let other = map.remove(OTHER_MARKER);
+            let date_time = map.get("format").and_then(Value::as_str) == Some("date-time");
+            if date_time && !map.contains_key("pattern") {
+                map.insert("pattern".into(), DATE_TIME_PATTERN.into());
+            }
+            match direction {
+                Direction::Server if omits_none => drop_null(map),
+                Direction::Client => {
+                    if let Some(Value::Array(names)) = units {
+                        add_keyed_units(map, &names);
+                    }
+                    if let Some(other) = other {
+                        add_catch_all(map, &other);
+                    }
+                    map.remove("uniqueItems");
+                    let uuid = map.get("format").and_then(Value::as_str) == Some("uuid");
+                    if uuid && !hyphenated && !map.contains_key("pattern") {
+                        map.remove("format");
+                        map.insert("pattern".into(), UUID_INPUT_PATTERN.into());
+                    }
+                }
+                Direction::Server => {}
+            }
+            map.values_mut().for_each(|v| for_direction(v, direction));
+        }
+        Value::Array(items) => items.iter_mut().for_each(|v| for_direction(v, direction)),
+        _ => {}
+    }
+}
+
+/// Adds the catch-all of a `#[serde(other)]` variant to a client-side enum schema: any string
+/// but the declared names, as the string itself (externally tagged) or as the tag beside a
+/// copy of the variant's own schema (internally or adjacently tagged). serde also reads an
+/// unknown name as a key with `null` (`{"Unknown": null}`); the views do not take that form
+/// (README, type mapping).
+fn add_catch_all(map: &mut serde_json::Map<String, Value>, other: &Value) {
+    let catch_all = serde_json::json!({
+        "type": "string",
+        "not": {"enum": other.get("declared").cloned().unwrap_or_default()},
+    });
+    let tag = other.get("tag").and_then(Value::as_str).unwrap_or_default();
+    let Some(Value::Array(variants)) = map.get_mut("oneOf") else {
+        return;
+    };
+    if tag.is_empty() {
+        variants.push(catch_all);
+        return;
+    }
+    let name = other.get("variant").cloned().unwrap_or_default();
+    let names_other = |variant: &&Value| {
+        let tag_schema = &variant["properties"][tag];
+        tag_schema.get("const") == Some(&name)
+            || tag_schema.get("enum") == Some(&Value::Array(vec![name.clone()]))
+    };
+    let Some(mut copy) = variants.iter().find(names_other).cloned() else {
+        return;
+    };
+    if let Some(properties) = copy.get_mut("properties").and_then(Value::as_object_mut) {
+        properties.insert(tag.to_owned(), catch_all);
+    }
+    variants.push(copy);
+}
+
+/// Adds `{"Name": null}` for each unit variant name to an externally tagged enum's schema:
+/// to its `oneOf`, or, for a unit-only enum (`{"type": "string", "enum": [...]}`), beside the
+/// string `enum` in a new `oneOf`.
+fn add_keyed_units(map: &mut serde_json::Map<String, Value>, names: &[Value]) {
+    let keyed = names.iter().filter_map(Value::as_str).map(|name| {
+        serde_json::json!({
+            "type": "object",
+            "properties": {name: {"type": "null"}},
+            "required": [name],
+            "additionalProperties": false,
+        })
+    });
+    if let Some(Value::Array(variants)) = map.get_mut("oneOf") {
+        variants.extend(keyed);
+        return;
+    }
+    let (Some(ty), Some(values)) = (map.remove("type"), map.remove("enum")) else {
+        return;
+    };
+    let mut variants = vec![serde_json::json!({"type": ty, "enum": values})];
+    variants.extend(keyed);
+    map.insert("oneOf".into(), Value::Array(variants));
+}
+
+/// The schema of an `Option<T>` without its `null`: schemars writes `{"type": [T, "null"]}`
+/// for a simple `T` and `{"anyOf": [T, {"type": "null"}]}` otherwise.
+fn drop_null(map: &mut serde_json::Map<String, Value>) {
+    if let Some(Value::Array(types)) = map.get_mut("type") {
+        types.retain(|t| t != "null");
+        if let [only] = types.as_slice() {
+            let only = only.clone();
+            map.insert("type".into(), only);
+        }
+    }
+    for keyword in ["anyOf", "oneOf"] {
+        let Some(Value::Array(variants)) = map.get_mut(keyword) else {
+            continue;
+        };
+        variants.retain(|v| v != &serde_json::json!({"type": "null"}));
+        let only = match variants.as_slice() {
+            [Value::Object(only)] => only.clone(),
+            _ => continue,
+        };
+        // The one variant left is the schema itself, when its keywords do not collide with
+        // the ones beside the `anyOf` (a `description`, say).
+        if only.keys().all(|k| k == keyword || !map.contains_key(k)) {
+            map.remove(keyword);
+            map.extend(only);
+        }
     }
 }
 

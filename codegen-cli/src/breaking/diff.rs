@@ -549,7 +549,8 @@ impl<'d, 'm> Differ<'d, 'm> {
         let (o_any, n_any) = (any(&o_rest), any(&n_rest));
         if with_null && o_null != n_null && !o_any && !n_any {
             let message = if o_null {
-                "`null` is no longer accepted (an `Option` became required)"
+                "`null` is no longer accepted (an `Option` became required, or a server now \
+                 leaves its `None` out instead of writing `null`: Option on the wire)"
             } else {
                 "may now be `null` (became an `Option`)"
             };
@@ -1079,7 +1080,7 @@ impl<'d, 'm> Differ<'d, 'm> {
     }
 
     /// Whether a receiver must get this property: tolerant readers fill in a missing
-    /// `Option` as `null` and a missing defaulted field with its default, like serde.
+    /// `Option` as `None` and a missing defaulted field with its default, like serde.
     fn requires(&self, side: Side, property: &'d Property) -> bool {
         property.required
             && !(self.tolerant
@@ -1786,7 +1787,10 @@ fn external<'d>(members: &[&'d Node]) -> Option<Tagged<'d>> {
     for member in members {
         if let Some(names) = units(member) {
             for name in names {
-                if variants.insert(name, Variant::Unit).is_some() {
+                if !matches!(
+                    variants.insert(name, Variant::Unit),
+                    None | Some(Variant::Unit)
+                ) {
                     return None;
                 }
             }
@@ -1801,6 +1805,17 @@ fn external<'d>(members: &[&'d Node]) -> Option<Tagged<'d>> {
         let closed = object.additional == Additional::Forbidden && object.patterns.is_empty();
         if !only.required || !closed {
             return None;
+        }
+        // A client-side schema also lists each unit variant as `{"Name": null}`, which serde
+        // reads like `"Name"`: the same variant written another way.
+        if only.node.is_null() {
+            if !matches!(
+                variants.insert(only.name.clone(), Variant::Unit),
+                None | Some(Variant::Unit)
+            ) {
+                return None;
+            }
+            continue;
         }
         if variants
             .insert(only.name.clone(), Variant::Content(&only.node))

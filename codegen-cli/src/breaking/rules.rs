@@ -7,10 +7,11 @@
 //!   `additionalProperties` that is not `false`), and every value is checked by serde and
 //!   `Validate`;
 //! - **clients are tolerant** on server → client frames: they ignore unknown wire types and
-//!   unknown fields, read a missing `Option` field as `null` and a missing defaulted field as
+//!   unknown fields, read a missing `Option` field as `None` and a missing defaulted field as
 //!   its default (what serde does), and check everything else. They reject an enum variant
-//!   they do not know: a fallback variant (`#[serde(other)]`) is not recorded in the manifest,
-//!   so the check cannot credit one and flags every variant added to a server → client enum.
+//!   they do not know: a fallback variant (`#[serde(other)]`) is recorded only in client → server
+//!   schemas (as the catch-all a server reads), never in what a client receives, so the check
+//!   cannot credit one and flags every variant added to a server → client enum.
 //!
 //! A client → server change breaks **old clients against the new server** when a frame an old
 //! client can send is rejected by the new server, and **new clients against an old server**
@@ -112,8 +113,9 @@ pub enum Rule {
     /// An optional field without a default (an `Option`) was added.
     ///
     /// Compatible, except that a strict old server rejects the unknown field from new clients.
-    /// On server → client an `Option` is always sent (as `null`), yet a new client reads it as
-    /// `null` when an old server leaves it out, so it counts as optional there too.
+    /// On server → client a `None` is left out (README, "Option on the wire"; a `keep_null`
+    /// field is always sent, as `null`), and a new client reads a missing `Option` as `None`
+    /// when an old server leaves it out, so it counts as optional there too.
     FieldAddedOptional,
     /// A field with a default value (`#[serde(default)]`) was added.
     ///

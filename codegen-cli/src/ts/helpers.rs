@@ -190,10 +190,12 @@ function $isUrl(text: string): boolean {
 }"#
             }
             Helper::IsDateTime => {
+                // RFC 3339 as every JSON Schema validator reads it: `T` (not a space, which
+                // only some take) and no leap second (which Python's `jsonschema` refuses).
                 r#"function $isDateTime(text: string): boolean {
-  const m = /^(\d{4}-\d{2}-\d{2})[Tt ](\d{2}):(\d{2}):(\d{2})(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$/.exec(text);
+  const m = /^(\d{4}-\d{2}-\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$/.exec(text);
   if (m === null || !$isDate(m[1] ?? "")) return false;
-  return $Number(m[2]) < 24 && $Number(m[3]) < 60 && $Number(m[4]) <= 60;
+  return $Number(m[2]) < 24 && $Number(m[3]) < 60 && $Number(m[4]) < 60;
 }"#
             }
             Helper::NoPayload => {

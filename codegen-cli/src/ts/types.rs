@@ -86,6 +86,9 @@ impl<'a> TypePrinter<'a> {
             Kind::Null => ("null".into(), Prec::Atom),
             Kind::Boolean => ("boolean".into(), Prec::Atom),
             Kind::Integer(_) | Kind::Number(_) => ("number".into(), Prec::Atom),
+            // Any string but some names (a `#[serde(other)]` catch-all): `string & {}` keeps
+            // the declared names' literal types from collapsing into `string` in a union.
+            Kind::String(t) if t.not_in.is_some() => ("(string & {})".into(), Prec::Atom),
             Kind::String(_) => ("string".into(), Prec::Atom),
             Kind::Array(array) => {
                 if !array.prefix.is_empty() {

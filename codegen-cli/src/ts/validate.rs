@@ -378,6 +378,16 @@ impl<'a> Body<'a> {
                 );
                 b.line(&format!("if (!$test({re}, {v})) {s}"));
             }
+            if let Some(excluded) = t.not_in.as_ref().filter(|list| !list.is_empty()) {
+                let list: Vec<String> = excluded.iter().map(|x| string_literal(x)).collect();
+                let s = b.issue(
+                    out,
+                    p,
+                    INVALID,
+                    &lit(&format!("must not be one of {}", list.join(", "))),
+                );
+                b.line(&format!("if ([{}].includes({v})) {s}", list.join(", ")));
+            }
             let check = match t.format.as_deref() {
                 Some("email") => Some((Helper::IsEmail, "email", "must be an email address")),
                 Some("uri") => Some((Helper::IsUrl, "url", "must be an absolute URL")),
@@ -654,15 +664,27 @@ impl<'a> Body<'a> {
         match repr {
             Representation::Empty => {}
             Representation::Single(only) => self.node(only, v, p, out),
-            Representation::Tagged { tag, variants } => self.tagged(tag, variants, v, p, out),
+            Representation::Tagged {
+                tag,
+                variants,
+                catch_all,
+            } => self.tagged(tag, variants, *catch_all, v, p, out),
             Representation::External(variants) => self.externally_tagged(variants, v, p, out),
             Representation::Untagged(variants) => self.first_fit(variants, v, p, out),
         }
     }
 
     /// An internally or adjacently tagged enum: dispatched on its tag, so issues point
-    /// inside the chosen variant.
-    fn tagged(&mut self, tag: &str, variants: &[(String, &Node)], v: &str, p: &str, out: &str) {
+    /// inside the chosen variant; any other string tag goes to the catch-all variant, if any.
+    fn tagged(
+        &mut self,
+        tag: &str,
+        variants: &[(String, &Node)],
+        catch_all: Option<&Node>,
+        v: &str,
+        p: &str,
+        out: &str,
+    ) {
         self.module.use_helper(Helper::IsObject);
         self.module.use_helper(Helper::Get);
         let shape = self.issue(out, p, INVALID, &lit("expected an object"));
@@ -701,6 +723,13 @@ impl<'a> Body<'a> {
             b.line("default:");
             b.depth += 1;
             b.line(&format!("if ($get({v}, {key}) === undefined) {missing}"));
+            if let Some(catch_all) = catch_all {
+                let checks = b.nested(|b| b.node(catch_all, v, p, out));
+                b.block(
+                    &format!("else if (typeof $get({v}, {key}) === \"string\")"),
+                    &checks,
+                );
+            }
             b.line(&format!("else {unknown}"));
             b.depth -= 1;
         });
@@ -714,7 +743,7 @@ impl<'a> Body<'a> {
             .iter()
             .filter_map(|(k, _)| match k {
                 External::Unit(names) => Some(names.clone()),
-                External::Keyed(_) => None,
+                External::Keyed(_) | External::Other => None,
             })
             .flatten()
             .collect();
@@ -723,6 +752,7 @@ impl<'a> Body<'a> {
             .flat_map(|(k, _)| match k {
                 External::Unit(names) => names.clone(),
                 External::Keyed(key) => vec![key.clone()],
+                External::Other => Vec::new(),
             })
             .map(|n| string_literal(&n))
             .collect();
@@ -744,10 +774,57 @@ impl<'a> Body<'a> {
                 .map(|u| format!("{v} === {}", string_literal(u)))
                 .collect::<Vec<_>>()
                 .join(" || ");
-            let s = self.issue(out, p, INVALID, &unknown);
             self.line(&format!("if (typeof {v} === \"string\") {{"));
             self.depth += 1;
-            self.line(&format!("if (!({test})) {s}"));
+            // Any other string is the `#[serde(other)]` variant's, if there is one (its
+            // schema refuses the names of variants with data).
+            let catch_all = variants
+                .iter()
+                .find(|(k, _)| *k == External::Other)
+                .map(|(_, node)| *node);
+            match catch_all {
+                Some(node) => {
+                    // Keys that are not also unit names (a unit variant is also written
+                    // `{"Name": null}`) name the variants with data.
+                    let keyed: Vec<String> = variants
+                        .iter()
+                        .filter_map(|(k, _)| match k {
+                            External::Keyed(key) if !units.contains(key) => {
+                                Some(string_literal(key))
+                            }
+                            External::Keyed(_) | External::Unit(_) | External::Other => None,
+                        })
+                        .collect();
+                    // A variant with data named as a plain string: serde reports it inside
+                    // that variant.
+                    let inside = self.at(p, v);
+                    let s = self.issue(
+                        out,
+                        &inside,
+                        INVALID,
+                        &lit(
+                            "this variant has data: write it as an object with its name as the key",
+                        ),
+                    );
+                    let checks = self.nested(|b| {
+                        if keyed.is_empty() {
+                            b.node(node, v, p, out);
+                            return;
+                        }
+                        b.line(&format!("if ([{}].includes({v})) {s}", keyed.join(", ")));
+                        b.line("else {");
+                        b.depth += 1;
+                        b.node(node, v, p, out);
+                        b.depth -= 1;
+                        b.line("}");
+                    });
+                    self.block(&format!("if (!({test}))"), &checks);
+                }
+                None => {
+                    let s = self.issue(out, p, INVALID, &unknown);
+                    self.line(&format!("if (!({test})) {s}"));
+                }
+            }
             self.depth -= 1;
             self.line("}");
         }

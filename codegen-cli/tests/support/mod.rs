@@ -3,8 +3,12 @@
 //! node to validate them with ajv and the generated guards. What serde and `Validate` say
 //! about each sample is the truth every other side must agree with.
 //!
-//! Needs `node` and the repository's `node_modules` (typescript, ajv, ajv-formats), which
-//! `scripts/test.sh` installs; without them the TypeScript and JSON Schema checks are skipped
+//! Every sample is also validated by a second, independent JSON Schema implementation,
+//! Python's `jsonschema` (`roundtrip.py`); the two validators must agree on every sample.
+//!
+//! Needs `node` and the repository's `node_modules` (typescript, ajv, ajv-formats), and a
+//! Python with the packages of `requirements.txt`, which `scripts/test.sh` installs; without
+//! them the TypeScript and JSON Schema checks are skipped
 //! with a printed reason (a failure under `TWINWIRE_REQUIRE_ALL=1`, as `scripts/test.sh`
 //! runs them), after the Rust-side checks have run.
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
@@ -37,6 +41,10 @@ pub enum How {
     /// given), so neither the schema nor the guard generated from it can tell: both must
     /// accept it, which keeps the documented limitation honest.
     SchemaBlind(&'static str),
+    /// serde reads it, yet every view refuses it, for the reason given: a form the server
+    /// never writes (server → client), or one the views hold a client to a stricter rule
+    /// for (README's type mapping says which). A string the TypeScript type cannot tell.
+    ViewsRefuse(&'static str),
 }
 
 /// One payload of one message.
@@ -106,6 +114,19 @@ impl Sample {
     pub fn never_serialized(kind: &'static str, payload: Value, note: &'static str) -> Self {
         Self {
             how: How::NeverSerialized,
+            ..Self::json(kind, payload, note)
+        }
+    }
+
+    /// A payload serde reads but every view refuses, for `reason`.
+    pub fn views_refuse(
+        kind: &'static str,
+        payload: Value,
+        reason: &'static str,
+        note: &'static str,
+    ) -> Self {
+        Self {
+            how: How::ViewsRefuse(reason),
             ..Self::json(kind, payload, note)
         }
     }
@@ -211,6 +232,17 @@ fn expected(sample: &Sample, verdict: &Verdict) -> Expected {
     match &sample.how {
         How::NeverSerialized => {
             // serde's deserializer accepts it, so there is no server issue to match.
+            return Expected::Rejected {
+                schema_can_tell: true,
+                server: (String::new(), String::new()),
+            };
+        }
+        How::ViewsRefuse(_) => {
+            assert!(
+                matches!(verdict, Verdict::Valid),
+                "{}: expected serde to read it, got {verdict:?}",
+                what()
+            );
             return Expected::Rejected {
                 schema_can_tell: true,
                 server: (String::new(), String::new()),
@@ -365,6 +397,29 @@ pub fn round_trip(name: &str, manifest: Manifest, verdict: VerdictFn, samples: &
         json!({}),
         "generated schemas are not valid JSON Schema 2020-12"
     );
+    // The second, independent JSON Schema implementation: Python's jsonschema, every sample
+    // in one process.
+    let Some(python) = twinwire_test_support::require_python_jsonschema() else {
+        return;
+    };
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/support/roundtrip.py");
+    let output = Command::new(&python)
+        .arg(&script)
+        .arg(dir)
+        .output()
+        .expect("python runs");
+    assert!(
+        output.status.success(),
+        "roundtrip.py failed:\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let second: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(
+        second["metaErrors"],
+        json!({}),
+        "Python's jsonschema finds the generated schemas invalid"
+    );
+    let second = second["results"].as_array().unwrap().clone();
     let mut descriptors: Vec<String> = manifest
         .messages
         .iter()
@@ -379,10 +434,15 @@ pub fn round_trip(name: &str, manifest: Manifest, verdict: VerdictFn, samples: &
 
     let mut failures = Vec::new();
     let results = report["results"].as_array().unwrap();
-    for ((id, sample, expected), result) in expectations.iter().zip(results) {
+    assert_eq!(results.len(), second.len(), "one Python result per sample");
+    for (((id, sample, expected), result), python) in expectations.iter().zip(results).zip(&second)
+    {
         assert_eq!(result["id"], json!(id));
+        assert_eq!(python["id"], json!(id));
         let own = result["ownSchema"].as_bool();
         let bundle = result["bundle"].as_bool();
+        let validators_agree =
+            own == python["ownSchema"].as_bool() && bundle == python["bundle"].as_bool();
         let issues: Vec<(String, String)> = {
             let mut list: Vec<(String, String)> = result["issues"]
                 .as_array()
@@ -410,7 +470,13 @@ pub fn round_trip(name: &str, manifest: Manifest, verdict: VerdictFn, samples: &
             } => !schema_can_tell,
         };
         let zod = result["zod"].as_bool();
-        let problem = if zod != Some(zod_should_accept) {
+        let problem = if !validators_agree {
+            Some(format!(
+                "the JSON Schema validators disagree: ajv own {own:?} bundle {bundle:?} ({}), \
+                 Python jsonschema own {} bundle {} ({})",
+                result["ownErrors"], python["ownSchema"], python["bundle"], python["ownErrors"]
+            ))
+        } else if zod != Some(zod_should_accept) {
             Some(format!(
                 "zod said {zod:?}, expected {zod_should_accept}: {}",
                 result["zodIssues"]

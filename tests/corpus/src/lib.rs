@@ -13,7 +13,7 @@
 
 #![allow(missing_docs)] // The corpus is test data; each family is documented at its type.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use serde_json::Value;
 use twinwire::{Issue, Message, data, message, protocol, rpc};
@@ -243,7 +243,7 @@ pub enum Untagged {
 
 /// A unit-only enum: a string union.
 #[data]
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum Level {
     Low,
@@ -308,12 +308,12 @@ fn default_name() -> String {
 #[data]
 #[derive(Clone, Debug, PartialEq)]
 pub struct Optionals {
-    /// Always sent (as `null` when absent); may be omitted by clients.
+    /// Left out when absent (Option on the wire); a client may send `null` or omit it.
     pub plain: Option<String>,
     /// Omitted when absent.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub skipped: Option<u32>,
-    /// Defaulted on input, always sent.
+    /// Defaulted on input, left out when absent.
     #[serde(default)]
     pub defaulted: Option<bool>,
     /// Defaulted on input, omitted when absent.
@@ -674,6 +674,371 @@ pub struct ConstrainedDown {
 }
 
 // ---------------------------------------------------------------------------------------
+// Option on the wire: left out by default, kept as `null` by the opt-outs.
+
+/// Every `None` written as `null` (the type's opt-out).
+#[data(keep_nulls)]
+#[derive(Clone, Debug, PartialEq)]
+pub struct NullsKept {
+    pub note: Option<String>,
+    pub count: Option<u32>,
+}
+
+/// The field-level opt-out beside the default.
+#[data]
+#[derive(Clone, Debug, PartialEq)]
+pub struct NullMixed {
+    /// Written as `null` when absent.
+    #[keep_null]
+    pub kept: Option<u8>,
+    /// Left out when absent.
+    pub left_out: Option<u8>,
+    /// An optional enum, left out when absent.
+    pub level: Option<Level>,
+}
+
+/// Both opt-outs. Sent to the server.
+#[message("NULLS_UP")]
+#[derive(Clone, Debug, PartialEq)]
+pub struct NullsUp {
+    pub kept: NullsKept,
+    pub mixed: NullMixed,
+}
+
+/// Both opt-outs. Sent to the client.
+#[message("NULLS_DOWN")]
+#[derive(Clone, Debug, PartialEq)]
+pub struct NullsDown {
+    pub kept: NullsKept,
+    pub mixed: NullMixed,
+}
+
+// ---------------------------------------------------------------------------------------
+// Two instantiations of one generic type, and a flattened map of any values.
+
+/// A page of items, instantiated twice in one protocol (`Page_for_Entry`, `Page_for_Level`).
+#[data]
+#[derive(Clone, Debug, PartialEq)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    pub cursor: Option<String>,
+}
+
+/// Named fields beside a flattened map of any JSON values.
+#[data]
+#[derive(Clone, Debug, PartialEq)]
+pub struct Open {
+    pub id: String,
+    #[serde(flatten)]
+    pub rest: BTreeMap<String, Value>,
+}
+
+/// Generic instantiations and an open object. Sent to the server.
+#[message("GENERICS_UP")]
+#[derive(Clone, Debug, PartialEq)]
+pub struct GenericsUp {
+    pub entries: Page<Entry>,
+    pub levels: Page<Level>,
+    pub open: Open,
+}
+
+/// Generic instantiations and an open object. Sent to the client.
+#[message("GENERICS_DOWN")]
+#[derive(Clone, Debug, PartialEq)]
+pub struct GenericsDown {
+    pub entries: Page<Entry>,
+    pub levels: Page<Level>,
+    pub open: Open,
+}
+
+// ---------------------------------------------------------------------------------------
+// Combinations: each enum representation with flatten, Option, default and rename; generics
+// with two parameters, nested and in an enum; sets and integer-keyed maps of enums and
+// options; formats inside options and collections; recursion through a map and through an
+// adjacently tagged enum.
+
+/// A point, strict: the newtype variant of [`Event`] holds it.
+#[data]
+#[derive(Clone, Debug, PartialEq)]
+pub struct Point3 {
+    pub x: f64,
+    pub y: f64,
+    pub z: f64,
+}
+
+/// Internally tagged by `type`, variants in kebab-case: a struct variant with an `Option`, a
+/// default and a renamed field, a newtype of a strict struct, a unit variant.
+#[data]
+#[derive(Clone, Debug, PartialEq)]
+#[serde(tag = "type", rename_all = "kebab-case")]
+pub enum Event {
+    UserJoined {
+        user_name: String,
+        #[serde(default)]
+        retries: u8,
+        note: Option<String>,
+        #[serde(rename = "when")]
+        at: Option<chrono::DateTime<chrono::Utc>>,
+    },
+    Moved(Point3),
+    Cleared,
+}
+
+/// Adjacently tagged by `shape` with content `dims`, variants lower-case.
+#[data]
+#[derive(Clone, Debug, PartialEq)]
+#[serde(tag = "shape", content = "dims", rename_all = "lowercase")]
+pub enum Shape {
+    Circle {
+        radius: f64,
+        #[serde(default)]
+        filled: bool,
+    },
+    Poly(Vec<Point3>),
+    Pair(Option<u8>, Level),
+    Empty,
+}
+
+/// Fields flattened into a struct variant of [`Reply`].
+#[data(allow_unknown_fields)]
+#[derive(Clone, Debug, PartialEq)]
+pub struct Stamp {
+    pub by: Option<uuid::Uuid>,
+    pub seq: u32,
+}
+
+/// Externally tagged, with a flattened struct inside a struct variant.
+#[data]
+#[derive(Clone, Debug, PartialEq)]
+pub enum Reply {
+    Done {
+        code: u16,
+        #[serde(flatten)]
+        stamp: Stamp,
+    },
+    Failed(String),
+    Skipped,
+}
+
+/// Untagged: a flag, a set, a map. (Not a map with integer keys: serde buffers an untagged
+/// value and cannot read an integer key back from the buffer, so it refuses what it wrote.)
+#[data]
+#[derive(Clone, Debug, PartialEq)]
+#[serde(untagged)]
+pub enum Loose {
+    Flag(bool),
+    Ids(BTreeSet<u32>),
+    ByKey(BTreeMap<String, u8>),
+}
+
+/// A generic with two parameters (`Pair_for_string_and_Level`).
+#[data]
+#[derive(Clone, Debug, PartialEq)]
+pub struct Pair<A, B> {
+    pub left: A,
+    pub right: Option<B>,
+}
+
+/// A generic internally tagged enum (`Tagged_for_uint16`).
+#[data]
+#[derive(Clone, Debug, PartialEq)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Tagged<T> {
+    One { item: T },
+    Many { items: Vec<T> },
+    Nothing,
+}
+
+/// Sets of strings, of enums, and an optional set.
+#[data]
+#[derive(Clone, Debug, PartialEq)]
+pub struct Sets {
+    pub names: HashSet<String>,
+    pub levels: BTreeSet<Level>,
+    pub maybe: Option<BTreeSet<u8>>,
+}
+
+/// Maps with integer keys: signed, 64-bit, and enum and option values.
+#[data]
+#[derive(Clone, Debug, PartialEq)]
+pub struct IntKeys {
+    pub small: BTreeMap<i8, Option<String>>,
+    pub wide: BTreeMap<u64, Vec<u8>>,
+    pub levels: HashMap<u16, Level>,
+}
+
+/// Formats inside options and collections.
+#[data]
+#[derive(Clone, Debug, PartialEq)]
+pub struct Stamps {
+    pub at: Option<chrono::DateTime<chrono::Utc>>,
+    pub ids: Vec<uuid::Uuid>,
+    pub days: BTreeMap<u32, chrono::NaiveDate>,
+    pub link: Option<url::Url>,
+}
+
+/// Recursion through a map.
+#[data]
+#[derive(Clone, Debug, PartialEq)]
+pub struct Dir {
+    pub name: String,
+    pub entries: BTreeMap<String, Dir>,
+}
+
+/// Recursion through an adjacently tagged enum and an `Option<Box<_>>`.
+#[data]
+#[derive(Clone, Debug, PartialEq)]
+#[serde(tag = "t", content = "c")]
+pub enum Chain {
+    End,
+    Link { value: u8, next: Option<Box<Chain>> },
+}
+
+/// Every field defaulted by the container's `#[serde(default)]`.
+#[data]
+#[derive(Clone, Debug, Default, PartialEq)]
+#[serde(default)]
+pub struct Settings {
+    pub limit: u32,
+    pub title: String,
+    pub level: Option<Level>,
+}
+
+/// `SCREAMING_SNAKE_CASE` with a field rename, an `Option` and a default.
+#[data]
+#[derive(Clone, Debug, PartialEq)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub struct Shouting {
+    #[serde(rename = "id")]
+    pub identifier: u32,
+    pub max_items: Option<u8>,
+    #[serde(default)]
+    pub is_open: bool,
+}
+
+/// A tuple struct with an `Option` position (always written, `null` when `None`).
+#[data]
+#[derive(Clone, Debug, PartialEq)]
+pub struct Slot(pub u8, pub Option<String>);
+
+/// A newtype of a generic instantiation.
+#[data]
+#[derive(Clone, Debug, PartialEq)]
+pub struct Holder(pub Pair<u8, u8>);
+
+/// Every combination. Sent to the server.
+#[message("COMBOS_UP")]
+#[derive(Clone, Debug, PartialEq)]
+pub struct CombosUp {
+    pub events: Vec<Event>,
+    pub shapes: Vec<Shape>,
+    pub replies: Vec<Reply>,
+    pub loose: Vec<Loose>,
+    pub pair: Pair<String, Level>,
+    pub pages: Page<Page<Entry>>,
+    pub tagged: Vec<Tagged<u16>>,
+    pub sets: Sets,
+    pub int_keys: IntKeys,
+    pub stamps: Stamps,
+    pub dir: Dir,
+    pub chain: Chain,
+    pub settings: Settings,
+    pub shouting: Shouting,
+    pub slot: Slot,
+    pub holder: Holder,
+}
+
+/// Every combination. Sent to the client.
+#[message("COMBOS_DOWN")]
+#[derive(Clone, Debug, PartialEq)]
+pub struct CombosDown {
+    pub events: Vec<Event>,
+    pub shapes: Vec<Shape>,
+    pub replies: Vec<Reply>,
+    pub loose: Vec<Loose>,
+    pub pair: Pair<String, Level>,
+    pub pages: Page<Page<Entry>>,
+    pub tagged: Vec<Tagged<u16>>,
+    pub sets: Sets,
+    pub int_keys: IntKeys,
+    pub stamps: Stamps,
+    pub dir: Dir,
+    pub chain: Chain,
+    pub settings: Settings,
+    pub shouting: Shouting,
+    pub slot: Slot,
+    pub holder: Holder,
+}
+
+// ---------------------------------------------------------------------------------------
+// `#[serde(other)]`: a catch-all unit variant in each representation serde allows it in.
+
+/// A unit-only enum whose catch-all reads any other name.
+#[data]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum Color {
+    Red,
+    Green,
+    #[serde(other)]
+    Unknown,
+}
+
+/// Externally tagged with data and a catch-all.
+#[data]
+#[derive(Clone, Debug, PartialEq)]
+pub enum Op {
+    Add(i32),
+    Reset,
+    #[serde(other)]
+    Unsupported,
+}
+
+/// Internally tagged with a catch-all.
+#[data]
+#[derive(Clone, Debug, PartialEq)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Signal {
+    Start {
+        at: u32,
+    },
+    Stop,
+    #[serde(other)]
+    Unrecognized,
+}
+
+/// Adjacently tagged with a catch-all.
+#[data]
+#[derive(Clone, Debug, PartialEq)]
+#[serde(tag = "t", content = "c")]
+pub enum Packet {
+    Data(String),
+    Ping,
+    #[serde(other)]
+    Other,
+}
+
+/// Every catch-all. Sent to the server.
+#[message("OTHERS_UP")]
+#[derive(Clone, Debug, PartialEq)]
+pub struct OthersUp {
+    pub colors: Vec<Color>,
+    pub ops: Vec<Op>,
+    pub signals: Vec<Signal>,
+    pub packets: Vec<Packet>,
+}
+
+/// Every catch-all. Sent to the client.
+#[message("OTHERS_DOWN")]
+#[derive(Clone, Debug, PartialEq)]
+pub struct OthersDown {
+    pub colors: Vec<Color>,
+    pub ops: Vec<Op>,
+    pub signals: Vec<Signal>,
+    pub packets: Vec<Packet>,
+}
+
+// ---------------------------------------------------------------------------------------
 // Generics and RPCs.
 
 /// A generic message, instantiated in the protocol.
@@ -704,11 +1069,12 @@ protocol! {
         client: [
             RenamesUp, EnumsUp, Command, OptionalsUp, FlattenUp, MapsUp, SequencesUp,
             RecursiveUp, Ping, SmallsUp, FormatsUp, IntegersUp, ConstrainedUp, Wrapper<Inner>,
+            NullsUp, GenericsUp, CombosUp, OthersUp,
         ],
         server: [
             RenamesDown, EnumsDown, Notice, OptionalsDown, FlattenDown, MapsDown,
             SequencesDown, RecursiveDown, Pong, SmallsDown, FormatsDown, IntegersDown,
-            ConstrainedDown,
+            ConstrainedDown, NullsDown, GenericsDown, CombosDown, OthersDown,
         ],
         rpc: [Lookup],
     }
@@ -819,7 +1185,8 @@ pub fn verdict(kind: &str, payload: Option<&Value>) -> Option<Verdict> {
         OptionalsDown, FlattenUp, FlattenDown, MapsUp, MapsDown, SequencesUp, SequencesDown,
         RecursiveUp, RecursiveDown, Ping, Pong, SmallsUp, SmallsDown, FormatsUp, FormatsDown,
         IntegersUp, IntegersDown, ConstrainedUp, ConstrainedDown, Wrapper<Inner>, Lookup,
-        LookupResult,
+        LookupResult, NullsUp, NullsDown, GenericsUp, GenericsDown, CombosUp, CombosDown,
+        OthersUp, OthersDown,
     );
     None
 }

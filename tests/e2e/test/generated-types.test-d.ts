@@ -21,7 +21,7 @@ export async function misuse(): Promise<void> {
   chat.send(SendMessage, { roomId: "r", text: "hi" });
   chat.send(SendMessage, { roomId: "r", text: "hi", attachment: null });
   // @ts-expect-error -- a server message cannot be sent
-  chat.send(ChatMessage, { id: "1", roomId: "r", userId: "u", userName: "n", text: "t", attachment: null, timestamp: 1 });
+  chat.send(ChatMessage, { id: "1", roomId: "r", userId: "u", userName: "n", text: "t", timestamp: 1 });
   // @ts-expect-error -- a wrong payload field
   chat.send(SendMessage, { roomId: "r", txt: "hi" });
   // @ts-expect-error -- a missing payload field

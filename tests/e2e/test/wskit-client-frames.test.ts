@@ -4,6 +4,8 @@
 // way that client reads them, progress (from `data`) included.
 import assert from "node:assert/strict";
 import { type TestContext, after, before, test } from "node:test";
+import { message } from "@ws-kit/zod";
+import { z } from "zod";
 import { tokenFor } from "./support/chat.js";
 import { type ServerProcess, startRustServer } from "./support/processes.js";
 import { Inbox, rejection } from "./support/wait.js";
@@ -129,4 +131,65 @@ test("RPC progress: with progress_data_field(false) the runtime writes `payload`
     PROGRESS,
   );
   assert.ok(seen.frames.every((f) => !("data" in f)));
+});
+
+// The chat's server → client messages as a WS-Kit app declares them by hand, the usual way: an
+// `Option` field is `.optional()` (WS-Kit's tutorial writes it so), not `.nullable()`.
+const wsKitAttachment = z.object({ url: z.string(), name: z.string().optional() });
+const wsKitChatMessage = z.object({
+  id: z.string(),
+  roomId: z.string(),
+  userId: z.string(),
+  userName: z.string(),
+  text: z.string(),
+  attachment: wsKitAttachment.optional(),
+  timestamp: z.number(),
+});
+// Whole frames, as WS-Kit validates them (envelope and meta included).
+const WS_KIT_SCHEMAS: Record<string, z.ZodType> = {
+  AUTH_SUCCESS: message("AUTH_SUCCESS", { userId: z.string(), userName: z.string() }),
+  ROOM_LIST: message("ROOM_LIST", {
+    rooms: z.array(z.object({ id: z.string(), name: z.string(), userCount: z.number() })),
+  }),
+  USER_JOINED: message("USER_JOINED", { roomId: z.string(), userId: z.string(), userName: z.string() }),
+  USER_LEFT: message("USER_LEFT", { roomId: z.string(), userId: z.string() }),
+  CHAT_MESSAGE: message("CHAT_MESSAGE", wsKitChatMessage.shape),
+  MESSAGES: message("MESSAGES", { roomId: z.string(), messages: z.array(wsKitChatMessage) }),
+};
+
+test("Option on the wire: WS-Kit schemas written with .optional() accept every frame the server sends", async (t) => {
+  const roomId = `wskit-optional-${process.pid}`;
+  const client = await WsKitClientFrames.connect(t, forWsKit.url, { token: tokenFor("opt"), attach: "query" });
+  const chat = new Inbox<WsKitMessage>();
+  client.on("CHAT_MESSAGE", chat.push);
+  client.send("AUTHENTICATE", { token: tokenFor("opt") });
+  client.send("JOIN_ROOM", { roomId });
+  // `None` at each level: no attachment, an attachment without a name (left out and sent as
+  // null by the client), and everything set.
+  const sent = [
+    { roomId, text: "no attachment" },
+    { roomId, text: "no name", attachment: { url: "https://example.com/a.png" } },
+    { roomId, text: "null name", attachment: { url: "https://example.com/b.png", name: null } },
+    { roomId, text: "named", attachment: { url: "https://example.com/c.png", name: "c" } },
+  ];
+  for (const payload of sent) {
+    client.send("SEND_MESSAGE", payload);
+    await chat.next(`the echo of ${payload.text}`);
+  }
+  await client.request("GET_MESSAGES", { roomId, limit: 10 }, "MESSAGES");
+  const seen = new Set<string>();
+  for (const frame of client.received) {
+    const schema = WS_KIT_SCHEMAS[frame.type];
+    if (schema === undefined) continue;
+    seen.add(frame.type);
+    const result = schema.safeParse(frame);
+    assert.ok(result.success, `${frame.type} ${JSON.stringify(frame)}: ${result.error?.message ?? ""}`);
+  }
+  assert.deepEqual([...seen].sort(), ["AUTH_SUCCESS", "CHAT_MESSAGE", "MESSAGES", "ROOM_LIST", "USER_JOINED"]);
+  const echoed = client.received.filter((f) => f.type === "CHAT_MESSAGE").map((f) => f.payload);
+  assert.deepEqual(
+    echoed.map((p) => (p as { attachment?: unknown }).attachment),
+    [undefined, { url: "https://example.com/a.png" }, { url: "https://example.com/b.png" }, { url: "https://example.com/c.png", name: "c" }],
+  );
+  assert.ok(echoed.every((p) => !Object.values(p as object).includes(null)), "no null on the wire");
 });

@@ -69,6 +69,11 @@ function typeOfSchema(schema: z.ZodType): string {
   return (schema as unknown as { messageType: string }).messageType;
 }
 
+/** The attachment as the Rust server writes it: a name the client left out or sent as null is left out. */
+function attachmentOut(input: { url: string; name?: string | null | undefined }): { url: string; name?: string } {
+  return input.name === null || input.name === undefined ? { url: input.url } : { url: input.url, name: input.name };
+}
+
 function leave(room: string, clientId: string, userId: string): void {
   toRoom(room, UserLeft, { roomId: room, userId });
   rooms.get(room)?.delete(clientId);
@@ -125,9 +130,10 @@ const router = createRouter<Connection>()
       userId: ctx.data.userId,
       userName: ctx.data.userName,
       text: ctx.payload.text,
-      // A client may leave out an attachment's name; the server always writes it (null).
-      attachment: ctx.payload.attachment ? { url: ctx.payload.attachment.url, name: ctx.payload.attachment.name ?? null } : null,
       timestamp: Date.now(),
+      // Option on the wire: a `None` is left out, never written as null (a client may send
+      // either).
+      ...(ctx.payload.attachment ? { attachment: attachmentOut(ctx.payload.attachment) } : {}),
     };
     ctx.send(ChatMessage, chat);
     toRoom(chat.roomId, ChatMessage, chat, ctx.clientId);

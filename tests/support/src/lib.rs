@@ -21,5 +21,8 @@ pub use events::Events;
 pub use module_graph::{ModuleGraph, ReadError};
 #[cfg(feature = "redis")]
 pub use redis_server::RedisServer;
-pub use tools::{NpmTooling, REQUIRE_ALL, require_npm_tooling, require_tool, skip};
+pub use tools::{
+    NpmTooling, PYTHON, REQUIRE_ALL, require_npm_tooling, require_python_jsonschema, require_tool,
+    skip,
+};
 pub use wait::{PATIENCE, eventually};

@@ -111,3 +111,38 @@ pub fn require_npm_tooling(packages: &[&str]) -> Option<NpmTooling> {
     }
     Some(NpmTooling { node, node_modules })
 }
+
+/// The environment variable naming a Python interpreter with `jsonschema` and its format
+/// checkers; without it, [`require_python_jsonschema`] uses the virtual environment
+/// `scripts/test.sh` creates, then `python3` from `PATH`.
+pub const PYTHON: &str = "TWINWIRE_PYTHON";
+
+/// The modules the round-trip tests' second JSON Schema validator needs
+/// (`codegen-cli/tests/support/requirements.txt`).
+const PYTHON_MODULES: &str = "import jsonschema, rfc3339_validator, rfc3986_validator";
+
+/// A Python interpreter that can import `jsonschema` with the `date-time` and `uri` format
+/// checkers, or `None` after [`skip`]ping the calling test, which then returns. Looked for
+/// in [`PYTHON`], then `target/py-jsonschema` (where `scripts/test.sh` installs the pinned
+/// packages), then `python3` on `PATH`.
+pub fn require_python_jsonschema() -> Option<PathBuf> {
+    let venv = repo_root().join("target/py-jsonschema/bin/python3");
+    let candidates = std::env::var_os(PYTHON)
+        .map(PathBuf::from)
+        .into_iter()
+        .chain(is_executable(&venv).then_some(venv))
+        .chain(find_on_path("python3"));
+    for python in candidates {
+        let imports = std::process::Command::new(&python)
+            .args(["-c", PYTHON_MODULES])
+            .output();
+        if imports.is_ok_and(|o| o.status.success()) {
+            return Some(python);
+        }
+    }
+    skip(
+        "no Python with jsonschema, rfc3339-validator and rfc3986-validator: scripts/test.sh \
+         installs them into target/py-jsonschema (or set TWINWIRE_PYTHON)",
+    );
+    None
+}

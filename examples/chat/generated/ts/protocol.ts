@@ -21,7 +21,7 @@ export interface Attachment {
   /** Where the attachment lives. */
   url: string;
   /** A label to show instead of the URL. */
-  name: string | null;
+  name?: string;
 }
 
 /** A link attached to a chat message. */
@@ -74,10 +74,10 @@ export interface ChatMessage {
   userName: string;
   /** The text, to be rendered as text, never as HTML. */
   text: string;
-  /** The attachment, if any. */
-  attachment: Attachment | null;
   /** When the server accepted it, in milliseconds since the Unix epoch. */
   timestamp: number;
+  /** The attachment, if any. */
+  attachment?: Attachment;
 }
 
 /** Fetch a room's recent messages, oldest first. */
@@ -117,7 +117,13 @@ export type Operation =
   /** `a + b` */
   | "add"
   /** `a * b` */
-  | "multiply";
+  | "multiply"
+  | {
+    add: null;
+  }
+  | {
+    multiply: null;
+  };
 
 /** A room as listed to clients. */
 export interface RoomInfo {
@@ -358,7 +364,7 @@ export interface RpcMap {
  */
 export const Chat = {
   name: "Chat",
-  fingerprint: "8504e146904ffdd28ee2e86e66290b45",
+  fingerprint: "b051b838431fdb3675c0f7b3c69e30ac",
   messages: [Authenticate, JoinRoom, LeaveRoom, SendMessage, TypingStart, TypingStop, AuthSuccess, RoomList, UserJoined, UserLeft, ChatMessage, UserTyping, GetMessages, Messages, Calculate, CalculateResult],
 } as const satisfies $ProtocolDescriptor;
 
@@ -650,11 +656,6 @@ function $len(text: string): number {
   return $Array.from(text).length;
 }
 
-/** Whether a value has a variant's shape (serde would pick it), whatever its constraints say. */
-function $fits(issues: readonly $Issue[]): boolean {
-  return issues.every((issue) => issue.code !== "invalid" && issue.code !== "required" && issue.code !== "unknown_field");
-}
-
 /** An absolute URL by the WHATWG rules (the server's `url` crate follows them too). */
 function $isUrl(text: string): boolean {
   const Url = (globalThis as unknown as { URL?: new (input: string) => unknown }).URL;
@@ -679,15 +680,12 @@ function $check_Attachment(value: unknown, path: string, issues: $Issue[]): void
       }
     }
     const field2 = $get(value, "name");
-    if (field2 === undefined) $issue(issues, $at(path, "name"), "required", "missing required field");
-    else {
-      if (field2 !== null) {
-        if (typeof field2 !== "string") $issue(issues, $at(path, "name"), "invalid", "expected a string");
-        else {
-          const count3 = $len(field2);
-          if (count3 < 1) $issue(issues, $at(path, "name"), "too_short", "must have at least 1 characters, has " + count3);
-          if (count3 > 200) $issue(issues, $at(path, "name"), "too_long", "must have at most 200 characters, has " + count3);
-        }
+    if (field2 !== undefined) {
+      if (typeof field2 !== "string") $issue(issues, $at(path, "name"), "invalid", "expected a string");
+      else {
+        const count3 = $len(field2);
+        if (count3 < 1) $issue(issues, $at(path, "name"), "too_short", "must have at least 1 characters, has " + count3);
+        if (count3 > 200) $issue(issues, $at(path, "name"), "too_long", "must have at most 200 characters, has " + count3);
       }
     }
     for (const key4 of $keys(value)) {
@@ -863,23 +861,20 @@ function $check_ChatMessage(value: unknown, path: string, issues: $Issue[]): voi
     else {
       if (typeof field5 !== "string") $issue(issues, $at(path, "text"), "invalid", "expected a string");
     }
-    const field6 = $get(value, "attachment");
-    if (field6 === undefined) $issue(issues, $at(path, "attachment"), "required", "missing required field");
+    const field6 = $get(value, "timestamp");
+    if (field6 === undefined) $issue(issues, $at(path, "timestamp"), "required", "missing required field");
     else {
-      if (field6 !== null) {
-        $check_Attachment(field6, $at(path, "attachment"), issues);
-      }
-    }
-    const field7 = $get(value, "timestamp");
-    if (field7 === undefined) $issue(issues, $at(path, "timestamp"), "required", "missing required field");
-    else {
-      if (typeof field7 !== "number" || !$Number.isInteger(field7)) $issue(issues, $at(path, "timestamp"), "invalid", "expected an integer");
+      if (typeof field6 !== "number" || !$Number.isInteger(field6)) $issue(issues, $at(path, "timestamp"), "invalid", "expected an integer");
       else {
-        if (field7 < 0 || field7 > 18446744073709551615) $issue(issues, $at(path, "timestamp"), "invalid", "expected an integer that fits uint64");
+        if (field6 < 0 || field6 > 18446744073709551615) $issue(issues, $at(path, "timestamp"), "invalid", "expected an integer that fits uint64");
         else {
-          if (!$Number.isSafeInteger(field7)) $issue(issues, $at(path, "timestamp"), "unsafe_integer", field7 + " is beyond ±2^53−1 and would lose precision in JavaScript");
+          if (!$Number.isSafeInteger(field6)) $issue(issues, $at(path, "timestamp"), "unsafe_integer", field6 + " is beyond ±2^53−1 and would lose precision in JavaScript");
         }
       }
+    }
+    const field7 = $get(value, "attachment");
+    if (field7 !== undefined) {
+      $check_Attachment(field7, $at(path, "attachment"), issues);
     }
     for (const key8 of $keys(value)) {
       if (value[key8] === undefined) continue;
@@ -889,8 +884,8 @@ function $check_ChatMessage(value: unknown, path: string, issues: $Issue[]): voi
         case "userId":
         case "userName":
         case "text":
-        case "attachment":
         case "timestamp":
+        case "attachment":
           continue;
       }
       $issue(issues, $at(path, key8), "unknown_field", "unknown field");
@@ -1014,21 +1009,56 @@ function $check_Messages(value: unknown, path: string, issues: $Issue[]): void {
 }
 
 function $check_Operation(value: unknown, path: string, issues: $Issue[]): void {
-  untagged1: {
-    const attempt2: $Issue[] = [];
-    if (!(value === "add")) $issue(attempt2, path, "invalid", "expected \"add\"");
-    if ($fits(attempt2)) {
-      issues.push(...attempt2);
-      break untagged1;
-    }
-    attempt2.length = 0;
-    if (!(value === "multiply")) $issue(attempt2, path, "invalid", "expected \"multiply\"");
-    if ($fits(attempt2)) {
-      issues.push(...attempt2);
-      break untagged1;
-    }
-    $issue(issues, path, "invalid", "matches none of the accepted shapes");
+  if (typeof value === "string") {
+    if (!(value === "add" || value === "multiply")) $issue(issues, path, "invalid", "unknown variant; expected one of \"add\", \"multiply\", \"add\", \"multiply\"");
   }
+  else if ($isObject(value)) {
+    const keys1 = $keys(value);
+    const key2 = keys1[0] ?? "";
+    if (keys1.length !== 1) $issue(issues, path, "invalid", "expected an object with exactly one variant key");
+    else switch (key2) {
+      case "add": {
+        if (!$isObject(value)) $issue(issues, path, "invalid", "expected an object");
+        else {
+          const field3 = $get(value, "add");
+          if (field3 === undefined) $issue(issues, $at(path, "add"), "required", "missing required field");
+          else {
+            if (field3 !== null) $issue(issues, $at(path, "add"), "invalid", "expected null");
+          }
+          for (const key4 of $keys(value)) {
+            if (value[key4] === undefined) continue;
+            switch (key4) {
+              case "add":
+                continue;
+            }
+            $issue(issues, $at(path, key4), "unknown_field", "unknown field");
+          }
+        }
+        break;
+      }
+      case "multiply": {
+        if (!$isObject(value)) $issue(issues, path, "invalid", "expected an object");
+        else {
+          const field6 = $get(value, "multiply");
+          if (field6 === undefined) $issue(issues, $at(path, "multiply"), "required", "missing required field");
+          else {
+            if (field6 !== null) $issue(issues, $at(path, "multiply"), "invalid", "expected null");
+          }
+          for (const key7 of $keys(value)) {
+            if (value[key7] === undefined) continue;
+            switch (key7) {
+              case "multiply":
+                continue;
+            }
+            $issue(issues, $at(path, key7), "unknown_field", "unknown field");
+          }
+        }
+        break;
+      }
+      default: $issue(issues, $at(path, key2), "invalid", "unknown variant; expected one of \"add\", \"multiply\", \"add\", \"multiply\"");
+    }
+  }
+  else $issue(issues, path, "invalid", "expected a string or an object");
 }
 
 function $check_RoomInfo(value: unknown, path: string, issues: $Issue[]): void {

@@ -30,7 +30,7 @@ function $isUrl(text: string): boolean {
 }
 
 /** A link attached to a chat message. */
-export const AttachmentSchema = z.strictObject({ url: z.string().refine($isUrl, { message: "must be an absolute URL" }), name: z.string().refine((text) => $len(text) >= 1, { message: "must have at least 1 characters" }).refine((text) => $len(text) <= 200, { message: "must have at most 200 characters" }).nullable() });
+export const AttachmentSchema = z.strictObject({ url: z.string().refine($isUrl, { message: "must be an absolute URL" }), name: z.string().refine((text) => $len(text) >= 1, { message: "must have at least 1 characters" }).refine((text) => $len(text) <= 200, { message: "must have at most 200 characters" }).optional() });
 
 /** A link attached to a chat message. */
 export const AttachmentInputSchema = z.strictObject({ url: z.string().refine($isUrl, { message: "must be an absolute URL" }), name: z.string().refine((text) => $len(text) >= 1, { message: "must have at least 1 characters" }).refine((text) => $len(text) <= 200, { message: "must have at most 200 characters" }).nullable().optional() });
@@ -42,7 +42,7 @@ export const AuthSuccessSchema = z.strictObject({ userId: z.string(), userName: 
 export const AuthenticateSchema = z.strictObject({ token: z.string().refine((text) => $len(text) >= 1, { message: "must have at least 1 characters" }).refine((text) => $len(text) <= 4096, { message: "must have at most 4096 characters" }) });
 
 /** An arithmetic operation. */
-export const OperationSchema = z.union([z.literal("add"), z.literal("multiply")]);
+export const OperationSchema = z.union([z.literal("add"), z.literal("multiply"), z.strictObject({ add: z.null() }), z.strictObject({ multiply: z.null() })]);
 
 /** Compute `a <operation> b` on the server. */
 export const CalculateSchema = z.strictObject({ operation: OperationSchema, a: z.number(), b: z.number() });
@@ -51,7 +51,7 @@ export const CalculateSchema = z.strictObject({ operation: OperationSchema, a: z
 export const CalculateResultSchema = z.strictObject({ result: z.number() });
 
 /** A message posted to a room. */
-export const ChatMessageSchema = z.strictObject({ id: z.string(), roomId: z.string(), userId: z.string(), userName: z.string(), text: z.string(), attachment: AttachmentSchema.nullable(), timestamp: z.number().int().gte(0).lte(9007199254740991) });
+export const ChatMessageSchema = z.strictObject({ id: z.string(), roomId: z.string(), userId: z.string(), userName: z.string(), text: z.string(), timestamp: z.number().int().gte(0).lte(9007199254740991), attachment: AttachmentSchema.optional() });
 
 /** Fetch a room's recent messages, oldest first. */
 export const GetMessagesSchema = z.strictObject({ roomId: z.string().refine((text) => $len(text) >= 1, { message: "must have at least 1 characters" }).refine((text) => $len(text) <= 64, { message: "must have at most 64 characters" }), limit: z.number().int().gte(0).lte(4294967295).gte(1).lte(100).optional() });

@@ -155,8 +155,15 @@ fn schemas_carry_constraints_docs_and_wire_names() {
         m.defs["AttachmentInput"]["properties"]["url"]["format"],
         "uri"
     );
-    // ChatMessage is written by the server: serde always writes `name`, as null if absent.
-    assert_eq!(m.defs["Attachment"]["required"], json!(["url", "name"]));
+    // ChatMessage is written by the server, which leaves a `None` name out (Option on the
+    // wire): `name` is not required and never null server-side.
+    assert_eq!(m.defs["Attachment"]["required"], json!(["url"]));
+    assert_eq!(m.defs["Attachment"]["properties"]["name"]["type"], "string");
+    assert_eq!(
+        m.defs["AttachmentInput"]["properties"]["name"]["type"],
+        json!(["string", "null"]),
+        "a client may send null"
+    );
 
     let get = &m.defs["GetMessages"];
     assert_eq!(get["required"], json!(["roomId"]), "limit has a default");
@@ -164,13 +171,24 @@ fn schemas_carry_constraints_docs_and_wire_names() {
     assert_eq!(get["properties"]["limit"]["minimum"], 1);
     assert_eq!(get["properties"]["limit"]["maximum"], 100);
 
-    let operations: Vec<&Value> = m.defs["Operation"]["oneOf"]
-        .as_array()
-        .unwrap()
+    // `Operation` is only read by the server (CALCULATE), and serde also reads a unit
+    // variant written as `{"add": null}`: the string forms come first, then those.
+    let operations = m.defs["Operation"]["oneOf"].as_array().unwrap();
+    let names: Vec<&Value> = operations.iter().map(|variant| &variant["const"]).collect();
+    assert_eq!(
+        names,
+        [
+            &json!("add"),
+            &json!("multiply"),
+            &Value::Null,
+            &Value::Null
+        ]
+    );
+    let keyed: Vec<&Value> = operations[2..]
         .iter()
-        .map(|variant| &variant["const"])
+        .map(|variant| &variant["required"])
         .collect();
-    assert_eq!(operations, [&json!("add"), &json!("multiply")]);
+    assert_eq!(keyed, [&json!(["add"]), &json!(["multiply"])]);
     let timestamp = &m.defs["ChatMessage"]["properties"]["timestamp"];
     assert_eq!(timestamp["maximum"], json!(9_007_199_254_740_991_u64));
 }

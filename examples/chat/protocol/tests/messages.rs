@@ -92,7 +92,8 @@ fn every_chat_message_round_trips_through_serde() {
             text: "hi".into(),
             attachment: Some(attachment()),
         },
-        json!({"roomId": "r", "text": "hi", "attachment": {"url": "https://example.com/cat.png", "name": null}}),
+        // Option on the wire: the `None` name is left out, not written as null.
+        json!({"roomId": "r", "text": "hi", "attachment": {"url": "https://example.com/cat.png"}}),
     );
     round_trip(
         SendMessage {
@@ -100,7 +101,7 @@ fn every_chat_message_round_trips_through_serde() {
             text: "hi".into(),
             attachment: None,
         },
-        json!({"roomId": "r", "text": "hi", "attachment": null}),
+        json!({"roomId": "r", "text": "hi"}),
     );
     round_trip(
         ChatMessage {
@@ -112,8 +113,17 @@ fn every_chat_message_round_trips_through_serde() {
             attachment: None,
             timestamp: 1_700_000_000_000,
         },
-        json!({"id": "1", "roomId": "r", "userId": "u", "userName": "n", "text": "hello <b>", "attachment": null, "timestamp": 1_700_000_000_000_u64}),
+        json!({"id": "1", "roomId": "r", "userId": "u", "userName": "n", "text": "hello <b>", "timestamp": 1_700_000_000_000_u64}),
     );
+    // Reading is unchanged: a client's explicit nulls are `None` too.
+    let sent: SendMessage = serde_json::from_value(
+        json!({"roomId": "r", "text": "hi", "attachment": {"url": "https://example.com/cat.png", "name": null}}),
+    )
+    .unwrap();
+    assert_eq!(sent.attachment, Some(attachment()));
+    let sent: SendMessage =
+        serde_json::from_value(json!({"roomId": "r", "text": "hi", "attachment": null})).unwrap();
+    assert_eq!(sent.attachment, None);
     round_trip(
         TypingStart {
             room_id: "r".into(),

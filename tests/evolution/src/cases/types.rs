@@ -249,7 +249,7 @@ mod shared_type_field_added {
         .frame(
             New,
             "PROFILE",
-            json!({"profile": {"name": "ann", "bio": null}}),
+            json!({"profile": {"name": "ann", "bio": "hi"}}),
         )
         .frame(
             New,
