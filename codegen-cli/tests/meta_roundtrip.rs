@@ -1,8 +1,9 @@
 //! Typed meta round-trips through every view: for each sample frame of the `Traced` corpus
 //! protocol (typed meta in both directions and on an RPC), what the server makes of its
 //! `meta` (serde, then `Validate`, paths under `/meta`) must be what the generated JSON
-//! Schemas (ajv, the message's own file and the bundle), the TypeScript envelope types
-//! (`tsc --strict`), the descriptors' `validateMeta` and the zod meta schemas say.
+//! Schemas (the message's own file and the bundle, by ajv and by Python's `jsonschema`, which
+//! must agree on every sample), the TypeScript envelope types (`tsc --strict`), the
+//! descriptors' `validateMeta` and the zod meta schemas say.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod support;
@@ -295,13 +296,24 @@ fn typed_meta_round_trips_through_schema_typescript_guards_and_zod() {
         json!({}),
         "generated schemas are not valid JSON Schema 2020-12"
     );
+    // The second, independent JSON Schema implementation, as in the main round trip.
+    let Some(second) = support::python_schema_results(dir) else {
+        return;
+    };
+    let results = report["results"].as_array().unwrap();
+    assert_eq!(results.len(), samples.len(), "one ajv result per sample");
+    assert_eq!(second.len(), samples.len(), "one Python result per sample");
 
     let mut failures = Vec::new();
-    for ((s, verdict), result) in samples
+    for (((i, s), verdict), (result, python)) in samples
         .iter()
+        .enumerate()
         .zip(&verdicts)
-        .zip(report["results"].as_array().unwrap())
+        .zip(results.iter().zip(&second))
     {
+        let id = format!("s{i}");
+        assert_eq!(result["id"], json!(id));
+        assert_eq!(python["id"], json!(id));
         let mut issues: Vec<(String, String)> = result["issues"]
             .as_array()
             .unwrap()
@@ -315,8 +327,20 @@ fn typed_meta_round_trips_through_schema_typescript_guards_and_zod() {
             .collect();
         issues.sort();
         let schemas = (result["ownSchema"].as_bool(), result["bundle"].as_bool());
+        let python_schemas = (python["ownSchema"].as_bool(), python["bundle"].as_bool());
         let zod = result["zod"].as_bool();
-        let problem = match verdict {
+        // Both validators must agree with each other first; the checks below then hold
+        // ajv's verdict, and so both, to serde's.
+        let problem = if schemas != python_schemas {
+            Some(format!(
+                "the JSON Schema validators disagree: ajv (own, bundle) {schemas:?} ({}), \
+                 Python jsonschema {python_schemas:?} ({})",
+                result["ownErrors"], python["ownErrors"]
+            ))
+        } else {
+            None
+        };
+        let problem = problem.or(match verdict {
             Verdict::Valid if schemas != (Some(true), Some(true)) => Some(format!(
                 "the schema refused a valid frame: {}",
                 result["ownErrors"]
@@ -357,10 +381,10 @@ fn typed_meta_round_trips_through_schema_typescript_guards_and_zod() {
                     None
                 }
             }
-        };
+        });
         if let Some(problem) = problem {
             failures.push(format!(
-                "{} ({}): {problem}\n    meta: {:?}",
+                "{id} {} ({}): {problem}\n    meta: {:?}",
                 s.kind, s.note, s.meta
             ));
         }

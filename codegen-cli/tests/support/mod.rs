@@ -291,6 +291,33 @@ fn reports(issues: &[(String, String)], (path, code): &(String, String)) -> bool
     })
 }
 
+/// The second, independent JSON Schema implementation: Python's `jsonschema` validates
+/// every sample of `dir/samples.json` (its envelope from `type`, `meta` and `payload`)
+/// against `dir/schema/` in one process (`roundtrip.py`), after checking the schemas
+/// themselves. One result per sample, in order: `{id, ownSchema, ownErrors, bundle}`, as
+/// ajv's drivers report them, or `None` after skipping the calling test (which then returns).
+pub fn python_schema_results(dir: &Path) -> Option<Vec<Value>> {
+    let python = twinwire_test_support::require_python_jsonschema()?;
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/support/roundtrip.py");
+    let output = Command::new(&python)
+        .arg(&script)
+        .arg(dir)
+        .output()
+        .expect("python runs");
+    assert!(
+        output.status.success(),
+        "roundtrip.py failed:\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let report: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(
+        report["metaErrors"],
+        json!({}),
+        "Python's jsonschema finds the generated schemas invalid"
+    );
+    Some(report["results"].as_array().unwrap().clone())
+}
+
 /// Generates `manifest`'s TypeScript and schemas, then checks every sample on every side.
 pub fn round_trip(name: &str, manifest: Manifest, verdict: VerdictFn, samples: &[Sample]) {
     let work = work_dir(name);
@@ -397,29 +424,9 @@ pub fn round_trip(name: &str, manifest: Manifest, verdict: VerdictFn, samples: &
         json!({}),
         "generated schemas are not valid JSON Schema 2020-12"
     );
-    // The second, independent JSON Schema implementation: Python's jsonschema, every sample
-    // in one process.
-    let Some(python) = twinwire_test_support::require_python_jsonschema() else {
+    let Some(second) = python_schema_results(dir) else {
         return;
     };
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/support/roundtrip.py");
-    let output = Command::new(&python)
-        .arg(&script)
-        .arg(dir)
-        .output()
-        .expect("python runs");
-    assert!(
-        output.status.success(),
-        "roundtrip.py failed:\n{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    let second: Value = serde_json::from_slice(&output.stdout).unwrap();
-    assert_eq!(
-        second["metaErrors"],
-        json!({}),
-        "Python's jsonschema finds the generated schemas invalid"
-    );
-    let second = second["results"].as_array().unwrap().clone();
     let mut descriptors: Vec<String> = manifest
         .messages
         .iter()

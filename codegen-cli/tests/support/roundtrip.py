@@ -1,12 +1,14 @@
-"""Second JSON Schema validator for codegen-cli/tests/roundtrip.rs (run by the Rust test).
+"""Second JSON Schema validator for codegen-cli/tests/roundtrip.rs and meta_roundtrip.rs
+(run by the Rust tests).
 
 Usage: python3 roundtrip.py <work dir>
 
-The work dir is the one roundtrip.mjs reads: `schema/*.schema.json` and `samples.json`
-([{id, type, payload?}]). For every sample this prints whether Python's `jsonschema`
-(Draft202012Validator with format checking, an implementation independent of ajv) accepts
-its envelope against the message's own schema file and against the bundle. The Rust test
-requires the two validators to agree on every sample.
+The work dir is the one roundtrip.mjs or meta_roundtrip.mjs reads: `schema/*.schema.json`
+and `samples.json` ([{id, type, meta?, payload?}]; other keys are ignored). For every
+sample this prints whether Python's `jsonschema` (Draft202012Validator with format
+checking, an implementation independent of ajv) accepts its envelope against the message's
+own schema file and against the bundle. The Rust tests require the two validators to agree
+on every sample.
 
 Exits 3 when a format the generated schemas use cannot be checked (a missing optional
 package): an unchecked format would pass everything and hide a disagreement.
@@ -60,6 +62,8 @@ def main() -> int:
     results = []
     for sample in samples:
         envelope = {"type": sample["type"]}
+        if "meta" in sample:
+            envelope["meta"] = sample["meta"]
         if "payload" in sample:
             envelope["payload"] = sample["payload"]
         own = by_title.get(sample["type"])
