@@ -6,7 +6,10 @@ use chat_protocol::{
     Authenticate, Calculate, CalculateResult, GetMessages, JoinRoom, LeaveRoom, Messages,
     Operation, SendMessage, TypingStart, TypingStop,
 };
-use twinwire::{ErrorCode, ErrorPayload, Message, message};
+use std::borrow::Cow;
+
+use serde::{Deserialize, Serialize};
+use twinwire::{ErrorCode, ErrorPayload, Message, ServerMessage, Validate, Validator, message};
 use twinwire_runtime::{Context, Router, RpcContext};
 
 /// A message without payload, so that the payload-presence rules of both kinds of message
@@ -33,9 +36,43 @@ pub fn calculate(request: &Calculate) -> f64 {
     }
 }
 
+/// A client message on its way back: the same wire type and payload, declared
+/// server→client. The oracle predicts an echo of every client message, and the server may
+/// send only server→client messages.
+#[derive(Serialize, Deserialize)]
+#[serde(transparent)]
+struct Echo<M>(M);
+
+impl<M: Validate> Validate for Echo<M> {
+    fn validate_into(&self, v: &mut Validator) {
+        self.0.validate_into(v);
+    }
+}
+
+impl<M: schemars::JsonSchema> schemars::JsonSchema for Echo<M> {
+    fn schema_name() -> Cow<'static, str> {
+        M::schema_name()
+    }
+
+    fn json_schema(generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        M::json_schema(generator)
+    }
+}
+
+impl<M: Message> Message for Echo<M> {
+    const WIRE_TYPE: &'static str = M::WIRE_TYPE;
+    const HAS_PAYLOAD: bool = M::HAS_PAYLOAD;
+    const DOC: &'static str = M::DOC;
+    const RUST_NAME: &'static str = M::RUST_NAME;
+    const RUST_PATH: &'static str = M::RUST_PATH;
+    type Meta = M::Meta;
+}
+
+impl<M: Message> ServerMessage for Echo<M> {}
+
 /// Sends the message back with the meta keys it came with.
 async fn echo<M: Message>(ctx: Context<()>, msg: M) -> Result<(), ErrorPayload> {
-    ctx.send_with_meta(&msg, &ctx.meta().extra)?;
+    ctx.send_with_meta(&Echo(msg), &ctx.meta().extra)?;
     Ok(())
 }
 
@@ -64,7 +101,7 @@ pub fn router() -> Router<()> {
             ctx.subscribe(&topic)
                 .await
                 .map_err(|err| ErrorPayload::new(BAD_ROOM_CODE, err.to_string()))?;
-            ctx.publish(&topic, &join).await?;
+            ctx.publish(&topic, &Echo(join)).await?;
             Ok(())
         })
         .rpc(
