@@ -894,7 +894,9 @@ async fn drive<S>(
                     }
                 }
                 Some(Ok(WsMessage::Close(frame))) => {
-                    server_close = Some(CloseInfo::from_frame(frame));
+                    server_close = Some(CloseInfo::from_frame(
+                        frame.map(|f| (f.code.into(), f.reason.to_string())),
+                    ));
                 }
                 Some(Ok(_)) => {}
                 Some(Err(_)) | None => break,

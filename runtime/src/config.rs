@@ -2,8 +2,6 @@
 
 use std::time::Duration;
 
-use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
-
 use crate::rate::RateLimit;
 
 /// How the server refuses an upgrade that the `authenticate` hook rejected (see
@@ -38,8 +36,6 @@ pub enum RefusalMode {
 #[derive(Clone, Debug)]
 pub struct ServerConfig {
     pub(crate) max_frame_size: usize,
-    pub(crate) read_buffer_size: usize,
-    pub(crate) write_buffer_size: usize,
     pub(crate) outbound_limit: usize,
     pub(crate) slow_consumer_grace: Duration,
     pub(crate) max_in_flight: usize,
@@ -61,8 +57,6 @@ impl Default for ServerConfig {
     fn default() -> Self {
         Self {
             max_frame_size: 64 * 1024,
-            read_buffer_size: 4 * 1024,
-            write_buffer_size: 4 * 1024,
             outbound_limit: 1024 * 1024,
             slow_consumer_grace: Duration::from_secs(5),
             max_in_flight: 64,
@@ -88,16 +82,6 @@ impl ServerConfig {
     #[must_use]
     pub fn max_frame_size(mut self, bytes: usize) -> Self {
         self.max_frame_size = bytes;
-        self
-    }
-
-    /// The socket read and write buffer sizes per connection (default 4 KiB each; the
-    /// WebSocket library's own default is 128 KiB, which dominates an idle connection's
-    /// memory).
-    #[must_use]
-    pub fn buffer_sizes(mut self, read: usize, write: usize) -> Self {
-        self.read_buffer_size = read.max(256);
-        self.write_buffer_size = write;
         self
     }
 
@@ -261,13 +245,5 @@ impl ServerConfig {
     pub fn refusal(mut self, mode: RefusalMode) -> Self {
         self.refusal = mode;
         self
-    }
-
-    pub(crate) fn websocket(&self) -> WebSocketConfig {
-        WebSocketConfig::default()
-            .read_buffer_size(self.read_buffer_size)
-            .write_buffer_size(self.write_buffer_size)
-            .max_message_size(Some(self.max_frame_size))
-            .max_frame_size(Some(self.max_frame_size))
     }
 }

@@ -53,19 +53,9 @@ impl CloseInfo {
         }
     }
 
-    /// The peer's close frame, or 1005 when it had none.
-    pub(crate) fn from_frame(
-        frame: Option<tokio_tungstenite::tungstenite::protocol::CloseFrame>,
-    ) -> Self {
-        frame.map_or(
-            Self {
-                code: close::NO_STATUS,
-                reason: String::new(),
-            },
-            |f| Self {
-                code: f.code.into(),
-                reason: f.reason.to_string(),
-            },
-        )
+    /// The peer's close frame (code and reason), or 1005 when it had none.
+    pub(crate) fn from_frame(frame: Option<(u16, String)>) -> Self {
+        let (code, reason) = frame.unwrap_or((close::NO_STATUS, String::new()));
+        Self { code, reason }
     }
 }

@@ -22,14 +22,10 @@ use std::task::Poll;
 use std::time::Duration;
 
 use futures_util::stream::FuturesUnordered;
-use futures_util::{FutureExt, SinkExt, StreamExt};
+use futures_util::{FutureExt, StreamExt};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::sync::watch;
 use tokio::time::{Instant, sleep_until, timeout, timeout_at};
-use tokio_tungstenite::WebSocketStream;
-use tokio_tungstenite::tungstenite::protocol::CloseFrame;
-use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
-use tokio_tungstenite::tungstenite::{Bytes, Error as WsError, Message as WsMessage};
 use twinwire::envelope::{HEARTBEAT_TYPE, RPC_ABORT_TYPE, check_type_name};
 use twinwire::{ErrorCode, ErrorPayload, Meta};
 
@@ -47,6 +43,7 @@ use crate::route::{Call, InFlight, panic_message};
 use crate::router::Routes;
 use crate::server_state::{ConnectionSlot, ServerState};
 use crate::telemetry;
+use crate::websocket::{Message as WsMessage, ReadError, Socket, Violation};
 
 /// The span of one connection, in tower-http's style: its id, the peer and the path. Without a subscriber it is disabled and costs a level check.
 pub(crate) fn connection_span(id: ConnectionId, request: &UpgradeRequest) -> tracing::Span {
@@ -94,7 +91,7 @@ pub(crate) async fn run<D, S>(
     id: ConnectionId,
     server: Arc<ServerState>,
     routes: Arc<Routes<D>>,
-    socket: WebSocketStream<S>,
+    socket: Socket<S>,
     data: D,
     request: UpgradeRequest,
     slot: ConnectionSlot,
@@ -141,7 +138,7 @@ pub(crate) async fn run<D, S>(
 struct Driver<D, S> {
     conn: Arc<ConnState<D>>,
     routes: Arc<Routes<D>>,
-    socket: WebSocketStream<S>,
+    socket: Socket<S>,
     /// The running handlers, polled by this task (see the module docs).
     in_flight: FuturesUnordered<InFlight>,
     /// Correlated frames whose handlers are running, for duplicate ids and `$ws:abort`.
@@ -304,7 +301,7 @@ where
                     let now = Instant::now();
                     self.paused_by.retain(|outbox| outbox.congestion_ends().is_some_and(|end| end > now));
                 }
-                message = self.socket.next(), if can_read => {
+                message = poll_fn(|cx| self.socket.poll_next(cx)), if can_read => {
                     let awaiting_pong = self.ping_sent.is_some();
                     if let Some(info) = self.receive(message).await {
                         return info;
@@ -327,8 +324,8 @@ where
                     match self.liveness(interval, timeout) {
                         Liveness::Wait(at) => timer.as_mut().reset(at),
                         Liveness::Ping(at) => {
-                            let ping = self.send_now(WsMessage::Ping(Bytes::new()));
-                            if let Err(info) = Box::pin(ping).await {
+                            self.socket.queue_ping();
+                            if let Err(info) = Box::pin(self.send_now()).await {
                                 return info;
                             }
                             timer.as_mut().reset(at);
@@ -354,7 +351,10 @@ where
     }
 
     /// Handles one read from the socket; `Some` when the connection is over.
-    async fn receive(&mut self, message: Option<Result<WsMessage, WsError>>) -> Option<CloseInfo> {
+    async fn receive(
+        &mut self,
+        message: Option<Result<WsMessage, ReadError>>,
+    ) -> Option<CloseInfo> {
         let message = match message {
             None => return Some(CloseInfo::abnormal("the connection dropped")),
             Some(Ok(message)) => message,
@@ -392,21 +392,26 @@ where
                 }
             },
             WsMessage::Close(frame) => {
-                let info = CloseInfo::from_frame(frame);
-                // Sends the close echo the WebSocket library has queued.
+                let info = CloseInfo::from_frame(frame.map(|f| (f.code, f.reason)));
+                // Sends the close echo the socket has queued.
                 let close_timeout = self.conn.server.config.close_timeout;
-                let _ = Box::pin(timeout(close_timeout, self.socket.flush())).await;
+                let _ = Box::pin(timeout(close_timeout, self.flush_socket())).await;
                 return Some(info);
             }
-            WsMessage::Ping(_) | WsMessage::Pong(_) | WsMessage::Frame(_) => {}
+            // Sends the pong the socket has queued.
+            WsMessage::Ping(_) => {
+                if let Err(info) = Box::pin(self.send_now()).await {
+                    return Some(info);
+                }
+            }
+            WsMessage::Pong => {}
         }
         None
     }
 
-    async fn read_failed(&mut self, err: WsError) -> CloseInfo {
-        use tokio_tungstenite::tungstenite::error::ProtocolError;
+    async fn read_failed(&mut self, err: ReadError) -> CloseInfo {
         match err {
-            WsError::Capacity(_) => {
+            ReadError::Violation(Violation::TooBig) => {
                 let limit = self.conn.server.config.max_frame_size;
                 self.protocol_close(
                     close::MESSAGE_TOO_BIG,
@@ -414,18 +419,14 @@ where
                 )
                 .await
             }
-            WsError::Utf8(_) => {
-                self.protocol_close(close::INVALID_PAYLOAD, "text frame is not valid UTF-8")
-                    .await
+            ReadError::Violation(Violation::InvalidUtf8(rule)) => {
+                self.protocol_close(close::INVALID_PAYLOAD, rule).await
             }
-            WsError::Protocol(ProtocolError::ResetWithoutClosingHandshake) => {
-                CloseInfo::abnormal("the connection dropped")
+            ReadError::Violation(Violation::Protocol(rule)) => {
+                self.protocol_close(close::PROTOCOL_ERROR, rule).await
             }
-            WsError::Protocol(err) => {
-                self.protocol_close(close::PROTOCOL_ERROR, err.to_string())
-                    .await
-            }
-            err => CloseInfo::abnormal(format!("read failed: {err}")),
+            ReadError::Io(err) if is_reset(&err) => CloseInfo::abnormal("the connection dropped"),
+            ReadError::Io(err) => CloseInfo::abnormal(format!("read failed: {err}")),
         }
     }
 
@@ -634,15 +635,10 @@ where
         let written = AtomicUsize::new(0);
         let outcome = {
             let (socket, buf) = (&mut self.socket, &mut self.buf);
-            let write = async {
-                while let Some(frame) = buf.pop_front() {
-                    let len = frame.len();
-                    socket.feed(WsMessage::Text(frame.into_inner())).await?;
-                    outbox.sent(len);
-                    written.fetch_add(1, Ordering::Relaxed);
-                }
-                socket.flush().await
-            };
+            let write = socket.write_frames(buf, |len| {
+                outbox.sent(len);
+                written.fetch_add(1, Ordering::Relaxed);
+            });
             let mut write = pin!(write);
             // Nearly every write completes at once into the socket's send buffer; only one
             // that has to wait is timed, which costs more than such a write.
@@ -651,10 +647,9 @@ where
                 Poll::Pending => watch_write(write, &written, outbox, write_timeout).await,
             }
         };
-        // Frames not written (the connection is ending) no longer count as queued.
-        for frame in self.buf.drain(..) {
-            outbox.sent(frame.len());
-        }
+        // Frames not written (the connection is ending) no longer count as queued; one
+        // cut short stays, to be finished before the close frame.
+        outbox.sent(self.socket.discard_unstarted(&mut self.buf));
         // A burst leaves a large buffer behind; idle connections should not keep it.
         if self.buf.capacity() > 64 {
             self.buf.shrink_to(16);
@@ -688,14 +683,23 @@ where
         }
     }
 
-    /// Sends a control message right away.
-    async fn send_now(&mut self, message: WsMessage) -> Result<(), CloseInfo> {
+    /// Writes the control frames the socket has queued (a ping, a pong) right away.
+    async fn send_now(&mut self) -> Result<(), CloseInfo> {
         let write_timeout = self.conn.server.config.write_timeout;
-        match timeout(write_timeout, self.socket.send(message)).await {
+        match timeout(write_timeout, self.flush_socket()).await {
             Ok(Ok(())) => Ok(()),
             Ok(Err(err)) => Err(CloseInfo::abnormal(format!("write failed: {err}"))),
             Err(_) => Err(CloseInfo::abnormal("writing to the client timed out")),
         }
+    }
+
+    /// Writes what the socket has queued on its own (control frames), and the frames of
+    /// `buf` if any are left from a write cut short.
+    async fn flush_socket(&mut self) -> std::io::Result<()> {
+        let outbox = &*self.conn.outbox;
+        self.socket
+            .write_frames(&mut self.buf, |len| outbox.sent(len))
+            .await
     }
 
     /// Closes from the server side: sends the close frame and waits (briefly) for the
@@ -707,22 +711,19 @@ where
     /// which can destroy the close frame before the client reads it.
     async fn close(&mut self, code: u16, reason: Cow<'static, str>) -> CloseInfo {
         let deadline = after(Instant::now(), self.conn.server.config.close_timeout);
-        let frame = CloseFrame {
-            code: CloseCode::from(code),
-            reason: truncate_reason(&reason).into(),
-        };
+        self.socket.queue_close(code, truncate_reason(&reason));
         let handshake = async {
-            self.socket.send(WsMessage::Close(Some(frame))).await?;
-            while let Some(message) = self.socket.next().await {
+            self.flush_socket().await.map_err(ReadError::Io)?;
+            while let Some(message) = poll_fn(|cx| self.socket.poll_next(cx)).await {
                 if let WsMessage::Close(_) = message? {
                     return Ok(true);
                 }
             }
-            Ok::<bool, WsError>(false)
+            Ok::<bool, ReadError>(false)
         };
         let answered = timeout_at(deadline, handshake).await;
         if matches!(answered, Ok(Ok(false) | Err(_))) {
-            linger(self.socket.get_mut(), deadline).await;
+            linger(self.socket.io_mut(), deadline).await;
         }
         CloseInfo {
             code,
@@ -793,7 +794,7 @@ where
 
 /// How a write the driver had to wait for ended.
 enum Written {
-    Done(Result<(), WsError>),
+    Done(std::io::Result<()>),
     /// Nothing was written for the write timeout.
     TimedOut,
     /// The queue is full and nothing was written for the grace period.
@@ -813,7 +814,7 @@ async fn watch_write<F>(
     write_timeout: Duration,
 ) -> Written
 where
-    F: Future<Output = Result<(), WsError>>,
+    F: Future<Output = std::io::Result<()>>,
 {
     let limits = *outbox.limits();
     let mut last = Instant::now();
@@ -866,6 +867,18 @@ async fn linger<S: AsyncRead + AsyncWrite + Unpin>(socket: &mut S, deadline: Ins
         Ok::<(), std::io::Error>(())
     })
     .await;
+}
+
+/// Whether a read failed because the client vanished rather than because of a fault here.
+fn is_reset(err: &std::io::Error) -> bool {
+    use std::io::ErrorKind;
+    matches!(
+        err.kind(),
+        ErrorKind::ConnectionReset
+            | ErrorKind::ConnectionAborted
+            | ErrorKind::BrokenPipe
+            | ErrorKind::UnexpectedEof
+    )
 }
 
 /// `start + duration`, capped about a year ahead: a configured duration may be huge, and
@@ -932,7 +945,7 @@ mod tests {
         outbox
     }
 
-    async fn never_written() -> Result<(), WsError> {
+    async fn never_written() -> std::io::Result<()> {
         std::future::pending().await
     }
 

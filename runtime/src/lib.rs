@@ -1,6 +1,6 @@
 // Module layers, leaves first; a module uses only modules of earlier layers:
 // 1. `auth`, `close`, `correlation`, `frame`, `rate`, `telemetry`
-// 2. `config` (rate), `connection` (close), `outbox` (close, frame)
+// 2. `config` (rate), `connection` (close), `outbox` (close, frame), `websocket` (frame)
 // 3. `event` (connection)
 // 4. `pubsub` (connection, event, frame, outbox)
 // 5. `error` (pubsub)
@@ -204,6 +204,7 @@ mod server;
 mod server_state;
 pub mod telemetry;
 mod upgrade;
+mod websocket;
 
 pub use auth::{
     ACCESS_TOKEN_PARAM, BEARER_PROTOCOL_PREFIX, FINGERPRINT_PARAM, Rejection, UpgradeRequest,

@@ -9,15 +9,11 @@ use std::sync::Arc;
 use axum::body::Body;
 use axum::http::header::{self, HeaderMap, HeaderValue};
 use axum::http::{Method, Request, Response, StatusCode, Version};
-use futures_util::{FutureExt, SinkExt, StreamExt};
+use futures_util::FutureExt;
 use hyper::upgrade::OnUpgrade;
 use hyper_util::rt::TokioIo;
 use std::time::Duration;
-use tokio_tungstenite::WebSocketStream;
 use tokio_tungstenite::tungstenite::handshake::derive_accept_key;
-use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
-use tokio_tungstenite::tungstenite::protocol::{CloseFrame, Role};
-use tokio_tungstenite::tungstenite::{Error as WsError, Message as WsMessage};
 use tracing::Instrument;
 use twinwire::{ErrorCode, ErrorPayload};
 
@@ -30,6 +26,7 @@ use crate::route::panic_message;
 use crate::router::{InitialData, Routes, unit};
 use crate::server_state::{ConnectionSlot, ServerState, SlotHandoff};
 use crate::telemetry;
+use crate::websocket::Socket;
 
 /// Refuses the upgrade with `status` and `{"code", "message"}`.
 fn refuse(status: StatusCode, code: ErrorCode, message: &'static str) -> Response<Body> {
@@ -194,18 +191,13 @@ pub(crate) async fn upgrade<D: Send + Sync + 'static>(
                             // The socket is upgraded and then closed: its place is held
                             // until the close handshake ends, never given back.
                             let slot = place.into_slot();
-                            let config = server.config.websocket();
+                            let max_message = server.config.max_frame_size;
                             let close_timeout = server.config.close_timeout;
                             tokio::spawn(async move {
                                 let Ok(upgraded) = on_upgrade.await else {
                                     return;
                                 };
-                                let socket = WebSocketStream::from_raw_socket(
-                                    TokioIo::new(upgraded),
-                                    Role::Server,
-                                    Some(config),
-                                )
-                                .await;
+                                let socket = Socket::new(TokioIo::new(upgraded), max_message);
                                 close_refused(socket, &rejection, close_timeout).await;
                                 drop(slot);
                             });
@@ -247,15 +239,13 @@ pub(crate) async fn upgrade<D: Send + Sync + 'static>(
         );
     };
     metrics::counter!(telemetry::CONNECTIONS_ACCEPTED).increment(1);
-    let config = server.config.websocket();
+    let max_message = server.config.max_frame_size;
     tokio::spawn(async move {
         // Hyper resolves the upgrade once the 101 response below has been written.
         let Ok(upgraded) = on_upgrade.await else {
             return;
         };
-        let socket =
-            WebSocketStream::from_raw_socket(TokioIo::new(upgraded), Role::Server, Some(config))
-                .await;
+        let socket = Socket::new(TokioIo::new(upgraded), max_message);
         let id = ConnectionId::next();
         let span = driver::connection_span(id, &request);
         // A task of its own, so what a connection holds for its lifetime is the driver's
@@ -291,25 +281,27 @@ fn refused_by_hook(rejection: &Rejection) {
 
 /// Closes a just-accepted socket with the rejection's close code and message, and waits
 /// (within `close_timeout`) for the client's answer so the code is not lost to a reset.
-async fn close_refused<S>(
-    mut socket: WebSocketStream<S>,
-    rejection: &Rejection,
-    close_timeout: Duration,
-) where
+async fn close_refused<S>(mut socket: Socket<S>, rejection: &Rejection, close_timeout: Duration)
+where
     S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
 {
-    let frame = CloseFrame {
-        code: CloseCode::from(rejection.close_code()),
-        reason: truncate_reason(&rejection.error().message)
-            .to_owned()
-            .into(),
-    };
+    socket.queue_close(
+        rejection.close_code(),
+        truncate_reason(&rejection.error().message),
+    );
     let handshake = async {
-        socket.send(WsMessage::Close(Some(frame))).await?;
-        while let Some(message) = socket.next().await {
-            message?;
+        socket
+            .write_frames(&mut std::collections::VecDeque::new(), |_| {})
+            .await?;
+        // Read until the client's close (its echo is written too) or the end.
+        while let Some(message) = std::future::poll_fn(|cx| socket.poll_next(cx)).await {
+            if message.is_err() {
+                break;
+            }
         }
-        Ok::<(), WsError>(())
+        socket
+            .write_frames(&mut std::collections::VecDeque::new(), |_| {})
+            .await
     };
     let _ = tokio::time::timeout(close_timeout, handshake).await;
 }

@@ -1,0 +1,399 @@
+//! [`Socket`]: the server's end of one WebSocket connection over any byte stream.
+//!
+//! Memory is what an idle connection costs, so a socket keeps no buffer of its own while
+//! nothing is arriving or waiting to go out: it reads into one buffer per thread and keeps
+//! only the bytes it could not decode yet (the rest of a frame still arriving, or frames
+//! read together with the one returned). Frames go out from the caller's queue in one
+//! vectored write per batch, header and payload side by side, without copying the payload.
+
+use std::cell::RefCell;
+use std::collections::VecDeque;
+use std::future::poll_fn;
+use std::io::{self, IoSlice};
+use std::pin::Pin;
+use std::task::{Context, Poll, ready};
+
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+
+use super::codec::{self, Decoded, Decoder, MAX_HEADER, Message, Violation, opcode};
+use crate::frame::Frame;
+
+/// The per-thread read buffer's size: the most one read takes from a socket.
+const READ_CHUNK: usize = 64 * 1024;
+
+/// Pongs not yet written past this many bytes are not queued: a client that pings without
+/// reading only gets answers to the pings it reads (RFC 6455 allows answering only the
+/// latest).
+const MAX_URGENT: usize = 4 * 1024;
+
+/// At most this many frames go into one vectored write.
+const BATCH: usize = 64;
+
+thread_local! {
+    static READ_BUFFER: RefCell<Box<[u8]>> = RefCell::new(vec![0; READ_CHUNK].into_boxed_slice());
+}
+
+/// Why reading from the client ended the connection.
+#[derive(Debug)]
+pub(crate) enum ReadError {
+    /// The client broke RFC 6455 or the size limit.
+    Violation(Violation),
+    /// The byte stream failed.
+    Io(io::Error),
+}
+
+/// The server's end of a WebSocket connection.
+pub(crate) struct Socket<S> {
+    io: S,
+    decoder: Decoder,
+    /// Bytes read and not decoded yet; `carry_pos` of them are already consumed. Freed as
+    /// soon as they are all decoded.
+    carry: Vec<u8>,
+    carry_pos: usize,
+    /// How many bytes (header and payload) of the front frame of the caller's queue have
+    /// been written: a write that stops half-way resumes there.
+    front_written: usize,
+    /// Whole control frames to write before the queue's next frame (after the front one
+    /// if it is half-written). Freed once written.
+    urgent: Vec<u8>,
+    close_sent: bool,
+    close_received: bool,
+}
+
+/// What decoding a run of bytes produced.
+struct Step {
+    consumed: usize,
+    outcome: Outcome,
+}
+
+enum Outcome {
+    Message(Message),
+    /// The bytes end inside a frame of this many bytes (a lower bound while its header is
+    /// incomplete).
+    Incomplete(usize),
+}
+
+impl<S: AsyncRead + AsyncWrite + Unpin> Socket<S> {
+    /// The server's end of an upgraded stream, refusing messages over `max_message` bytes.
+    pub(crate) fn new(io: S, max_message: usize) -> Self {
+        Self {
+            io,
+            decoder: Decoder::new(max_message),
+            carry: Vec::new(),
+            carry_pos: 0,
+            front_written: 0,
+            urgent: Vec::new(),
+            close_sent: false,
+            close_received: false,
+        }
+    }
+
+    /// The underlying stream, e.g. to drain it after the close frame went out.
+    pub(crate) fn io_mut(&mut self) -> &mut S {
+        &mut self.io
+    }
+
+    /// The next message from the client; `None` once the client closed (its close frame was
+    /// returned before) or the stream ended.
+    ///
+    /// A ping's pong and the echo of a close frame are queued here; the caller writes them
+    /// with [`write_frames`](Self::write_frames).
+    pub(crate) fn poll_next(
+        &mut self,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Message, ReadError>>> {
+        loop {
+            if self.close_received {
+                return Poll::Ready(None);
+            }
+            if self.carry_pos < self.carry.len() {
+                let step = decode_some(&mut self.decoder, &self.carry[self.carry_pos..]);
+                let step = match step {
+                    Ok(step) => step,
+                    Err(violation) => {
+                        return Poll::Ready(Some(Err(ReadError::Violation(violation))));
+                    }
+                };
+                self.carry_pos += step.consumed;
+                if self.carry_pos == self.carry.len() {
+                    self.carry = Vec::new();
+                    self.carry_pos = 0;
+                }
+                match step.outcome {
+                    Outcome::Message(message) => {
+                        return Poll::Ready(Some(Ok(self.received(message))));
+                    }
+                    Outcome::Incomplete(frame_len) => {
+                        // Keep only the incomplete frame, with room for all of it.
+                        if !self.carry.is_empty() {
+                            self.carry.drain(..self.carry_pos);
+                            self.carry_pos = 0;
+                            self.carry
+                                .reserve(frame_len.saturating_sub(self.carry.len()));
+                        }
+                    }
+                }
+            }
+            match ready!(self.poll_read_chunk(cx)) {
+                Ok(Some(message)) => return Poll::Ready(Some(Ok(self.received(message)))),
+                Ok(None) => {}
+                Err(error) => return Poll::Ready(error),
+            }
+        }
+    }
+
+    /// Reads once into the thread's buffer. Without carried bytes, decodes straight from
+    /// it and carries only the rest; with them, appends to them.
+    fn poll_read_chunk(
+        &mut self,
+        cx: &mut Context<'_>,
+    ) -> Poll<Result<Option<Message>, Option<Result<Message, ReadError>>>> {
+        READ_BUFFER.with(|cell| {
+            // A read cannot re-enter another socket's read on this thread, but should one
+            // ever, a buffer of its own beats a panic.
+            let mut own;
+            let mut guard = cell.try_borrow_mut();
+            let buffer: &mut [u8] = match &mut guard {
+                Ok(shared) => shared,
+                Err(_) => {
+                    own = vec![0; READ_CHUNK];
+                    &mut own
+                }
+            };
+            let mut read_buf = ReadBuf::new(buffer);
+            match ready!(Pin::new(&mut self.io).poll_read(cx, &mut read_buf)) {
+                Err(error) => return Poll::Ready(Err(Some(Err(ReadError::Io(error))))),
+                // The stream ended, perhaps inside a frame: the connection dropped.
+                Ok(()) if read_buf.filled().is_empty() => return Poll::Ready(Err(None)),
+                Ok(()) => {}
+            }
+            let bytes = read_buf.filled();
+            if self.carry_pos < self.carry.len() {
+                self.carry.extend_from_slice(bytes);
+                return Poll::Ready(Ok(None));
+            }
+            let step = match decode_some(&mut self.decoder, bytes) {
+                Ok(step) => step,
+                Err(violation) => {
+                    return Poll::Ready(Err(Some(Err(ReadError::Violation(violation)))));
+                }
+            };
+            let rest = &bytes[step.consumed..];
+            match step.outcome {
+                Outcome::Message(message) => {
+                    self.carry.extend_from_slice(rest);
+                    Poll::Ready(Ok(Some(message)))
+                }
+                Outcome::Incomplete(frame_len) => {
+                    if !rest.is_empty() {
+                        self.carry.reserve(frame_len.max(rest.len()));
+                        self.carry.extend_from_slice(rest);
+                    }
+                    Poll::Ready(Ok(None))
+                }
+            }
+        })
+    }
+
+    /// Answers what the socket answers on its own: a ping with its pong, a close with its
+    /// echo (unless the server's close went out first).
+    fn received(&mut self, message: Message) -> Message {
+        match &message {
+            Message::Ping(payload) if !self.close_sent && self.urgent.len() < MAX_URGENT => {
+                self.urgent
+                    .extend(codec::control_frame(opcode::PONG, payload));
+            }
+            Message::Close(frame) => {
+                self.close_received = true;
+                self.carry = Vec::new();
+                self.carry_pos = 0;
+                if !self.close_sent {
+                    let echo = frame.as_ref().map(|f| (f.code, ""));
+                    self.urgent.extend(codec::close_frame(echo));
+                    self.close_sent = true;
+                }
+            }
+            _ => {}
+        }
+        message
+    }
+
+    /// Queues a ping, sent by the next [`write_frames`](Self::write_frames).
+    pub(crate) fn queue_ping(&mut self) {
+        if !self.close_sent {
+            self.urgent.extend(codec::control_frame(opcode::PING, &[]));
+        }
+    }
+
+    /// Queues the server's close frame; nothing is sent after it.
+    pub(crate) fn queue_close(&mut self, code: u16, reason: &str) {
+        if !self.close_sent {
+            self.urgent.extend(codec::close_frame(Some((code, reason))));
+            self.close_sent = true;
+        }
+    }
+
+    /// Drops the frames of `frames` that have not started going out, returning their
+    /// bytes; a half-written front frame stays, since the stream must finish it before
+    /// anything else can follow.
+    pub(crate) fn discard_unstarted(&self, frames: &mut VecDeque<Frame>) -> usize {
+        let keep = usize::from(self.front_written > 0).min(frames.len());
+        frames.drain(keep..).map(|frame| frame.len()).sum()
+    }
+
+    /// Writes the queued control frames and `frames` (text frames, removed as they are
+    /// written, `written` called with each one's length), then flushes.
+    pub(crate) async fn write_frames(
+        &mut self,
+        frames: &mut VecDeque<Frame>,
+        mut written: impl FnMut(usize),
+    ) -> io::Result<()> {
+        poll_fn(|cx| self.poll_write_frames(cx, frames, &mut written)).await
+    }
+
+    fn poll_write_frames(
+        &mut self,
+        cx: &mut Context<'_>,
+        frames: &mut VecDeque<Frame>,
+        written: &mut impl FnMut(usize),
+    ) -> Poll<io::Result<()>> {
+        loop {
+            // A half-written frame first: nothing may come between its bytes.
+            if self.front_written > 0 {
+                if let Some(front) = frames.front() {
+                    let (header, header_len) = codec::header(opcode::TEXT, front.len());
+                    let header = &header[..header_len];
+                    let payload = front.as_str().as_bytes();
+                    let n = ready!(self.poll_write_from(cx, header, payload, self.front_written))?;
+                    self.front_written += n;
+                    if self.front_written == header_len + payload.len() {
+                        self.front_written = 0;
+                        if let Some(done) = frames.pop_front() {
+                            written(done.len());
+                        }
+                    }
+                    continue;
+                }
+                self.front_written = 0;
+            }
+            if !self.urgent.is_empty() {
+                let n = ready!(Pin::new(&mut self.io).poll_write(cx, &self.urgent))?;
+                if n == 0 {
+                    return Poll::Ready(Err(io::ErrorKind::WriteZero.into()));
+                }
+                self.urgent.drain(..n);
+                if self.urgent.is_empty() {
+                    self.urgent = Vec::new();
+                }
+                continue;
+            }
+            if frames.is_empty() {
+                return Pin::new(&mut self.io).poll_flush(cx);
+            }
+            if self.close_sent {
+                // Nothing may follow the close frame.
+                for frame in frames.drain(..) {
+                    written(frame.len());
+                }
+                continue;
+            }
+            let n = ready!(self.poll_write_batch(cx, frames))?;
+            self.advance(frames, n, written);
+        }
+    }
+
+    /// Writes the bytes of `header` then `payload` from `offset` on, in one call.
+    fn poll_write_from(
+        &mut self,
+        cx: &mut Context<'_>,
+        header: &[u8],
+        payload: &[u8],
+        offset: usize,
+    ) -> Poll<io::Result<usize>> {
+        let (header, payload) = match offset.checked_sub(header.len()) {
+            None => (&header[offset..], payload),
+            Some(into_payload) => (&[][..], &payload[into_payload..]),
+        };
+        if header.is_empty() && payload.is_empty() {
+            return Poll::Ready(Ok(0));
+        }
+        let slices = [IoSlice::new(header), IoSlice::new(payload)];
+        let n = ready!(Pin::new(&mut self.io).poll_write_vectored(cx, &slices))?;
+        if n == 0 {
+            return Poll::Ready(Err(io::ErrorKind::WriteZero.into()));
+        }
+        Poll::Ready(Ok(n))
+    }
+
+    /// One vectored write of the first frames of `frames` (none of them started).
+    fn poll_write_batch(
+        &mut self,
+        cx: &mut Context<'_>,
+        frames: &VecDeque<Frame>,
+    ) -> Poll<io::Result<usize>> {
+        let mut headers = [([0_u8; MAX_HEADER], 0_usize); BATCH];
+        for (slot, frame) in headers.iter_mut().zip(frames) {
+            *slot = codec::header(opcode::TEXT, frame.len());
+        }
+        let mut slices = [IoSlice::new(&[]); 2 * BATCH];
+        let mut count = 0;
+        for ((header, used), frame) in headers.iter().zip(frames) {
+            slices[count] = IoSlice::new(&header[..*used]);
+            slices[count + 1] = IoSlice::new(frame.as_str().as_bytes());
+            count += 2;
+        }
+        let n = ready!(Pin::new(&mut self.io).poll_write_vectored(cx, &slices[..count]))?;
+        if n == 0 {
+            return Poll::Ready(Err(io::ErrorKind::WriteZero.into()));
+        }
+        Poll::Ready(Ok(n))
+    }
+
+    /// Accounts `n` bytes written from the start of `frames`.
+    fn advance(
+        &mut self,
+        frames: &mut VecDeque<Frame>,
+        mut n: usize,
+        written: &mut impl FnMut(usize),
+    ) {
+        while let Some(front) = frames.front() {
+            let total = codec::header(opcode::TEXT, front.len()).1 + front.len();
+            if n < total {
+                self.front_written = n;
+                return;
+            }
+            n -= total;
+            if let Some(done) = frames.pop_front() {
+                written(done.len());
+            }
+        }
+    }
+}
+
+/// Decodes frames from `input` until one completes a message or the input ends inside a
+/// frame.
+fn decode_some(decoder: &mut Decoder, input: &[u8]) -> Result<Step, Violation> {
+    let mut consumed = 0;
+    loop {
+        match decoder.decode(&input[consumed..])? {
+            Decoded::Incomplete { frame_len } => {
+                return Ok(Step {
+                    consumed,
+                    outcome: Outcome::Incomplete(frame_len),
+                });
+            }
+            Decoded::Frame {
+                consumed: frame,
+                message,
+            } => {
+                consumed += frame;
+                if let Some(message) = message {
+                    return Ok(Step {
+                        consumed,
+                        outcome: Outcome::Message(message),
+                    });
+                }
+            }
+        }
+    }
+}
