@@ -7,7 +7,8 @@
 //!
 //! `twinwire-echo [ADDR] [--read-buffer BYTES]` (default `127.0.0.1:0`) prints
 //! `listening <addr>` once it accepts connections and serves until Ctrl-C. `--read-buffer`
-//! overrides the socket read buffer size, for experiments (the table uses the default).
+//! is accepted and ignored: the harness passes it to both Rust servers, and twinwire has no
+//! per-connection read buffer to size (it reads into one buffer per thread).
 
 use twinwire_bench::protocol::{Echo, EchoReply, News, Publish, Subscribe, Subscribed};
 use twinwire_runtime::{Context, RateLimit, Router, RpcContext, Server, ServerConfig};
@@ -15,13 +16,12 @@ use twinwire_runtime::{Context, RateLimit, Router, RpcContext, Server, ServerCon
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut addr = "127.0.0.1:0".to_owned();
-    let mut read_buffer = None;
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         match arg.as_str() {
             "--read-buffer" => {
                 let bytes = args.next().ok_or("--read-buffer needs a size in bytes")?;
-                read_buffer = Some(bytes.parse::<usize>()?);
+                bytes.parse::<usize>()?;
             }
             _ => addr = arg,
         }
@@ -40,13 +40,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             ctx.publish(&msg.topic, &News { text: msg.text }).await?;
             Ok(())
         });
-    let mut config = ServerConfig::default()
+    let config = ServerConfig::default()
         .max_connections(twinwire_bench::MAX_CONNECTIONS)
         .rate_limit(RateLimit::per_second(1_000_000).burst(1_000_000));
-    if let Some(read) = read_buffer {
-        // The write buffer stays at twinwire's documented default.
-        config = config.buffer_sizes(read, 4 * 1024);
-    }
     let handle = Server::builder(router)
         .config(config)
         .build()?

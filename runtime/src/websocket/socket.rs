@@ -66,6 +66,17 @@ struct Step {
     outcome: Outcome,
 }
 
+/// What one read brought.
+enum Chunk {
+    /// A whole message (more bytes may be carried).
+    Message(Message),
+    /// Bytes that complete no message yet.
+    Partial,
+    /// The stream ended.
+    End,
+    Failed(ReadError),
+}
+
 enum Outcome {
     Message(Message),
     /// The bytes end inside a frame of this many bytes (a lower bound while its header is
@@ -135,19 +146,17 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Socket<S> {
                 }
             }
             match ready!(self.poll_read_chunk(cx)) {
-                Ok(Some(message)) => return Poll::Ready(Some(Ok(self.received(message)))),
-                Ok(None) => {}
-                Err(error) => return Poll::Ready(error),
+                Chunk::Message(message) => return Poll::Ready(Some(Ok(self.received(message)))),
+                Chunk::Partial => {}
+                Chunk::End => return Poll::Ready(None),
+                Chunk::Failed(error) => return Poll::Ready(Some(Err(error))),
             }
         }
     }
 
     /// Reads once into the thread's buffer. Without carried bytes, decodes straight from
     /// it and carries only the rest; with them, appends to them.
-    fn poll_read_chunk(
-        &mut self,
-        cx: &mut Context<'_>,
-    ) -> Poll<Result<Option<Message>, Option<Result<Message, ReadError>>>> {
+    fn poll_read_chunk(&mut self, cx: &mut Context<'_>) -> Poll<Chunk> {
         READ_BUFFER.with(|cell| {
             // A read cannot re-enter another socket's read on this thread, but should one
             // ever, a buffer of its own beats a panic.
@@ -162,34 +171,34 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Socket<S> {
             };
             let mut read_buf = ReadBuf::new(buffer);
             match ready!(Pin::new(&mut self.io).poll_read(cx, &mut read_buf)) {
-                Err(error) => return Poll::Ready(Err(Some(Err(ReadError::Io(error))))),
+                Err(error) => return Poll::Ready(Chunk::Failed(ReadError::Io(error))),
                 // The stream ended, perhaps inside a frame: the connection dropped.
-                Ok(()) if read_buf.filled().is_empty() => return Poll::Ready(Err(None)),
+                Ok(()) if read_buf.filled().is_empty() => return Poll::Ready(Chunk::End),
                 Ok(()) => {}
             }
             let bytes = read_buf.filled();
             if self.carry_pos < self.carry.len() {
                 self.carry.extend_from_slice(bytes);
-                return Poll::Ready(Ok(None));
+                return Poll::Ready(Chunk::Partial);
             }
             let step = match decode_some(&mut self.decoder, bytes) {
                 Ok(step) => step,
                 Err(violation) => {
-                    return Poll::Ready(Err(Some(Err(ReadError::Violation(violation)))));
+                    return Poll::Ready(Chunk::Failed(ReadError::Violation(violation)));
                 }
             };
             let rest = &bytes[step.consumed..];
             match step.outcome {
                 Outcome::Message(message) => {
                     self.carry.extend_from_slice(rest);
-                    Poll::Ready(Ok(Some(message)))
+                    Poll::Ready(Chunk::Message(message))
                 }
                 Outcome::Incomplete(frame_len) => {
                     if !rest.is_empty() {
                         self.carry.reserve(frame_len.max(rest.len()));
                         self.carry.extend_from_slice(rest);
                     }
-                    Poll::Ready(Ok(None))
+                    Poll::Ready(Chunk::Partial)
                 }
             }
         })
@@ -395,5 +404,158 @@ fn decode_some(decoder: &mut Decoder, input: &[u8]) -> Result<Step, Violation> {
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt, DuplexStream, duplex};
+
+    use super::*;
+
+    const MASK: [u8; 4] = [1, 2, 3, 4];
+
+    fn client_frame(opcode: u8, payload: &[u8]) -> Vec<u8> {
+        let (header, used) = codec::header(opcode, payload.len());
+        let mut frame = header[..used].to_vec();
+        frame[1] |= 0x80;
+        frame.extend_from_slice(&MASK);
+        frame.extend(payload.iter().zip(MASK.iter().cycle()).map(|(b, k)| b ^ k));
+        frame
+    }
+
+    fn server_frame(opcode: u8, payload: &[u8]) -> Vec<u8> {
+        let (header, used) = codec::header(opcode, payload.len());
+        [&header[..used], payload].concat()
+    }
+
+    async fn next(socket: &mut Socket<DuplexStream>) -> Option<Result<Message, ReadError>> {
+        poll_fn(|cx| socket.poll_next(cx)).await
+    }
+
+    #[tokio::test]
+    async fn frames_read_together_are_returned_one_by_one_and_then_nothing_is_kept() {
+        let (mut client, server) = duplex(1 << 20);
+        let mut socket = Socket::new(server, 1 << 20);
+        let big = "b".repeat(100_000);
+        let input = [
+            client_frame(opcode::TEXT, b"one"),
+            client_frame(opcode::PONG, b""),
+            client_frame(opcode::TEXT, big.as_bytes()),
+        ]
+        .concat();
+        // Byte by byte for the first frames, then the rest at once.
+        for byte in &input[..12] {
+            client.write_all(&[*byte]).await.expect("write");
+            tokio::task::yield_now().await;
+        }
+        client.write_all(&input[12..]).await.expect("write");
+        assert!(matches!(next(&mut socket).await, Some(Ok(Message::Text(t))) if t == "one"));
+        assert!(matches!(next(&mut socket).await, Some(Ok(Message::Pong))));
+        assert!(matches!(next(&mut socket).await, Some(Ok(Message::Text(t))) if t == big));
+        // Idle again: no buffer held.
+        assert_eq!(socket.carry.capacity(), 0);
+        drop(client);
+        assert!(next(&mut socket).await.is_none());
+    }
+
+    #[tokio::test]
+    async fn a_frame_cut_short_is_finished_before_the_close_frame() {
+        // A pipe of 16 bytes that nobody reads yet: the first write stops part-way.
+        let (mut client, server) = duplex(16);
+        let mut socket = Socket::new(server, 1024);
+        let first = Frame::from_text("x".repeat(300));
+        let mut frames: VecDeque<Frame> = [first.clone(), Frame::from_text("dropped")]
+            .into_iter()
+            .collect();
+        let mut sent = Vec::new();
+        {
+            let write = socket.write_frames(&mut frames, |len| sent.push(len));
+            assert!(
+                tokio::time::timeout(std::time::Duration::from_millis(50), write)
+                    .await
+                    .is_err(),
+                "the pipe is full"
+            );
+        }
+        assert!(socket.front_written > 0);
+        assert_eq!(socket.discard_unstarted(&mut frames), "dropped".len());
+        socket.queue_close(1008, "bye");
+        let reader = tokio::spawn(async move {
+            let mut bytes = Vec::new();
+            client.read_to_end(&mut bytes).await.expect("read");
+            bytes
+        });
+        socket
+            .write_frames(&mut frames, |len| sent.push(len))
+            .await
+            .expect("written");
+        drop(socket);
+        let bytes = reader.await.expect("reader");
+        let expected = [
+            server_frame(opcode::TEXT, first.as_str().as_bytes()),
+            codec::close_frame(Some((1008, "bye"))),
+        ]
+        .concat();
+        assert_eq!(bytes, expected);
+        assert_eq!(sent, vec![300]);
+    }
+
+    #[tokio::test]
+    async fn batches_keep_frame_order_through_partial_writes() {
+        let (mut client, server) = duplex(7);
+        let mut socket = Socket::new(server, 1024);
+        let texts: Vec<String> = (0..150).map(|i| "y".repeat(i * 7 % 300)).collect();
+        let mut frames: VecDeque<Frame> = texts.iter().cloned().map(Frame::from_text).collect();
+        let reader = tokio::spawn(async move {
+            let mut bytes = Vec::new();
+            client.read_to_end(&mut bytes).await.expect("read");
+            bytes
+        });
+        let mut count = 0;
+        socket
+            .write_frames(&mut frames, |_| count += 1)
+            .await
+            .expect("written");
+        drop(socket);
+        let expected: Vec<u8> = texts
+            .iter()
+            .flat_map(|t| server_frame(opcode::TEXT, t.as_bytes()))
+            .collect();
+        assert_eq!(reader.await.expect("reader"), expected);
+        assert_eq!(count, texts.len());
+    }
+
+    #[tokio::test]
+    async fn pings_are_answered_and_a_close_is_echoed_once() {
+        let (mut client, server) = duplex(1 << 16);
+        let mut socket = Socket::new(server, 1024);
+        let input = [
+            client_frame(opcode::PING, b"hi"),
+            client_frame(opcode::CLOSE, &[0x03, 0xE8, b'o', b'k']),
+            client_frame(opcode::TEXT, b"ignored after the close"),
+        ]
+        .concat();
+        client.write_all(&input).await.expect("write");
+        assert!(matches!(next(&mut socket).await, Some(Ok(Message::Ping(p))) if p == b"hi"));
+        assert!(matches!(
+            next(&mut socket).await,
+            Some(Ok(Message::Close(Some(_))))
+        ));
+        assert!(next(&mut socket).await.is_none());
+        socket.queue_close(1000, "not sent twice");
+        socket
+            .write_frames(&mut VecDeque::new(), |_| {})
+            .await
+            .expect("written");
+        drop(socket);
+        let mut bytes = Vec::new();
+        client.read_to_end(&mut bytes).await.expect("read");
+        let expected = [
+            server_frame(opcode::PONG, b"hi"),
+            codec::close_frame(Some((1000, ""))),
+        ]
+        .concat();
+        assert_eq!(bytes, expected);
     }
 }
