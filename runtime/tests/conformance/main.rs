@@ -7,6 +7,7 @@
 // Test helpers outside `#[test]` functions fail loudly by design.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod client_checks;
 mod close;
 mod common;
 mod control;

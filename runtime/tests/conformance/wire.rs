@@ -459,28 +459,40 @@ impl Client {
     /// has closed TCP. The client answers it as the RFC asks (section 5.5.1), then waits for
     /// the server to close the connection (7.1.1); nothing may follow the close frame.
     pub async fn closing(&mut self) -> (Option<u16>, String) {
-        let (code, reason) = match self.next().await {
-            Ok(Message::Close(code, reason)) => (code, reason),
-            Ok(other) => panic!("expected a close frame, got {other:?}"),
-            Err(end) => panic!("the connection ended ({end}) without a close frame"),
-        };
-        let echo = match code {
-            Some(code) => Frame::close(code, b""),
-            None => Frame::close_empty(),
-        };
-        let echo = self.encode(&echo);
-        // The server may already be gone: it need not wait for this answer.
-        let _ = self.stream.write_all(&echo).await;
-        self.expect_tcp_end().await;
+        let (code, reason) = self.recv_close().await;
+        self.answer_close(code).await;
         (code, reason)
     }
 
-    /// The next message must be a close frame with `code`, then the server closes TCP.
-    /// Returns the close reason.
+    /// The next message must be a close frame with `code`, then the server closes TCP
+    /// (as in [`closing`](Self::closing)). Returns the close reason.
     pub async fn expect_close(&mut self, code: u16) -> String {
-        let (got, reason) = self.closing().await;
+        let (got, reason) = self.recv_close().await;
         assert_eq!(got, Some(code), "the close code (reason {reason:?})");
+        self.answer_close(got).await;
         reason
+    }
+
+    /// The next message, which must be a close frame: its code and reason.
+    async fn recv_close(&mut self) -> (Option<u16>, String) {
+        match self.next().await {
+            Ok(Message::Close(code, reason)) => (code, reason),
+            Ok(other) => panic!("expected a close frame, got {other:?}"),
+            Err(end) => panic!("the connection ended ({end}) without a close frame"),
+        }
+    }
+
+    /// Answers the server's close frame with one of the same code, then waits for the
+    /// server to end the TCP connection.
+    async fn answer_close(&mut self, code: Option<u16>) {
+        let answer = match code {
+            Some(code) => Frame::close(code, b""),
+            None => Frame::close_empty(),
+        };
+        let answer = self.encode(&answer);
+        // The server may already be gone: it need not wait for this answer.
+        let _ = self.stream.write_all(&answer).await;
+        self.expect_tcp_end().await;
     }
 
     /// The server must end the TCP connection (an end of stream or a reset) without
@@ -496,7 +508,7 @@ impl Client {
             .expect("the server closes the TCP connection in time");
         assert!(
             end.is_err(),
-            "the server sent {} bytes after its close frame",
+            "{} bytes followed the server's close frame (in a later read)",
             self.buf.len()
         );
     }
