@@ -1013,3 +1013,23 @@ mod tests {
         assert_eq!(truncate_reason("short"), "short");
     }
 }
+#[cfg(test)]
+mod size_probe {
+    #[test]
+    fn sizes() {
+        use std::mem::size_of;
+        type Io = hyper_util::rt::TokioIo<hyper::upgrade::Upgraded>;
+        eprintln!("Sleep {}", size_of::<tokio::time::Sleep>());
+        eprintln!("Socket {}", size_of::<crate::websocket::Socket<Io>>());
+        eprintln!("Io {}", size_of::<Io>());
+        eprintln!("Driver {}", size_of::<super::Driver<(), Io>>());
+        eprintln!("FU {}", size_of::<futures_util::stream::FuturesUnordered<crate::route::InFlight>>());
+        eprintln!("watch rx {}", size_of::<tokio::sync::watch::Receiver<bool>>());
+        eprintln!("Limiter {}", size_of::<Option<crate::rate::Limiter>>());
+        eprintln!("UpgradeRequest {}", size_of::<crate::auth::UpgradeRequest>());
+        eprintln!("ConnState {}", size_of::<crate::conn_state::ConnState<()>>());
+        eprintln!("Outbox {}", size_of::<crate::outbox::Outbox>());
+        eprintln!("Slot {}", size_of::<crate::server_state::ConnectionSlot>());
+        eprintln!("Span {}", size_of::<tracing::Span>());
+    }
+}

@@ -83,6 +83,25 @@ pub(crate) enum Decoded {
 struct Fragmented {
     text: bool,
     data: Vec<u8>,
+    /// Bytes of `data` known to be UTF-8 (text only): each fragment is checked as it
+    /// arrives, so a message that never ends cannot carry invalid text unnoticed.
+    checked: usize,
+}
+
+impl Fragmented {
+    /// Checks the text received since the last check, up to the last whole character.
+    fn check_utf8(&mut self) -> Result<(), Violation> {
+        if !self.text {
+            return Ok(());
+        }
+        match std::str::from_utf8(&self.data[self.checked..]) {
+            Ok(_) => self.checked = self.data.len(),
+            // A character cut by the fragment's end is judged with the next fragment.
+            Err(error) if error.error_len().is_none() => self.checked += error.valid_up_to(),
+            Err(_) => return Err(Violation::InvalidUtf8("text message is not valid UTF-8")),
+        }
+        Ok(())
+    }
 }
 
 /// The state of the client-to-server direction between frames: the one fragmented message
@@ -133,10 +152,13 @@ impl Decoder {
                 if header.fin {
                     Some(finish(text, unmask(payload, header.mask))?)
                 } else {
-                    self.fragmented = Some(Fragmented {
+                    let mut open = Fragmented {
                         text,
                         data: unmask(payload, header.mask),
-                    });
+                        checked: 0,
+                    };
+                    open.check_utf8()?;
+                    self.fragmented = Some(open);
                     None
                 }
             }
@@ -147,6 +169,9 @@ impl Decoder {
                     ));
                 };
                 unmask_into(&mut open.data, payload, header.mask);
+                if !header.fin {
+                    open.check_utf8()?;
+                }
                 match self.fragmented.take() {
                     Some(done) if header.fin => Some(finish(done.text, done.data)?),
                     open => {
@@ -533,6 +558,13 @@ mod tests {
                 Err(Violation::InvalidUtf8(_))
             ));
         }
+        // A fragmented message is refused at its first invalid fragment, before it ends.
+        let mut decoder = Decoder::new(1024);
+        let open = client_frame(false, opcode::TEXT, b"ok\xFF");
+        assert!(matches!(
+            decoder.decode(&open),
+            Err(Violation::InvalidUtf8(_))
+        ));
         // Binary messages are not checked here: the driver decides what they must hold.
         let binary = client_frame(true, opcode::BINARY, b"\xFF");
         assert_eq!(

@@ -222,8 +222,6 @@ async fn close_codes_1012_and_1013_registered_after_the_rfc_are_echoed() {
 }
 
 #[tokio::test]
-#[ignore = "tungstenite 0.30 answers 1014 (bad gateway) with 1002 as a code that may not be \
-            sent, though IANA registered it with 1012 and 1013, which it echoes"]
 async fn close_code_1014_registered_after_the_rfc_is_echoed() {
     close_codes_are_echoed(&[1014]).await;
 }

@@ -200,8 +200,9 @@ async fn invalid_utf8_in_a_binary_frame_closes_1007() {
 }
 
 #[tokio::test]
-#[ignore = "tungstenite checks a frame's UTF-8 only once the whole frame is in; Autobahn \
-            6.4.3-6.4.4 grade this 'non-strict': RFC 6455 does not require it"]
+#[ignore = "the server checks a frame's UTF-8 once the whole frame is in (fragments are \
+            checked one by one); Autobahn 6.4.3-6.4.4 grade this 'non-strict': RFC 6455 does \
+            not require it"]
 async fn invalid_utf8_fails_before_the_rest_of_its_frame_arrives() {
     // The frame's header promises more bytes than are ever sent: a server that validates
     // as the bytes come in fails the connection at once; one that waits for the whole
