@@ -24,7 +24,6 @@ use std::time::Duration;
 use futures_util::stream::FuturesUnordered;
 use futures_util::{FutureExt, StreamExt};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
-use tokio::sync::watch;
 use tokio::time::{Instant, sleep_until, timeout, timeout_at};
 use twinwire::envelope::{HEARTBEAT_TYPE, RPC_ABORT_TYPE, check_type_name};
 use twinwire::{ErrorCode, ErrorPayload, Meta};
@@ -53,6 +52,42 @@ pub(crate) fn connection_span(id: ConnectionId, request: &UpgradeRequest) -> tra
         peer = request.remote_addr().map(tracing::field::display),
         path = %request.uri().path(),
     )
+}
+
+/// The running handlers. The set is created with the first one: a connection that never
+/// sends a request keeps no allocation for it.
+#[derive(Default)]
+struct Running(Option<FuturesUnordered<InFlight>>);
+
+impl Running {
+    fn len(&self) -> usize {
+        self.0.as_ref().map_or(0, FuturesUnordered::len)
+    }
+
+    fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    fn push(&mut self, handler: InFlight) {
+        self.0
+            .get_or_insert_with(FuturesUnordered::new)
+            .push(handler);
+    }
+
+    /// The next handler to finish; `None` when none is running.
+    fn poll_next_unpin(
+        &mut self,
+        cx: &mut std::task::Context<'_>,
+    ) -> Poll<Option<Option<Arc<Correlation>>>> {
+        match &mut self.0 {
+            Some(set) => set.poll_next_unpin(cx),
+            None => Poll::Ready(None),
+        }
+    }
+
+    async fn next(&mut self) -> Option<Option<Arc<Correlation>>> {
+        poll_fn(|cx| self.poll_next_unpin(cx)).await
+    }
 }
 
 /// The correlated requests whose handlers are running. A connection runs at most
@@ -86,8 +121,10 @@ impl PendingRequests {
 /// Serves a freshly upgraded socket until the connection ends. Run it inside
 /// [`connection_span`]: the span is entered by the caller rather than here, because wrapping
 /// the driver in an instrumented block of its own would store it twice in this future (a
-/// moved-from local keeps its place in an `async fn`'s state), about 1 KiB per connection.
-pub(crate) async fn run<D, S>(
+/// moved-from local keeps its place in an async function's state), about 1 KiB per
+/// connection. For the same reason the driver is built before the future: an `async fn`
+/// keeps its arguments (the socket, the request) in its state for its whole life.
+pub(crate) fn run<D, S>(
     id: ConnectionId,
     server: Arc<ServerState>,
     routes: Arc<Routes<D>>,
@@ -95,26 +132,24 @@ pub(crate) async fn run<D, S>(
     data: D,
     request: UpgradeRequest,
     slot: ConnectionSlot,
-) where
+) -> impl Future<Output = ()> + Send + 'static
+where
     D: Send + Sync + 'static,
-    S: AsyncRead + AsyncWrite + Unpin,
+    S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
-    let shutdown = server.subscribe_shutdown();
     let limiter = server
         .config
         .rate_limit
         .map(|limit| Limiter::new(limit, Instant::now()));
     let conn = Arc::new(ConnState::new(id, server, data, request));
     conn.server.register(id, Arc::clone(&conn.outbox));
-    let server = Arc::clone(&conn.server);
     let mut driver = Driver {
         conn,
         routes,
         socket,
-        in_flight: FuturesUnordered::new(),
+        in_flight: Running::default(),
         pending: PendingRequests::default(),
         buf: VecDeque::new(),
-        shutdown,
         last_seen: Instant::now(),
         ping_sent: None,
         limiter,
@@ -122,16 +157,19 @@ pub(crate) async fn run<D, S>(
         paused_by: Vec::new(),
         newly_congested: Vec::new(),
     };
-    let open = metrics::gauge!(telemetry::CONNECTIONS_OPEN);
-    open.increment(1.0);
-    tracing::debug!("connection opened");
-    driver.open().await;
-    let close = driver.serve().await;
-    tracing::debug!(close.code = close.code, close.reason = %close.reason, "connection closed");
-    Box::pin(driver.finish(close)).await;
-    open.decrement(1.0);
-    server.unregister(id);
-    drop(slot);
+    async move {
+        let open = metrics::gauge!(telemetry::CONNECTIONS_OPEN);
+        open.increment(1.0);
+        tracing::debug!("connection opened");
+        driver.open().await;
+        let close = driver.serve().await;
+        tracing::debug!(close.code = close.code, close.reason = %close.reason, "connection closed");
+        let server = Arc::clone(&driver.conn.server);
+        Box::pin(driver.finish(close)).await;
+        open.decrement(1.0);
+        server.unregister(id);
+        drop(slot);
+    }
 }
 
 /// The connection's task: everything only it touches, so none of it needs a lock.
@@ -140,12 +178,11 @@ struct Driver<D, S> {
     routes: Arc<Routes<D>>,
     socket: Socket<S>,
     /// The running handlers, polled by this task (see the module docs).
-    in_flight: FuturesUnordered<InFlight>,
+    in_flight: Running,
     /// Correlated frames whose handlers are running, for duplicate ids and `$ws:abort`.
     pending: PendingRequests,
     /// Frames taken from the outbox, being written.
     buf: VecDeque<Frame>,
-    shutdown: watch::Receiver<bool>,
     /// When the client last sent anything.
     last_seen: Instant,
     /// When the ping that awaits an answer went out.
@@ -199,7 +236,7 @@ where
 
     /// Runs the connection until it ends, returning how.
     async fn serve(&mut self) -> CloseInfo {
-        if *self.shutdown.borrow() {
+        if self.conn.server.is_shutting_down() {
             return Box::pin(self.shut_down()).await;
         }
         let config = &self.conn.server.config;
@@ -208,23 +245,15 @@ where
         let ping = config
             .ping_interval
             .map(|interval| (interval, config.ping_timeout));
-        let timer = tokio::time::sleep_until(match ping {
+        // When the liveness check is due (never without pings).
+        let mut check_at = match ping {
             Some((interval, _)) => after(self.last_seen, interval),
             None => after(Instant::now(), Duration::MAX),
-        });
+        };
+        // One timer for the liveness check and the end of a push back, whichever is first:
+        // a timer is a tenth of an idle connection's task.
+        let timer = tokio::time::sleep_until(check_at);
         tokio::pin!(timer);
-        // One wait for the whole loop, polled again only once the shutdown flag has
-        // changed: its first poll registers the wake-up, and every later poll would take
-        // the lock of the server-wide waiter list.
-        let mut shutdown_rx = self.shutdown.clone();
-        let shutdown = shutdown_rx.changed();
-        tokio::pin!(shutdown);
-        let mut shutdown_registered = false;
-        // When the earliest push back on this connection ends; reset only while paused, so
-        // the loop does not build a timer per frame.
-        let push_back_timer = sleep_until(after(Instant::now(), Duration::MAX));
-        tokio::pin!(push_back_timer);
-
         loop {
             // Hysteresis: paused above the congestion mark, reading again below the relief
             // mark, so a queue near one mark does not toggle reading on every frame.
@@ -246,23 +275,15 @@ where
                 .iter()
                 .filter_map(|o| o.congestion_ends())
                 .min();
-            if let Some(end) = push_back_ends
-                && push_back_timer.deadline() != end
-            {
-                push_back_timer.as_mut().reset(end);
+            let wake_at = push_back_ends.map_or(check_at, |end| end.min(check_at));
+            if timer.deadline() != wake_at {
+                timer.as_mut().reset(wake_at);
             }
             let can_read = self.in_flight.len() < max_in_flight
                 && !self.own_congestion
                 && self.paused_by.is_empty();
             tokio::select! {
                 biased;
-                _ = poll_fn(|cx| {
-                    if shutdown_registered && self.shutdown.has_changed().is_ok_and(|c| !c) {
-                        return Poll::Pending;
-                    }
-                    shutdown_registered = true;
-                    shutdown.as_mut().poll(cx)
-                }) => return Box::pin(self.shut_down()).await,
                 // Handlers before the outbox: what they push while polled here does not wake
                 // this task (see `Outbox::driving`), so the outbox must be looked at after.
                 Some(correlation) = poll_fn(|cx| {
@@ -279,6 +300,7 @@ where
                                 return info;
                             }
                         }
+                        Ready::Shutdown => return Box::pin(self.shut_down()).await,
                         Ready::Close(request) => {
                             if request.overflow {
                                 metrics::counter!(telemetry::QUEUE_FULL_CLOSES).increment(1);
@@ -297,10 +319,6 @@ where
                     self.paused_by.retain(|outbox| !outbox.poll_relieved(cx, now));
                     if self.paused_by.is_empty() { Poll::Ready(()) } else { Poll::Pending }
                 }), if !self.paused_by.is_empty() => {}
-                () = &mut push_back_timer, if push_back_ends.is_some() => {
-                    let now = Instant::now();
-                    self.paused_by.retain(|outbox| outbox.congestion_ends().is_some_and(|end| end > now));
-                }
                 message = poll_fn(|cx| self.socket.poll_next(cx)), if can_read => {
                     let awaiting_pong = self.ping_sent.is_some();
                     if let Some(info) = self.receive(message).await {
@@ -310,11 +328,18 @@ where
                     // the next ping instead. Other traffic leaves the timer alone: it
                     // re-checks `last_seen` when it fires.
                     if let (true, None, Some((interval, _))) = (awaiting_pong, self.ping_sent, ping) {
-                        timer.as_mut().reset(after(self.last_seen, interval));
+                        check_at = after(self.last_seen, interval);
                     }
                 }
-                () = &mut timer, if ping.is_some() => {
+                () = &mut timer, if ping.is_some() || push_back_ends.is_some() => {
+                    let now = Instant::now();
+                    if push_back_ends.is_some_and(|end| end <= now) {
+                        self.paused_by.retain(|outbox| outbox.congestion_ends().is_some_and(|end| end > now));
+                    }
                     let Some((interval, timeout)) = ping else { continue };
+                    if now < check_at {
+                        continue;
+                    }
                     if !can_read {
                         // Reading is paused on our side, so a pong could not be seen:
                         // the silence proves nothing. Judge again once reading resumes.
@@ -322,13 +347,13 @@ where
                         self.ping_sent = None;
                     }
                     match self.liveness(interval, timeout) {
-                        Liveness::Wait(at) => timer.as_mut().reset(at),
+                        Liveness::Wait(at) => check_at = at,
                         Liveness::Ping(at) => {
                             self.socket.queue_ping();
                             if let Err(info) = Box::pin(self.send_now()).await {
                                 return info;
                             }
-                            timer.as_mut().reset(at);
+                            check_at = at;
                         }
                         Liveness::Dead => return CloseInfo::abnormal("ping timeout"),
                     }
@@ -629,24 +654,20 @@ where
     /// the grace period closes it with 1008 (see `outbox`).
     async fn write_buffered(&mut self) -> Result<(), CloseInfo> {
         let outbox = &*self.conn.outbox;
-        let write_timeout = self.conn.server.config.write_timeout;
         metrics::counter!(telemetry::FRAMES_SENT).increment(self.buf.len() as u64);
-        // Frames written so far: a write that has to wait is timed by its progress.
-        let written = AtomicUsize::new(0);
-        let outcome = {
+        // Nearly every write completes at once into the socket's send buffer. Only one that
+        // has to wait is timed, in a future of its own: its state (a timer and the write)
+        // would otherwise take room in every connection's task, idle or not.
+        let first = poll_fn(|cx| {
             let (socket, buf) = (&mut self.socket, &mut self.buf);
-            let write = socket.write_frames(buf, |len| {
-                outbox.sent(len);
-                written.fetch_add(1, Ordering::Relaxed);
-            });
-            let mut write = pin!(write);
-            // Nearly every write completes at once into the socket's send buffer; only one
-            // that has to wait is timed, which costs more than such a write.
-            match futures_util::poll!(write.as_mut()) {
-                Poll::Ready(result) => Written::Done(result),
-                Poll::Pending => watch_write(write, &written, outbox, write_timeout).await,
-            }
+            Poll::Ready(socket.poll_write_frames(cx, buf, &mut |len| outbox.sent(len)))
+        })
+        .await;
+        let outcome = match first {
+            Poll::Ready(result) => Written::Done(result),
+            Poll::Pending => Box::pin(self.wait_for_write()).await,
         };
+        let outbox = &*self.conn.outbox;
         // Frames not written (the connection is ending) no longer count as queued; one
         // cut short stays, to be finished before the close frame.
         outbox.sent(self.socket.discard_unstarted(&mut self.buf));
@@ -691,6 +712,19 @@ where
             Ok(Err(err)) => Err(CloseInfo::abnormal(format!("write failed: {err}"))),
             Err(_) => Err(CloseInfo::abnormal("writing to the client timed out")),
         }
+    }
+
+    /// Finishes a write that could not complete at once, timing its progress.
+    async fn wait_for_write(&mut self) -> Written {
+        let outbox = &*self.conn.outbox;
+        let write_timeout = self.conn.server.config.write_timeout;
+        // Frames written so far: the write is timed by its progress.
+        let written = AtomicUsize::new(0);
+        let write = self.socket.write_frames(&mut self.buf, |len| {
+            outbox.sent(len);
+            written.fetch_add(1, Ordering::Relaxed);
+        });
+        watch_write(pin!(write), &written, outbox, write_timeout).await
     }
 
     /// Writes what the socket has queued on its own (control frames), and the frames of
@@ -745,6 +779,7 @@ where
                         }
                     }
                     Ready::Close(request) => return self.close(request.code, request.reason).await,
+                    Ready::Shutdown => {}
                 },
                 Some(correlation) = self.in_flight.next() => self.settle(correlation),
                 () = sleep_until(deadline) => break,
@@ -1011,25 +1046,5 @@ mod tests {
         assert!(cut.len() <= 123);
         assert!(long.starts_with(cut));
         assert_eq!(truncate_reason("short"), "short");
-    }
-}
-#[cfg(test)]
-mod size_probe {
-    #[test]
-    fn sizes() {
-        use std::mem::size_of;
-        type Io = hyper_util::rt::TokioIo<hyper::upgrade::Upgraded>;
-        eprintln!("Sleep {}", size_of::<tokio::time::Sleep>());
-        eprintln!("Socket {}", size_of::<crate::websocket::Socket<Io>>());
-        eprintln!("Io {}", size_of::<Io>());
-        eprintln!("Driver {}", size_of::<super::Driver<(), Io>>());
-        eprintln!("FU {}", size_of::<futures_util::stream::FuturesUnordered<crate::route::InFlight>>());
-        eprintln!("watch rx {}", size_of::<tokio::sync::watch::Receiver<bool>>());
-        eprintln!("Limiter {}", size_of::<Option<crate::rate::Limiter>>());
-        eprintln!("UpgradeRequest {}", size_of::<crate::auth::UpgradeRequest>());
-        eprintln!("ConnState {}", size_of::<crate::conn_state::ConnState<()>>());
-        eprintln!("Outbox {}", size_of::<crate::outbox::Outbox>());
-        eprintln!("Slot {}", size_of::<crate::server_state::ConnectionSlot>());
-        eprintln!("Span {}", size_of::<tracing::Span>());
     }
 }

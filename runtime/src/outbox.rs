@@ -95,6 +95,8 @@ pub(crate) enum Ready {
     Frames,
     /// Close the connection.
     Close(CloseRequest),
+    /// The server is shutting down: close once the running handlers are done.
+    Shutdown,
 }
 
 #[derive(Default)]
@@ -108,6 +110,8 @@ struct State {
     congested_since: Option<Instant>,
     /// The tasks of publishers paused by this queue, woken when it is relieved.
     paused: Vec<Waker>,
+    /// The server asked the connection to shut down, and its task has not been told yet.
+    shutdown: bool,
 }
 
 thread_local! {
@@ -339,6 +343,14 @@ impl Outbox {
         paused.into_iter().for_each(Waker::wake);
     }
 
+    /// Tells the connection's task that the server is shutting down (see
+    /// [`Ready::Shutdown`]). Through the queue the task waits on anyway, so that a
+    /// connection holds no wait of its own for a signal it gets once.
+    pub(crate) fn request_shutdown(&self) {
+        self.lock().shutdown = true;
+        self.waker.wake();
+    }
+
     /// Moves queued frames into `buf` without waiting; `true` if there were any.
     pub(crate) fn take_into(&self, buf: &mut VecDeque<Frame>) -> bool {
         let mut state = self.lock();
@@ -372,6 +384,9 @@ impl Outbox {
         if let Some(close) = state.close.take() {
             state.shut = true;
             return Poll::Ready(Ready::Close(close));
+        }
+        if std::mem::take(&mut state.shutdown) {
+            return Poll::Ready(Ready::Shutdown);
         }
         Poll::Pending
     }

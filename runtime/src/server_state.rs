@@ -144,13 +144,13 @@ impl ServerState {
         *self.shutdown.borrow()
     }
 
-    pub(crate) fn subscribe_shutdown(&self) -> watch::Receiver<bool> {
-        self.shutdown.subscribe()
-    }
-
-    /// Refuses new connections and tells the open ones to close gracefully.
+    /// Refuses new connections and tells the open ones to close gracefully. A connection
+    /// registered after the flag is set finds it set (the driver checks after registering).
     pub(crate) fn begin_shutdown(&self) {
         self.shutdown.send_replace(true);
+        for outbox in self.lock_registry().values() {
+            outbox.request_shutdown();
+        }
     }
 
     /// [`begin_shutdown`](Self::begin_shutdown), then waits until every connection is gone.

@@ -260,7 +260,8 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Socket<S> {
         poll_fn(|cx| self.poll_write_frames(cx, frames, &mut written)).await
     }
 
-    fn poll_write_frames(
+    /// [`write_frames`](Self::write_frames) as a poll function.
+    pub(crate) fn poll_write_frames(
         &mut self,
         cx: &mut Context<'_>,
         frames: &mut VecDeque<Frame>,
