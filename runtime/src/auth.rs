@@ -4,6 +4,7 @@
 use std::borrow::Cow;
 use std::fmt;
 use std::net::SocketAddr;
+use std::sync::OnceLock;
 
 use axum::body::{Body, Bytes};
 use axum::http::header::{self, HeaderMap, HeaderName, HeaderValue};
@@ -15,19 +16,86 @@ fn owned_uri(uri: &Uri) -> Uri {
     Uri::from_maybe_shared(Bytes::from(uri.to_string())).unwrap_or_else(|_| uri.clone())
 }
 
-/// `headers` in allocations of their own (see [`UpgradeRequest::new`]).
-fn owned_headers(headers: &HeaderMap) -> HeaderMap {
-    let mut owned = HeaderMap::with_capacity(headers.len());
-    for (name, value) in headers {
-        let copy = HeaderName::from_bytes(name.as_str().as_bytes())
-            .ok()
-            .zip(HeaderValue::from_bytes(value.as_bytes()).ok());
-        if let Some((name, mut copy)) = copy {
-            copy.set_sensitive(value.is_sensitive());
-            owned.append(name, copy);
+/// A request's headers in one allocation of their own, for the connection's lifetime (see
+/// [`UpgradeRequest::new`]): each header is `name`, `:`, a sensitivity flag (`s` or `-`),
+/// the value and `\n`. A `HeaderMap` with a handful of headers is about four times larger,
+/// and every idle connection keeps its request.
+#[derive(Clone)]
+struct CompactHeaders(Box<[u8]>);
+
+impl CompactHeaders {
+    fn new(headers: &HeaderMap) -> Self {
+        let len = headers
+            .iter()
+            .map(|(name, value)| name.as_str().len() + value.len() + 3)
+            .sum();
+        let mut block = Vec::with_capacity(len);
+        for (name, value) in headers {
+            block.extend_from_slice(name.as_str().as_bytes());
+            block.push(b':');
+            block.push(if value.is_sensitive() { b's' } else { b'-' });
+            // Header values never hold a line feed (`HeaderValue` refuses control bytes).
+            block.extend_from_slice(value.as_bytes());
+            block.push(b'\n');
         }
+        Self(block.into_boxed_slice())
     }
-    owned
+
+    /// Every header: name, value, whether it is sensitive.
+    fn iter(&self) -> impl Iterator<Item = (&[u8], &[u8], bool)> {
+        self.0
+            .split(|b| *b == b'\n')
+            .filter(|line| !line.is_empty())
+            .filter_map(|line| {
+                let colon = line.iter().position(|b| *b == b':')?;
+                let (name, rest) = line.split_at(colon);
+                let (flag, value) = rest.get(1..)?.split_first()?;
+                Some((name, value, *flag == b's'))
+            })
+    }
+
+    /// The values of the headers named `name` (any case), each as `HeaderValue::to_str`
+    /// gives it: `None` unless visible ASCII.
+    fn get_all<'a, 'n>(
+        &'a self,
+        name: &'n str,
+    ) -> impl Iterator<Item = Option<&'a str>> + use<'a, 'n> {
+        self.iter()
+            .filter(move |(n, _, _)| n.eq_ignore_ascii_case(name.as_bytes()))
+            .map(|(_, value, _)| {
+                let visible = value.iter().all(|b| *b == b'\t' || (32..127).contains(b));
+                visible.then(|| std::str::from_utf8(value).ok()).flatten()
+            })
+    }
+
+    fn to_map(&self) -> HeaderMap {
+        let mut map = HeaderMap::new();
+        for (name, value, sensitive) in self.iter() {
+            let parsed = HeaderName::from_bytes(name)
+                .ok()
+                .zip(HeaderValue::from_bytes(value).ok());
+            if let Some((name, mut value)) = parsed {
+                value.set_sensitive(sensitive);
+                map.append(name, value);
+            }
+        }
+        map
+    }
+}
+
+impl fmt::Debug for CompactHeaders {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_map()
+            .entries(self.iter().map(|(name, value, sensitive)| {
+                let value = if sensitive {
+                    Cow::Borrowed("Sensitive")
+                } else {
+                    String::from_utf8_lossy(value)
+                };
+                (String::from_utf8_lossy(name), value)
+            }))
+            .finish()
+    }
 }
 
 /// The prefix of a subprotocol that carries a bearer token (`bearer.<token>`), for browsers,
@@ -44,7 +112,9 @@ pub const FINGERPRINT_PARAM: &str = "twinwire_fp";
 #[derive(Clone, Debug)]
 pub struct UpgradeRequest {
     uri: Uri,
-    headers: HeaderMap,
+    headers: CompactHeaders,
+    /// The headers as a map, built the first time [`headers`](Self::headers) is called.
+    header_map: OnceLock<Box<HeaderMap>>,
     path_params: Vec<(String, String)>,
     remote_addr: Option<SocketAddr>,
 }
@@ -63,7 +133,8 @@ impl UpgradeRequest {
     ) -> Self {
         Self {
             uri: owned_uri(&uri),
-            headers: owned_headers(&headers),
+            headers: CompactHeaders::new(&headers),
+            header_map: OnceLock::new(),
             path_params,
             remote_addr,
         }
@@ -71,12 +142,13 @@ impl UpgradeRequest {
 
     /// The request's headers.
     pub fn headers(&self) -> &HeaderMap {
-        &self.headers
+        self.header_map
+            .get_or_init(|| Box::new(self.headers.to_map()))
     }
 
-    /// A header's value, if present and visible ASCII.
+    /// A header's value (the first, if it is repeated), if present and visible ASCII.
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers.get(name).and_then(|v| v.to_str().ok())
+        self.headers.get_all(name).next().flatten()
     }
 
     /// The request URI (path and query).
@@ -129,7 +201,12 @@ impl UpgradeRequest {
 
     /// The subprotocols the client offered, in its order.
     pub fn offered_subprotocols(&self) -> impl Iterator<Item = &str> {
-        offered_protocols(&self.headers)
+        self.headers
+            .get_all(header::SEC_WEBSOCKET_PROTOCOL.as_str())
+            .flatten()
+            .flat_map(|v| v.split(','))
+            .map(str::trim)
+            .filter(|p| !p.is_empty())
     }
 
     /// The bearer token, from the first place that has one: the `Authorization: Bearer`
@@ -259,6 +336,37 @@ mod tests {
             );
         }
         UpgradeRequest::new(uri.parse().unwrap(), map, vec![], None)
+    }
+
+    #[test]
+    fn kept_headers_read_like_the_map_they_came_from() {
+        let mut map = HeaderMap::new();
+        map.append(
+            "sec-websocket-protocol",
+            HeaderValue::from_static("a, bearer.x"),
+        );
+        map.append("sec-websocket-protocol", HeaderValue::from_static("b"));
+        map.append("x-bin", HeaderValue::from_bytes(b"caf\xC3\xA9").unwrap());
+        let mut secret = HeaderValue::from_static("Bearer s3cret");
+        secret.set_sensitive(true);
+        map.append(header::AUTHORIZATION, secret);
+        let request = UpgradeRequest::new("/".parse().unwrap(), map.clone(), vec![], None);
+
+        assert_eq!(
+            request.header("Sec-WebSocket-Protocol"),
+            Some("a, bearer.x")
+        );
+        assert_eq!(
+            request.offered_subprotocols().collect::<Vec<_>>(),
+            ["a", "bearer.x", "b"]
+        );
+        // Not visible ASCII: present in the map, not as text.
+        assert_eq!(request.header("x-bin"), None);
+        assert_eq!(request.token().as_deref(), Some("s3cret"));
+        assert_eq!(request.headers(), &map);
+        assert!(request.headers()[header::AUTHORIZATION].is_sensitive());
+        let debug = format!("{request:?}");
+        assert!(!debug.contains("s3cret"), "{debug}");
     }
 
     #[test]
