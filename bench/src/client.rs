@@ -1,14 +1,15 @@
 //! The load generator's WebSocket client: connecting with small buffers (it shares the
-//! machine with the server, and the scenarios open 10,000 clients), writing envelopes and
+//! machine with the server, and the scenarios open up to 100,000 clients), writing envelopes and
 //! reading the frames that come back.
 
 use std::borrow::Cow;
+use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
 
 use futures_util::{SinkExt, StreamExt};
 use serde::Deserialize;
 use serde_json::value::RawValue;
-use tokio::net::TcpStream;
+use tokio::net::{TcpSocket, TcpStream};
 use tokio::time::timeout;
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use tokio_tungstenite::tungstenite::{Message, Utf8Bytes};
@@ -24,7 +25,7 @@ pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// The clients' socket buffers: every frame of the benchmarks is under 200 bytes, and the
 /// WebSocket library zero-fills its whole read buffer before each read, so a small one
-/// leaves more of the shared CPU to the server (and 10,000 clients fit in little memory).
+/// leaves more of the shared CPU to the server (and 100,000 clients fit in little memory).
 pub const CLIENT_BUFFER_SIZE: usize = 1024;
 
 /// Opens a WebSocket to `url` with small buffers and `TCP_NODELAY`.
@@ -32,15 +33,63 @@ pub const CLIENT_BUFFER_SIZE: usize = 1024;
 /// # Errors
 /// The connection or handshake failed or timed out.
 pub async fn connect(url: &str) -> Result<Socket, Error> {
-    let config = WebSocketConfig::default()
-        .read_buffer_size(CLIENT_BUFFER_SIZE)
-        .write_buffer_size(CLIENT_BUFFER_SIZE);
-    let connecting = tokio_tungstenite::connect_async_with_config(url, Some(config), true);
+    let connecting = tokio_tungstenite::connect_async_with_config(url, Some(config()), true);
     match timeout(CONNECT_TIMEOUT, connecting).await {
         Ok(Ok((socket, _response))) => Ok(socket),
         Ok(Err(err)) => Err(format!("connecting to {url} failed: {err}").into()),
         Err(_) => Err(format!("connecting to {url} timed out after {CONNECT_TIMEOUT:?}").into()),
     }
+}
+
+/// Opens a WebSocket to the server at `server` as [`connect`] does, but from the local
+/// address `source` (the kernel picks the port) when one is given. One source address has
+/// only the ephemeral port range (about 28,000 ports) to connect from, so more connections
+/// than that to one server need several, e.g. 127.0.0.1, 127.0.0.2, … (all of 127.0.0.0/8
+/// is loopback on Linux).
+///
+/// Closing the socket resets the connection instead of leaving it in `TIME_WAIT`: a port
+/// bound before connecting stays taken for a minute in that state, and the next run of a
+/// 100,000-connection scenario needs the same ports again.
+///
+/// # Errors
+/// Binding, connecting or the handshake failed, or it all took longer than
+/// [`CONNECT_TIMEOUT`].
+pub async fn connect_from(source: Option<IpAddr>, server: SocketAddr) -> Result<Socket, Error> {
+    let from = source.map_or_else(String::new, |ip| format!(" from {ip}"));
+    let connecting = async {
+        let socket = if server.is_ipv4() {
+            TcpSocket::new_v4()?
+        } else {
+            TcpSocket::new_v6()?
+        };
+        socket.set_zero_linger()?;
+        if let Some(ip) = source {
+            socket.bind(SocketAddr::new(ip, 0))?;
+        }
+        let stream = socket.connect(server).await?;
+        stream.set_nodelay(true)?;
+        let url = format!("ws://{server}/");
+        let (socket, _response) = tokio_tungstenite::client_async_with_config(
+            url,
+            MaybeTlsStream::Plain(stream),
+            Some(config()),
+        )
+        .await?;
+        Ok::<_, Error>(socket)
+    };
+    match timeout(CONNECT_TIMEOUT, connecting).await {
+        Ok(Ok(socket)) => Ok(socket),
+        Ok(Err(err)) => Err(format!("connecting{from} to {server} failed: {err}").into()),
+        Err(_) => {
+            Err(format!("connecting{from} to {server} timed out after {CONNECT_TIMEOUT:?}").into())
+        }
+    }
+}
+
+fn config() -> WebSocketConfig {
+    WebSocketConfig::default()
+        .read_buffer_size(CLIENT_BUFFER_SIZE)
+        .write_buffer_size(CLIENT_BUFFER_SIZE)
 }
 
 /// Sends one text frame.

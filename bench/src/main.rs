@@ -2,6 +2,7 @@
 //!
 //! ```text
 //! twinwire-bench all [--runs N] [--servers twinwire,raw,wskit,bun] [--only echo,fanout,memory,codegen]
+//!                    [--idle-connections 10000,100000]
 //! twinwire-bench smoke
 //! twinwire-bench echo ws://127.0.0.1:PORT/ [--raw] [--connections N] [--seconds N]
 //! ```
@@ -36,9 +37,13 @@ enum Command {
         /// Only these servers.
         #[arg(long, value_delimiter = ',')]
         servers: Vec<Server>,
-        /// Only these scenarios.
+        /// Only these scenarios (`memory` is every idle-connection row).
         #[arg(long, value_delimiter = ',')]
         only: Vec<Only>,
+        /// The idle-connection rows of `memory` (default 10000,100000); a row whose count
+        /// the open-file limit cannot hold is skipped with a note.
+        #[arg(long, value_delimiter = ',', value_parser = clap::value_parser!(u64).range(1..=100_000))]
+        idle_connections: Vec<u64>,
         /// Seconds of each measured echo window.
         #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u64).range(1..=60))]
         echo_seconds: u64,
@@ -107,6 +112,7 @@ async fn main() -> ExitCode {
             runs,
             servers,
             only,
+            idle_connections,
             echo_seconds,
             echo_text,
             read_buffer,
@@ -135,6 +141,12 @@ async fn main() -> ExitCode {
                     .map_or(0, |i| i + 1);
                 plan.servers.insert(at, ServerKind::Baseline);
                 baseline = Some(path);
+            }
+            if !idle_connections.is_empty() {
+                plan.idle_sizes = idle_connections
+                    .iter()
+                    .filter_map(|&n| usize::try_from(n).ok())
+                    .collect();
             }
             if !only.is_empty() {
                 plan.scenarios = only.iter().map(|o| scenario(*o)).collect();

@@ -1,4 +1,5 @@
-//! A server process's CPU time and resident memory, read from `/proc` (Linux only).
+//! A server process's CPU time, resident memory and open sockets, and the limits that bound
+//! how many connections one run can open, read from `/proc` (Linux only).
 
 use std::io;
 use std::process::Command;
@@ -63,6 +64,65 @@ pub fn rss_kib(pid: u32) -> io::Result<u64> {
     parse_rss_kib(&status).ok_or_else(|| malformed("status", &status))
 }
 
+/// How many of the process's file descriptors are sockets: its listener and every
+/// connection it holds (a connection the server has closed is no longer among them).
+///
+/// # Errors
+/// `/proc/<pid>/fd` could not be listed.
+pub fn socket_count(pid: u32) -> io::Result<usize> {
+    let mut sockets = 0;
+    for entry in std::fs::read_dir(format!("/proc/{pid}/fd"))? {
+        // A descriptor closed between listing and reading is not open any more.
+        let Ok(target) = std::fs::read_link(entry?.path()) else {
+            continue;
+        };
+        if target.to_string_lossy().starts_with("socket:") {
+            sockets += 1;
+        }
+    }
+    Ok(sockets)
+}
+
+/// This process's soft limit on open files (`None`: unlimited). Server processes started
+/// by the harness inherit it.
+///
+/// # Errors
+/// `/proc/self/limits` could not be read or has no such line.
+pub fn open_file_limit() -> io::Result<Option<u64>> {
+    let limits = std::fs::read_to_string("/proc/self/limits")?;
+    parse_open_file_limit(&limits).ok_or_else(|| malformed("limits", &limits))
+}
+
+/// How many local ports the kernel hands out to one source address
+/// (`net.ipv4.ip_local_port_range`, both ends included).
+///
+/// # Errors
+/// The range could not be read or parsed.
+pub fn ephemeral_port_count() -> io::Result<usize> {
+    let path = "/proc/sys/net/ipv4/ip_local_port_range";
+    let range = std::fs::read_to_string(path)?;
+    parse_port_range(&range)
+        .ok_or_else(|| io::Error::other(format!("unexpected {path}: {range:?}")))
+}
+
+fn parse_open_file_limit(limits: &str) -> Option<Option<u64>> {
+    let line = limits.lines().find(|l| l.starts_with("Max open files"))?;
+    let soft = line
+        .strip_prefix("Max open files")?
+        .split_whitespace()
+        .next()?;
+    if soft == "unlimited" {
+        return Some(None);
+    }
+    soft.parse().ok().map(Some)
+}
+
+fn parse_port_range(range: &str) -> Option<usize> {
+    let mut ends = range.split_whitespace().map(str::parse::<usize>);
+    let (low, high) = (ends.next()?.ok()?, ends.next()?.ok()?);
+    (high >= low).then(|| high - low + 1)
+}
+
 fn malformed(file: &str, text: &str) -> io::Error {
     let start: String = text.chars().take(80).collect();
     io::Error::other(format!("unexpected /proc/<pid>/{file} contents: {start:?}"))
@@ -115,6 +175,47 @@ mod tests {
         let status = "Name:\tx\nVmPeak:\t  9000 kB\nVmRSS:\t    1234 kB\nThreads:\t3\n";
         assert_eq!(parse_rss_kib(status), Some(1234));
         assert_eq!(parse_rss_kib("Name:\tx\n"), None);
+    }
+
+    #[test]
+    fn the_soft_open_file_limit_is_read_from_its_line() {
+        let limits = "Limit                     Soft Limit           Hard Limit           Units     \n\
+                      Max cpu time              unlimited            unlimited            seconds   \n\
+                      Max open files            20000                131072               files     \n";
+        assert_eq!(parse_open_file_limit(limits), Some(Some(20_000)));
+        let unlimited =
+            "Max open files            unlimited            unlimited            files\n";
+        assert_eq!(parse_open_file_limit(unlimited), Some(None));
+        assert_eq!(
+            parse_open_file_limit("Max processes 10 10 processes\n"),
+            None
+        );
+        assert!(open_file_limit().is_ok());
+    }
+
+    #[test]
+    fn the_port_range_counts_both_ends() {
+        assert_eq!(parse_port_range("32768\t60999\n"), Some(28_232));
+        assert_eq!(parse_port_range("1024 1024"), Some(1));
+        assert_eq!(parse_port_range("60999 32768"), None);
+        assert_eq!(parse_port_range("32768"), None);
+        assert!(ephemeral_port_count().unwrap() > 0);
+    }
+
+    #[test]
+    fn sockets_are_counted_as_they_open_and_close() {
+        let pid = std::process::id();
+        let before = socket_count(pid).unwrap();
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let client = std::net::TcpStream::connect(listener.local_addr().unwrap()).unwrap();
+        let (accepted, _) = listener.accept().unwrap();
+        // No other test of this binary opens or closes sockets, so the three are seen.
+        let during = socket_count(pid).unwrap();
+        assert!(
+            during >= before + 3,
+            "{before} sockets, then {during} with three more"
+        );
+        drop((listener, client, accepted));
     }
 
     #[test]

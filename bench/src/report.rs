@@ -10,13 +10,14 @@ use crate::stats::{Summary, count, number};
 use crate::suite::{Plan, Results, Scenario};
 
 /// A figure of one server: a summary over runs, one measurement over all of them, a plain
-/// count, or nothing.
+/// count, nothing, or nothing because the machine's limits did not allow the measurement.
 #[derive(Clone, Copy, Debug)]
 enum Cell {
     Summary(Summary),
     Single(f64),
     Count(u64),
     Missing,
+    Skipped,
 }
 
 impl Cell {
@@ -28,7 +29,7 @@ impl Cell {
         match self {
             Self::Summary(s) => Some(s.median),
             Self::Single(value) => Some(value),
-            Self::Count(_) | Self::Missing => None,
+            Self::Count(_) | Self::Missing | Self::Skipped => None,
         }
     }
 
@@ -38,6 +39,7 @@ impl Cell {
             Self::Single(value) => number(value),
             Self::Count(n) => n.to_string(),
             Self::Missing => "—".to_owned(),
+            Self::Skipped => "skipped".to_owned(),
         }
     }
 }
@@ -171,20 +173,30 @@ pub fn table(plan: &Plan, results: &Results) -> String {
         });
     }
 
-    rows.push(Row {
-        kind: Scenario::Memory,
-        scenario: format!("(c) {} idle conns", count(plan.idle_connections)),
-        metric: "RSS per connection (KiB)",
-        cells: per_server(&|k| {
-            let values: Vec<f64> = results
-                .memory
-                .get(&k)
-                .map(|runs| runs.iter().map(|r| r.per_connection_kib()).collect())
-                .unwrap_or_default();
-            Cell::of(&values)
-        }),
-        ratios: true,
-    });
+    for &size in &plan.idle_sizes {
+        let skipped = results.memory_skipped.contains_key(&size);
+        rows.push(Row {
+            kind: Scenario::Memory,
+            scenario: format!("(c) {} idle conns", count(size)),
+            metric: if skipped {
+                "not measured: open-file limit (see below)"
+            } else {
+                "RSS per connection (KiB)"
+            },
+            cells: per_server(&|k| {
+                if skipped {
+                    return Cell::Skipped;
+                }
+                let values: Vec<f64> = results
+                    .memory
+                    .get(&(k, size))
+                    .map(|runs| runs.iter().map(|r| r.per_connection_kib()).collect())
+                    .unwrap_or_default();
+                Cell::of(&values)
+            }),
+            ratios: true,
+        });
+    }
 
     let codegen = format!(
         "(d) codegen, {} msgs + {} RPCs",
@@ -318,5 +330,44 @@ mod tests {
         assert!(cpu.contains("50.0 (50.0–50.0)"), "{cpu}");
         assert!(line("RSS per connection").contains("—"));
         assert!(!table.contains("WS-Kit"), "{table}");
+    }
+
+    #[test]
+    fn memory_rows_come_one_per_size_and_say_when_skipped() {
+        let plan = Plan {
+            servers: vec![ServerKind::Twinwire, ServerKind::RawBun],
+            scenarios: vec![Scenario::Memory],
+            idle_sizes: vec![10_000, 100_000],
+            ..Plan::smoke()
+        };
+        let mut results = Results::default();
+        let run = |after_kib: u64| crate::memory::MemoryRun {
+            before_kib: 1_000,
+            after_kib,
+            connections: 10_000,
+            source_addresses: 1,
+            opening: Duration::from_secs(2),
+        };
+        results.memory.insert(
+            (ServerKind::Twinwire, 10_000),
+            vec![run(71_000), run(81_000)],
+        );
+        results
+            .memory
+            .insert((ServerKind::RawBun, 10_000), vec![run(21_000)]);
+        results
+            .memory_skipped
+            .insert(100_000, "the open-file limit is 20,000".to_owned());
+        let table = table(&plan, &results);
+        let rows: Vec<&str> = table.lines().filter(|l| l.contains("idle conns")).collect();
+        assert_eq!(rows.len(), 2, "{table}");
+        // (71,000 − 1,000) / 10,000 = 7 KiB and 8 KiB, median 7.5; Bun 2 KiB.
+        assert!(rows[0].contains("(c) 10,000 idle conns"), "{table}");
+        assert!(rows[0].contains("7.50 (7.00–8.00)"), "{table}");
+        assert!(rows[0].contains("3.75×"), "{table}");
+        assert!(rows[1].contains("(c) 100,000 idle conns"), "{table}");
+        assert!(rows[1].contains("not measured: open-file limit"), "{table}");
+        assert_eq!(rows[1].matches("skipped").count(), 2, "{table}");
+        assert!(!table.contains("codegen"), "{table}");
     }
 }

@@ -268,6 +268,11 @@ impl RunningServer {
         self.child.id()
     }
 
+    /// The address it listens on.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
     /// The `ws://` URL to connect to.
     pub fn url(&self) -> String {
         format!("ws://{}/", self.addr)

@@ -5,6 +5,9 @@
 //! of each, …), so a noisy moment on the machine does not land on one server only. Every
 //! echo and memory run starts a fresh server process; a fan-out size starts one per server
 //! and measures several publishes on it.
+//!
+//! An idle-connection size that needs more open files than this process may have (the
+//! servers inherit its limit) is skipped with a note instead of failing the run.
 
 use std::collections::HashMap;
 use std::time::Duration;
@@ -15,6 +18,15 @@ use crate::echo::{self, EchoLoad, EchoRun};
 use crate::fanout::{self, FanoutLoad, FanoutRun};
 use crate::memory::{self, MemoryLoad, MemoryRun};
 use crate::servers::{Programs, RunningServer, ServerKind};
+use crate::stats::count;
+use crate::{MAX_CONNECTIONS, procfs};
+
+/// Connections of each memory run opened before the first reading.
+const MEMORY_WARMUP_CONNECTIONS: usize = 16;
+
+/// Open files a process needs besides its connections: the standard streams, the
+/// runtime's epoll and wake-up descriptors, the pipes to the server, and Bun's own files.
+const OPEN_FILE_HEADROOM: usize = 1_024;
 
 /// A scenario of the issue: (a) echo, (b) fan-out, (c) memory, (d) codegen.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -52,8 +64,11 @@ pub struct Plan {
     pub fanout_publishes: usize,
     /// (b) quiet time before each publish.
     pub fanout_pause: Duration,
-    /// (c) idle connections.
-    pub idle_connections: usize,
+    /// (c) idle connection counts, one row each.
+    pub idle_sizes: Vec<usize>,
+    /// (c) connections per loopback source address (`None`: half the ephemeral port
+    /// range); smaller only to exercise several addresses with few connections.
+    pub idle_per_source_address: Option<usize>,
     /// (c) quiet time before each memory reading.
     pub memory_settle: Duration,
     /// (d) the synthetic protocol.
@@ -63,7 +78,7 @@ pub struct Plan {
 impl Plan {
     /// The full benchmark of issue 8: 3 runs; 50 echo connections for 5 s after 1 s of
     /// warm-up; fan-out to 1,000 and 10,000 subscribers, 20 measured publishes each;
-    /// 10,000 idle connections; a protocol of 1,000 messages and 100 RPCs.
+    /// 10,000 and 100,000 idle connections; a protocol of 1,000 messages and 100 RPCs.
     pub fn full() -> Self {
         Self {
             servers: ServerKind::ALL.to_vec(),
@@ -81,7 +96,8 @@ impl Plan {
             fanout_sizes: vec![1_000, 10_000],
             fanout_publishes: 20,
             fanout_pause: Duration::from_millis(200),
-            idle_connections: 10_000,
+            idle_sizes: vec![10_000, 100_000],
+            idle_per_source_address: None,
             memory_settle: Duration::from_secs(1),
             codegen: Synthetic {
                 messages: 1_000,
@@ -91,7 +107,8 @@ impl Plan {
     }
 
     /// The smoke test: the Rust servers only, a few connections for about a second, tiny
-    /// fan-out, memory and codegen loads. Proves the harness works, measures nothing.
+    /// fan-out, memory and codegen loads (the idle connections from several source
+    /// addresses). Proves the harness works, measures nothing.
     pub fn smoke() -> Self {
         Self {
             servers: vec![ServerKind::Twinwire, ServerKind::RawRust],
@@ -102,7 +119,8 @@ impl Plan {
             fanout_sizes: vec![8],
             fanout_publishes: 2,
             fanout_pause: Duration::from_millis(20),
-            idle_connections: 16,
+            idle_sizes: vec![16],
+            idle_per_source_address: Some(5),
             memory_settle: Duration::from_millis(50),
             codegen: Synthetic {
                 messages: 20,
@@ -124,8 +142,11 @@ pub struct Results {
     pub echo: HashMap<ServerKind, Vec<EchoRun>>,
     /// (b) per server and subscriber count.
     pub fanout: HashMap<(ServerKind, usize), FanoutRun>,
-    /// (c) per server, one entry per run.
-    pub memory: HashMap<ServerKind, Vec<MemoryRun>>,
+    /// (c) per server and idle connection count, one entry per run.
+    pub memory: HashMap<(ServerKind, usize), Vec<MemoryRun>>,
+    /// (c) idle connection counts not measured, with the reason (not a failure: the
+    /// machine's limits do not allow them).
+    pub memory_skipped: HashMap<usize, String>,
     /// (d) one entry per run.
     pub codegen: Vec<CodegenRun>,
     /// Runs that could not be measured at all, with the reason.
@@ -216,17 +237,44 @@ pub async fn run(plan: &Plan, programs: &Programs, mut progress: impl FnMut(&str
         }
     }
     if plan.has(Scenario::Memory) {
-        for run in 1..=plan.runs {
-            for &kind in &servers {
+        let limit = procfs::open_file_limit();
+        for &size in &plan.idle_sizes {
+            let skip = match &limit {
+                Ok(limit) => too_few_open_files(size, *limit),
+                Err(err) => Some(format!("the open-file limit could not be read: {err}")),
+            };
+            if let Some(reason) = skip {
                 progress(&format!(
-                    "(c) {} idle connections: {kind}, run {run}/{}",
-                    plan.idle_connections, plan.runs
+                    "(c) {} idle connections skipped: {reason}",
+                    count(size)
                 ));
-                match memory_run(plan, programs, kind).await {
-                    Ok(measured) => results.memory.entry(kind).or_default().push(measured),
-                    Err(err) => results
-                        .failures
-                        .push(format!("{kind} memory run {run}: {err}")),
+                results.notes.push(format!(
+                    "(c) {} idle conns not measured: {reason}",
+                    count(size)
+                ));
+                results.memory_skipped.insert(size, reason);
+                continue;
+            }
+            for run in 1..=plan.runs {
+                for &kind in &servers {
+                    progress(&format!(
+                        "(c) {} idle connections: {kind}, run {run}/{}",
+                        count(size),
+                        plan.runs
+                    ));
+                    match memory_run(plan, programs, kind, size, &mut progress).await {
+                        Ok(measured) => {
+                            results
+                                .memory
+                                .entry((kind, size))
+                                .or_default()
+                                .push(measured);
+                        }
+                        Err(err) => results.failures.push(format!(
+                            "{kind} memory run {run} with {} idle conns: {err}",
+                            count(size)
+                        )),
+                    }
                 }
             }
         }
@@ -318,18 +366,47 @@ async fn memory_run(
     plan: &Plan,
     programs: &Programs,
     kind: ServerKind,
+    connections: usize,
+    progress: &mut dyn FnMut(&str),
 ) -> Result<MemoryRun, Error> {
     let mut server = RunningServer::start(programs, kind)?;
     let load = MemoryLoad {
-        url: server.url(),
+        addr: server.addr(),
         server_pid: server.pid(),
-        warmup_connections: 16,
-        connections: plan.idle_connections,
+        warmup_connections: MEMORY_WARMUP_CONNECTIONS,
+        connections,
         settle: plan.memory_settle,
+        per_source_address: plan.idle_per_source_address,
     };
-    let measured = memory::run(&load).await?;
+    let measured = memory::run(&load, progress).await?;
     ensure_running(&mut server)?;
     Ok(measured)
+}
+
+/// Why `connections` idle connections cannot be opened under the open-file limit `limit`
+/// (`None`: unlimited), if they cannot: the load generator holds one socket per
+/// connection and so does the server, which inherits the limit; twinwire's server also
+/// refuses connections past [`MAX_CONNECTIONS`].
+fn too_few_open_files(connections: usize, limit: Option<u64>) -> Option<String> {
+    let total = connections + MEMORY_WARMUP_CONNECTIONS;
+    if total >= MAX_CONNECTIONS {
+        return Some(format!(
+            "{} connections reach the benchmark server's limit of {}",
+            count(total),
+            count(MAX_CONNECTIONS)
+        ));
+    }
+    let needed = total + OPEN_FILE_HEADROOM;
+    let limit = usize::try_from(limit?).unwrap_or(usize::MAX);
+    (limit < needed).then(|| {
+        format!(
+            "the open-file limit is {}, below the {} each process needs (`bash bench/run.sh` \
+             raises it when it may: as root with CAP_SYS_RESOURCE, or up to the hard limit \
+             `ulimit -Hn`)",
+            count(limit),
+            count(needed)
+        )
+    })
 }
 
 /// A server that died during a run invalidates it.
@@ -338,5 +415,25 @@ fn ensure_running(server: &mut RunningServer) -> Result<(), Error> {
         Ok(())
     } else {
         Err(format!("{} exited during the run", server.kind()).into())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes_past_the_open_file_limit_are_skipped_with_the_reason() {
+        assert_eq!(too_few_open_files(10_000, Some(20_000)), None);
+        assert_eq!(too_few_open_files(100_000, None), None);
+        assert_eq!(too_few_open_files(100_000, Some(131_072)), None);
+        let reason = too_few_open_files(100_000, Some(20_000)).expect("20,000 files are too few");
+        assert!(
+            reason.contains("20,000") && reason.contains("101,040"),
+            "{reason}"
+        );
+        // The headroom counts: exactly the connections is not enough.
+        assert!(too_few_open_files(10_000, Some(10_016)).is_some());
+        assert!(too_few_open_files(MAX_CONNECTIONS, None).is_some());
     }
 }

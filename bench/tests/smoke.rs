@@ -1,7 +1,8 @@
 //! The harness's smoke mode against the real server binaries, so it cannot rot: every
 //! scenario runs with a few connections for about a second against twinwire and the raw
-//! server. It asserts that the harness worked (round trips happened, every delivery
-//! arrived, nothing failed), never how fast.
+//! server (the idle connections from several loopback source addresses). It asserts that
+//! the harness worked (round trips happened, every delivery arrived, nothing failed), never
+//! how fast.
 
 use std::path::PathBuf;
 
@@ -39,9 +40,17 @@ async fn smoke_mode_measures_both_rust_servers_without_errors() {
             );
         }
 
-        let memory = &results.memory[&kind];
-        assert_eq!(memory.len(), plan.runs, "{kind}");
-        assert!(memory.iter().all(|run| run.after_kib > 0), "{kind}");
+        for &size in &plan.idle_sizes {
+            let memory = &results.memory[&(kind, size)];
+            assert_eq!(memory.len(), plan.runs, "{kind}");
+            assert!(memory.iter().all(|run| run.after_kib > 0), "{kind}");
+            // The smoke plan spreads its few connections over several loopback source
+            // addresses, as 100,000 need.
+            assert!(
+                memory.iter().all(|run| run.source_addresses > 1),
+                "{kind}: {memory:?}"
+            );
+        }
     }
     assert_eq!(results.codegen.len(), plan.runs);
     assert!(results.codegen.iter().all(|run| run.files > 0));

@@ -1,7 +1,7 @@
 //! The twinwire server of the benchmarks: the [`Bench`](twinwire_bench::protocol::Bench)
 //! protocol on `twinwire-runtime` with its default configuration, except for two limits a
-//! load generator is meant to exceed: the connection limit (raised for the
-//! 10,000-connection scenarios) and the per-connection rate limit (raised far above the
+//! load generator is meant to exceed: the connection limit (raised for the 10,000- and
+//! 100,000-connection scenarios) and the per-connection rate limit (raised far above the
 //! load, about 3,000 round trips a second per connection, so that its check is still
 //! paid for).
 //!
