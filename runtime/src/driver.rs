@@ -148,6 +148,7 @@ where
         routes,
         socket,
         in_flight: Running::default(),
+        fresh: None,
         pending: PendingRequests::default(),
         buf: VecDeque::new(),
         last_seen: Instant::now(),
@@ -179,6 +180,8 @@ struct Driver<D, S> {
     socket: Socket<S>,
     /// The running handlers, polled by this task (see the module docs).
     in_flight: Running,
+    /// The handler `dispatch` just started, not polled yet (see `poll_fresh`).
+    fresh: Option<InFlight>,
     /// Correlated frames whose handlers are running, for duplicate ids and `$ws:abort`.
     pending: PendingRequests,
     /// Frames taken from the outbox, being written.
@@ -407,9 +410,15 @@ where
             }
         }
         match message {
-            WsMessage::Text(text) => self.dispatch(text.as_str()),
+            WsMessage::Text(text) => {
+                self.dispatch(text.as_str());
+                self.poll_fresh().await;
+            }
             WsMessage::Binary(bytes) => match std::str::from_utf8(&bytes) {
-                Ok(text) => self.dispatch(text),
+                Ok(text) => {
+                    self.dispatch(text);
+                    self.poll_fresh().await;
+                }
                 Err(_) => {
                     let close = self
                         .protocol_close(close::INVALID_PAYLOAD, "binary frame is not valid UTF-8");
@@ -606,7 +615,7 @@ where
                 if let Some(correlation) = correlation {
                     self.pending.insert(correlation);
                 }
-                self.in_flight.push(handler);
+                self.fresh = Some(handler);
             }
             Err(error) => {
                 conn.answer_error(correlation.as_deref(), &error);
@@ -639,6 +648,24 @@ where
             let error = ErrorPayload::new(ErrorCode::Cancelled, "the client cancelled the request");
             let _ = self.conn.outbox.push(frame::encode_error(Some(id), &error));
             correlation.cancel();
+        }
+    }
+
+    /// Polls the handler `dispatch` just started, once, in place. Most finish at once (an
+    /// echo, a lookup) and never enter the running set, which saves its allocation and
+    /// bookkeeping per request; one that waits joins the set, which polls it again.
+    async fn poll_fresh(&mut self) {
+        let Some(mut handler) = self.fresh.take() else {
+            return;
+        };
+        let outcome = poll_fn(|cx| {
+            let outbox = &self.conn.outbox;
+            Poll::Ready(outbox.driving(&mut self.newly_congested, || handler.poll_unpin(cx)))
+        })
+        .await;
+        match outcome {
+            Poll::Ready(correlation) => self.settle(correlation),
+            Poll::Pending => self.in_flight.push(handler),
         }
     }
 

@@ -26,11 +26,17 @@ const READ_CHUNK: usize = 64 * 1024;
 /// latest).
 const MAX_URGENT: usize = 4 * 1024;
 
-/// At most this many frames go into one vectored write.
-const BATCH: usize = 64;
+/// At most this many large frames go into one vectored write.
+const BATCH: usize = 16;
+
+/// Frames up to this size are copied into the per-thread write buffer, up to this many
+/// bytes per write; larger ones are written from their own memory.
+const MAX_COPIED_FRAME: usize = 2 * 1024;
+const MAX_COPIED_BATCH: usize = 16 * 1024;
 
 thread_local! {
     static READ_BUFFER: RefCell<Box<[u8]>> = RefCell::new(vec![0; READ_CHUNK].into_boxed_slice());
+    static WRITE_BUFFER: RefCell<Vec<u8>> = RefCell::new(Vec::with_capacity(MAX_COPIED_BATCH));
 }
 
 /// Why reading from the client ended the connection.
@@ -335,24 +341,53 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Socket<S> {
         Poll::Ready(Ok(n))
     }
 
-    /// One vectored write of the first frames of `frames` (none of them started).
+    /// One write of the first frames of `frames` (none of them started). Small frames are
+    /// copied into one buffer per thread and written with one plain write, which the kernel
+    /// handles for less than a vector of small slices; large ones go out as slices of their
+    /// own, uncopied.
     fn poll_write_batch(
         &mut self,
         cx: &mut Context<'_>,
         frames: &VecDeque<Frame>,
     ) -> Poll<io::Result<usize>> {
-        let mut headers = [([0_u8; MAX_HEADER], 0_usize); BATCH];
-        for (slot, frame) in headers.iter_mut().zip(frames) {
-            *slot = codec::header(opcode::TEXT, frame.len());
-        }
-        let mut slices = [IoSlice::new(&[]); 2 * BATCH];
-        let mut count = 0;
-        for ((header, used), frame) in headers.iter().zip(frames) {
-            slices[count] = IoSlice::new(&header[..*used]);
-            slices[count + 1] = IoSlice::new(frame.as_str().as_bytes());
-            count += 2;
-        }
-        let n = ready!(Pin::new(&mut self.io).poll_write_vectored(cx, &slices[..count]))?;
+        let io = &mut self.io;
+        let copied = WRITE_BUFFER.with(|cell| {
+            let Ok(mut buffer) = cell.try_borrow_mut() else {
+                return None;
+            };
+            buffer.clear();
+            for frame in frames {
+                if frame.len() > MAX_COPIED_FRAME
+                    || buffer.len() + MAX_HEADER + frame.len() > MAX_COPIED_BATCH
+                {
+                    break;
+                }
+                let (header, used) = codec::header(opcode::TEXT, frame.len());
+                buffer.extend_from_slice(&header[..used]);
+                buffer.extend_from_slice(frame.as_str().as_bytes());
+            }
+            if buffer.is_empty() {
+                return None;
+            }
+            Some(Pin::new(&mut *io).poll_write(cx, &buffer))
+        });
+        let n = match copied {
+            Some(poll) => ready!(poll)?,
+            None => {
+                let mut headers = [([0_u8; MAX_HEADER], 0_usize); BATCH];
+                let mut slices = [IoSlice::new(&[]); 2 * BATCH];
+                let mut count = 0;
+                for (slot, frame) in headers.iter_mut().zip(frames) {
+                    *slot = codec::header(opcode::TEXT, frame.len());
+                }
+                for ((header, used), frame) in headers.iter().zip(frames) {
+                    slices[count] = IoSlice::new(&header[..*used]);
+                    slices[count + 1] = IoSlice::new(frame.as_str().as_bytes());
+                    count += 2;
+                }
+                ready!(Pin::new(&mut *io).poll_write_vectored(cx, &slices[..count]))?
+            }
+        };
         if n == 0 {
             return Poll::Ready(Err(io::ErrorKind::WriteZero.into()));
         }
@@ -506,7 +541,10 @@ mod tests {
     async fn batches_keep_frame_order_through_partial_writes() {
         let (mut client, server) = duplex(7);
         let mut socket = Socket::new(server, 1024);
-        let texts: Vec<String> = (0..150).map(|i| "y".repeat(i * 7 % 300)).collect();
+        // Small frames (copied into one buffer) and large ones (written as slices) mixed.
+        let texts: Vec<String> = (0..150)
+            .map(|i| "y".repeat(if i % 10 == 3 { 3_000 + i } else { i * 7 % 300 }))
+            .collect();
         let mut frames: VecDeque<Frame> = texts.iter().cloned().map(Frame::from_text).collect();
         let reader = tokio::spawn(async move {
             let mut bytes = Vec::new();
