@@ -7,7 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")"
 
 seconds="${FUZZ_SECONDS:-30}"
-targets=(envelope dispatch chat_payloads manifest_codegen)
+targets=(envelope dispatch chat_payloads manifest_codegen websocket)
 
 printf '\n== fuzz targets (fuzz/ci.sh)\n'
 

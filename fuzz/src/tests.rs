@@ -41,3 +41,33 @@ fn chat_payloads_seeds() {
 fn manifest_codegen_seeds() {
     replay("manifest_codegen", crate::manifest_codegen);
 }
+
+#[test]
+fn websocket_seeds() {
+    replay("websocket", crate::websocket);
+}
+
+/// The committed seeds are the ones `src/seeds.rs` builds, and the framing model gives each
+/// the ending it was built for.
+#[test]
+fn websocket_seeds_are_current_and_reach_their_ending() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("seeds/websocket");
+    for seed in crate::seeds::websocket() {
+        let path = dir.join(format!("{}.bin", seed.name));
+        let committed = fs::read(&path).unwrap_or_else(|e| {
+            panic!("{}: {e} (cargo run --example write_seeds)", path.display())
+        });
+        assert_eq!(
+            committed,
+            seed.bytes,
+            "{} is stale: cargo run --example write_seeds",
+            path.display()
+        );
+        assert_eq!(
+            crate::seeds::ending_of(&seed.bytes),
+            seed.ending,
+            "{}",
+            seed.name
+        );
+    }
+}

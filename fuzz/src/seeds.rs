@@ -1,0 +1,393 @@
+//! The `websocket` target's seeds, built here so that each says what it is: valid framing
+//! (cut into writes in several ways), one input per rule a client can break, close frames,
+//! and streams that stop inside a frame. `cargo run --example write_seeds` writes them to
+//! `seeds/websocket/`; a test checks that the committed files are current and that
+//! [`framing::read`] gives each the ending it was built for.
+
+use std::collections::BTreeSet;
+
+use crate::framing::{self, Ending, client_frame, close_payload, opcode};
+
+/// One seed: its file name (without `.bin`), its bytes, and how the server must end up.
+#[derive(Debug)]
+pub struct Seed {
+    /// File name, without extension.
+    pub name: &'static str,
+    /// The input: two write sizes, then the client's bytes.
+    pub bytes: Vec<u8>,
+    /// What the seed was built to reach.
+    pub ending: Ending,
+}
+
+const MASK: [u8; 4] = [0x12, 0x9B, 0xE4, 0x3F];
+
+fn frame(opcode: u8, payload: &[u8]) -> Vec<u8> {
+    client_frame(true, opcode, MASK, payload)
+}
+
+fn fragment(opcode: u8, payload: &[u8]) -> Vec<u8> {
+    client_frame(false, opcode, MASK, payload)
+}
+
+fn text(payload: &str) -> Vec<u8> {
+    frame(opcode::TEXT, payload.as_bytes())
+}
+
+/// `frames` cut into writes of `sizes` (see [`crate::websocket`]).
+fn seed(name: &'static str, sizes: [u8; 2], frames: &[Vec<u8>], ending: Ending) -> Seed {
+    let mut bytes = sizes.to_vec();
+    for frame in frames {
+        bytes.extend_from_slice(frame);
+    }
+    Seed {
+        name,
+        bytes,
+        ending,
+    }
+}
+
+fn refused(code: u16) -> Ending {
+    Ending::Refused(BTreeSet::from([code]))
+}
+
+/// A frame with one header byte changed.
+fn altered(mut frame: Vec<u8>, index: usize, xor: u8) -> Vec<u8> {
+    frame[index] ^= xor;
+    frame
+}
+
+/// Every seed of the `websocket` target.
+pub fn websocket() -> Vec<Seed> {
+    let poke = text(r#"{"type":"POKE"}"#);
+    let calculate = text(
+        r#"{"type":"CALCULATE","meta":{"correlationId":"c1"},"payload":{"operation":"add","a":1,"b":2}}"#,
+    );
+    let binary_join = frame(
+        opcode::BINARY,
+        br#"{"type":"JOIN_ROOM","payload":{"roomId":"general"}}"#,
+    );
+    // Over 125 bytes, so its length takes 16 bits.
+    let long_message = text(&format!(
+        r#"{{"type":"SEND_MESSAGE","payload":{{"roomId":"r","text":"{}"}}}}"#,
+        "\u{e9}t\u{e9} \u{1F389} ".repeat(12)
+    ));
+    let mixed = vec![
+        poke.clone(),
+        frame(opcode::PING, b"ping"),
+        calculate.clone(),
+        binary_join,
+        frame(opcode::PONG, b""),
+        long_message.clone(),
+    ];
+    let fragmented = vec![
+        fragment(
+            opcode::TEXT,
+            br#"{"type":"SEND_MESSAGE","payload":{"roomId":"r","#,
+        ),
+        frame(opcode::PING, b"between"),
+        fragment(opcode::CONTINUATION, "\"text\":\"\u{20ac}".as_bytes()),
+        frame(opcode::PONG, b"unsolicited"),
+        // The euro sign's last bytes in a fragment of their own.
+        fragment(opcode::CONTINUATION, &"\u{20ac}".as_bytes()[..1]),
+        frame(opcode::PING, b""),
+        client_frame(
+            true,
+            opcode::CONTINUATION,
+            MASK,
+            &"\u{20ac}\"}}".as_bytes()[1..],
+        ),
+        poke.clone(),
+    ];
+    let ping_125 = frame(opcode::PING, &[0xAB; 125]);
+    let mut over_limit = client_frame(true, opcode::TEXT, MASK, &[b' '; 3000]);
+    over_limit.truncate(600);
+    let mut length_msb = vec![0x81, 0xFF, 0x80, 0, 0, 0, 0, 0, 0, 5];
+    length_msb.extend_from_slice(&MASK);
+    // Five bytes in a 16-bit length: not minimal, which RFC 6455 asks of senders only.
+    let mut long_form = vec![0x81, 0xFE, 0x00, 0x05];
+    long_form.extend_from_slice(&MASK);
+    long_form.extend(
+        b"{\"a\"}"
+            .iter()
+            .zip(MASK.iter().cycle())
+            .map(|(b, k)| b ^ k),
+    );
+    let euro = "\u{20ac}".as_bytes();
+
+    vec![
+        // Valid framing, cut into writes in several ways.
+        seed(
+            "one_text",
+            [0, 0],
+            std::slice::from_ref(&poke),
+            Ending::Serving,
+        ),
+        seed("mixed_one_write", [0, 0], &mixed, Ending::Serving),
+        seed("mixed_byte_by_byte", [1, 1], &mixed, Ending::Serving),
+        seed("mixed_odd_cuts", [3, 7], &mixed, Ending::Serving),
+        seed(
+            "fragmented_with_pings",
+            [0, 0],
+            &fragmented,
+            Ending::Serving,
+        ),
+        seed("fragmented_cut", [2, 9], &fragmented, Ending::Serving),
+        seed(
+            "fragmented_binary",
+            [0, 0],
+            &[
+                fragment(opcode::BINARY, br#"{"type":"#),
+                client_frame(true, opcode::CONTINUATION, MASK, br#""POKE"}"#),
+            ],
+            Ending::Serving,
+        ),
+        seed(
+            "ping_125",
+            [64, 0],
+            std::slice::from_ref(&ping_125),
+            Ending::Serving,
+        ),
+        seed("long_form_length", [0, 0], &[long_form], Ending::Serving),
+        seed(
+            "empty_messages",
+            [0, 0],
+            &[text(""), frame(opcode::BINARY, b""), text(""), poke.clone()],
+            Ending::Serving,
+        ),
+        // Streams that stop inside a frame or a message: the harness finishes them.
+        seed(
+            "cut_in_header",
+            [0, 0],
+            &[poke.clone(), long_message[..3].to_vec()],
+            Ending::Serving,
+        ),
+        seed(
+            "cut_in_payload",
+            [0, 0],
+            &[calculate[..40].to_vec()],
+            Ending::Serving,
+        ),
+        seed(
+            "cut_in_ping",
+            [0, 0],
+            &[ping_125[..50].to_vec()],
+            Ending::Serving,
+        ),
+        seed(
+            "open_message",
+            [0, 0],
+            &[fragment(opcode::TEXT, br#"{"type":"PO"#)],
+            Ending::Serving,
+        ),
+        // One broken rule each.
+        seed(
+            "rsv1",
+            [0, 0],
+            &[poke.clone(), altered(poke.clone(), 0, 0x40)],
+            refused(1002),
+        ),
+        seed(
+            "rsv2",
+            [0, 0],
+            &[altered(poke.clone(), 0, 0x20)],
+            refused(1002),
+        ),
+        seed(
+            "rsv3_on_ping",
+            [0, 0],
+            &[altered(frame(opcode::PING, b""), 0, 0x10)],
+            refused(1002),
+        ),
+        seed(
+            "reserved_data_opcode",
+            [0, 0],
+            &[frame(0x3, b"x")],
+            refused(1002),
+        ),
+        seed(
+            "reserved_control_opcode",
+            [0, 0],
+            &[frame(0xB, b"")],
+            refused(1002),
+        ),
+        seed(
+            "unmasked",
+            [0, 0],
+            &[vec![0x81, 0x02, b'{', b'}']],
+            refused(1002),
+        ),
+        seed(
+            "ping_too_long",
+            [0, 0],
+            &[frame(opcode::PING, &[0; 126])],
+            refused(1002),
+        ),
+        seed(
+            "close_too_long",
+            [1, 1],
+            &[frame(opcode::CLOSE, &close_payload(1000, &[b'x'; 124]))],
+            refused(1002),
+        ),
+        seed(
+            "ping_fragmented",
+            [0, 0],
+            &[fragment(opcode::PING, b"p")],
+            refused(1002),
+        ),
+        seed(
+            "continuation_first",
+            [0, 0],
+            &[frame(opcode::CONTINUATION, b"{}")],
+            refused(1002),
+        ),
+        seed(
+            "new_message_inside_fragmented",
+            [0, 0],
+            &[fragment(opcode::TEXT, b"{"), text("}")],
+            refused(1002),
+        ),
+        // The length is also over the limit: either code is right.
+        seed(
+            "length_msb",
+            [0, 0],
+            &[length_msb],
+            Ending::Refused(BTreeSet::from([1002, 1009])),
+        ),
+        seed(
+            "invalid_utf8",
+            [0, 0],
+            &[
+                poke.clone(),
+                frame(opcode::TEXT, b"{\"type\":\"\xC0\xAF\"}"),
+            ],
+            refused(1007),
+        ),
+        seed(
+            "invalid_utf8_surrogate",
+            [0, 0],
+            &[frame(opcode::TEXT, b"\xED\xA0\x80")],
+            refused(1007),
+        ),
+        seed(
+            "invalid_utf8_in_first_fragment",
+            [0, 0],
+            &[fragment(opcode::TEXT, b"ok\xFF")],
+            refused(1007),
+        ),
+        seed(
+            "invalid_utf8_across_fragments",
+            [0, 0],
+            &[
+                fragment(opcode::TEXT, &[b'o', b'k', euro[0], euro[1]]),
+                client_frame(true, opcode::CONTINUATION, MASK, b"("),
+            ],
+            refused(1007),
+        ),
+        seed(
+            "character_cut_at_end",
+            [0, 0],
+            &[
+                fragment(opcode::TEXT, &euro[..2]),
+                client_frame(true, opcode::CONTINUATION, MASK, b""),
+            ],
+            refused(1007),
+        ),
+        seed(
+            "binary_not_utf8",
+            [0, 0],
+            &[frame(opcode::BINARY, b"\xFE\xFF")],
+            refused(1007),
+        ),
+        seed("over_limit", [0, 0], &[over_limit], refused(1009)),
+        seed(
+            "over_limit_fragmented",
+            [0, 0],
+            &[
+                fragment(opcode::TEXT, &[b' '; 1500]),
+                frame(opcode::PING, b""),
+                client_frame(true, opcode::CONTINUATION, MASK, &[b' '; 600]),
+            ],
+            refused(1009),
+        ),
+        // Close frames.
+        seed(
+            "close_normal",
+            [0, 0],
+            &[
+                poke.clone(),
+                frame(opcode::CLOSE, &close_payload(1000, b"bye")),
+                poke.clone(),
+            ],
+            Ending::ClientClosed(Some(1000)),
+        ),
+        seed(
+            "close_without_code",
+            [0, 0],
+            &[frame(opcode::CLOSE, b"")],
+            Ending::ClientClosed(None),
+        ),
+        seed(
+            "close_application_code",
+            [4, 4],
+            &[frame(
+                opcode::CLOSE,
+                &close_payload(4321, "\u{e9}".as_bytes()),
+            )],
+            Ending::ClientClosed(Some(4321)),
+        ),
+        seed(
+            "close_inside_fragmented",
+            [0, 0],
+            &[
+                fragment(opcode::TEXT, b"{"),
+                frame(opcode::CLOSE, &close_payload(1001, b"")),
+            ],
+            Ending::ClientClosed(Some(1001)),
+        ),
+        seed(
+            "close_one_byte",
+            [0, 0],
+            &[frame(opcode::CLOSE, &[3])],
+            refused(1002),
+        ),
+        seed(
+            "close_code_999",
+            [0, 0],
+            &[frame(opcode::CLOSE, &close_payload(999, b""))],
+            refused(1002),
+        ),
+        seed(
+            "close_code_1005",
+            [0, 0],
+            &[frame(opcode::CLOSE, &close_payload(1005, b""))],
+            refused(1002),
+        ),
+        seed(
+            "close_code_1015",
+            [0, 0],
+            &[frame(opcode::CLOSE, &close_payload(1015, b""))],
+            refused(1002),
+        ),
+        seed(
+            "close_code_5000",
+            [0, 0],
+            &[frame(opcode::CLOSE, &close_payload(5000, b""))],
+            refused(1002),
+        ),
+        seed(
+            "close_reason_not_utf8",
+            [0, 0],
+            &[frame(opcode::CLOSE, &close_payload(1000, b"\xFF"))],
+            refused(1007),
+        ),
+    ]
+}
+
+/// The model's ending for a seed's bytes.
+pub fn ending_of(bytes: &[u8]) -> Ending {
+    framing::read(
+        bytes.get(2..).unwrap_or_default(),
+        crate::harness::MAX_FRAME,
+    )
+    .ending
+}
