@@ -149,7 +149,8 @@ fn refused(codes: impl IntoIterator<Item = u16>) -> Frame {
     Frame::End(Ending::Refused(codes.into_iter().collect()))
 }
 
-/// Reads the frame at the stream's position; past the client's bytes, completes it.
+/// Reads the frame at the stream's position; past the client's bytes, completes it (a
+/// broken frame too: a server may wait for its whole header before judging it).
 fn read_frame(stream: &mut Stream, open: &mut Option<Open>, max_message: usize) -> Frame {
     let first = stream.next(0);
     // A missing second byte: masked, no payload.
@@ -178,8 +179,11 @@ fn read_frame(stream: &mut Stream, open: &mut Option<Open>, max_message: usize) 
     }
     match op {
         opcode::CLOSE | opcode::PING | opcode::PONG => {
-            // Control frames are short and never fragmented (section 5.5).
-            if !fin || length > MAX_CONTROL_PAYLOAD as u64 {
+            // Control frames are never fragmented, and their length fits the 7-bit field
+            // (section 5.5): a longer form is over 125 bytes or, below, not the shortest
+            // encoding, which section 5.2 makes a MUST. Either way the frame is refused
+            // whole, however its bytes are cut.
+            if !fin || second & 0x7F > MAX_CONTROL_PAYLOAD as u8 {
                 broken.insert(PROTOCOL_ERROR);
             }
         }
@@ -199,11 +203,24 @@ fn read_frame(stream: &mut Stream, open: &mut Option<Open>, max_message: usize) 
             broken.insert(PROTOCOL_ERROR);
         }
     }
+    // An unmasked frame has no masking key.
+    let mask: [u8; 4] = if masked {
+        std::array::from_fn(|_| stream.next(0))
+    } else {
+        [0; 4]
+    };
     if !broken.is_empty() {
+        // A server may judge a frame on its header alone, or wait for the payload: the
+        // completion gives it the payload too, unless that is longer than any message may
+        // be (then the declared length suffices, as `docs/wire-protocol.md` says for 1009).
+        if length <= max_message as u64 {
+            for i in 0..length as usize {
+                stream.next(b' ' ^ mask[i % 4]);
+            }
+        }
         return Frame::End(Ending::Refused(broken));
     }
 
-    let mask: [u8; 4] = std::array::from_fn(|_| stream.next(0));
     // Bounded above: a control payload is at most 125 bytes, a data one at most the limit.
     let length = usize::try_from(length).unwrap_or(usize::MAX);
     let payload: Vec<u8> = (0..length)
@@ -390,6 +407,11 @@ mod tests {
                 client_frame(true, opcode::CONTINUATION, MASK, b""),
                 refused_with(&[1002]),
             ),
+            // A ping of 5 bytes with a 16-bit length.
+            (
+                [&[0x89, 0xFE, 0, 5][..], &MASK, b"hello"].concat(),
+                refused_with(&[1002]),
+            ),
             (
                 client_frame(true, opcode::TEXT, MASK, &[b' '; 2049]),
                 refused_with(&[1009]),
@@ -451,6 +473,20 @@ mod tests {
         for (input, ending) in cases {
             assert_eq!(read(&input, 2048).ending, ending, "{input:02X?}");
         }
+    }
+
+    #[test]
+    fn a_broken_frame_is_completed_too() {
+        // A continuation without a message, cut inside its masking key.
+        let reading = read(&[0x00, 0x83, 0x81, 0x12], 2048);
+        assert_eq!(reading.ending, refused_with(&[1002]));
+        assert_eq!(reading.completion.len(), 2 + 3);
+        // Unmasked: no key, the payload only.
+        assert_eq!(read(&[0x81, 0x05, b'a'], 2048).completion.len(), 4);
+        // Over the limit: the header only.
+        let reading = read(&[0x82, 0xFE, 0x10], 2048);
+        assert_eq!(reading.ending, refused_with(&[1009]));
+        assert_eq!(reading.completion.len(), 1 + 4);
     }
 
     #[test]

@@ -113,6 +113,8 @@ pub fn websocket() -> Vec<Seed> {
             .map(|(b, k)| b ^ k),
     );
     let euro = "\u{20ac}".as_bytes();
+    let long_length_ping = [&[0x89, 0xFE, 0, 5][..], &MASK, b"hello"].concat();
+    let long_length_close = [&[0x88, 0xFE, 0, 0][..], &MASK].concat();
 
     vec![
         // Valid framing, cut into writes in several ways.
@@ -179,6 +181,19 @@ pub fn websocket() -> Vec<Seed> {
             &[fragment(opcode::TEXT, br#"{"type":"PO"#)],
             Ending::Serving,
         ),
+        // A broken frame cut short: the harness finishes its header (and short payload).
+        seed(
+            "cut_in_broken_header",
+            [0, 0],
+            &[vec![0x00, 0x83, 0x81, 0x12]],
+            refused(1002),
+        ),
+        seed(
+            "cut_in_over_limit_header",
+            [0, 0],
+            &[vec![0x82, 0xFE, 0x10]],
+            refused(1009),
+        ),
         // One broken rule each.
         seed(
             "rsv1",
@@ -226,6 +241,32 @@ pub fn websocket() -> Vec<Seed> {
             "close_too_long",
             [1, 1],
             &[frame(opcode::CLOSE, &close_payload(1000, &[b'x'; 124]))],
+            refused(1002),
+        ),
+        // Short control frames with a 16-bit length, whole and cut after the length byte:
+        // refused either way (a server once accepted them only when whole).
+        seed(
+            "control_long_length_whole",
+            [0, 0],
+            &[long_length_ping.clone()],
+            refused(1002),
+        ),
+        seed(
+            "control_long_length_split",
+            [2, 0],
+            &[long_length_ping],
+            refused(1002),
+        ),
+        seed(
+            "close_long_length_whole",
+            [0, 0],
+            &[long_length_close.clone()],
+            refused(1002),
+        ),
+        seed(
+            "close_long_length_split",
+            [1, 1],
+            &[long_length_close],
             refused(1002),
         ),
         seed(
