@@ -164,7 +164,7 @@ pub struct Harness {
 impl Harness {
     fn new() -> Self {
         let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
+            .enable_time()
             .build()
             .unwrap_or_else(|e| panic!("cannot start a tokio runtime: {e}"));
         let server = Server::builder(router())
