@@ -265,7 +265,7 @@ impl Harness {
         let mut pongs = Vec::new();
         let mut end = None;
         runtime.block_on(async {
-            let exchange = client.exchange(chunks, PATIENCE, |frame| match frame {
+            let exchange = client.exchange(chunks, |frame| match frame {
                 ServerFrame::Text(text) => {
                     let frame: Value = serde_json::from_str(&text)
                         .unwrap_or_else(|e| panic!("the server sent invalid JSON ({e}): {text}"));

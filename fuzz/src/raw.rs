@@ -178,27 +178,30 @@ impl RawClient {
     ///
     /// Reading and writing go together so that a server answering faster than the client
     /// writes never fills the pipe and stalls both.
+    ///
+    /// Not bounded in time: the caller bounds the whole exchange.
     pub async fn exchange(
         &mut self,
         chunks: &[&[u8]],
-        patience: Duration,
         mut on_frame: impl FnMut(ServerFrame) -> bool,
     ) -> bool {
         let (mut reader, mut writer) = tokio::io::split(&mut self.stream);
         let received = &mut self.received;
         let write = async {
-            for chunk in chunks {
+            for (i, chunk) in chunks.iter().enumerate() {
+                if i > 0 {
+                    // The server reads each write on its own (as far as scheduling allows),
+                    // so frames arrive cut where the input chose.
+                    tokio::task::yield_now().await;
+                }
                 if writer.write_all(chunk).await.is_err() {
                     return;
                 }
-                // The server reads each write on its own (as far as scheduling allows), so
-                // frames arrive cut where the input chose.
-                tokio::task::yield_now().await;
             }
         };
         let read = async {
             loop {
-                match next(&mut reader, received, patience).await {
+                match next(&mut reader, received).await {
                     Read::Frame(frame) => {
                         if on_frame(frame) {
                             return true;
@@ -222,19 +225,17 @@ impl RawClient {
         let _ = self.stream.shutdown().await;
     }
 
-    /// The next frame or the end of the stream.
+    /// The next frame or the end of the stream; panics past `patience`.
     pub async fn next(&mut self, patience: Duration) -> Read {
-        next(&mut self.stream, &mut self.received, patience).await
+        tokio::time::timeout(patience, next(&mut self.stream, &mut self.received))
+            .await
+            .unwrap_or_else(|_| panic!("nothing from the server within {patience:?}: a hang"))
     }
 }
 
 /// The next frame from `reader` (after the bytes already `received`); panics on a frame
-/// a server may not send, a stream that ends inside a frame, or a wait past `patience`.
-async fn next(
-    reader: &mut (impl AsyncReadExt + Unpin),
-    received: &mut Vec<u8>,
-    patience: Duration,
-) -> Read {
+/// a server may not send or a stream that ends inside a frame.
+async fn next(reader: &mut (impl AsyncReadExt + Unpin), received: &mut Vec<u8>) -> Read {
     loop {
         match parse_server_frame(received) {
             Ok(Some((frame, used))) => {
@@ -247,10 +248,8 @@ async fn next(
             }
         }
         let mut chunk = [0_u8; 4096];
-        let n = tokio::time::timeout(patience, reader.read(&mut chunk))
-            .await
-            .unwrap_or_else(|_| panic!("nothing from the server within {patience:?}: a hang"))
-            .unwrap_or(0);
+        // A failed read is the end of the stream for a client.
+        let n = reader.read(&mut chunk).await.unwrap_or(0);
         if n == 0 {
             assert!(
                 received.is_empty(),

@@ -62,9 +62,11 @@ pub fn websocket() -> Vec<Seed> {
     let calculate = text(
         r#"{"type":"CALCULATE","meta":{"correlationId":"c1"},"payload":{"operation":"add","a":1,"b":2}}"#,
     );
+    // A room no other target's seed joins: `cargo test` replays the targets side by side
+    // on one server, where a publish reaches every connection in the room.
     let binary_join = frame(
         opcode::BINARY,
-        br#"{"type":"JOIN_ROOM","payload":{"roomId":"general"}}"#,
+        br#"{"type":"JOIN_ROOM","payload":{"roomId":"raw-websocket"}}"#,
     );
     // Over 125 bytes, so its length takes 16 bits.
     let long_message = text(&format!(
@@ -431,4 +433,137 @@ pub fn ending_of(bytes: &[u8]) -> Ending {
         crate::harness::MAX_FRAME,
     )
     .ending
+}
+
+/// The largest manifest `manifest_codegen` reads (see [`crate::manifest_codegen`]).
+pub use crate::targets::MAX_MANIFEST;
+
+/// The manifest `text` cut into manifests of at most `max_len` bytes (minified), so that a
+/// manifest too large for [`MAX_MANIFEST`] still seeds every shape it holds: each part keeps
+/// the manifest's other fields, a run of its messages (an RPC's request and response stay
+/// together), the RPCs among them, and the definitions their payloads reach.
+///
+/// # Errors
+/// `text` is not a manifest's JSON, or one message (or RPC pair) with its definitions alone
+/// is over `max_len`.
+pub fn manifest_parts(text: &str, max_len: usize) -> Result<Vec<String>, String> {
+    use serde_json::{Map, Value};
+
+    let manifest: Map<String, Value> =
+        serde_json::from_str(text).map_err(|e| format!("not a JSON object: {e}"))?;
+    let list = |key: &str| {
+        manifest
+            .get(key)
+            .and_then(Value::as_array)
+            .cloned()
+            .unwrap_or_default()
+    };
+    let (messages, rpcs) = (list("messages"), list("rpcs"));
+    let defs = manifest
+        .get("defs")
+        .and_then(Value::as_object)
+        .cloned()
+        .unwrap_or_default();
+    let wire_type = |m: &Value| m["type"].as_str().unwrap_or_default().to_owned();
+
+    // Units of messages that must stay together: an RPC's request and response.
+    let mut units: Vec<Vec<Value>> = Vec::new();
+    let mut placed = BTreeSet::new();
+    for rpc in &rpcs {
+        let pair: Vec<Value> = messages
+            .iter()
+            .filter(|m| wire_type(m) == rpc["request"] || wire_type(m) == rpc["response"])
+            .cloned()
+            .collect();
+        placed.extend(pair.iter().map(wire_type));
+        units.push(pair);
+    }
+    for message in &messages {
+        if !placed.contains(&wire_type(message)) {
+            units.push(vec![message.clone()]);
+        }
+    }
+
+    let part = |messages: &[Value]| -> String {
+        let types: BTreeSet<String> = messages.iter().map(wire_type).collect();
+        let mut reached = Map::new();
+        let mut pending: Vec<String> = Vec::new();
+        for message in messages {
+            collect_refs(message, &mut pending);
+        }
+        while let Some(name) = pending.pop() {
+            if reached.contains_key(&name) {
+                continue;
+            }
+            if let Some(schema) = defs.get(&name) {
+                collect_refs(schema, &mut pending);
+                reached.insert(name, schema.clone());
+            }
+        }
+        let mut out = manifest.clone();
+        out.insert("messages".to_owned(), Value::Array(messages.to_vec()));
+        let kept = rpcs
+            .iter()
+            .filter(|r| {
+                [&r["request"], &r["response"]]
+                    .iter()
+                    .all(|t| t.as_str().is_some_and(|t| types.contains(t)))
+            })
+            .cloned()
+            .collect();
+        out.insert("rpcs".to_owned(), Value::Array(kept));
+        out.insert("defs".to_owned(), Value::Object(reached));
+        Value::Object(out).to_string()
+    };
+
+    let mut parts = Vec::new();
+    let mut current: Vec<Value> = Vec::new();
+    for unit in units {
+        let mut grown = current.clone();
+        grown.extend(unit.iter().cloned());
+        if part(&grown).len() <= max_len {
+            current = grown;
+            continue;
+        }
+        if current.is_empty() {
+            return Err(format!(
+                "{:?} alone is over {max_len} bytes",
+                unit.iter().map(wire_type).collect::<Vec<_>>()
+            ));
+        }
+        parts.push(part(&current));
+        current = unit;
+        if part(&current).len() > max_len {
+            return Err(format!(
+                "{:?} alone is over {max_len} bytes",
+                current.iter().map(wire_type).collect::<Vec<_>>()
+            ));
+        }
+    }
+    if !current.is_empty() {
+        parts.push(part(&current));
+    }
+    Ok(parts)
+}
+
+/// The definition names every `$ref` in `value` points to.
+fn collect_refs(value: &serde_json::Value, into: &mut Vec<String>) {
+    match value {
+        serde_json::Value::Object(map) => {
+            for (key, item) in map {
+                if key == "$ref"
+                    && let Some(name) = item.as_str().and_then(twinwire::manifest::ref_target)
+                {
+                    into.push(name);
+                }
+                collect_refs(item, into);
+            }
+        }
+        serde_json::Value::Array(items) => {
+            for item in items {
+                collect_refs(item, into);
+            }
+        }
+        _ => {}
+    }
 }

@@ -323,10 +323,20 @@ where
     }
 }
 
-/// A manifest read from JSON, then every output rendered in memory: errors are fine, panics
-/// are not. A manifest that reads writes back to JSON that reads as the same manifest, and
-/// every rendered file lands inside the folder chosen for its output.
+/// The largest manifest [`manifest_codegen`] reads. Every valid input is read twice and
+/// rendered twice, so large ones slow the fuzzer down in proportion, without reaching code
+/// that small ones do not: the chat example's manifest fits, and the test corpus's is seeded
+/// in parts (see [`crate::seeds::manifest_parts`]).
+pub const MAX_MANIFEST: usize = 16 * 1024;
+
+/// A manifest (up to [`MAX_MANIFEST`] bytes) read from JSON, then every output rendered in
+/// memory: errors are fine, panics are not. A manifest that reads writes back to JSON that
+/// reads as the same manifest, every rendered file lands inside the folder chosen for its
+/// output, and a second rendering is the same.
 pub fn manifest_codegen(data: &[u8]) {
+    if data.len() > MAX_MANIFEST {
+        return;
+    }
     let Ok(text) = std::str::from_utf8(data) else {
         return;
     };
