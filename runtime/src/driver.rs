@@ -140,7 +140,7 @@ where
     let limiter = server
         .config
         .rate_limit
-        .map(|limit| Limiter::new(limit, Instant::now()));
+        .map(|_| Limiter::new(Instant::now()));
     let conn = Arc::new(ConnState::new(id, server, data, request));
     conn.server.register(id, Arc::clone(&conn.outbox));
     let mut driver = Driver {
@@ -200,6 +200,20 @@ struct Driver<D, S> {
     paused_by: Vec<Arc<Outbox>>,
     /// Filled while polling the handlers, moved into `paused_by` after.
     newly_congested: Vec<Arc<Outbox>>,
+}
+
+/// What is left to do after a read, once the message is handled.
+enum AfterRead {
+    /// Poll the handler the message started, if any.
+    Done,
+    /// Write the pong the socket queued.
+    Flush,
+    /// The client closed: write the echo of its close frame.
+    Closed(CloseInfo),
+    /// The client broke the protocol: close with the matching code.
+    Failed(ReadError),
+    /// The stream ended without a close frame.
+    Ended(CloseInfo),
 }
 
 /// What the liveness timer asks for.
@@ -324,7 +338,8 @@ where
                 }), if !self.paused_by.is_empty() => {}
                 message = poll_fn(|cx| self.socket.poll_next(cx)), if can_read => {
                     let awaiting_pong = self.ping_sent.is_some();
-                    if let Some(info) = self.receive(message).await {
+                    let next = self.receive(message);
+                    if let Some(info) = self.finish_read(next).await {
                         return info;
                     }
                     // The timer waits for the ping's timeout; the answer came, so schedule
@@ -378,15 +393,14 @@ where
         }
     }
 
-    /// Handles one read from the socket; `Some` when the connection is over.
-    async fn receive(
-        &mut self,
-        message: Option<Result<WsMessage, ReadError>>,
-    ) -> Option<CloseInfo> {
+    /// Handles one read from the socket: the work that needs no waiting here, the rest
+    /// told to [`finish_read`](Self::finish_read). Two steps, so that the message is not kept
+    /// in the connection task's state while that waits.
+    fn receive(&mut self, message: Option<Result<WsMessage, ReadError>>) -> AfterRead {
         let message = match message {
-            None => return Some(CloseInfo::abnormal("the connection dropped")),
+            None => return AfterRead::Ended(CloseInfo::abnormal("the connection dropped")),
             Some(Ok(message)) => message,
-            Some(Err(err)) => return Some(Box::pin(self.read_failed(err)).await),
+            Some(Err(err)) => return AfterRead::Failed(err),
         };
         // Any traffic proves the client alive, not only a pong.
         self.last_seen = Instant::now();
@@ -396,51 +410,65 @@ where
             message,
             WsMessage::Text(_) | WsMessage::Binary(_) | WsMessage::Ping(_)
         );
-        if counted && let Some(limiter) = &mut self.limiter {
-            match limiter.check(self.last_seen) {
+        if counted
+            && let (Some(limiter), Some(limit)) =
+                (&mut self.limiter, &self.conn.server.config.rate_limit)
+        {
+            match limiter.check(limit, self.last_seen) {
                 Verdict::Admit => {}
                 Verdict::Refuse { retry_after, first } => {
                     self.refuse_over_budget(&message, retry_after, first);
-                    return None;
+                    return AfterRead::Done;
                 }
                 Verdict::Close => {
                     self.rate_limited();
-                    return None;
+                    return AfterRead::Done;
                 }
             }
         }
         match message {
-            WsMessage::Text(text) => {
-                self.dispatch(text.as_str());
-                self.poll_fresh().await;
-            }
+            WsMessage::Text(text) => self.dispatch(text.as_str()),
             WsMessage::Binary(bytes) => match std::str::from_utf8(&bytes) {
-                Ok(text) => {
-                    self.dispatch(text);
-                    self.poll_fresh().await;
-                }
+                Ok(text) => self.dispatch(text),
                 Err(_) => {
-                    let close = self
-                        .protocol_close(close::INVALID_PAYLOAD, "binary frame is not valid UTF-8");
-                    return Some(Box::pin(close).await);
+                    return AfterRead::Failed(ReadError::Violation(Violation::InvalidUtf8(
+                        "binary frame is not valid UTF-8",
+                    )));
                 }
             },
             WsMessage::Close(frame) => {
-                let info = CloseInfo::from_frame(frame.map(|f| (f.code, f.reason)));
+                return AfterRead::Closed(CloseInfo::from_frame(frame.map(|f| (f.code, f.reason))));
+            }
+            // The socket has queued the pong.
+            WsMessage::Ping(_) => return AfterRead::Flush,
+            WsMessage::Pong => {}
+        }
+        AfterRead::Done
+    }
+
+    /// The part of handling a read that may wait; `Some` when the connection is over.
+    async fn finish_read(&mut self, next: AfterRead) -> Option<CloseInfo> {
+        match next {
+            AfterRead::Done => {
+                if self.fresh.is_some() {
+                    poll_fn(|cx| {
+                        self.poll_fresh(cx);
+                        Poll::Ready(())
+                    })
+                    .await;
+                }
+                None
+            }
+            AfterRead::Flush => Box::pin(self.send_now()).await.err(),
+            AfterRead::Closed(info) => {
                 // Sends the close echo the socket has queued.
                 let close_timeout = self.conn.server.config.close_timeout;
                 let _ = Box::pin(timeout(close_timeout, self.flush_socket())).await;
-                return Some(info);
+                Some(info)
             }
-            // Sends the pong the socket has queued.
-            WsMessage::Ping(_) => {
-                if let Err(info) = Box::pin(self.send_now()).await {
-                    return Some(info);
-                }
-            }
-            WsMessage::Pong => {}
+            AfterRead::Failed(err) => Some(Box::pin(self.read_failed(err)).await),
+            AfterRead::Ended(info) => Some(info),
         }
-        None
     }
 
     async fn read_failed(&mut self, err: ReadError) -> CloseInfo {
@@ -654,16 +682,12 @@ where
     /// Polls the handler `dispatch` just started, once, in place. Most finish at once (an
     /// echo, a lookup) and never enter the running set, which saves its allocation and
     /// bookkeeping per request; one that waits joins the set, which polls it again.
-    async fn poll_fresh(&mut self) {
+    fn poll_fresh(&mut self, cx: &mut std::task::Context<'_>) {
         let Some(mut handler) = self.fresh.take() else {
             return;
         };
-        let outcome = poll_fn(|cx| {
-            let outbox = &self.conn.outbox;
-            Poll::Ready(outbox.driving(&mut self.newly_congested, || handler.poll_unpin(cx)))
-        })
-        .await;
-        match outcome {
+        let outbox = &self.conn.outbox;
+        match outbox.driving(&mut self.newly_congested, || handler.poll_unpin(cx)) {
             Poll::Ready(correlation) => self.settle(correlation),
             Poll::Pending => self.in_flight.push(handler),
         }

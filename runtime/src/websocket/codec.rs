@@ -109,7 +109,8 @@ impl Fragmented {
 #[derive(Debug)]
 pub(crate) struct Decoder {
     max_message: usize,
-    fragmented: Option<Fragmented>,
+    /// Boxed: rare, and an idle connection should not carry its room.
+    fragmented: Option<Box<Fragmented>>,
 }
 
 /// A parsed frame header.
@@ -158,7 +159,7 @@ impl Decoder {
                         checked: 0,
                     };
                     open.check_utf8()?;
-                    self.fragmented = Some(open);
+                    self.fragmented = Some(Box::new(open));
                     None
                 }
             }
