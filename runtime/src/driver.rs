@@ -256,14 +256,10 @@ where
         if self.conn.server.is_shutting_down() {
             return Box::pin(self.shut_down()).await;
         }
-        let config = &self.conn.server.config;
-        let max_in_flight = config.max_in_flight;
-        let limits = *self.conn.outbox.limits();
-        let ping = config
-            .ping_interval
-            .map(|interval| (interval, config.ping_timeout));
+        // Settings are read from the config where they are used rather than copied into
+        // locals: a local that lives across an await takes room in every idle connection.
         // When the liveness check is due (never without pings).
-        let mut check_at = match ping {
+        let mut check_at = match self.ping() {
             Some((interval, _)) => after(self.last_seen, interval),
             None => after(Instant::now(), Duration::MAX),
         };
@@ -275,6 +271,7 @@ where
             // Hysteresis: paused above the congestion mark, reading again below the relief
             // mark, so a queue near one mark does not toggle reading on every frame.
             let queued = self.conn.outbox.bytes();
+            let limits = self.conn.outbox.limits();
             if queued > limits.congested {
                 self.own_congestion = true;
             } else if queued < limits.relieved {
@@ -296,7 +293,7 @@ where
             if timer.deadline() != wake_at {
                 timer.as_mut().reset(wake_at);
             }
-            let can_read = self.in_flight.len() < max_in_flight
+            let can_read = self.in_flight.len() < self.conn.server.config.max_in_flight
                 && !self.own_congestion
                 && self.paused_by.is_empty();
             tokio::select! {
@@ -339,22 +336,30 @@ where
                 message = poll_fn(|cx| self.socket.poll_next(cx)), if can_read => {
                     let awaiting_pong = self.ping_sent.is_some();
                     let next = self.receive(message);
-                    if let Some(info) = self.finish_read(next).await {
-                        return info;
+                    if !matches!(next, AfterRead::Done) {
+                        if let Some(info) = Box::pin(self.finish_read(next)).await {
+                            return info;
+                        }
+                    } else if self.fresh.is_some() {
+                        poll_fn(|cx| {
+                            self.poll_fresh(cx);
+                            Poll::Ready(())
+                        })
+                        .await;
                     }
                     // The timer waits for the ping's timeout; the answer came, so schedule
                     // the next ping instead. Other traffic leaves the timer alone: it
                     // re-checks `last_seen` when it fires.
-                    if let (true, None, Some((interval, _))) = (awaiting_pong, self.ping_sent, ping) {
+                    if let (true, None, Some((interval, _))) = (awaiting_pong, self.ping_sent, self.ping()) {
                         check_at = after(self.last_seen, interval);
                     }
                 }
-                () = &mut timer, if ping.is_some() || push_back_ends.is_some() => {
+                () = &mut timer, if self.conn.server.config.ping_interval.is_some() || push_back_ends.is_some() => {
                     let now = Instant::now();
                     if push_back_ends.is_some_and(|end| end <= now) {
                         self.paused_by.retain(|outbox| outbox.congestion_ends().is_some_and(|end| end > now));
                     }
-                    let Some((interval, timeout)) = ping else { continue };
+                    let Some((interval, timeout)) = self.ping() else { continue };
                     if now < check_at {
                         continue;
                     }
@@ -446,19 +451,19 @@ where
         AfterRead::Done
     }
 
-    /// The part of handling a read that may wait; `Some` when the connection is over.
+    /// The ping interval and timeout, if the server pings.
+    fn ping(&self) -> Option<(Duration, Duration)> {
+        let config = &self.conn.server.config;
+        config
+            .ping_interval
+            .map(|interval| (interval, config.ping_timeout))
+    }
+
+    /// The rare part of handling a read, which may wait; `Some` when the connection is over.
+    /// (A handler the read started is polled by the caller.)
     async fn finish_read(&mut self, next: AfterRead) -> Option<CloseInfo> {
         match next {
-            AfterRead::Done => {
-                if self.fresh.is_some() {
-                    poll_fn(|cx| {
-                        self.poll_fresh(cx);
-                        Poll::Ready(())
-                    })
-                    .await;
-                }
-                None
-            }
+            AfterRead::Done => None,
             AfterRead::Flush => Box::pin(self.send_now()).await.err(),
             AfterRead::Closed(info) => {
                 // Sends the close echo the socket has queued.
