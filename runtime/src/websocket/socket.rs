@@ -105,6 +105,13 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Socket<S> {
         }
     }
 
+    /// Starts reading with `bytes` the client sent before the socket existed (read by the
+    /// HTTP server together with the upgrade request).
+    pub(crate) fn read_ahead(mut self, bytes: &[u8]) -> Self {
+        self.carry.extend_from_slice(bytes);
+        self
+    }
+
     /// The underlying stream, e.g. to drain it after the close frame went out.
     pub(crate) fn io_mut(&mut self) -> &mut S {
         &mut self.io
