@@ -6,15 +6,10 @@ use std::fmt;
 use std::net::SocketAddr;
 use std::sync::OnceLock;
 
-use axum::body::{Body, Bytes};
+use axum::body::Body;
 use axum::http::header::{self, HeaderMap, HeaderName, HeaderValue};
 use axum::http::{Response, StatusCode, Uri};
 use twinwire::{ErrorCode, ErrorPayload};
-
-/// `uri` in an allocation of its own.
-fn owned_uri(uri: &Uri) -> Uri {
-    Uri::from_maybe_shared(Bytes::from(uri.to_string())).unwrap_or_else(|_| uri.clone())
-}
 
 /// A request's headers in one allocation of their own, for the connection's lifetime (see
 /// [`UpgradeRequest::new`]): each header is `name`, `:`, a sensitivity flag (`s` or `-`),
@@ -111,7 +106,10 @@ pub const FINGERPRINT_PARAM: &str = "twinwire_fp";
 /// The HTTP request asking for a WebSocket, as the `authenticate` hook sees it.
 #[derive(Clone, Debug)]
 pub struct UpgradeRequest {
-    uri: Uri,
+    /// The request target as text: a parsed `Uri` is 88 bytes and an allocation of its
+    /// own, kept by every idle connection; it is parsed on first use of [`uri`](Self::uri).
+    target: Box<str>,
+    uri: OnceLock<Box<Uri>>,
     headers: CompactHeaders,
     /// The headers as a map, built the first time [`headers`](Self::headers) is called.
     header_map: OnceLock<Box<HeaderMap>>,
@@ -132,7 +130,8 @@ impl UpgradeRequest {
         remote_addr: Option<SocketAddr>,
     ) -> Self {
         Self {
-            uri: owned_uri(&uri),
+            target: uri.to_string().into_boxed_str(),
+            uri: OnceLock::new(),
             headers: CompactHeaders::new(&headers),
             header_map: OnceLock::new(),
             path_params,
@@ -153,12 +152,15 @@ impl UpgradeRequest {
 
     /// The request URI (path and query).
     pub fn uri(&self) -> &Uri {
-        &self.uri
+        self.uri.get_or_init(|| {
+            // It was a `Uri` before it was text.
+            Box::new(self.target.parse().unwrap_or_default())
+        })
     }
 
     /// The first value of query parameter `name`, percent-decoded.
     pub fn query(&self, name: &str) -> Option<Cow<'_, str>> {
-        let query = self.uri.query()?;
+        let (_, query) = self.target.split_once('?')?;
         url::form_urlencoded::parse(query.as_bytes())
             .find(|(key, _)| key == name)
             .map(|(_, value)| value)
@@ -326,6 +328,7 @@ impl std::error::Error for Rejection {}
 #[cfg(test)]
 mod tests {
     use super::*;
+    use axum::body::Bytes;
 
     fn request(uri: &str, headers: &[(&str, &str)]) -> UpgradeRequest {
         let mut map = HeaderMap::new();
