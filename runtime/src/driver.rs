@@ -158,16 +158,19 @@ where
         paused_by: Vec::new(),
         newly_congested: Vec::new(),
     };
+    // Nothing is kept across the awaits below that the driver holds already (the id, the
+    // gauge's handle): 8 more bytes here make every connection's task 128 bytes larger, the
+    // runtime's task allocations being rounded to cache lines.
     async move {
-        let open = metrics::gauge!(telemetry::CONNECTIONS_OPEN);
-        open.increment(1.0);
+        metrics::gauge!(telemetry::CONNECTIONS_OPEN).increment(1.0);
         tracing::debug!("connection opened");
         driver.open().await;
         let close = driver.serve().await;
         tracing::debug!(close.code = close.code, close.reason = %close.reason, "connection closed");
         let server = Arc::clone(&driver.conn.server);
+        let id = driver.conn.id();
         Box::pin(driver.finish(close)).await;
-        open.decrement(1.0);
+        metrics::gauge!(telemetry::CONNECTIONS_OPEN).decrement(1.0);
         server.unregister(id);
         drop(slot);
     }
