@@ -275,9 +275,9 @@ where
             // mark, so a queue near one mark does not toggle reading on every frame.
             let queued = self.conn.outbox.bytes();
             let limits = self.conn.outbox.limits();
-            if queued > limits.congested {
+            if queued > limits.congested() {
                 self.own_congestion = true;
-            } else if queued < limits.relieved {
+            } else if queued < limits.relieved() {
                 self.own_congestion = false;
             }
             for outbox in self.newly_congested.drain(..) {
