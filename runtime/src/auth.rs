@@ -373,6 +373,89 @@ mod tests {
     }
 
     #[test]
+    fn odd_targets_and_headers_read_as_the_uri_and_map_they_came_from() {
+        // What the accessors gave when the request kept a `Uri` and a `HeaderMap`, worked
+        // out here from those, for targets and headers a client may send.
+        let targets = [
+            "/",
+            "*",
+            "/ws?",
+            "/ws?&&=&access_token=",
+            "/ws?access_token=a%2Bb+c&access_token=second",
+            "/ws?twinwire_fp=%ZZ",
+            "//double/slash?x=1",
+            "http://example.com",
+            "http://example.com?access_token=abs",
+            "https://user@[::1]:8443/p/a%20th?q=%E2%9C%93",
+            "/p;params/..%2f?x=y=z",
+        ];
+        let mut map = HeaderMap::new();
+        map.append("x-dup", HeaderValue::from_static("first"));
+        map.append("x-dup", HeaderValue::from_static("second"));
+        map.append("x-empty", HeaderValue::from_static(""));
+        map.append("x-colon", HeaderValue::from_static("a:b: c"));
+        map.append("x-tab", HeaderValue::from_bytes(b"a\tb").unwrap());
+        map.append("x-obs", HeaderValue::from_bytes(b"\xFF\x80ok").unwrap());
+        map.append(header::AUTHORIZATION, HeaderValue::from_static("bearer"));
+        map.append(
+            header::AUTHORIZATION,
+            HeaderValue::from_static("Bearer second"),
+        );
+        map.append(
+            header::SEC_WEBSOCKET_PROTOCOL,
+            HeaderValue::from_static(" , ,a,"),
+        );
+        map.append(
+            header::SEC_WEBSOCKET_PROTOCOL,
+            HeaderValue::from_bytes(b"\xFFx").unwrap(),
+        );
+        map.append(
+            header::SEC_WEBSOCKET_PROTOCOL,
+            HeaderValue::from_static("bearer.t"),
+        );
+        for target in targets {
+            let uri: Uri = target.parse().unwrap();
+            let request = UpgradeRequest::new(uri.clone(), map.clone(), vec![], None);
+            assert_eq!(request.uri(), &uri, "{target}");
+            assert_eq!(request.uri().to_string(), uri.to_string(), "{target}");
+            for name in [ACCESS_TOKEN_PARAM, FINGERPRINT_PARAM, "q", "x", ""] {
+                let expected = uri.query().and_then(|query| {
+                    url::form_urlencoded::parse(query.as_bytes())
+                        .find(|(key, _)| key == name)
+                        .map(|(_, value)| value.into_owned())
+                });
+                assert_eq!(
+                    request.query(name).map(Cow::into_owned),
+                    expected,
+                    "{target} {name}"
+                );
+            }
+            assert_eq!(request.headers(), &map, "{target}");
+            for name in [
+                "x-dup",
+                "X-Empty",
+                "x-colon",
+                "x-tab",
+                "x-obs",
+                "authorization",
+                "x-none",
+                "",
+                "x dup",
+            ] {
+                assert_eq!(
+                    request.header(name),
+                    map.get(name).and_then(|v| v.to_str().ok()),
+                    "{name}"
+                );
+            }
+            assert_eq!(
+                request.offered_subprotocols().collect::<Vec<_>>(),
+                offered_protocols(&map).collect::<Vec<_>>()
+            );
+        }
+    }
+
+    #[test]
     fn a_request_does_not_keep_the_buffer_it_was_parsed_from() {
         // As hyper parses a request head: the URI and header values are slices of one read
         // buffer, which must not outlive the upgrade through the kept request.

@@ -572,6 +572,63 @@ mod tests {
         assert_eq!(count, texts.len());
     }
 
+    /// The header of a masked text frame declaring `len` payload bytes (64-bit length form),
+    /// and its mask.
+    fn declared_header(len: u64) -> Vec<u8> {
+        let mut header = vec![0x81, 0x80 | 127];
+        header.extend_from_slice(&len.to_be_bytes());
+        header.extend_from_slice(&MASK);
+        header
+    }
+
+    /// Polls `socket` once for a message: a header whose payload has not come must leave it
+    /// waiting.
+    fn poll_once(socket: &mut Socket<DuplexStream>) -> Poll<Option<Result<Message, ReadError>>> {
+        let waker = futures_util::task::noop_waker();
+        socket.poll_next(&mut Context::from_waker(&waker))
+    }
+
+    #[tokio::test]
+    async fn a_declared_length_is_not_reserved_before_its_bytes_arrive() {
+        // A limit for large uploads. The client sends a header declaring a frame of the whole
+        // limit, and four bytes of it: what the socket keeps must follow what arrived, not
+        // what was promised, or every connection can make the server hold the limit in
+        // memory for 18 bytes sent (and trickle the rest, or never send it).
+        const LIMIT: usize = 256 << 20;
+        let (mut client, server) = duplex(1 << 16);
+        let mut socket = Socket::new(server, LIMIT);
+        let mut bytes = declared_header(LIMIT as u64);
+        bytes.extend_from_slice(b"abcd");
+        client.write_all(&bytes).await.expect("write");
+        assert!(poll_once(&mut socket).is_pending());
+        assert!(
+            socket.carry.capacity() <= 2 * READ_CHUNK,
+            "{} bytes reserved for {} received",
+            socket.carry.capacity(),
+            bytes.len()
+        );
+    }
+
+    #[tokio::test]
+    async fn a_huge_declared_length_under_an_unbounded_limit_does_not_panic() {
+        // `max_frame_size(usize::MAX)`: "no limit". A header declaring 2^63 - 1 bytes (the
+        // largest length RFC 6455 allows) passes the limit; reserving it up front panics
+        // with "capacity overflow" (a length under isize::MAX but over the machine's memory
+        // aborts the process instead).
+        let (mut client, server) = duplex(1 << 16);
+        let mut socket = Socket::new(server, usize::MAX);
+        let mut bytes = declared_header(u64::MAX >> 1);
+        bytes.extend_from_slice(b"abcd");
+        client.write_all(&bytes).await.expect("write");
+        let polled = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            poll_once(&mut socket).is_pending()
+        }));
+        assert!(
+            matches!(polled, Ok(true)),
+            "a 14-byte header made the socket panic"
+        );
+    }
+
     #[tokio::test]
     async fn pings_are_answered_and_a_close_is_echoed_once() {
         let (mut client, server) = duplex(1 << 16);
