@@ -219,6 +219,16 @@ enum AfterRead {
     Ended(CloseInfo),
 }
 
+/// What is left after refusing `message` over the rate limit: a refused ping is not handled,
+/// but its pong, which the socket queued when it read it, still goes out (RFC 6455).
+fn after_refusal(message: &WsMessage) -> AfterRead {
+    if matches!(message, WsMessage::Ping(_)) {
+        AfterRead::Flush
+    } else {
+        AfterRead::Done
+    }
+}
+
 /// What the liveness timer asks for.
 enum Liveness {
     Wait(Instant),
@@ -426,11 +436,11 @@ where
                 Verdict::Admit => {}
                 Verdict::Refuse { retry_after, first } => {
                     self.refuse_over_budget(&message, retry_after, first);
-                    return AfterRead::Done;
+                    return after_refusal(&message);
                 }
                 Verdict::Close => {
                     self.rate_limited();
-                    return AfterRead::Done;
+                    return after_refusal(&message);
                 }
             }
         }

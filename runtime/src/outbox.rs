@@ -418,7 +418,12 @@ mod tests {
     fn marks_derive_from_the_limit() {
         let limits = Limits::new(1024, Duration::MAX);
         assert_eq!(
-            (limits.relieved(), limits.congested(), limits.full, limits.hard()),
+            (
+                limits.relieved(),
+                limits.congested(),
+                limits.full,
+                limits.hard()
+            ),
             (256, 512, 1024, 2048)
         );
         assert!(limits.grace <= Duration::from_secs(366 * 86_400));

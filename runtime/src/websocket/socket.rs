@@ -62,9 +62,16 @@ pub(crate) struct Socket<S> {
     /// Whole control frames to write before the queue's next frame (after the front one
     /// if it is half-written). Freed once written.
     urgent: Vec<u8>,
+    /// Where in `urgent` the last pong starts while it can still be replaced by a newer
+    /// one; `NO_PONG` otherwise (a u32, to fit beside the flags).
+    pong_at: u32,
     close_sent: bool,
     close_received: bool,
+    /// The client broke the protocol: nothing more is decoded.
+    failed: bool,
 }
+
+const NO_PONG: u32 = u32::MAX;
 
 /// What decoding a run of bytes produced.
 struct Step {
@@ -100,8 +107,10 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Socket<S> {
             carry_pos: 0,
             front_written: 0,
             urgent: Vec::new(),
+            pong_at: NO_PONG,
             close_sent: false,
             close_received: false,
+            failed: false,
         }
     }
 
@@ -130,13 +139,18 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Socket<S> {
             if self.close_received {
                 return Poll::Ready(None);
             }
+            if self.failed {
+                // What follows a violation is not framing any more: decoding on would read
+                // a payload as headers (and could take a stray byte pattern for a close).
+                return Poll::Ready(Some(Err(ReadError::Violation(Violation::Protocol(
+                    "the stream broke the protocol earlier",
+                )))));
+            }
             if self.carry_pos < self.carry.len() {
                 let step = decode_some(&mut self.decoder, &self.carry[self.carry_pos..]);
                 let step = match step {
                     Ok(step) => step,
-                    Err(violation) => {
-                        return Poll::Ready(Some(Err(ReadError::Violation(violation))));
-                    }
+                    Err(violation) => return Poll::Ready(Some(Err(self.violated(violation)))),
                 };
                 self.carry_pos += step.consumed;
                 if self.carry_pos == self.carry.len() {
@@ -148,12 +162,17 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Socket<S> {
                         return Poll::Ready(Some(Ok(self.received(message))));
                     }
                     Outcome::Incomplete(frame_len) => {
-                        // Keep only the incomplete frame, with room for all of it.
+                        // Keep only the incomplete frame, with room for the next read of
+                        // it: what its header declares is reserved as it arrives, not on
+                        // the header's word.
                         if !self.carry.is_empty() {
                             self.carry.drain(..self.carry_pos);
                             self.carry_pos = 0;
-                            self.carry
-                                .reserve(frame_len.saturating_sub(self.carry.len()));
+                            let want = frame_len.min(self.carry.len() + READ_CHUNK);
+                            if self.carry.capacity() > 2 * want.max(READ_CHUNK) {
+                                self.carry.shrink_to(want);
+                            }
+                            self.carry.reserve(want.saturating_sub(self.carry.len()));
                         }
                     }
                 }
@@ -196,9 +215,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Socket<S> {
             }
             let step = match decode_some(&mut self.decoder, bytes) {
                 Ok(step) => step,
-                Err(violation) => {
-                    return Poll::Ready(Chunk::Failed(ReadError::Violation(violation)));
-                }
+                Err(violation) => return Poll::Ready(Chunk::Failed(self.violated(violation))),
             };
             let rest = &bytes[step.consumed..];
             match step.outcome {
@@ -208,7 +225,8 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Socket<S> {
                 }
                 Outcome::Incomplete(frame_len) => {
                     if !rest.is_empty() {
-                        self.carry.reserve(frame_len.max(rest.len()));
+                        self.carry
+                            .reserve(frame_len.min(READ_CHUNK).max(rest.len()));
                         self.carry.extend_from_slice(rest);
                     }
                     Poll::Ready(Chunk::Partial)
@@ -217,13 +235,30 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Socket<S> {
         })
     }
 
+    /// Stops decoding for good: see `failed`.
+    fn violated(&mut self, violation: Violation) -> ReadError {
+        self.failed = true;
+        self.carry = Vec::new();
+        self.carry_pos = 0;
+        ReadError::Violation(violation)
+    }
+
     /// Answers what the socket answers on its own: a ping with its pong, a close with its
     /// echo (unless the server's close went out first).
     fn received(&mut self, message: Message) -> Message {
         match &message {
-            Message::Ping(payload) if !self.close_sent && self.urgent.len() < MAX_URGENT => {
-                self.urgent
-                    .extend(codec::control_frame(opcode::PONG, payload));
+            Message::Ping(payload) if !self.close_sent => {
+                // A pong still waiting, untouched, is replaced: RFC 6455 lets a server
+                // answer only the latest of the pings it has not answered yet, and a client
+                // that pings without reading then costs one pong, not one per ping.
+                if let Some(start) = self.waiting_pong() {
+                    self.urgent.truncate(start);
+                }
+                if self.urgent.len() < MAX_URGENT {
+                    self.pong_at = u32::try_from(self.urgent.len()).unwrap_or(NO_PONG);
+                    self.urgent
+                        .extend(codec::control_frame(opcode::PONG, payload));
+                }
             }
             Message::Close(frame) => {
                 self.close_received = true;
@@ -240,9 +275,17 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Socket<S> {
         message
     }
 
+    /// Where the last queued pong starts in `urgent`, if nothing follows it and none of
+    /// it has been written.
+    fn waiting_pong(&self) -> Option<usize> {
+        let start = usize::try_from(self.pong_at).ok()?;
+        (self.pong_at != NO_PONG && start < self.urgent.len()).then_some(start)
+    }
+
     /// Queues a ping, sent by the next [`write_frames`](Self::write_frames).
     pub(crate) fn queue_ping(&mut self) {
         if !self.close_sent {
+            self.pong_at = NO_PONG;
             self.urgent.extend(codec::control_frame(opcode::PING, &[]));
         }
     }
@@ -250,6 +293,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Socket<S> {
     /// Queues the server's close frame; nothing is sent after it.
     pub(crate) fn queue_close(&mut self, code: u16, reason: &str) {
         if !self.close_sent {
+            self.pong_at = NO_PONG;
             self.urgent.extend(codec::close_frame(Some((code, reason))));
             self.close_sent = true;
         }
@@ -305,6 +349,13 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Socket<S> {
                     return Poll::Ready(Err(io::ErrorKind::WriteZero.into()));
                 }
                 self.urgent.drain(..n);
+                // A pong partly written can no longer be replaced.
+                if let Some(start) = self.waiting_pong() {
+                    self.pong_at = start
+                        .checked_sub(n)
+                        .and_then(|start| u32::try_from(start).ok())
+                        .unwrap_or(NO_PONG);
+                }
                 if self.urgent.is_empty() {
                     self.urgent = Vec::new();
                 }
@@ -660,5 +711,42 @@ mod tests {
         ]
         .concat();
         assert_eq!(bytes, expected);
+    }
+    #[tokio::test]
+    async fn unanswered_pings_get_one_pong_for_the_latest() {
+        let (mut client, server) = duplex(1 << 16);
+        let mut socket = Socket::new(server, 1024);
+        let pings: Vec<u8> = (0..50)
+            .flat_map(|i: u8| client_frame(opcode::PING, &[i]))
+            .collect();
+        client.write_all(&pings).await.expect("write");
+        for i in 0..50_u8 {
+            assert!(matches!(next(&mut socket).await, Some(Ok(Message::Ping(p))) if p == [i]));
+        }
+        socket
+            .write_frames(&mut VecDeque::new(), |_| {})
+            .await
+            .expect("written");
+        drop(socket);
+        let mut bytes = Vec::new();
+        client.read_to_end(&mut bytes).await.expect("read");
+        assert_eq!(bytes, server_frame(opcode::PONG, &[49]));
+    }
+
+    #[tokio::test]
+    async fn nothing_is_decoded_after_a_violation() {
+        let (mut client, server) = duplex(1 << 16);
+        let mut socket = Socket::new(server, 1024);
+        let mut unmasked = client_frame(opcode::TEXT, b"x");
+        unmasked[1] &= 0x7F;
+        let input = [unmasked, client_frame(opcode::TEXT, b"after")].concat();
+        client.write_all(&input).await.expect("write");
+        assert!(matches!(
+            next(&mut socket).await,
+            Some(Err(ReadError::Violation(Violation::Protocol(_))))
+        ));
+        // The well-formed frame after it is never returned.
+        assert!(matches!(next(&mut socket).await, Some(Err(_))));
+        assert_eq!(socket.carry.capacity(), 0);
     }
 }
