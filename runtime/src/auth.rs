@@ -6,15 +6,10 @@ use std::fmt;
 use std::net::SocketAddr;
 use std::sync::OnceLock;
 
-use axum::body::{Body, Bytes};
+use axum::body::Body;
 use axum::http::header::{self, HeaderMap, HeaderName, HeaderValue};
 use axum::http::{Response, StatusCode, Uri};
 use twinwire::{ErrorCode, ErrorPayload};
-
-/// `uri` in an allocation of its own.
-fn owned_uri(uri: &Uri) -> Uri {
-    Uri::from_maybe_shared(Bytes::from(uri.to_string())).unwrap_or_else(|_| uri.clone())
-}
 
 /// A request's headers in one allocation of their own, for the connection's lifetime (see
 /// [`UpgradeRequest::new`]): each header is `name`, `:`, a sensitivity flag (`s` or `-`),
@@ -111,7 +106,10 @@ pub const FINGERPRINT_PARAM: &str = "twinwire_fp";
 /// The HTTP request asking for a WebSocket, as the `authenticate` hook sees it.
 #[derive(Clone, Debug)]
 pub struct UpgradeRequest {
-    uri: Uri,
+    /// The request target as text: a parsed `Uri` is 88 bytes and an allocation of its
+    /// own, kept by every idle connection; it is parsed on first use of [`uri`](Self::uri).
+    target: Box<str>,
+    uri: OnceLock<Box<Uri>>,
     headers: CompactHeaders,
     /// The headers as a map, built the first time [`headers`](Self::headers) is called.
     header_map: OnceLock<Box<HeaderMap>>,
@@ -132,7 +130,8 @@ impl UpgradeRequest {
         remote_addr: Option<SocketAddr>,
     ) -> Self {
         Self {
-            uri: owned_uri(&uri),
+            target: uri.to_string().into_boxed_str(),
+            uri: OnceLock::new(),
             headers: CompactHeaders::new(&headers),
             header_map: OnceLock::new(),
             path_params,
@@ -153,12 +152,15 @@ impl UpgradeRequest {
 
     /// The request URI (path and query).
     pub fn uri(&self) -> &Uri {
-        &self.uri
+        self.uri.get_or_init(|| {
+            // It was a `Uri` before it was text.
+            Box::new(self.target.parse().unwrap_or_default())
+        })
     }
 
     /// The first value of query parameter `name`, percent-decoded.
     pub fn query(&self, name: &str) -> Option<Cow<'_, str>> {
-        let query = self.uri.query()?;
+        let (_, query) = self.target.split_once('?')?;
         url::form_urlencoded::parse(query.as_bytes())
             .find(|(key, _)| key == name)
             .map(|(_, value)| value)
@@ -326,6 +328,7 @@ impl std::error::Error for Rejection {}
 #[cfg(test)]
 mod tests {
     use super::*;
+    use axum::body::Bytes;
 
     fn request(uri: &str, headers: &[(&str, &str)]) -> UpgradeRequest {
         let mut map = HeaderMap::new();
@@ -367,6 +370,89 @@ mod tests {
         assert!(request.headers()[header::AUTHORIZATION].is_sensitive());
         let debug = format!("{request:?}");
         assert!(!debug.contains("s3cret"), "{debug}");
+    }
+
+    #[test]
+    fn odd_targets_and_headers_read_as_the_uri_and_map_they_came_from() {
+        // What the accessors gave when the request kept a `Uri` and a `HeaderMap`, worked
+        // out here from those, for targets and headers a client may send.
+        let targets = [
+            "/",
+            "*",
+            "/ws?",
+            "/ws?&&=&access_token=",
+            "/ws?access_token=a%2Bb+c&access_token=second",
+            "/ws?twinwire_fp=%ZZ",
+            "//double/slash?x=1",
+            "http://example.com",
+            "http://example.com?access_token=abs",
+            "https://user@[::1]:8443/p/a%20th?q=%E2%9C%93",
+            "/p;params/..%2f?x=y=z",
+        ];
+        let mut map = HeaderMap::new();
+        map.append("x-dup", HeaderValue::from_static("first"));
+        map.append("x-dup", HeaderValue::from_static("second"));
+        map.append("x-empty", HeaderValue::from_static(""));
+        map.append("x-colon", HeaderValue::from_static("a:b: c"));
+        map.append("x-tab", HeaderValue::from_bytes(b"a\tb").unwrap());
+        map.append("x-obs", HeaderValue::from_bytes(b"\xFF\x80ok").unwrap());
+        map.append(header::AUTHORIZATION, HeaderValue::from_static("bearer"));
+        map.append(
+            header::AUTHORIZATION,
+            HeaderValue::from_static("Bearer second"),
+        );
+        map.append(
+            header::SEC_WEBSOCKET_PROTOCOL,
+            HeaderValue::from_static(" , ,a,"),
+        );
+        map.append(
+            header::SEC_WEBSOCKET_PROTOCOL,
+            HeaderValue::from_bytes(b"\xFFx").unwrap(),
+        );
+        map.append(
+            header::SEC_WEBSOCKET_PROTOCOL,
+            HeaderValue::from_static("bearer.t"),
+        );
+        for target in targets {
+            let uri: Uri = target.parse().unwrap();
+            let request = UpgradeRequest::new(uri.clone(), map.clone(), vec![], None);
+            assert_eq!(request.uri(), &uri, "{target}");
+            assert_eq!(request.uri().to_string(), uri.to_string(), "{target}");
+            for name in [ACCESS_TOKEN_PARAM, FINGERPRINT_PARAM, "q", "x", ""] {
+                let expected = uri.query().and_then(|query| {
+                    url::form_urlencoded::parse(query.as_bytes())
+                        .find(|(key, _)| key == name)
+                        .map(|(_, value)| value.into_owned())
+                });
+                assert_eq!(
+                    request.query(name).map(Cow::into_owned),
+                    expected,
+                    "{target} {name}"
+                );
+            }
+            assert_eq!(request.headers(), &map, "{target}");
+            for name in [
+                "x-dup",
+                "X-Empty",
+                "x-colon",
+                "x-tab",
+                "x-obs",
+                "authorization",
+                "x-none",
+                "",
+                "x dup",
+            ] {
+                assert_eq!(
+                    request.header(name),
+                    map.get(name).and_then(|v| v.to_str().ok()),
+                    "{name}"
+                );
+            }
+            assert_eq!(
+                request.offered_subprotocols().collect::<Vec<_>>(),
+                offered_protocols(&map).collect::<Vec<_>>()
+            );
+        }
     }
 
     #[test]

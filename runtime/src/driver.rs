@@ -140,7 +140,7 @@ where
     let limiter = server
         .config
         .rate_limit
-        .map(|limit| Limiter::new(limit, Instant::now()));
+        .map(|_| Limiter::new(Instant::now()));
     let conn = Arc::new(ConnState::new(id, server, data, request));
     conn.server.register(id, Arc::clone(&conn.outbox));
     let mut driver = Driver {
@@ -158,16 +158,19 @@ where
         paused_by: Vec::new(),
         newly_congested: Vec::new(),
     };
+    // Nothing is kept across the awaits below that the driver holds already (the id, the
+    // gauge's handle): 8 more bytes here make every connection's task 128 bytes larger, the
+    // runtime's task allocations being rounded to cache lines.
     async move {
-        let open = metrics::gauge!(telemetry::CONNECTIONS_OPEN);
-        open.increment(1.0);
+        metrics::gauge!(telemetry::CONNECTIONS_OPEN).increment(1.0);
         tracing::debug!("connection opened");
         driver.open().await;
         let close = driver.serve().await;
         tracing::debug!(close.code = close.code, close.reason = %close.reason, "connection closed");
         let server = Arc::clone(&driver.conn.server);
+        let id = driver.conn.id();
         Box::pin(driver.finish(close)).await;
-        open.decrement(1.0);
+        metrics::gauge!(telemetry::CONNECTIONS_OPEN).decrement(1.0);
         server.unregister(id);
         drop(slot);
     }
@@ -200,6 +203,30 @@ struct Driver<D, S> {
     paused_by: Vec<Arc<Outbox>>,
     /// Filled while polling the handlers, moved into `paused_by` after.
     newly_congested: Vec<Arc<Outbox>>,
+}
+
+/// What is left to do after a read, once the message is handled.
+enum AfterRead {
+    /// Poll the handler the message started, if any.
+    Done,
+    /// Write the pong the socket queued.
+    Flush,
+    /// The client closed: write the echo of its close frame.
+    Closed(CloseInfo),
+    /// The client broke the protocol: close with the matching code.
+    Failed(ReadError),
+    /// The stream ended without a close frame.
+    Ended(CloseInfo),
+}
+
+/// What is left after refusing `message` over the rate limit: a refused ping is not handled,
+/// but its pong, which the socket queued when it read it, still goes out (RFC 6455).
+fn after_refusal(message: &WsMessage) -> AfterRead {
+    if matches!(message, WsMessage::Ping(_)) {
+        AfterRead::Flush
+    } else {
+        AfterRead::Done
+    }
 }
 
 /// What the liveness timer asks for.
@@ -242,14 +269,10 @@ where
         if self.conn.server.is_shutting_down() {
             return Box::pin(self.shut_down()).await;
         }
-        let config = &self.conn.server.config;
-        let max_in_flight = config.max_in_flight;
-        let limits = *self.conn.outbox.limits();
-        let ping = config
-            .ping_interval
-            .map(|interval| (interval, config.ping_timeout));
+        // Settings are read from the config where they are used rather than copied into
+        // locals: a local that lives across an await takes room in every idle connection.
         // When the liveness check is due (never without pings).
-        let mut check_at = match ping {
+        let mut check_at = match self.ping() {
             Some((interval, _)) => after(self.last_seen, interval),
             None => after(Instant::now(), Duration::MAX),
         };
@@ -261,9 +284,10 @@ where
             // Hysteresis: paused above the congestion mark, reading again below the relief
             // mark, so a queue near one mark does not toggle reading on every frame.
             let queued = self.conn.outbox.bytes();
-            if queued > limits.congested {
+            let limits = self.conn.outbox.limits();
+            if queued > limits.congested() {
                 self.own_congestion = true;
-            } else if queued < limits.relieved {
+            } else if queued < limits.relieved() {
                 self.own_congestion = false;
             }
             for outbox in self.newly_congested.drain(..) {
@@ -282,7 +306,7 @@ where
             if timer.deadline() != wake_at {
                 timer.as_mut().reset(wake_at);
             }
-            let can_read = self.in_flight.len() < max_in_flight
+            let can_read = self.in_flight.len() < self.conn.server.config.max_in_flight
                 && !self.own_congestion
                 && self.paused_by.is_empty();
             tokio::select! {
@@ -324,22 +348,31 @@ where
                 }), if !self.paused_by.is_empty() => {}
                 message = poll_fn(|cx| self.socket.poll_next(cx)), if can_read => {
                     let awaiting_pong = self.ping_sent.is_some();
-                    if let Some(info) = self.receive(message).await {
-                        return info;
+                    let next = self.receive(message);
+                    if !matches!(next, AfterRead::Done) {
+                        if let Some(info) = Box::pin(self.finish_read(next)).await {
+                            return info;
+                        }
+                    } else if self.fresh.is_some() {
+                        poll_fn(|cx| {
+                            self.poll_fresh(cx);
+                            Poll::Ready(())
+                        })
+                        .await;
                     }
                     // The timer waits for the ping's timeout; the answer came, so schedule
                     // the next ping instead. Other traffic leaves the timer alone: it
                     // re-checks `last_seen` when it fires.
-                    if let (true, None, Some((interval, _))) = (awaiting_pong, self.ping_sent, ping) {
+                    if let (true, None, Some((interval, _))) = (awaiting_pong, self.ping_sent, self.ping()) {
                         check_at = after(self.last_seen, interval);
                     }
                 }
-                () = &mut timer, if ping.is_some() || push_back_ends.is_some() => {
+                () = &mut timer, if self.conn.server.config.ping_interval.is_some() || push_back_ends.is_some() => {
                     let now = Instant::now();
                     if push_back_ends.is_some_and(|end| end <= now) {
                         self.paused_by.retain(|outbox| outbox.congestion_ends().is_some_and(|end| end > now));
                     }
-                    let Some((interval, timeout)) = ping else { continue };
+                    let Some((interval, timeout)) = self.ping() else { continue };
                     if now < check_at {
                         continue;
                     }
@@ -378,15 +411,14 @@ where
         }
     }
 
-    /// Handles one read from the socket; `Some` when the connection is over.
-    async fn receive(
-        &mut self,
-        message: Option<Result<WsMessage, ReadError>>,
-    ) -> Option<CloseInfo> {
+    /// Handles one read from the socket: the work that needs no waiting here, the rest
+    /// told to [`finish_read`](Self::finish_read). Two steps, so that the message is not kept
+    /// in the connection task's state while that waits.
+    fn receive(&mut self, message: Option<Result<WsMessage, ReadError>>) -> AfterRead {
         let message = match message {
-            None => return Some(CloseInfo::abnormal("the connection dropped")),
+            None => return AfterRead::Ended(CloseInfo::abnormal("the connection dropped")),
             Some(Ok(message)) => message,
-            Some(Err(err)) => return Some(Box::pin(self.read_failed(err)).await),
+            Some(Err(err)) => return AfterRead::Failed(err),
         };
         // Any traffic proves the client alive, not only a pong.
         self.last_seen = Instant::now();
@@ -396,51 +428,65 @@ where
             message,
             WsMessage::Text(_) | WsMessage::Binary(_) | WsMessage::Ping(_)
         );
-        if counted && let Some(limiter) = &mut self.limiter {
-            match limiter.check(self.last_seen) {
+        if counted
+            && let (Some(limiter), Some(limit)) =
+                (&mut self.limiter, &self.conn.server.config.rate_limit)
+        {
+            match limiter.check(limit, self.last_seen) {
                 Verdict::Admit => {}
                 Verdict::Refuse { retry_after, first } => {
                     self.refuse_over_budget(&message, retry_after, first);
-                    return None;
+                    return after_refusal(&message);
                 }
                 Verdict::Close => {
                     self.rate_limited();
-                    return None;
+                    return after_refusal(&message);
                 }
             }
         }
         match message {
-            WsMessage::Text(text) => {
-                self.dispatch(text.as_str());
-                self.poll_fresh().await;
-            }
+            WsMessage::Text(text) => self.dispatch(text.as_str()),
             WsMessage::Binary(bytes) => match std::str::from_utf8(&bytes) {
-                Ok(text) => {
-                    self.dispatch(text);
-                    self.poll_fresh().await;
-                }
+                Ok(text) => self.dispatch(text),
                 Err(_) => {
-                    let close = self
-                        .protocol_close(close::INVALID_PAYLOAD, "binary frame is not valid UTF-8");
-                    return Some(Box::pin(close).await);
+                    return AfterRead::Failed(ReadError::Violation(Violation::InvalidUtf8(
+                        "binary frame is not valid UTF-8",
+                    )));
                 }
             },
             WsMessage::Close(frame) => {
-                let info = CloseInfo::from_frame(frame.map(|f| (f.code, f.reason)));
+                return AfterRead::Closed(CloseInfo::from_frame(frame.map(|f| (f.code, f.reason))));
+            }
+            // The socket has queued the pong.
+            WsMessage::Ping(_) => return AfterRead::Flush,
+            WsMessage::Pong => {}
+        }
+        AfterRead::Done
+    }
+
+    /// The ping interval and timeout, if the server pings.
+    fn ping(&self) -> Option<(Duration, Duration)> {
+        let config = &self.conn.server.config;
+        config
+            .ping_interval
+            .map(|interval| (interval, config.ping_timeout))
+    }
+
+    /// The rare part of handling a read, which may wait; `Some` when the connection is over.
+    /// (A handler the read started is polled by the caller.)
+    async fn finish_read(&mut self, next: AfterRead) -> Option<CloseInfo> {
+        match next {
+            AfterRead::Done => None,
+            AfterRead::Flush => Box::pin(self.send_now()).await.err(),
+            AfterRead::Closed(info) => {
                 // Sends the close echo the socket has queued.
                 let close_timeout = self.conn.server.config.close_timeout;
                 let _ = Box::pin(timeout(close_timeout, self.flush_socket())).await;
-                return Some(info);
+                Some(info)
             }
-            // Sends the pong the socket has queued.
-            WsMessage::Ping(_) => {
-                if let Err(info) = Box::pin(self.send_now()).await {
-                    return Some(info);
-                }
-            }
-            WsMessage::Pong => {}
+            AfterRead::Failed(err) => Some(Box::pin(self.read_failed(err)).await),
+            AfterRead::Ended(info) => Some(info),
         }
-        None
     }
 
     async fn read_failed(&mut self, err: ReadError) -> CloseInfo {
@@ -654,16 +700,12 @@ where
     /// Polls the handler `dispatch` just started, once, in place. Most finish at once (an
     /// echo, a lookup) and never enter the running set, which saves its allocation and
     /// bookkeeping per request; one that waits joins the set, which polls it again.
-    async fn poll_fresh(&mut self) {
+    fn poll_fresh(&mut self, cx: &mut std::task::Context<'_>) {
         let Some(mut handler) = self.fresh.take() else {
             return;
         };
-        let outcome = poll_fn(|cx| {
-            let outbox = &self.conn.outbox;
-            Poll::Ready(outbox.driving(&mut self.newly_congested, || handler.poll_unpin(cx)))
-        })
-        .await;
-        match outcome {
+        let outbox = &self.conn.outbox;
+        match outbox.driving(&mut self.newly_congested, || handler.poll_unpin(cx)) {
             Poll::Ready(correlation) => self.settle(correlation),
             Poll::Pending => self.in_flight.push(handler),
         }

@@ -47,17 +47,12 @@ pub(crate) enum Pressure {
     High,
 }
 
-/// The byte marks of one queue, derived from the configured limit.
+/// The byte marks of one queue, derived from the configured limit (kept as the limit alone:
+/// every connection holds its own copy).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct Limits {
-    /// Publishers are pushed back above this.
-    pub congested: usize,
-    /// ... until the queue is below this.
-    pub relieved: usize,
     /// A full queue that does not drain for `grace` is closed.
     pub full: usize,
-    /// Past this the connection is closed at once.
-    pub hard: usize,
     /// How long a full queue may go without a write, and how long a congested queue
     /// pushes back.
     pub grace: Duration,
@@ -67,14 +62,25 @@ impl Limits {
     pub(crate) fn new(limit: usize, grace: Duration) -> Self {
         // Deadlines are `Instant`s, whose arithmetic panics far out: a year is for ever.
         const YEAR: Duration = Duration::from_secs(365 * 86_400);
-        let full = limit.max(1);
         Self {
-            congested: full / 2,
-            relieved: full / 4,
-            full,
-            hard: full.saturating_mul(2),
+            full: limit.max(1),
             grace: grace.min(YEAR),
         }
+    }
+
+    /// Publishers are pushed back above this.
+    pub(crate) fn congested(&self) -> usize {
+        self.full / 2
+    }
+
+    /// ... until the queue is below this.
+    pub(crate) fn relieved(&self) -> usize {
+        self.full / 4
+    }
+
+    /// Past this the connection is closed at once.
+    pub(crate) fn hard(&self) -> usize {
+        self.full.saturating_mul(2)
     }
 }
 
@@ -102,7 +108,8 @@ pub(crate) enum Ready {
 #[derive(Default)]
 struct State {
     queue: VecDeque<Frame>,
-    close: Option<CloseRequest>,
+    /// Boxed: rare, and every connection holds the room for it.
+    close: Option<Box<CloseRequest>>,
     /// Set once the socket is gone: later pushes are refused.
     shut: bool,
     /// When the queue last went past the congestion mark; cleared when it drains below the
@@ -179,15 +186,15 @@ impl Outbox {
         }
         let before = self.bytes.load(Ordering::SeqCst);
         let after = before.saturating_add(len);
-        if after > self.limits.hard {
+        if after > self.limits.hard() {
             let dropped: usize = state.queue.iter().map(Frame::len).sum();
             state.queue = VecDeque::new();
             self.bytes.fetch_sub(dropped, Ordering::SeqCst);
-            state.close = Some(CloseRequest {
+            state.close = Some(Box::new(CloseRequest {
                 code: close::POLICY_VIOLATION,
                 reason: Cow::Borrowed("outbound queue full: the client is not keeping up"),
                 overflow: true,
-            });
+            }));
             let paused = std::mem::take(&mut state.paused);
             drop(state);
             self.waker.wake();
@@ -197,7 +204,7 @@ impl Outbox {
         let was_empty = state.queue.is_empty();
         state.queue.push_back(frame);
         self.bytes.fetch_add(len, Ordering::SeqCst);
-        let pressure = if after > self.limits.congested {
+        let pressure = if after > self.limits.congested() {
             let now = Instant::now();
             let since = *state.congested_since.get_or_insert(now);
             if now < since + self.limits.grace {
@@ -224,7 +231,7 @@ impl Outbox {
     /// publishers paused by this queue once it is below the relief mark.
     pub(crate) fn sent(&self, len: usize) {
         let before = self.bytes.fetch_sub(len, Ordering::SeqCst);
-        if before >= self.limits.relieved && before.saturating_sub(len) < self.limits.relieved {
+        if before >= self.limits.relieved() && before.saturating_sub(len) < self.limits.relieved() {
             self.relieve();
         }
     }
@@ -245,7 +252,7 @@ impl Outbox {
         let mut state = self.lock();
         let relieved = state.shut
             || state.close.is_some()
-            || self.bytes.load(Ordering::SeqCst) < self.limits.relieved
+            || self.bytes.load(Ordering::SeqCst) < self.limits.relieved()
             || state
                 .congested_since
                 .is_none_or(|since| now >= since + self.limits.grace);
@@ -323,7 +330,7 @@ impl Outbox {
         if state.shut || state.close.is_some() {
             return;
         }
-        state.close = Some(request);
+        state.close = Some(Box::new(request));
         let paused = std::mem::take(&mut state.paused);
         drop(state);
         self.waker.wake();
@@ -383,7 +390,7 @@ impl Outbox {
         }
         if let Some(close) = state.close.take() {
             state.shut = true;
-            return Poll::Ready(Ready::Close(close));
+            return Poll::Ready(Ready::Close(*close));
         }
         if std::mem::take(&mut state.shutdown) {
             return Poll::Ready(Ready::Shutdown);
@@ -411,7 +418,12 @@ mod tests {
     fn marks_derive_from_the_limit() {
         let limits = Limits::new(1024, Duration::MAX);
         assert_eq!(
-            (limits.relieved, limits.congested, limits.full, limits.hard),
+            (
+                limits.relieved(),
+                limits.congested(),
+                limits.full,
+                limits.hard()
+            ),
             (256, 512, 1024, 2048)
         );
         assert!(limits.grace <= Duration::from_secs(366 * 86_400));

@@ -126,23 +126,28 @@ pub(crate) enum Verdict {
 /// timestamp instead of a token count, so no floating point and no refill step.
 #[derive(Debug)]
 pub(crate) struct Limiter {
-    /// The time one message costs.
-    interval: Duration,
-    /// How far ahead of now the bucket may be booked: `burst - 1` messages.
-    tolerance: Duration,
     /// When the bucket would be empty again if no more messages came (the theoretical
     /// arrival time of the next message).
     booked_until: Instant,
-    /// Refusals that close the connection, and the window they are counted in.
-    max_refusals: u32,
-    refusal_window: Duration,
     /// When the current window of refusals began, and how many it holds.
     refusals_since: Option<Instant>,
     refusals: u32,
 }
 
-impl Limiter {
-    pub(crate) fn new(limit: RateLimit, now: Instant) -> Self {
+/// A [`RateLimit`] as the limiter applies it, worked out on each check rather than kept per
+/// connection: an idle connection pays for its state only.
+struct Budget {
+    /// The time one message costs.
+    interval: Duration,
+    /// How far ahead of now the bucket may be booked: `burst - 1` messages.
+    tolerance: Duration,
+    /// Refusals that close the connection, and the window they are counted in.
+    max_refusals: u32,
+    refusal_window: Duration,
+}
+
+impl Budget {
+    fn of(limit: &RateLimit) -> Self {
         let interval = Duration::from_secs(1) / limit.per_second.get();
         let tolerance = interval
             .checked_mul(limit.burst.get() - 1)
@@ -151,37 +156,45 @@ impl Limiter {
         Self {
             interval,
             tolerance,
-            booked_until: now,
             max_refusals,
             refusal_window,
+        }
+    }
+}
+
+impl Limiter {
+    pub(crate) fn new(now: Instant) -> Self {
+        Self {
+            booked_until: now,
             refusals_since: None,
             refusals: 0,
         }
     }
 
-    /// Counts a message arriving at `now`. A refused message is not counted against the
-    /// budget, only as a refusal.
-    pub(crate) fn check(&mut self, now: Instant) -> Verdict {
+    /// Counts a message arriving at `now` against `limit`. A refused message is not counted
+    /// against the budget, only as a refusal.
+    pub(crate) fn check(&mut self, limit: &RateLimit, now: Instant) -> Verdict {
+        let budget = Budget::of(limit);
         let booked = self.booked_until.max(now);
         let ahead = booked.saturating_duration_since(now);
-        if ahead <= self.tolerance {
+        if ahead <= budget.tolerance {
             // Saturates rather than overflow `Instant` (a huge burst books far ahead).
-            self.booked_until = booked.checked_add(self.interval).unwrap_or(booked);
+            self.booked_until = booked.checked_add(budget.interval).unwrap_or(booked);
             return Verdict::Admit;
         }
         let window_over = self
             .refusals_since
-            .is_none_or(|since| now.saturating_duration_since(since) >= self.refusal_window);
+            .is_none_or(|since| now.saturating_duration_since(since) >= budget.refusal_window);
         if window_over {
             self.refusals_since = Some(now);
             self.refusals = 0;
         }
         self.refusals = self.refusals.saturating_add(1);
-        if self.refusals > self.max_refusals {
+        if self.refusals > budget.max_refusals {
             return Verdict::Close;
         }
         Verdict::Refuse {
-            retry_after: ahead - self.tolerance,
+            retry_after: ahead - budget.tolerance,
             first: self.refusals == 1,
         }
     }
@@ -191,7 +204,26 @@ impl Limiter {
 mod tests {
     use super::*;
 
-    fn admitted(limiter: &mut Limiter, now: Instant, tries: u32) -> u32 {
+    /// A limiter with its limit, as the driver holds them (the limit in the config).
+    struct Bucket {
+        limit: RateLimit,
+        state: Limiter,
+    }
+
+    impl Bucket {
+        fn check(&mut self, now: Instant) -> Verdict {
+            self.state.check(&self.limit, now)
+        }
+    }
+
+    fn bucket(limit: RateLimit, now: Instant) -> Bucket {
+        Bucket {
+            limit,
+            state: Limiter::new(now),
+        }
+    }
+
+    fn admitted(limiter: &mut Bucket, now: Instant, tries: u32) -> u32 {
         (0..tries)
             .filter(|_| limiter.check(now) == Verdict::Admit)
             .count() as u32
@@ -204,7 +236,7 @@ mod tests {
     #[test]
     fn a_burst_passes_then_the_sustained_rate() {
         let start = Instant::now();
-        let mut limiter = Limiter::new(never_closing(RateLimit::per_second(10).burst(5)), start);
+        let mut limiter = bucket(never_closing(RateLimit::per_second(10).burst(5)), start);
         assert_eq!(admitted(&mut limiter, start, 20), 5);
         // One message's worth of time (100 ms) buys one message, not more.
         let later = start + Duration::from_millis(100);
@@ -217,7 +249,7 @@ mod tests {
     #[test]
     fn a_steady_client_at_the_rate_is_never_refused() {
         let start = Instant::now();
-        let mut limiter = Limiter::new(RateLimit::per_second(50), start);
+        let mut limiter = bucket(RateLimit::per_second(50), start);
         for i in 0..1_000 {
             assert_eq!(
                 limiter.check(start + Duration::from_millis(20) * i),
@@ -230,7 +262,7 @@ mod tests {
     #[test]
     fn a_refusal_says_when_the_next_message_is_admitted() {
         let start = Instant::now();
-        let mut limiter = Limiter::new(RateLimit::per_second(10).burst(2), start);
+        let mut limiter = bucket(RateLimit::per_second(10).burst(2), start);
         assert_eq!(admitted(&mut limiter, start, 2), 2);
         let at = start + Duration::from_millis(30);
         let Verdict::Refuse { retry_after, first } = limiter.check(at) else {
@@ -252,7 +284,7 @@ mod tests {
         let limit = RateLimit::per_second(1)
             .burst(1)
             .close_after(3, Duration::from_secs(10));
-        let mut limiter = Limiter::new(limit, start);
+        let mut limiter = bucket(limit, start);
         assert_eq!(limiter.check(start), Verdict::Admit);
         for _ in 0..3 {
             assert!(matches!(limiter.check(start), Verdict::Refuse { .. }));
@@ -260,7 +292,7 @@ mod tests {
         assert_eq!(limiter.check(start), Verdict::Close);
 
         // A window later the count starts afresh.
-        let mut limiter = Limiter::new(limit, start);
+        let mut limiter = bucket(limit, start);
         assert_eq!(limiter.check(start), Verdict::Admit);
         for _ in 0..3 {
             assert!(matches!(limiter.check(start), Verdict::Refuse { .. }));
@@ -290,9 +322,9 @@ mod tests {
         let limit = RateLimit::per_second(0).burst(0);
         assert_eq!((limit.rate(), limit.max_burst()), (1, 1));
         let now = Instant::now();
-        let mut limiter = Limiter::new(RateLimit::per_second(u32::MAX).burst(u32::MAX), now);
+        let mut limiter = bucket(RateLimit::per_second(u32::MAX).burst(u32::MAX), now);
         assert_eq!(admitted(&mut limiter, now, 10_000), 10_000);
-        let mut limiter = Limiter::new(RateLimit::per_second(1).burst(u32::MAX), now);
+        let mut limiter = bucket(RateLimit::per_second(1).burst(u32::MAX), now);
         assert_eq!(admitted(&mut limiter, now, 10_000), 10_000);
     }
 }

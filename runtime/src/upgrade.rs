@@ -10,9 +10,16 @@ use axum::body::Body;
 use axum::http::header::{self, HeaderMap, HeaderValue};
 use axum::http::{Method, Request, Response, StatusCode, Version};
 use futures_util::FutureExt;
-use hyper::upgrade::OnUpgrade;
+use hyper::upgrade::{OnUpgrade, Upgraded};
 use hyper_util::rt::TokioIo;
+use std::io;
+use std::pin::Pin;
+use std::task::Poll;
 use std::time::Duration;
+
+use axum::body::Bytes;
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::handshake::derive_accept_key;
 use tracing::Instrument;
 use twinwire::{ErrorCode, ErrorPayload};
@@ -197,7 +204,9 @@ pub(crate) async fn upgrade<D: Send + Sync + 'static>(
                                 let Ok(upgraded) = on_upgrade.await else {
                                     return;
                                 };
-                                let socket = Socket::new(TokioIo::new(upgraded), max_message);
+                                let (stream, read_ahead) = UpgradedStream::new(upgraded);
+                                let socket =
+                                    Socket::new(stream, max_message).read_ahead(&read_ahead);
                                 close_refused(socket, &rejection, close_timeout).await;
                                 drop(slot);
                             });
@@ -245,16 +254,104 @@ pub(crate) async fn upgrade<D: Send + Sync + 'static>(
         let Ok(upgraded) = on_upgrade.await else {
             return;
         };
-        let socket = Socket::new(TokioIo::new(upgraded), max_message);
+        let (stream, read_ahead) = UpgradedStream::new(upgraded);
+        let socket = Socket::new(stream, max_message).read_ahead(&read_ahead);
         let id = ConnectionId::next();
         let span = driver::connection_span(id, &request);
         // A task of its own, so what a connection holds for its lifetime is the driver's
         // future alone: awaited here, it would sit inside this upgrade future, whose state
         // keeps its own places for the socket and the request (about twice the size).
-        tokio::spawn(driver::run(id, server, routes, socket, data, request, slot).instrument(span));
+        let task = driver::run(id, server, routes, socket, data, request, slot);
+        // Without a subscriber that wants it, the span is not carried: a disabled span still
+        // takes 40 bytes in every connection's task.
+        if span.is_disabled() {
+            tokio::spawn(task);
+        } else {
+            tokio::spawn(task.instrument(span));
+        }
     });
 
     switching_protocols(&accept, protocol)
+}
+
+/// The upgraded connection's byte stream: the TCP socket itself when it is one (the
+/// server's own listener, `axum::serve`), so reads and writes skip hyper's boxed wrapper and
+/// the connection keeps no wrapper; the wrapper otherwise (TLS, other transports), boxed so
+/// that the common case does not carry its room.
+pub(crate) enum UpgradedStream {
+    Tcp(TcpStream),
+    Other(Box<TokioIo<Upgraded>>),
+}
+
+impl UpgradedStream {
+    /// The stream, and the bytes the client sent after its request that hyper already read.
+    fn new(upgraded: Upgraded) -> (Self, Bytes) {
+        match upgraded.downcast::<TokioIo<TcpStream>>() {
+            Ok(parts) => (Self::Tcp(parts.io.into_inner()), parts.read_buf),
+            Err(upgraded) => (Self::Other(Box::new(TokioIo::new(upgraded))), Bytes::new()),
+        }
+    }
+}
+
+impl AsyncRead for UpgradedStream {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        match self.get_mut() {
+            Self::Tcp(tcp) => Pin::new(tcp).poll_read(cx, buf),
+            Self::Other(other) => Pin::new(other.as_mut()).poll_read(cx, buf),
+        }
+    }
+}
+
+impl AsyncWrite for UpgradedStream {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        match self.get_mut() {
+            Self::Tcp(tcp) => Pin::new(tcp).poll_write(cx, buf),
+            Self::Other(other) => Pin::new(other.as_mut()).poll_write(cx, buf),
+        }
+    }
+
+    fn poll_write_vectored(
+        self: Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        bufs: &[io::IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        match self.get_mut() {
+            Self::Tcp(tcp) => Pin::new(tcp).poll_write_vectored(cx, bufs),
+            Self::Other(other) => Pin::new(other.as_mut()).poll_write_vectored(cx, bufs),
+        }
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        match self {
+            Self::Tcp(tcp) => tcp.is_write_vectored(),
+            Self::Other(other) => other.is_write_vectored(),
+        }
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut std::task::Context<'_>) -> Poll<io::Result<()>> {
+        match self.get_mut() {
+            Self::Tcp(tcp) => Pin::new(tcp).poll_flush(cx),
+            Self::Other(other) => Pin::new(other.as_mut()).poll_flush(cx),
+        }
+    }
+
+    fn poll_shutdown(
+        self: Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> Poll<io::Result<()>> {
+        match self.get_mut() {
+            Self::Tcp(tcp) => Pin::new(tcp).poll_shutdown(cx),
+            Self::Other(other) => Pin::new(other.as_mut()).poll_shutdown(cx),
+        }
+    }
 }
 
 /// Counts and logs an upgrade refused for `reason`.

@@ -109,7 +109,8 @@ impl Fragmented {
 #[derive(Debug)]
 pub(crate) struct Decoder {
     max_message: usize,
-    fragmented: Option<Fragmented>,
+    /// Boxed: rare, and an idle connection should not carry its room.
+    fragmented: Option<Box<Fragmented>>,
 }
 
 /// A parsed frame header.
@@ -158,7 +159,7 @@ impl Decoder {
                         checked: 0,
                     };
                     open.check_utf8()?;
-                    self.fragmented = Some(open);
+                    self.fragmented = Some(Box::new(open));
                     None
                 }
             }
@@ -218,12 +219,13 @@ impl Decoder {
             127 => (8, None),
             len => (0, Some(usize::from(len))),
         };
+        // A control frame's payload fits the 7-bit length (RFC 6455, 5.5): a longer length
+        // form is refused whatever it says and however the bytes arrive.
+        if control && short.is_none() {
+            return Err(Violation::Protocol("control frame payload over 125 bytes"));
+        }
         let header_len = 2 + length_len + 4;
         let Some(rest) = input.get(2..header_len) else {
-            // Control frames are checked as soon as their first two bytes are in.
-            if control && short.is_none() {
-                return Err(Violation::Protocol("control frame payload over 125 bytes"));
-            }
             return Ok(None);
         };
         let (length, mask) = rest.split_at(length_len);
@@ -520,6 +522,20 @@ mod tests {
                 }
                 other => panic!("{other:?} for {rule}"),
             }
+        }
+    }
+
+    #[test]
+    fn a_control_frame_in_a_long_length_form_is_refused_however_short() {
+        // Ping, 16-bit length form holding 5: refused whole as when cut after two bytes.
+        let mut frame = vec![0x89, 0xFE, 0x00, 0x05];
+        frame.extend_from_slice(&MASK);
+        frame.extend_from_slice(&[0; 5]);
+        for cut in [2, frame.len()] {
+            assert!(matches!(
+                Decoder::new(1024).decode(&frame[..cut]),
+                Err(Violation::Protocol(_))
+            ));
         }
     }
 

@@ -62,9 +62,16 @@ pub(crate) struct Socket<S> {
     /// Whole control frames to write before the queue's next frame (after the front one
     /// if it is half-written). Freed once written.
     urgent: Vec<u8>,
+    /// Where in `urgent` the last pong starts while it can still be replaced by a newer
+    /// one; `NO_PONG` otherwise (a u32, to fit beside the flags).
+    pong_at: u32,
     close_sent: bool,
     close_received: bool,
+    /// The client broke the protocol: nothing more is decoded.
+    failed: bool,
 }
+
+const NO_PONG: u32 = u32::MAX;
 
 /// What decoding a run of bytes produced.
 struct Step {
@@ -100,9 +107,18 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Socket<S> {
             carry_pos: 0,
             front_written: 0,
             urgent: Vec::new(),
+            pong_at: NO_PONG,
             close_sent: false,
             close_received: false,
+            failed: false,
         }
+    }
+
+    /// Starts reading with `bytes` the client sent before the socket existed (read by the
+    /// HTTP server together with the upgrade request).
+    pub(crate) fn read_ahead(mut self, bytes: &[u8]) -> Self {
+        self.carry.extend_from_slice(bytes);
+        self
     }
 
     /// The underlying stream, e.g. to drain it after the close frame went out.
@@ -123,13 +139,18 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Socket<S> {
             if self.close_received {
                 return Poll::Ready(None);
             }
+            if self.failed {
+                // What follows a violation is not framing any more: decoding on would read
+                // a payload as headers (and could take a stray byte pattern for a close).
+                return Poll::Ready(Some(Err(ReadError::Violation(Violation::Protocol(
+                    "the stream broke the protocol earlier",
+                )))));
+            }
             if self.carry_pos < self.carry.len() {
                 let step = decode_some(&mut self.decoder, &self.carry[self.carry_pos..]);
                 let step = match step {
                     Ok(step) => step,
-                    Err(violation) => {
-                        return Poll::Ready(Some(Err(ReadError::Violation(violation))));
-                    }
+                    Err(violation) => return Poll::Ready(Some(Err(self.violated(violation)))),
                 };
                 self.carry_pos += step.consumed;
                 if self.carry_pos == self.carry.len() {
@@ -141,12 +162,17 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Socket<S> {
                         return Poll::Ready(Some(Ok(self.received(message))));
                     }
                     Outcome::Incomplete(frame_len) => {
-                        // Keep only the incomplete frame, with room for all of it.
+                        // Keep only the incomplete frame, with room for the next read of
+                        // it: what its header declares is reserved as it arrives, not on
+                        // the header's word.
                         if !self.carry.is_empty() {
                             self.carry.drain(..self.carry_pos);
                             self.carry_pos = 0;
-                            self.carry
-                                .reserve(frame_len.saturating_sub(self.carry.len()));
+                            let want = frame_len.min(self.carry.len() + READ_CHUNK);
+                            if self.carry.capacity() > 2 * want.max(READ_CHUNK) {
+                                self.carry.shrink_to(want);
+                            }
+                            self.carry.reserve(want.saturating_sub(self.carry.len()));
                         }
                     }
                 }
@@ -189,9 +215,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Socket<S> {
             }
             let step = match decode_some(&mut self.decoder, bytes) {
                 Ok(step) => step,
-                Err(violation) => {
-                    return Poll::Ready(Chunk::Failed(ReadError::Violation(violation)));
-                }
+                Err(violation) => return Poll::Ready(Chunk::Failed(self.violated(violation))),
             };
             let rest = &bytes[step.consumed..];
             match step.outcome {
@@ -201,7 +225,8 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Socket<S> {
                 }
                 Outcome::Incomplete(frame_len) => {
                     if !rest.is_empty() {
-                        self.carry.reserve(frame_len.max(rest.len()));
+                        self.carry
+                            .reserve(frame_len.min(READ_CHUNK).max(rest.len()));
                         self.carry.extend_from_slice(rest);
                     }
                     Poll::Ready(Chunk::Partial)
@@ -210,13 +235,30 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Socket<S> {
         })
     }
 
+    /// Stops decoding for good: see `failed`.
+    fn violated(&mut self, violation: Violation) -> ReadError {
+        self.failed = true;
+        self.carry = Vec::new();
+        self.carry_pos = 0;
+        ReadError::Violation(violation)
+    }
+
     /// Answers what the socket answers on its own: a ping with its pong, a close with its
     /// echo (unless the server's close went out first).
     fn received(&mut self, message: Message) -> Message {
         match &message {
-            Message::Ping(payload) if !self.close_sent && self.urgent.len() < MAX_URGENT => {
-                self.urgent
-                    .extend(codec::control_frame(opcode::PONG, payload));
+            Message::Ping(payload) if !self.close_sent => {
+                // A pong still waiting, untouched, is replaced: RFC 6455 lets a server
+                // answer only the latest of the pings it has not answered yet, and a client
+                // that pings without reading then costs one pong, not one per ping.
+                if let Some(start) = self.waiting_pong() {
+                    self.urgent.truncate(start);
+                }
+                if self.urgent.len() < MAX_URGENT {
+                    self.pong_at = u32::try_from(self.urgent.len()).unwrap_or(NO_PONG);
+                    self.urgent
+                        .extend(codec::control_frame(opcode::PONG, payload));
+                }
             }
             Message::Close(frame) => {
                 self.close_received = true;
@@ -233,9 +275,17 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Socket<S> {
         message
     }
 
+    /// Where the last queued pong starts in `urgent`, if nothing follows it and none of
+    /// it has been written.
+    fn waiting_pong(&self) -> Option<usize> {
+        let start = usize::try_from(self.pong_at).ok()?;
+        (self.pong_at != NO_PONG && start < self.urgent.len()).then_some(start)
+    }
+
     /// Queues a ping, sent by the next [`write_frames`](Self::write_frames).
     pub(crate) fn queue_ping(&mut self) {
         if !self.close_sent {
+            self.pong_at = NO_PONG;
             self.urgent.extend(codec::control_frame(opcode::PING, &[]));
         }
     }
@@ -243,6 +293,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Socket<S> {
     /// Queues the server's close frame; nothing is sent after it.
     pub(crate) fn queue_close(&mut self, code: u16, reason: &str) {
         if !self.close_sent {
+            self.pong_at = NO_PONG;
             self.urgent.extend(codec::close_frame(Some((code, reason))));
             self.close_sent = true;
         }
@@ -298,6 +349,13 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Socket<S> {
                     return Poll::Ready(Err(io::ErrorKind::WriteZero.into()));
                 }
                 self.urgent.drain(..n);
+                // A pong partly written can no longer be replaced.
+                if let Some(start) = self.waiting_pong() {
+                    self.pong_at = start
+                        .checked_sub(n)
+                        .and_then(|start| u32::try_from(start).ok())
+                        .unwrap_or(NO_PONG);
+                }
                 if self.urgent.is_empty() {
                     self.urgent = Vec::new();
                 }
@@ -565,6 +623,63 @@ mod tests {
         assert_eq!(count, texts.len());
     }
 
+    /// The header of a masked text frame declaring `len` payload bytes (64-bit length form),
+    /// and its mask.
+    fn declared_header(len: u64) -> Vec<u8> {
+        let mut header = vec![0x81, 0x80 | 127];
+        header.extend_from_slice(&len.to_be_bytes());
+        header.extend_from_slice(&MASK);
+        header
+    }
+
+    /// Polls `socket` once for a message: a header whose payload has not come must leave it
+    /// waiting.
+    fn poll_once(socket: &mut Socket<DuplexStream>) -> Poll<Option<Result<Message, ReadError>>> {
+        let waker = futures_util::task::noop_waker();
+        socket.poll_next(&mut Context::from_waker(&waker))
+    }
+
+    #[tokio::test]
+    async fn a_declared_length_is_not_reserved_before_its_bytes_arrive() {
+        // A limit for large uploads. The client sends a header declaring a frame of the whole
+        // limit, and four bytes of it: what the socket keeps must follow what arrived, not
+        // what was promised, or every connection can make the server hold the limit in
+        // memory for 18 bytes sent (and trickle the rest, or never send it).
+        const LIMIT: usize = 256 << 20;
+        let (mut client, server) = duplex(1 << 16);
+        let mut socket = Socket::new(server, LIMIT);
+        let mut bytes = declared_header(LIMIT as u64);
+        bytes.extend_from_slice(b"abcd");
+        client.write_all(&bytes).await.expect("write");
+        assert!(poll_once(&mut socket).is_pending());
+        assert!(
+            socket.carry.capacity() <= 2 * READ_CHUNK,
+            "{} bytes reserved for {} received",
+            socket.carry.capacity(),
+            bytes.len()
+        );
+    }
+
+    #[tokio::test]
+    async fn a_huge_declared_length_under_an_unbounded_limit_does_not_panic() {
+        // `max_frame_size(usize::MAX)`: "no limit". A header declaring 2^63 - 1 bytes (the
+        // largest length RFC 6455 allows) passes the limit; reserving it up front panics
+        // with "capacity overflow" (a length under isize::MAX but over the machine's memory
+        // aborts the process instead).
+        let (mut client, server) = duplex(1 << 16);
+        let mut socket = Socket::new(server, usize::MAX);
+        let mut bytes = declared_header(u64::MAX >> 1);
+        bytes.extend_from_slice(b"abcd");
+        client.write_all(&bytes).await.expect("write");
+        let polled = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            poll_once(&mut socket).is_pending()
+        }));
+        assert!(
+            matches!(polled, Ok(true)),
+            "a 14-byte header made the socket panic"
+        );
+    }
+
     #[tokio::test]
     async fn pings_are_answered_and_a_close_is_echoed_once() {
         let (mut client, server) = duplex(1 << 16);
@@ -596,5 +711,42 @@ mod tests {
         ]
         .concat();
         assert_eq!(bytes, expected);
+    }
+    #[tokio::test]
+    async fn unanswered_pings_get_one_pong_for_the_latest() {
+        let (mut client, server) = duplex(1 << 16);
+        let mut socket = Socket::new(server, 1024);
+        let pings: Vec<u8> = (0..50)
+            .flat_map(|i: u8| client_frame(opcode::PING, &[i]))
+            .collect();
+        client.write_all(&pings).await.expect("write");
+        for i in 0..50_u8 {
+            assert!(matches!(next(&mut socket).await, Some(Ok(Message::Ping(p))) if p == [i]));
+        }
+        socket
+            .write_frames(&mut VecDeque::new(), |_| {})
+            .await
+            .expect("written");
+        drop(socket);
+        let mut bytes = Vec::new();
+        client.read_to_end(&mut bytes).await.expect("read");
+        assert_eq!(bytes, server_frame(opcode::PONG, &[49]));
+    }
+
+    #[tokio::test]
+    async fn nothing_is_decoded_after_a_violation() {
+        let (mut client, server) = duplex(1 << 16);
+        let mut socket = Socket::new(server, 1024);
+        let mut unmasked = client_frame(opcode::TEXT, b"x");
+        unmasked[1] &= 0x7F;
+        let input = [unmasked, client_frame(opcode::TEXT, b"after")].concat();
+        client.write_all(&input).await.expect("write");
+        assert!(matches!(
+            next(&mut socket).await,
+            Some(Err(ReadError::Violation(Violation::Protocol(_))))
+        ));
+        // The well-formed frame after it is never returned.
+        assert!(matches!(next(&mut socket).await, Some(Err(_))));
+        assert_eq!(socket.carry.capacity(), 0);
     }
 }

@@ -83,3 +83,30 @@ async fn a_fragmented_ping_closes_1002() {
     client.expect_close(1002).await;
     server.shutdown().await.unwrap();
 }
+
+#[tokio::test]
+async fn a_ping_past_the_rate_limit_still_has_its_pong_written() {
+    // Pings count against the rate limit, and one past it is not handled: but its pong is
+    // queued by the socket all the same, so it must go out now, not whenever some later
+    // frame happens to be written. Nothing else is sent here: a pong held back waits for
+    // ever, and the client's own liveness check (it pinged) gives up on the server.
+    let config = config().rate_limit(
+        twinwire_runtime::RateLimit::per_second(1)
+            .burst(1)
+            .close_after(100, std::time::Duration::from_secs(10)),
+    );
+    let server = start(config).await;
+    let mut client = connect(&server).await;
+    client.send(Frame::ping(*b"within")).await;
+    client.expect_pong(b"within").await;
+    // At once: a second ping in the same second is past the burst of one.
+    client.send(Frame::ping(*b"past")).await;
+    let pong = tokio::time::timeout(std::time::Duration::from_secs(2), client.next()).await;
+    match pong {
+        Ok(Ok(crate::wire::Message::Pong(payload))) => assert_eq!(payload, b"past"),
+        Ok(other) => panic!("expected the pong of the refused ping, got {other:?}"),
+        Err(_) => panic!("the pong of a ping past the rate limit was never written"),
+    }
+    client.close_normally().await;
+    server.shutdown().await.unwrap();
+}

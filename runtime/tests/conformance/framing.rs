@@ -209,3 +209,21 @@ async fn a_64_bit_length_with_the_top_bit_set_closes_1002_or_1009() {
     );
     server.shutdown().await.unwrap();
 }
+
+#[tokio::test]
+async fn frames_sent_with_the_upgrade_request_are_answered() {
+    // A client may pipeline its first frames behind the request; the HTTP server reads them
+    // together with the request head and must hand them to the WebSocket.
+    let server = start(config()).await;
+    let early = [
+        Frame::text(echo("first")),
+        Frame::ping(b"p".to_vec()),
+        Frame::text(echo("second")),
+    ];
+    let mut client = Client::connect_with(server.local_addr(), &early).await;
+    client.expect_echo("first").await;
+    client.expect_pong(b"p").await;
+    client.expect_echo("second").await;
+    client.close_normally().await;
+    server.shutdown().await.unwrap();
+}

@@ -192,6 +192,13 @@ impl Client {
     /// Opens a TCP connection to `addr` and performs the opening handshake (RFC 6455,
     /// section 4.1), checking the server's answer.
     pub async fn connect(addr: SocketAddr) -> Self {
+        Self::connect_with(addr, &[]).await
+    }
+
+    /// Like [`connect`](Self::connect), with `early` frames sent in the same write as the
+    /// upgrade request, before the server has answered it: the HTTP server reads them with
+    /// the request, and the socket must not lose them.
+    pub async fn connect_with(addr: SocketAddr, early: &[Frame]) -> Self {
         let stream = TcpStream::connect(addr)
             .await
             .expect("connect to the server");
@@ -213,7 +220,12 @@ impl Client {
             "GET / HTTP/1.1\r\nHost: {addr}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
              Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n"
         );
-        client.write_raw(request.as_bytes()).await;
+        let mut bytes = request.into_bytes();
+        for frame in early {
+            let encoded = client.encode(frame);
+            bytes.extend(encoded);
+        }
+        client.write_raw(&bytes).await;
         let head = client.read_head().await;
         check_upgrade(&head, &accept_key(&key));
         client
