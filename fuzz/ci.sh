@@ -7,7 +7,16 @@ set -euo pipefail
 cd "$(dirname "$0")"
 
 seconds="${FUZZ_SECONDS:-30}"
-targets=(envelope dispatch chat_payloads manifest_codegen)
+targets=(envelope dispatch chat_payloads manifest_codegen websocket)
+
+# libFuzzer's input size bound per target (README.md, "Long runs"): 4096 is its default;
+# manifest_codegen reads manifests up to 16 KiB (MAX_MANIFEST in src/targets.rs).
+max_len() {
+  case "$1" in
+    manifest_codegen) echo 16384 ;;
+    *) echo 4096 ;;
+  esac
+}
 
 printf '\n== fuzz targets (fuzz/ci.sh)\n'
 
@@ -42,7 +51,8 @@ for target in "${targets[@]}"; do
   cp seeds/"$target"/* "$scratch/$target/"
   # libFuzzer's own progress lines are long; keep the last few and its final figures.
   if ! cargo fuzz run --debug-assertions --sanitizer "$sanitizer" "$target" "$scratch/$target" -- \
-    -max_total_time="$seconds" -timeout=60 -print_final_stats=1 >"$scratch/$target.log" 2>&1; then
+    -max_total_time="$seconds" -max_len="$(max_len "$target")" -timeout=60 -print_final_stats=1 \
+    >"$scratch/$target.log" 2>&1; then
     tail -n 60 "$scratch/$target.log"
     echo "fuzz target $target failed: the crashing input is in fuzz/artifacts/$target/" >&2
     exit 1

@@ -1,9 +1,11 @@
-//! One in-process server and a WebSocket client connected to it through an in-memory pipe,
+//! One in-process server and WebSocket clients connected to it through in-memory pipes,
 //! shared by every iteration of a wire target: no socket, no port, and one single-threaded
 //! tokio runtime that runs both ends, so an iteration costs a fraction of a millisecond.
 //!
 //! The server is the runtime's own [`Server`], mounted as an axum app and served by
-//! `axum::serve` from a listener whose connections are `tokio::io::duplex` pipes.
+//! `axum::serve` from a listener whose connections are `tokio::io::duplex` pipes. The message
+//! targets talk to it through a tungstenite client, which only writes well-formed frames; the
+//! `websocket` target through [`RawClient`], which writes any bytes.
 
 use std::io;
 use std::sync::{Mutex, PoisonError};
@@ -23,7 +25,9 @@ use twinwire_runtime::{Server, ServerConfig};
 
 use chat_protocol::{Calculate, CalculateResult};
 
+use crate::framing;
 use crate::protocol::router;
+use crate::raw::{RawClient, Read, ServerFrame};
 
 /// The largest message the fuzz server reads; a larger one closes the connection with 1009.
 /// Below libFuzzer's default input size (4096), so that the targets reach that close.
@@ -41,6 +45,28 @@ const PATIENCE: Duration = Duration::from_secs(20);
 const PIPE_BUFFER: usize = 256 * 1024;
 
 type Socket = WebSocketStream<DuplexStream>;
+
+/// What [`Harness::raw_exchange`] read.
+#[derive(Debug)]
+pub struct Exchange {
+    /// The text frames, parsed, other than the marker's answer.
+    pub answers: Vec<Value>,
+    /// The payloads of the pongs.
+    pub pongs: Vec<Vec<u8>>,
+    /// How the exchange ended.
+    pub end: End,
+}
+
+/// How a [`Harness::raw_exchange`] ended.
+#[derive(Debug, PartialEq, Eq)]
+pub enum End {
+    /// The marker was answered.
+    Answered,
+    /// The server sent its close frame, with this code if it had one, then ended the stream.
+    Closed(Option<u16>),
+    /// The stream ended without a close frame.
+    Dropped,
+}
 
 /// What the client read.
 #[derive(Debug)]
@@ -61,12 +87,17 @@ pub struct Marker {
 impl Marker {
     /// The request as a WebSocket message.
     pub fn message(&self) -> WsMessage {
-        let frame = json!({
+        WsMessage::text(self.text())
+    }
+
+    /// The request's JSON text.
+    pub fn text(&self) -> String {
+        json!({
             "type": Calculate::WIRE_TYPE,
             "meta": { META_CORRELATION_ID: self.id },
             "payload": self.request,
-        });
-        WsMessage::text(frame.to_string())
+        })
+        .to_string()
     }
 
     /// Whether `frame` answers this marker; panics if it answers it wrongly.
@@ -125,13 +156,15 @@ pub struct Harness {
     runtime: Runtime,
     connect: mpsc::UnboundedSender<DuplexStream>,
     socket: Option<Socket>,
+    /// The `websocket` target's connection, apart from the one of the message targets.
+    raw: Option<RawClient>,
     markers: u64,
 }
 
 impl Harness {
     fn new() -> Self {
         let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
+            .enable_time()
             .build()
             .unwrap_or_else(|e| panic!("cannot start a tokio runtime: {e}"));
         let server = Server::builder(router())
@@ -147,6 +180,7 @@ impl Harness {
             runtime,
             connect,
             socket: None,
+            raw: None,
             markers: 0,
         }
     }
@@ -184,10 +218,7 @@ impl Harness {
             ..
         } = self;
         let socket = socket.get_or_insert_with(|| {
-            let (client, server) = tokio::io::duplex(PIPE_BUFFER);
-            if connect.send(server).is_err() {
-                panic!("the in-process server is gone");
-            }
+            let client = Self::pipe(connect);
             let (socket, _) = runtime
                 .block_on(tokio_tungstenite::client_async(
                     "ws://fuzz.invalid/",
@@ -202,6 +233,93 @@ impl Harness {
     /// Forgets the connection (after a close); the next call connects anew.
     pub fn disconnect(&mut self) {
         self.socket = None;
+    }
+
+    /// A new in-memory connection to the server: the client's end.
+    fn pipe(connect: &mpsc::UnboundedSender<DuplexStream>) -> DuplexStream {
+        let (client, server) = tokio::io::duplex(PIPE_BUFFER);
+        if connect.send(server).is_err() {
+            panic!("the in-process server is gone");
+        }
+        client
+    }
+
+    /// Writes `chunks` on the raw connection (opened first if there is none), one write
+    /// each, then reads until `marker` is answered, the server's close frame, or the end of
+    /// the stream. Every frame is checked as [`RawClient`] and [`check_well_formed`] check
+    /// them. After a close frame the client answers it as RFC 6455 asks (echoes its code and
+    /// ends its side), and the server must then end the stream without sending anything
+    /// more; a closed connection is forgotten, so the next call connects anew.
+    pub fn raw_exchange(&mut self, chunks: &[&[u8]], marker: Option<&Marker>) -> Exchange {
+        let Self {
+            runtime,
+            connect,
+            raw,
+            ..
+        } = self;
+        let client = raw.get_or_insert_with(|| {
+            let pipe = Self::pipe(connect);
+            runtime.block_on(RawClient::upgrade(pipe, PATIENCE))
+        });
+        let mut answers = Vec::new();
+        let mut pongs = Vec::new();
+        let mut end = None;
+        runtime.block_on(async {
+            let exchange = client.exchange(chunks, |frame| match frame {
+                ServerFrame::Text(text) => {
+                    let frame: Value = serde_json::from_str(&text)
+                        .unwrap_or_else(|e| panic!("the server sent invalid JSON ({e}): {text}"));
+                    check_well_formed(&frame);
+                    if marker.is_some_and(|m| m.is_answered_by(&frame)) {
+                        end = Some(End::Answered);
+                        return true;
+                    }
+                    answers.push(frame);
+                    false
+                }
+                ServerFrame::Pong(payload) => {
+                    pongs.push(payload);
+                    false
+                }
+                // Not with pings off, but a server may ping.
+                ServerFrame::Ping(_) => false,
+                ServerFrame::Close(close) => {
+                    end = Some(End::Closed(close.map(|(code, _)| code)));
+                    true
+                }
+            });
+            tokio::time::timeout(PATIENCE, exchange)
+                .await
+                .unwrap_or_else(|_| panic!("the exchange took over {PATIENCE:?}: a hang"));
+            if let Some(End::Closed(code)) = end {
+                // The echo (the same code, or none) and the end of the client's side.
+                let echo = code
+                    .map(|c| framing::close_payload(c, b""))
+                    .unwrap_or_default();
+                client
+                    .write(&framing::client_frame(
+                        true,
+                        framing::opcode::CLOSE,
+                        [0x5A, 0xC3, 0x0F, 0x96],
+                        &echo,
+                    ))
+                    .await;
+                client.shutdown().await;
+                match client.next(PATIENCE).await {
+                    Read::End => {}
+                    Read::Frame(frame) => panic!("a frame after the close frame: {frame:?}"),
+                }
+            }
+        });
+        let end = end.unwrap_or(End::Dropped);
+        if end != End::Answered {
+            *raw = None;
+        }
+        Exchange {
+            answers,
+            pongs,
+            end,
+        }
     }
 
     /// Sends `messages` in one write. Sending to a connection the server is closing may

@@ -1,4 +1,4 @@
-//! The four fuzz targets' bodies. Each panics on a broken invariant; libFuzzer reports the
+//! The fuzz targets' bodies. Each panics on a broken invariant; libFuzzer reports the
 //! panic as a crash with the input that caused it.
 
 use std::fmt::Debug;
@@ -16,7 +16,8 @@ use chat_protocol::{
     TypingStop, UserJoined, UserLeft, UserTyping,
 };
 
-use crate::harness::{Harness, Incoming, MARKER_PREFIX, MAX_FRAME};
+use crate::framing::{self, Ending};
+use crate::harness::{End, Harness, Incoming, MARKER_PREFIX, MAX_FRAME};
 use crate::oracle;
 
 /// At most this many frames per `dispatch` input.
@@ -114,6 +115,135 @@ pub fn dispatch(data: &[u8]) {
     });
 }
 
+/// Raw bytes written to the server after the upgrade: `data[0]` and `data[1]` are the sizes
+/// of the writes the rest is cut into, taken in turn (0: all that is left at once). The
+/// server must do what [`framing::read`] works out from RFC 6455 and the documented close
+/// codes:
+///
+/// - keep serving: every data message answered (as many answers as [`oracle::expect`]
+///   allows), every ping ponged with its payload, and a marker request written after the
+///   bytes that finish the last frame and message (see [`framing::Reading::completion`])
+///   answered;
+/// - or close with one of the codes of the rule broken (1002, 1007, 1009), after at most the
+///   answers of the messages before it, then end the stream;
+/// - or, after the client's close frame, echo its code and end the stream.
+///
+/// Every frame the server sends must be valid server framing (see [`RawClient`]), its text
+/// well-formed JSON (see [`crate::harness::check_well_formed`]), and nothing may follow a
+/// close frame.
+///
+/// [`RawClient`]: crate::raw::RawClient
+pub fn websocket(data: &[u8]) {
+    let [first, second, input @ ..] = data else {
+        return;
+    };
+    let reading = framing::read(input, MAX_FRAME);
+    let (mut min, mut max) = (0, 0);
+    for text in &reading.messages {
+        if text.contains(MARKER_PREFIX) {
+            return;
+        }
+        let expected = oracle::expect(text);
+        if expected
+            .correlation()
+            .is_some_and(|id| id.starts_with(MARKER_PREFIX))
+        {
+            return;
+        }
+        let (at_least, at_most) = expected.answers();
+        min += at_least;
+        max += at_most;
+    }
+    Harness::with(|harness| {
+        let mut writes = cut(input, [*first, *second]);
+        let marker = harness.marker();
+        let serving = reading.ending == Ending::Serving;
+        let mut last = reading.completion.clone();
+        if serving {
+            last.extend(framing::client_frame(
+                true,
+                framing::opcode::TEXT,
+                [0x3C, 0x99, 0x01, 0xE7],
+                marker.text().as_bytes(),
+            ));
+        }
+        if !last.is_empty() {
+            writes.push(&last);
+        }
+        let exchange = harness.raw_exchange(&writes, serving.then_some(&marker));
+        let answers = exchange.answers.len();
+        match &reading.ending {
+            Ending::Serving => {
+                assert_eq!(
+                    exchange.end,
+                    End::Answered,
+                    "the server stopped serving after {:?}",
+                    exchange.answers
+                );
+                assert!(
+                    (min..=max).contains(&answers),
+                    "{answers} answers to {} messages ({min} to {max} expected): {:?}",
+                    reading.messages.len(),
+                    exchange.answers
+                );
+            }
+            Ending::Refused(codes) => {
+                assert!(
+                    matches!(exchange.end, End::Closed(Some(code)) if codes.contains(&code)),
+                    "expected a close with one of {codes:?}, got {:?}",
+                    exchange.end
+                );
+                assert!(answers <= max, "{answers} answers, at most {max} expected");
+            }
+            Ending::ClientClosed(code) => {
+                assert_eq!(
+                    exchange.end,
+                    End::Closed(*code),
+                    "the client's close frame was not echoed"
+                );
+                assert!(answers <= max, "{answers} answers, at most {max} expected");
+            }
+        }
+        check_pongs(&reading.pings, &exchange.pongs);
+    });
+}
+
+/// `input` cut into writes of `sizes[0]`, `sizes[1]`, `sizes[0]`… bytes (0: the rest).
+fn cut(input: &[u8], sizes: [u8; 2]) -> Vec<&[u8]> {
+    let mut writes = Vec::new();
+    let mut rest = input;
+    for size in sizes.iter().cycle() {
+        if rest.is_empty() {
+            break;
+        }
+        let size = match usize::from(*size) {
+            0 => rest.len(),
+            size => size.min(rest.len()),
+        };
+        let (write, after) = rest.split_at(size);
+        writes.push(write);
+        rest = after;
+    }
+    writes
+}
+
+/// Every pong answers a ping read before the end, with its payload, in order; pings may go
+/// unanswered only when a later one is answered (RFC 6455, section 5.5.3), so the last one
+/// must be.
+fn check_pongs(pings: &[Vec<u8>], pongs: &[Vec<u8>]) {
+    let mut unanswered = pings.iter();
+    for pong in pongs {
+        assert!(
+            unanswered.any(|ping| ping == pong),
+            "a pong {pong:02X?} that answers no ping of {pings:02X?} (pongs {pongs:02X?})"
+        );
+    }
+    assert!(
+        unanswered.next().is_none(),
+        "the last ping went unanswered: pings {pings:02X?}, pongs {pongs:02X?}"
+    );
+}
+
 /// Whether a frame in `data` names a correlation id of the marker's form behind escapes.
 fn names_a_marker(data: &[u8]) -> bool {
     data.split(|b| *b == FRAME_SEPARATOR).any(|chunk| {
@@ -193,10 +323,20 @@ where
     }
 }
 
-/// A manifest read from JSON, then every output rendered in memory: errors are fine, panics
-/// are not. A manifest that reads writes back to JSON that reads as the same manifest, and
-/// every rendered file lands inside the folder chosen for its output.
+/// The largest manifest [`manifest_codegen`] reads. Every valid input is read twice and
+/// rendered twice, so large ones slow the fuzzer down in proportion, without reaching code
+/// that small ones do not: the chat example's manifest fits, and the test corpus's is seeded
+/// in parts (see [`crate::seeds::manifest_parts`]).
+pub const MAX_MANIFEST: usize = 16 * 1024;
+
+/// A manifest (up to [`MAX_MANIFEST`] bytes) read from JSON, then every output rendered in
+/// memory: errors are fine, panics are not. A manifest that reads writes back to JSON that
+/// reads as the same manifest, every rendered file lands inside the folder chosen for its
+/// output, and a second rendering is the same.
 pub fn manifest_codegen(data: &[u8]) {
+    if data.len() > MAX_MANIFEST {
+        return;
+    }
     let Ok(text) = std::str::from_utf8(data) else {
         return;
     };
