@@ -49,6 +49,9 @@ pub struct EchoRun {
     pub latencies_ns: Vec<u64>,
     /// Server CPU time (user + system) during the window.
     pub server_cpu: Option<Duration>,
+    /// The share of `server_cpu` spent in user space (the rest is the kernel's), from the
+    /// tick counts of the same window.
+    pub server_user_share: Option<f64>,
     /// The load generator's own CPU time during the window: on a small machine it shares
     /// the cores with the server, so it bounds the round trips per second.
     pub client_cpu: Option<Duration>,
@@ -68,6 +71,18 @@ impl EchoRun {
     /// Server CPU microseconds per round trip.
     pub fn cpu_us_per_round_trip(&self) -> Option<f64> {
         self.per_round_trip_us(self.server_cpu?)
+    }
+
+    /// Server CPU microseconds per round trip spent in user space: the server's own work
+    /// (framing, parsing, handlers, encoding, scheduling), apart from the kernel's.
+    pub fn user_cpu_us_per_round_trip(&self) -> Option<f64> {
+        Some(self.cpu_us_per_round_trip()? * self.server_user_share?)
+    }
+
+    /// Server CPU microseconds per round trip spent in the kernel (system calls and, on
+    /// loopback, TCP for both ends of each write).
+    pub fn kernel_cpu_us_per_round_trip(&self) -> Option<f64> {
+        Some(self.cpu_us_per_round_trip()? * (1.0 - self.server_user_share?))
     }
 
     /// Load generator CPU microseconds per round trip.
@@ -117,9 +132,12 @@ pub async fn run(load: &EchoLoad) -> Result<EchoRun, Error> {
     let own_pid = std::process::id();
     let cpu_of = |pid: Option<u32>| pid.map(procfs::cpu_time_precise).transpose();
     tokio::time::sleep_until(start).await;
+    let ticks_of = |pid: Option<u32>| pid.map(procfs::cpu_ticks).transpose();
     let (server_before, client_before) = (cpu_of(load.server_pid)?, cpu_of(Some(own_pid))?);
+    let ticks_before = ticks_of(load.server_pid)?;
     tokio::time::sleep_until(end).await;
     let (server_after, client_after) = (cpu_of(load.server_pid)?, cpu_of(Some(own_pid))?);
+    let ticks_after = ticks_of(load.server_pid)?;
     let used =
         |after: Option<Duration>, before: Option<Duration>| Some(after?.saturating_sub(before?));
 
@@ -130,6 +148,9 @@ pub async fn run(load: &EchoLoad) -> Result<EchoRun, Error> {
         window: load.duration,
         latencies_ns: Vec::new(),
         server_cpu: used(server_after, server_before),
+        server_user_share: ticks_before
+            .zip(ticks_after)
+            .and_then(|(before, after)| before.user_share_until(after)),
         client_cpu: used(client_after, client_before),
     };
     for task in tasks {

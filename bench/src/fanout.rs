@@ -73,6 +73,10 @@ pub struct FanoutRun {
     /// Server CPU time from the first measured publish to the last delivery, pauses
     /// included (an idle server uses next to none).
     pub server_cpu: Option<Duration>,
+    /// The share of `server_cpu` spent in user space, from tick counts (10 ms each): with
+    /// 1,000 subscribers the window holds only some tens of ticks, so read it as a rough
+    /// figure there.
+    pub server_user_share: Option<f64>,
 }
 
 impl FanoutRun {
@@ -81,6 +85,16 @@ impl FanoutRun {
         let delivered: usize = self.deliveries.iter().map(|d| d.delivered).sum();
         let cpu = self.server_cpu?;
         (delivered > 0).then(|| cpu.as_secs_f64() * 1e6 / delivered as f64)
+    }
+
+    /// Server CPU microseconds per delivery spent in user space.
+    pub fn user_cpu_us_per_delivery(&self) -> Option<f64> {
+        Some(self.cpu_us_per_delivery()? * self.server_user_share?)
+    }
+
+    /// Server CPU microseconds per delivery spent in the kernel.
+    pub fn kernel_cpu_us_per_delivery(&self) -> Option<f64> {
+        Some(self.cpu_us_per_delivery()? * (1.0 - self.server_user_share?))
     }
 }
 
@@ -147,10 +161,12 @@ pub async fn run(load: &FanoutLoad) -> Result<FanoutRun, Error> {
     if tally.errors.load(Ordering::Relaxed) == 0 {
         let mut publisher = client::connect(&load.url).await?;
         let mut cpu_before = None;
+        let mut ticks_before = None;
         for round in 0..load.warmup_publishes + load.publishes {
             tokio::time::sleep(load.pause).await;
             if round == load.warmup_publishes {
                 cpu_before = load.server_pid.map(procfs::cpu_time_precise).transpose()?;
+                ticks_before = load.server_pid.map(procfs::cpu_ticks).transpose()?;
             }
             match publish_once(&mut publisher, &tally, round, load.delivery_timeout).await? {
                 Ok(delivery) if round >= load.warmup_publishes => run.deliveries.push(delivery),
@@ -163,6 +179,8 @@ pub async fn run(load: &FanoutLoad) -> Result<FanoutRun, Error> {
         }
         if let (Some(pid), Some(before), None) = (load.server_pid, cpu_before, run.incomplete) {
             run.server_cpu = Some(procfs::cpu_time_precise(pid)?.saturating_sub(before));
+            let ticks_after = procfs::cpu_ticks(pid)?;
+            run.server_user_share = ticks_before.and_then(|b| b.user_share_until(ticks_after));
         }
         let _ = tokio::time::timeout(Duration::from_millis(200), publisher.close(None)).await;
     }

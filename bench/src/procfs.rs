@@ -55,6 +55,38 @@ pub fn cpu_time(pid: u32) -> io::Result<Duration> {
     ))
 }
 
+/// The process's CPU time so far in clock ticks (10 ms on most systems), split into user
+/// space and the kernel: fields 14 and 15 of `/proc/<pid>/stat`.
+///
+/// # Errors
+/// `/proc/<pid>/stat` could not be read or parsed.
+pub fn cpu_ticks(pid: u32) -> io::Result<CpuTicks> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat"))?;
+    parse_cpu_split(&stat).ok_or_else(|| malformed("stat", &stat))
+}
+
+/// CPU time in clock ticks, by where it was spent.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct CpuTicks {
+    /// Ticks in user space (`utime`).
+    pub user: u64,
+    /// Ticks in the kernel on the process's behalf (`stime`): system calls, and on
+    /// loopback most of the TCP work of both ends.
+    pub system: u64,
+}
+
+impl CpuTicks {
+    /// The share of the CPU used between `self` (earlier) and `later` that was spent in
+    /// user space; `None` when no tick fell in the window. Ticks are sampled, so a window
+    /// needs a few hundred of them (a few seconds at full load) for a share within 1%.
+    pub fn user_share_until(self, later: CpuTicks) -> Option<f64> {
+        let user = later.user.saturating_sub(self.user);
+        let system = later.system.saturating_sub(self.system);
+        let total = user + system;
+        (total > 0).then(|| user as f64 / total as f64)
+    }
+}
+
 /// Resident memory (`VmRSS`) in KiB.
 ///
 /// # Errors
@@ -131,11 +163,15 @@ fn malformed(file: &str, text: &str) -> io::Error {
 /// `utime + stime` in clock ticks: fields 14 and 15 of `/proc/<pid>/stat`, counted after
 /// the command name, which is in parentheses and may itself contain spaces or `)`.
 fn parse_cpu_ticks(stat: &str) -> Option<u64> {
+    parse_cpu_split(stat).map(|t| t.user + t.system)
+}
+
+fn parse_cpu_split(stat: &str) -> Option<CpuTicks> {
     let (_, rest) = stat.rsplit_once(')')?;
     let mut fields = rest.split_whitespace().skip(11);
-    let utime: u64 = fields.next()?.parse().ok()?;
-    let stime: u64 = fields.next()?.parse().ok()?;
-    Some(utime + stime)
+    let user: u64 = fields.next()?.parse().ok()?;
+    let system: u64 = fields.next()?.parse().ok()?;
+    Some(CpuTicks { user, system })
 }
 
 fn parse_rss_kib(status: &str) -> Option<u64> {
@@ -167,7 +203,28 @@ mod tests {
         let stat = "4242 (my (odd) server) S 1 4242 4242 0 -1 4194560 300 0 0 0 \
                     125 37 0 0 20 0 3 0 1000 1000000 500 18446744073709551615";
         assert_eq!(parse_cpu_ticks(stat), Some(162));
+        assert_eq!(
+            parse_cpu_split(stat),
+            Some(CpuTicks {
+                user: 125,
+                system: 37
+            })
+        );
         assert_eq!(parse_cpu_ticks("4242 (x) S 1"), None);
+    }
+
+    #[test]
+    fn user_share_is_of_the_ticks_in_the_window() {
+        let before = CpuTicks {
+            user: 100,
+            system: 900,
+        };
+        let after = CpuTicks {
+            user: 130,
+            system: 990,
+        };
+        assert_eq!(before.user_share_until(after), Some(0.25));
+        assert_eq!(before.user_share_until(before), None);
     }
 
     #[test]

@@ -5,6 +5,7 @@
 use std::fmt::Write;
 
 use crate::echo::EchoRun;
+use crate::fanout::FanoutRun;
 use crate::servers::ServerKind;
 use crate::stats::{Summary, count, number};
 use crate::suite::{Plan, Results, Scenario};
@@ -54,6 +55,7 @@ struct Row {
 
 /// One figure of an echo run.
 type EchoFigure = fn(&EchoRun) -> Option<f64>;
+type FanoutFigure = fn(&FanoutRun) -> Option<f64>;
 
 /// The columns whose median twinwire's is divided by.
 const RATIO_COLUMNS: [(ServerKind, &str); 4] = [
@@ -88,7 +90,7 @@ pub fn table(plan: &Plan, results: &Results) -> String {
     };
     // The load generator's CPU is a diagnostic (what bounds round trips per second on a
     // small machine), not a figure of the server: no ratios.
-    let echo_rows: [(&'static str, EchoFigure, bool); 6] = [
+    let echo_rows: [(&'static str, EchoFigure, bool); 8] = [
         ("round trips/s", |r| Some(r.rate()), true),
         ("latency p50 (µs)", |r| r.latency_us(0.5), true),
         ("latency p99 (µs)", |r| r.latency_us(0.99), true),
@@ -96,6 +98,16 @@ pub fn table(plan: &Plan, results: &Results) -> String {
         (
             "server CPU µs / round trip",
             EchoRun::cpu_us_per_round_trip,
+            true,
+        ),
+        (
+            "… of which user space",
+            EchoRun::user_cpu_us_per_round_trip,
+            true,
+        ),
+        (
+            "… of which kernel",
+            EchoRun::kernel_cpu_us_per_round_trip,
             true,
         ),
         (
@@ -148,19 +160,23 @@ pub fn table(plan: &Plan, results: &Results) -> String {
             cells: per_server(&|k| figure(k, &|d| d.last_subscriber.as_secs_f64() * 1000.0)),
             ratios: true,
         });
-        rows.push(Row {
-            kind: Scenario::Fanout,
-            scenario: scenario.clone(),
-            metric: "server CPU µs / delivery",
-            cells: per_server(&|k| {
-                let cpu = results
-                    .fanout
-                    .get(&(k, size))
-                    .and_then(crate::fanout::FanoutRun::cpu_us_per_delivery);
-                cpu.map_or(Cell::Missing, Cell::Single)
-            }),
-            ratios: true,
-        });
+        let cpu_rows: [(&'static str, FanoutFigure); 3] = [
+            ("server CPU µs / delivery", FanoutRun::cpu_us_per_delivery),
+            ("… of which user space", FanoutRun::user_cpu_us_per_delivery),
+            ("… of which kernel", FanoutRun::kernel_cpu_us_per_delivery),
+        ];
+        for (metric, figure) in cpu_rows {
+            rows.push(Row {
+                kind: Scenario::Fanout,
+                scenario: scenario.clone(),
+                metric,
+                cells: per_server(&|k| {
+                    let cpu = results.fanout.get(&(k, size)).and_then(figure);
+                    cpu.map_or(Cell::Missing, Cell::Single)
+                }),
+                ratios: true,
+            });
+        }
         rows.push(Row {
             kind: Scenario::Fanout,
             scenario,
@@ -305,6 +321,7 @@ mod tests {
             window: Duration::from_secs(1),
             latencies_ns: vec![10_000; round_trips as usize],
             server_cpu: Some(Duration::from_millis(cpu_ms)),
+            server_user_share: Some(0.25),
             client_cpu: None,
         };
         results
@@ -328,6 +345,14 @@ mod tests {
         let cpu = line("CPU µs");
         assert!(cpu.contains("95.8 (91.7–100)"), "{cpu}");
         assert!(cpu.contains("50.0 (50.0–50.0)"), "{cpu}");
+        // A quarter of it in user space, the rest in the kernel.
+        let user = line("of which user space");
+        assert!(user.contains("24.0 (22.9–25.0)"), "{user}");
+        assert!(user.contains("12.5 (12.5–12.5)"), "{user}");
+        assert!(
+            line("of which kernel").contains("71.9 (68.8–75.0)"),
+            "{table}"
+        );
         assert!(line("RSS per connection").contains("—"));
         assert!(!table.contains("WS-Kit"), "{table}");
     }
