@@ -73,9 +73,8 @@ pub struct FanoutRun {
     /// Server CPU time from the first measured publish to the last delivery, pauses
     /// included (an idle server uses next to none).
     pub server_cpu: Option<Duration>,
-    /// The share of `server_cpu` spent in user space, from tick counts (10 ms each): with
-    /// 1,000 subscribers the window holds only some tens of ticks, so read it as a rough
-    /// figure there.
+    /// The share of `server_cpu` spent in user space, from tick counts (10 ms each); `None`
+    /// for a window too short to tell (1,000 subscribers: some tens of ticks).
     pub server_user_share: Option<f64>,
 }
 

@@ -77,14 +77,17 @@ pub struct CpuTicks {
 
 impl CpuTicks {
     /// The share of the CPU used between `self` (earlier) and `later` that was spent in
-    /// user space; `None` when no tick fell in the window. Ticks are sampled, so a window
-    /// needs a few hundred of them (a few seconds at full load) for a share within 1%.
+    /// user space; `None` when fewer than [`Self::MIN_FOR_SHARE`] ticks fell in the window.
     pub fn user_share_until(self, later: CpuTicks) -> Option<f64> {
         let user = later.user.saturating_sub(self.user);
         let system = later.system.saturating_sub(self.system);
         let total = user + system;
-        (total > 0).then(|| user as f64 / total as f64)
+        (total >= Self::MIN_FOR_SHARE).then(|| user as f64 / total as f64)
     }
+
+    /// Ticks are sampled (the kernel charges a whole tick to whatever runs when it fires),
+    /// so a share from a few dozen is noise: a window needs about a second of CPU.
+    pub const MIN_FOR_SHARE: u64 = 100;
 }
 
 /// Resident memory (`VmRSS`) in KiB.
@@ -224,7 +227,11 @@ mod tests {
             system: 990,
         };
         assert_eq!(before.user_share_until(after), Some(0.25));
-        assert_eq!(before.user_share_until(before), None);
+        let too_short = CpuTicks {
+            user: 120,
+            system: 979,
+        };
+        assert_eq!(before.user_share_until(too_short), None);
     }
 
     #[test]
