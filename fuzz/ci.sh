@@ -20,6 +20,10 @@ max_len() {
 
 printf '\n== fuzz targets (fuzz/ci.sh)\n'
 
+# The fuzz crate is its own workspace, outside the root's fmt and clippy steps.
+cargo fmt -- --check
+cargo clippy --all-targets --locked --quiet -- -D warnings
+
 skip_reason=""
 if ! cargo fuzz --version >/dev/null 2>&1; then
   skip_reason="cargo-fuzz is not installed (cargo install cargo-fuzz --locked)"

@@ -250,7 +250,7 @@ pub fn websocket() -> Vec<Seed> {
         seed(
             "control_long_length_whole",
             [0, 0],
-            &[long_length_ping.clone()],
+            std::slice::from_ref(&long_length_ping),
             refused(1002),
         ),
         seed(
@@ -262,7 +262,7 @@ pub fn websocket() -> Vec<Seed> {
         seed(
             "close_long_length_whole",
             [0, 0],
-            &[long_length_close.clone()],
+            std::slice::from_ref(&long_length_close),
             refused(1002),
         ),
         seed(
